@@ -1,0 +1,41 @@
+# Loupe — the two commands a new machine needs: `make demo` and `make test`.
+SHELL := /bin/bash
+SHARED ?= $(abspath ../shared)
+VENV := target/pyenv
+PY := $(VENV)/bin/python
+NEXTEST := $(shell cargo nextest --version >/dev/null 2>&1 && echo yes)
+
+.PHONY: demo test bench fmt lint clean pydeps build release
+
+## demo: build, start the indexer on a temp data dir, ship the bundled samples, print the URL
+demo: release
+	LOUPE_SHARED=$(SHARED) scripts/demo.sh
+
+## test: everything CI runs (unit, end-to-end with real binaries, real HTTP, a real HEC client)
+test: pydeps
+	cargo build --workspace --bins
+	LOUPE_PYTHON=$(abspath $(PY)) LOUPE_SHARED_DATA=$(SHARED)/data LOUPE_BIN_DIR=$(abspath target/debug) \
+	  $(if $(NEXTEST),cargo nextest run --workspace --no-fail-fast,cargo test --workspace --no-fail-fast)
+	cargo test --workspace --doc
+
+## bench: the 2M-line corpus, import and query figures next to rg on the same file
+bench: release
+	LOUPE_SHARED=$(SHARED) scripts/bench.sh
+
+release:
+	cargo build --release --workspace --bins
+
+pydeps: $(PY)
+$(PY):
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check splunk_handler==3.0.0
+
+fmt:
+	cargo fmt --all
+
+lint:
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets -- -D warnings
+
+clean:
+	cargo clean

@@ -1,0 +1,323 @@
+//! `loupe.toml`: the indexer's configuration (contract in DESIGN.md §3); unknown keys are errors.
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Why a configuration could not be used; the message names the key and, for TOML errors, the line.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// The whole indexer configuration.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default = "default_data_dir")]
+    pub data_dir: PathBuf,
+    #[serde(default = "default_listen")]
+    pub listen: String,
+    #[serde(default)]
+    pub tokens: Vec<TokenConfig>,
+    #[serde(default)]
+    pub indexes: BTreeMap<String, IndexConfig>,
+    /// Create an index the first time an event names it; off means such events are refused (code 7).
+    #[serde(default = "default_true")]
+    pub auto_create_indexes: bool,
+    /// Largest HEC body accepted, in bytes (413 above it).
+    #[serde(default = "default_max_content_length")]
+    pub max_content_length: usize,
+    /// Events longer than this are cut and counted in `_internal`.
+    #[serde(default = "default_max_event_bytes")]
+    pub max_event_bytes: usize,
+    /// Year given to year-less timestamps when nothing better is known.
+    #[serde(default)]
+    pub default_year: Option<i32>,
+    /// Time zone of zone-less timestamps (IANA name); UTC when absent.
+    #[serde(default)]
+    pub timezone: Option<String>,
+    /// How often indexed data becomes searchable (and the write-ahead log is trimmed).
+    #[serde(default = "default_commit_interval", with = "humantime_ms")]
+    pub commit_interval: Duration,
+    /// Free disk below which ingest answers 503 rather than risk a half-written batch.
+    #[serde(default = "default_min_free_disk")]
+    pub min_free_disk: ByteSize,
+    /// CSV lookups, macros, etc. are resolved relative to the data dir; this is where macros live.
+    #[serde(default)]
+    pub macros: BTreeMap<String, String>,
+}
+
+/// An ingest/API token and what it may write.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenConfig {
+    pub name: String,
+    pub token: String,
+    /// Indexes this token may write to; absent means all.
+    #[serde(default)]
+    pub indexes: Option<Vec<String>>,
+    /// The index used when an event names none.
+    #[serde(default)]
+    pub default_index: Option<String>,
+    #[serde(default)]
+    pub disabled: bool,
+}
+
+/// Per-index settings: retention.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IndexConfig {
+    /// Buckets whose newest event is older than this are deleted (`90d`, `12h`).
+    #[serde(default)]
+    pub max_age: Option<DurationText>,
+    /// Oldest buckets are deleted while the index is larger than this (`50GB`).
+    #[serde(default)]
+    pub max_size: Option<ByteSize>,
+}
+
+fn default_data_dir() -> PathBuf {
+    PathBuf::from("/var/lib/loupe")
+}
+fn default_listen() -> String {
+    "127.0.0.1:8088".to_string()
+}
+fn default_true() -> bool {
+    true
+}
+fn default_max_content_length() -> usize {
+    100 * 1024 * 1024
+}
+fn default_max_event_bytes() -> usize {
+    1024 * 1024
+}
+fn default_commit_interval() -> Duration {
+    Duration::from_secs(1)
+}
+fn default_min_free_disk() -> ByteSize {
+    ByteSize(256 * 1024 * 1024)
+}
+
+mod humantime_ms {
+    use super::parse_duration;
+    use serde::Deserialize;
+    use std::time::Duration;
+    pub fn deserialize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        let s = String::deserialize(d)?;
+        parse_duration(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            data_dir: default_data_dir(),
+            listen: default_listen(),
+            tokens: Vec::new(),
+            indexes: BTreeMap::new(),
+            auto_create_indexes: true,
+            max_content_length: default_max_content_length(),
+            max_event_bytes: default_max_event_bytes(),
+            default_year: None,
+            timezone: None,
+            commit_interval: default_commit_interval(),
+            min_free_disk: default_min_free_disk(),
+            macros: BTreeMap::new(),
+        }
+    }
+}
+
+impl Config {
+    /// Reads and validates a config file; errors carry the file name and TOML's line/column.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Config::parse(&text).map_err(|e| match e {
+            ConfigError::Parse { message, .. } => ConfigError::Parse {
+                path: path.to_path_buf(),
+                message,
+            },
+            other => other,
+        })
+    }
+
+    /// Parses config text (used by `load` and by tests).
+    pub fn parse(text: &str) -> Result<Config, ConfigError> {
+        let cfg: Config = toml::from_str(text).map_err(|e| ConfigError::Parse {
+            path: PathBuf::from("loupe.toml"),
+            message: e.to_string(),
+        })?;
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        for name in self.indexes.keys() {
+            crate::store::validate_index_name(name)
+                .map_err(|e| ConfigError::Invalid(e.to_string()))?;
+        }
+        if let Some(tz) = &self.timezone {
+            jiff::tz::TimeZone::get(tz)
+                .map_err(|e| ConfigError::Invalid(format!("timezone {tz:?}: {e}")))?;
+        }
+        let mut seen = std::collections::HashSet::new();
+        for t in &self.tokens {
+            if t.token.len() < 8 {
+                return Err(ConfigError::Invalid(format!(
+                    "token {:?} is shorter than 8 characters",
+                    t.name
+                )));
+            }
+            if !seen.insert(&t.token) {
+                return Err(ConfigError::Invalid(format!(
+                    "token {:?} is configured twice",
+                    t.name
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// The zone for zone-less timestamps.
+    pub fn time_zone(&self) -> jiff::tz::TimeZone {
+        self.timezone
+            .as_deref()
+            .and_then(|t| jiff::tz::TimeZone::get(t).ok())
+            .unwrap_or(jiff::tz::TimeZone::UTC)
+    }
+}
+
+/// A size written for humans (`50GB`, `512MB`, `1024`), kept as bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ByteSize(pub u64);
+
+impl<'de> Deserialize<'de> for ByteSize {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            N(u64),
+            S(String),
+        }
+        match Raw::deserialize(d)? {
+            Raw::N(n) => Ok(ByteSize(n)),
+            Raw::S(s) => parse_size(&s)
+                .map(ByteSize)
+                .map_err(serde::de::Error::custom),
+        }
+    }
+}
+
+/// A duration written for humans (`90d`, `12h`, `30m`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DurationText(pub Duration);
+
+impl<'de> Deserialize<'de> for DurationText {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        parse_duration(&s)
+            .map(DurationText)
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+/// Parses `50GB`, `1.5G`, `512MiB`, `100` (bytes).
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: f64 = num.parse().map_err(|_| format!("invalid size {s:?}"))?;
+    let mult: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" | "kib" => 1 << 10,
+        "m" | "mb" | "mib" => 1 << 20,
+        "g" | "gb" | "gib" => 1 << 30,
+        "t" | "tb" | "tib" => 1 << 40,
+        other => {
+            return Err(format!(
+                "invalid size unit {other:?} in {s:?} (use B, KB, MB, GB, TB)"
+            ))
+        }
+    };
+    Ok((n * mult as f64) as u64)
+}
+
+/// Parses `90d`, `12h`, `30m`, `45s`, `500ms`, `2w`.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let t = s.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: u64 = num.parse().map_err(|_| format!("invalid duration {s:?}"))?;
+    let secs = match unit.trim() {
+        "ms" => return Ok(Duration::from_millis(n)),
+        "" | "s" => n,
+        "m" | "min" => n * 60,
+        "h" => n * 3600,
+        "d" => n * 86_400,
+        "w" => n * 7 * 86_400,
+        other => {
+            return Err(format!(
+                "invalid duration unit {other:?} in {s:?} (use ms, s, m, h, d, w)"
+            ))
+        }
+    };
+    Ok(Duration::from_secs(secs))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn contract_example_parses() {
+        let cfg = Config::parse(
+            r#"
+data_dir = "/var/lib/loupe"
+listen = "127.0.0.1:8088"
+[[tokens]]
+name = "default"
+token = "abcdefgh-1234"
+indexes = ["main", "web"]
+[indexes.main]
+max_age = "90d"
+max_size = "50GB"
+"#,
+        )
+        .unwrap();
+        assert_eq!(cfg.tokens[0].indexes.as_ref().unwrap().len(), 2);
+        let main = &cfg.indexes["main"];
+        assert_eq!(main.max_age.unwrap().0, Duration::from_secs(90 * 86_400));
+        assert_eq!(main.max_size.unwrap().0, 50 << 30);
+    }
+
+    #[test]
+    fn unknown_keys_are_errors_with_a_line() {
+        let err = Config::parse("data_dir = \"/x\"\nlisten_on = \"x\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("listen_on"), "{err}");
+        assert!(err.contains("line 2") || err.contains("2:"), "{err}");
+    }
+
+    #[test]
+    fn sizes_and_durations() {
+        assert_eq!(parse_size("512MB").unwrap(), 512 << 20);
+        assert_eq!(parse_size("1.5GB").unwrap(), 3 << 29);
+        assert!(parse_size("12 parsecs").is_err());
+        assert_eq!(parse_duration("12h").unwrap(), Duration::from_secs(43_200));
+        assert!(parse_duration("soon").is_err());
+    }
+}

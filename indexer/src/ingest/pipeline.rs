@@ -1,0 +1,591 @@
+//! The durable ingest path: log first, acknowledge, then index.
+//!
+//! ```text
+//! HEC handler --submit--> [log thread] --append+fsync (group commit)--> reply (ack)
+//!                               |
+//!                               +--(lsn, events)--> [index thread] --add--> StoreWriter --commit every interval-->
+//!                                                          |                             checkpoint: log trimmed
+//! ```
+//! A batch with a channel and sequence already seen is answered as a success and not
+//! logged again, so a sender that retries after a lost answer never duplicates events.
+
+use super::now_ns;
+use crate::config::IndexConfig;
+use crate::store::wal::{decode_batch, encode_batch, LoggedBatch, Wal};
+use crate::store::{retention, Store, StoreError, StoreWriter, WriterOptions};
+use crossbeam_channel::{bounded, Receiver, RecvTimeoutError, Sender, TrySendError};
+use loupe_event::{Event, Value};
+use parking_lot::Mutex;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Why a batch was not accepted; each maps to an HEC answer.
+#[derive(Debug, Clone, thiserror::Error, PartialEq)]
+pub enum IngestError {
+    #[error("server is busy: the ingest queue is full")]
+    Busy,
+    #[error("disk is full: {0}")]
+    DiskFull(String),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+/// What happened to an accepted batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Accepted {
+    /// Logged durably under this record number.
+    Logged(u64),
+    /// Same channel and sequence as a batch already logged: nothing done.
+    Duplicate,
+}
+
+/// Settings of the pipeline.
+#[derive(Debug, Clone)]
+pub struct PipelineOptions {
+    pub commit_interval: Duration,
+    pub min_free_disk: u64,
+    pub retention: BTreeMap<String, IndexConfig>,
+    pub writer: WriterOptions,
+    /// Batches waiting to be logged before ingest answers 503.
+    pub queue_depth: usize,
+}
+
+impl Default for PipelineOptions {
+    fn default() -> Self {
+        PipelineOptions {
+            commit_interval: Duration::from_secs(1),
+            min_free_disk: 256 << 20,
+            retention: BTreeMap::new(),
+            writer: WriterOptions::default(),
+            queue_depth: 256,
+        }
+    }
+}
+
+/// Counters exported on `/metrics` and written to `_internal`.
+#[derive(Debug, Default)]
+pub struct Counters {
+    pub events: AtomicU64,
+    pub raw_bytes: AtomicU64,
+    pub batches: AtomicU64,
+    pub duplicates: AtomicU64,
+    pub truncated: AtomicU64,
+    pub timestamp_unparsed: AtomicU64,
+    pub invalid_utf8: AtomicU64,
+    pub rejected_busy: AtomicU64,
+    pub commits: AtomicU64,
+}
+
+struct LogRequest {
+    batch: LoggedBatch,
+    reply: tokio::sync::oneshot::Sender<Result<Accepted, IngestError>>,
+}
+
+enum IndexMsg {
+    Batch(u64, Vec<Event>),
+    Flush(std::sync::mpsc::Sender<Result<(), String>>),
+}
+
+/// Handle to the running pipeline; cheap to share behind an `Arc`.
+pub struct Pipeline {
+    log_tx: Mutex<Option<Sender<LogRequest>>>,
+    index_tx: Sender<IndexMsg>,
+    pub counters: Arc<Counters>,
+    healthy: Arc<AtomicBool>,
+    acks: Mutex<HashMap<String, u64>>,
+    threads: Mutex<Vec<std::thread::JoinHandle<()>>>,
+}
+
+/// Sequences seen per channel: everything at or below `floor`, plus the set above it.
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
+struct Seen {
+    floor: Option<u64>,
+    above: BTreeSet<u64>,
+}
+
+const SEEN_WINDOW: usize = 4096;
+
+impl Seen {
+    fn contains(&self, seq: u64) -> bool {
+        self.floor.is_some_and(|f| seq <= f) || self.above.contains(&seq)
+    }
+    fn insert(&mut self, seq: u64) {
+        self.above.insert(seq);
+        while self.above.len() > SEEN_WINDOW {
+            if let Some(first) = self.above.pop_first() {
+                self.floor = Some(self.floor.map_or(first, |f| f.max(first)));
+            }
+        }
+    }
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct DedupTable {
+    channels: HashMap<String, Seen>,
+}
+
+impl DedupTable {
+    fn load(path: &Path) -> Result<DedupTable, StoreError> {
+        match std::fs::read(path) {
+            Ok(b) => serde_json::from_slice(&b)
+                .map_err(|e| StoreError::Corrupt(format!("{}: {e}", path.display()))),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(DedupTable::default()),
+            Err(e) => Err(StoreError::io(path, e)),
+        }
+    }
+    fn save(&self, path: &Path) -> Result<(), StoreError> {
+        let tmp = path.with_extension("tmp");
+        let data = serde_json::to_vec(self).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        std::fs::write(&tmp, data).map_err(|e| StoreError::io(&tmp, e))?;
+        std::fs::File::open(&tmp)
+            .and_then(|f| f.sync_all())
+            .map_err(|e| StoreError::io(&tmp, e))?;
+        std::fs::rename(&tmp, path).map_err(|e| StoreError::io(path, e))
+    }
+    fn seen(&self, b: &LoggedBatch) -> bool {
+        match (&b.channel, b.sequence) {
+            (Some(c), Some(s)) => self.channels.get(c).is_some_and(|seen| seen.contains(s)),
+            _ => false,
+        }
+    }
+    fn insert(&mut self, b: &LoggedBatch) {
+        if let (Some(c), Some(s)) = (&b.channel, b.sequence) {
+            self.channels.entry(c.clone()).or_default().insert(s);
+        }
+    }
+    fn remove(&mut self, b: &LoggedBatch) {
+        if let (Some(c), Some(s)) = (&b.channel, b.sequence) {
+            if let Some(seen) = self.channels.get_mut(c) {
+                seen.above.remove(&s);
+            }
+        }
+    }
+}
+
+impl Pipeline {
+    /// Opens the log, replays what the store had not committed, and starts the log and index threads.
+    pub fn start(store: Arc<Store>, opts: PipelineOptions) -> Result<Pipeline, StoreError> {
+        let wal_dir = store.root().join("wal");
+        let dedup_path = wal_dir.join("dedup.json");
+        std::fs::create_dir_all(&wal_dir).map_err(|e| StoreError::io(&wal_dir, e))?;
+        let mut dedup = DedupTable::load(&dedup_path)?;
+        let mut writer = StoreWriter::new(store.clone(), opts.writer.clone());
+        let mut replayed = 0u64;
+        let mut wal = Wal::open(&wal_dir, |lsn, payload| {
+            let batch = decode_batch(payload)?;
+            dedup.insert(&batch);
+            for ev in batch.events {
+                writer.add(ev, lsn)?;
+                replayed += 1;
+            }
+            Ok(())
+        })?;
+        writer.commit()?;
+        let last = wal.next_lsn().saturating_sub(1);
+        wal.checkpoint(last)?;
+        dedup.save(&dedup_path)?;
+        if replayed > 0 {
+            tracing::info!(events = replayed, "replayed the write-ahead log");
+        }
+        for name in ["main", "_internal"] {
+            store.create_index(name)?;
+        }
+
+        let counters = Arc::new(Counters::default());
+        let healthy = Arc::new(AtomicBool::new(true));
+        let checkpoint = Arc::new(AtomicU64::new(last));
+        let (log_tx, log_rx) = bounded::<LogRequest>(opts.queue_depth);
+        let (index_tx, index_rx) = bounded::<IndexMsg>(64);
+
+        let log_thread = {
+            let index_tx = index_tx.clone();
+            let checkpoint = checkpoint.clone();
+            let counters = counters.clone();
+            let root = store.root().to_path_buf();
+            let min_free = opts.min_free_disk;
+            std::thread::Builder::new()
+                .name("loupe-wal".into())
+                .spawn(move || {
+                    log_loop(
+                        wal, dedup, dedup_path, log_rx, index_tx, checkpoint, counters, root,
+                        min_free,
+                    )
+                })
+                .map_err(|e| StoreError::io(&wal_dir, e))?
+        };
+        let index_thread = {
+            let counters = counters.clone();
+            let healthy = healthy.clone();
+            let opts = opts.clone();
+            std::thread::Builder::new()
+                .name("loupe-index".into())
+                .spawn(move || index_loop(writer, index_rx, checkpoint, counters, healthy, opts))
+                .map_err(|e| StoreError::io(store.root(), e))?
+        };
+        Ok(Pipeline {
+            log_tx: Mutex::new(Some(log_tx)),
+            index_tx,
+            counters,
+            healthy,
+            acks: Mutex::new(HashMap::new()),
+            threads: Mutex::new(vec![log_thread, index_thread]),
+        })
+    }
+
+    /// Logs a batch durably; returns once it would survive `kill -9`, or why it was refused.
+    pub async fn submit(&self, batch: LoggedBatch) -> Result<Accepted, IngestError> {
+        if !self.healthy.load(Ordering::Relaxed) {
+            return Err(IngestError::Internal(
+                "indexing is failing; see the server log".into(),
+            ));
+        }
+        let (reply, rx) = tokio::sync::oneshot::channel();
+        let tx = self
+            .log_tx
+            .lock()
+            .clone()
+            .ok_or_else(|| IngestError::Internal("shutting down".into()))?;
+        match tx.try_send(LogRequest { batch, reply }) {
+            Ok(()) => {}
+            Err(TrySendError::Full(_)) => {
+                self.counters.rejected_busy.fetch_add(1, Ordering::Relaxed);
+                return Err(IngestError::Busy);
+            }
+            Err(TrySendError::Disconnected(_)) => {
+                return Err(IngestError::Internal("ingest has stopped".into()))
+            }
+        }
+        rx.await
+            .map_err(|_| IngestError::Internal("ingest has stopped".into()))?
+    }
+
+    /// Issues the next ack id of a channel (Splunk's numbering: 0, 1, 2… per channel).
+    pub fn next_ack_id(&self, channel: &str) -> u64 {
+        let mut acks = self.acks.lock();
+        let n = acks.entry(channel.to_string()).or_insert(0);
+        let id = *n;
+        *n += 1;
+        id
+    }
+
+    /// Whether an ack id was issued on a channel; issued means durable, since we answer only after the log sync.
+    pub fn is_acked(&self, channel: &str, id: u64) -> bool {
+        self.acks.lock().get(channel).is_some_and(|n| id < *n)
+    }
+
+    /// True if the channel has been seen (Splunk answers code 11 to unknown channels on `/ack`).
+    pub fn knows_channel(&self, channel: &str) -> bool {
+        self.acks.lock().contains_key(channel)
+    }
+
+    /// Commits now and waits: everything acknowledged before the call is searchable after it.
+    pub fn flush(&self) -> Result<(), IngestError> {
+        // Anything acknowledged has already been handed to the index thread (in order), so a
+        // flush message queued behind it commits it.
+        let (tx, rx) = std::sync::mpsc::channel();
+        self.index_tx
+            .send(IndexMsg::Flush(tx))
+            .map_err(|_| IngestError::Internal("ingest has stopped".into()))?;
+        rx.recv()
+            .map_err(|_| IngestError::Internal("ingest has stopped".into()))?
+            .map_err(IngestError::Internal)
+    }
+
+    /// True while indexing works (health endpoints report it).
+    pub fn is_healthy(&self) -> bool {
+        self.healthy.load(Ordering::Relaxed)
+    }
+
+    /// Stops accepting, indexes and commits what was logged, and joins the threads.
+    pub fn shutdown(&self) {
+        self.log_tx.lock().take();
+        for t in self.threads.lock().drain(..) {
+            let _ = t.join();
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn log_loop(
+    mut wal: Wal,
+    mut dedup: DedupTable,
+    dedup_path: PathBuf,
+    rx: Receiver<LogRequest>,
+    index_tx: Sender<IndexMsg>,
+    checkpoint: Arc<AtomicU64>,
+    counters: Arc<Counters>,
+    root: PathBuf,
+    min_free_disk: u64,
+) {
+    let mut trimmed_to = checkpoint.load(Ordering::Acquire);
+    let mut free_checked = Instant::now() - Duration::from_secs(10);
+    let mut free_ok = true;
+    let mut buf = Vec::with_capacity(1 << 20);
+    while let Ok(first) = rx.recv() {
+        let mut group = vec![first];
+        let mut bytes = 0usize;
+        while bytes < (32 << 20) {
+            match rx.try_recv() {
+                Ok(r) => {
+                    bytes += r.batch.events.iter().map(|e| e.raw.len()).sum::<usize>();
+                    group.push(r)
+                }
+                Err(_) => break,
+            }
+        }
+        if free_checked.elapsed() > Duration::from_millis(500) {
+            free_ok = fs4::available_space(&root)
+                .map(|a| a >= min_free_disk)
+                .unwrap_or(true);
+            free_checked = Instant::now();
+        }
+        let mut logged: Vec<(LogRequest, u64)> = Vec::with_capacity(group.len());
+        let mut failure: Option<IngestError> = None;
+        for req in group {
+            if dedup.seen(&req.batch) {
+                counters.duplicates.fetch_add(1, Ordering::Relaxed);
+                let _ = req.reply.send(Ok(Accepted::Duplicate));
+                continue;
+            }
+            if !free_ok {
+                let _ = req.reply.send(Err(IngestError::DiskFull(format!(
+                    "less than {} MB free under {}",
+                    min_free_disk >> 20,
+                    root.display()
+                ))));
+                continue;
+            }
+            if let Some(err) = &failure {
+                let _ = req.reply.send(Err(err.clone()));
+                continue;
+            }
+            buf.clear();
+            encode_batch(&req.batch, &mut buf);
+            match wal.append(&buf) {
+                Ok(lsn) => {
+                    dedup.insert(&req.batch);
+                    logged.push((req, lsn));
+                }
+                Err(e) => {
+                    let err = to_ingest_error(&e);
+                    let _ = req.reply.send(Err(err.clone()));
+                    failure = Some(err);
+                }
+            }
+        }
+        if failure.is_none() && !logged.is_empty() {
+            if let Err(e) = wal.sync() {
+                failure = Some(to_ingest_error(&e));
+            }
+        }
+        if let Some(err) = failure {
+            tracing::error!(error = %err, "write-ahead log write failed; batches refused");
+            for (req, _) in logged {
+                dedup.remove(&req.batch);
+                let _ = req.reply.send(Err(err.clone()));
+            }
+            if let Err(e) = wal.abandon_segment() {
+                tracing::error!(error = %e, "cannot open a new log segment");
+            }
+            continue;
+        }
+        for (req, lsn) in logged {
+            counters.batches.fetch_add(1, Ordering::Relaxed);
+            let LogRequest { batch, reply } = req;
+            // Handed to the indexer before the answer, so a flush requested after the ack covers it.
+            if index_tx.send(IndexMsg::Batch(lsn, batch.events)).is_err() {
+                return;
+            }
+            let _ = reply.send(Ok(Accepted::Logged(lsn)));
+        }
+        let cp = checkpoint.load(Ordering::Acquire);
+        if cp > trimmed_to {
+            let res = dedup.save(&dedup_path).and_then(|_| wal.checkpoint(cp));
+            match res {
+                Ok(()) => trimmed_to = cp,
+                Err(e) => tracing::warn!(error = %e, "cannot trim the write-ahead log"),
+            }
+        }
+    }
+    // Shutting down: the index thread stops when this sender drops.
+    let cp = checkpoint.load(Ordering::Acquire);
+    let _ = dedup
+        .save(&dedup_path)
+        .and_then(|_| wal.checkpoint(cp.min(wal.next_lsn().saturating_sub(1))));
+}
+
+fn to_ingest_error(e: &StoreError) -> IngestError {
+    if e.is_disk_full() {
+        IngestError::DiskFull(e.to_string())
+    } else {
+        IngestError::Internal(e.to_string())
+    }
+}
+
+fn index_loop(
+    mut writer: StoreWriter,
+    rx: Receiver<IndexMsg>,
+    checkpoint: Arc<AtomicU64>,
+    counters: Arc<Counters>,
+    healthy: Arc<AtomicBool>,
+    opts: PipelineOptions,
+) {
+    let mut last_lsn = checkpoint.load(Ordering::Acquire);
+    let mut next_commit = Instant::now() + opts.commit_interval;
+    let mut next_retention = Instant::now();
+    let mut reported = InternalReport::default();
+    let commit = |writer: &mut StoreWriter,
+                  last_lsn: u64,
+                  reported: &mut InternalReport|
+     -> Result<(), String> {
+        reported
+            .emit(writer, &counters)
+            .map_err(|e| e.to_string())?;
+        if writer.is_dirty() {
+            writer.commit().map_err(|e| e.to_string())?;
+            counters.commits.fetch_add(1, Ordering::Relaxed);
+        }
+        checkpoint.store(last_lsn, Ordering::Release);
+        Ok(())
+    };
+    loop {
+        let timeout = next_commit.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(timeout) {
+            Ok(IndexMsg::Batch(lsn, events)) => {
+                for ev in events {
+                    count_event(&counters, &ev);
+                    if let Err(e) = writer.add(ev, lsn) {
+                        tracing::error!(error = %e, "indexing failed");
+                        healthy.store(false, Ordering::Relaxed);
+                    }
+                }
+                last_lsn = lsn;
+            }
+            Ok(IndexMsg::Flush(reply)) => {
+                let res = commit(&mut writer, last_lsn, &mut reported);
+                let _ = reply.send(res);
+                next_commit = Instant::now() + opts.commit_interval;
+            }
+            Err(RecvTimeoutError::Timeout) => {
+                if let Err(e) = commit(&mut writer, last_lsn, &mut reported) {
+                    tracing::error!(error = %e, "commit failed; will retry");
+                    healthy.store(false, Ordering::Relaxed);
+                } else {
+                    healthy.store(true, Ordering::Relaxed);
+                }
+                next_commit = Instant::now() + opts.commit_interval;
+                if Instant::now() >= next_retention {
+                    let store = writer.store().clone();
+                    if let Err(e) =
+                        retention::enforce(&store, Some(&mut writer), &opts.retention, now_ns())
+                    {
+                        tracing::warn!(error = %e, "retention failed");
+                    }
+                    next_retention = Instant::now() + Duration::from_secs(60);
+                }
+            }
+            Err(RecvTimeoutError::Disconnected) => break,
+        }
+    }
+    let _ = commit(&mut writer, last_lsn, &mut reported);
+    if let Err(e) = writer.close_all() {
+        tracing::error!(error = %e, "closing buckets failed");
+    }
+}
+
+fn count_event(c: &Counters, ev: &Event) {
+    c.events.fetch_add(1, Ordering::Relaxed);
+    c.raw_bytes
+        .fetch_add(ev.raw.len() as u64, Ordering::Relaxed);
+    if ev.flags.truncated {
+        c.truncated.fetch_add(1, Ordering::Relaxed);
+    }
+    if ev.flags.time_from_receipt {
+        c.timestamp_unparsed.fetch_add(1, Ordering::Relaxed);
+    }
+    if ev.flags.lossy_utf8 {
+        c.invalid_utf8.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// What was last written to `_internal`, so only changes produce an event.
+#[derive(Default)]
+struct InternalReport {
+    last: [u64; 4],
+}
+
+impl InternalReport {
+    /// Writes an ingest metrics event to `_internal` when anything noteworthy changed.
+    fn emit(&mut self, writer: &mut StoreWriter, c: &Counters) -> Result<(), StoreError> {
+        let now = [
+            c.truncated.load(Ordering::Relaxed),
+            c.timestamp_unparsed.load(Ordering::Relaxed),
+            c.invalid_utf8.load(Ordering::Relaxed),
+            c.duplicates.load(Ordering::Relaxed),
+        ];
+        if now == self.last {
+            return Ok(());
+        }
+        let names = [
+            "truncated",
+            "timestamp_unparsed",
+            "invalid_utf8",
+            "duplicate_batches",
+        ];
+        let mut raw = String::from("component=ingest");
+        let mut fields = vec![("component".to_string(), Value::Str("ingest".into()))];
+        for (i, name) in names.iter().enumerate() {
+            let delta = now[i] - self.last[i];
+            raw.push_str(&format!(" {name}={delta}"));
+            fields.push((name.to_string(), Value::Int(delta as i64)));
+        }
+        let ev = Event {
+            time_ns: now_ns(),
+            raw,
+            host: hostname(),
+            source: "loupe:ingest".into(),
+            sourcetype: "loupe_metrics".into(),
+            index: "_internal".into(),
+            fields,
+            ..Default::default()
+        };
+        writer.add(ev, 0)?;
+        self.last = now;
+        Ok(())
+    }
+}
+
+/// This machine's name, the default `host` of events that name none.
+pub fn hostname() -> String {
+    std::env::var("HOSTNAME")
+        .ok()
+        .filter(|h| !h.is_empty())
+        .or_else(|| {
+            std::fs::read_to_string("/etc/hostname")
+                .ok()
+                .map(|s| s.trim().to_string())
+        })
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seen_window_keeps_a_floor() {
+        let mut s = Seen::default();
+        for i in 0..(SEEN_WINDOW as u64 + 10) {
+            s.insert(i);
+        }
+        assert!(s.contains(0));
+        assert!(s.contains(SEEN_WINDOW as u64 + 9));
+        assert!(!s.contains(SEEN_WINDOW as u64 + 10));
+        assert!(s.above.len() <= SEEN_WINDOW);
+    }
+}

@@ -1,0 +1,468 @@
+//! Translating a base search (`SearchExpr`) into a tantivy query over one bucket.
+//!
+//! Terms and phrases become token queries on `_raw` (tokenized exactly as at index time),
+//! `host=`/`source=`/`sourcetype=` keyword queries, other `field=value` queries on the
+//! indexed `_fields`. `index=` is decided per bucket (a bucket holds one index), so it
+//! becomes "all" or "nothing" and whole buckets are skipped.
+
+use super::SearchError;
+use crate::store::schema::{raw_tokens, Fields};
+use loupe_query::{CmpOp, SearchExpr};
+use std::ops::Bound;
+use tantivy::query::{
+    AllQuery, BooleanQuery, EmptyQuery, Occur, PhrasePrefixQuery, PhraseQuery, Query, RangeQuery,
+    RegexQuery, TermQuery,
+};
+use tantivy::schema::IndexRecordOption;
+use tantivy::Term;
+
+/// A translated predicate; `All`/`Nothing` are kept symbolic so buckets can be skipped and counts shortcut.
+pub enum Pushed {
+    All,
+    Nothing,
+    Query(Box<dyn Query>),
+}
+
+impl Pushed {
+    /// The tantivy query (materialising the symbolic cases).
+    pub fn into_query(self) -> Box<dyn Query> {
+        match self {
+            Pushed::All => Box::new(AllQuery),
+            Pushed::Nothing => Box::new(EmptyQuery),
+            Pushed::Query(q) => q,
+        }
+    }
+}
+
+/// Keyword fields every event has, indexed in their own columns.
+const KEYWORD_FIELDS: [&str; 3] = ["host", "source", "sourcetype"];
+
+/// Translates an expression for a bucket of index `index`.
+pub fn translate(expr: &SearchExpr, f: &Fields, index: &str) -> Result<Pushed, SearchError> {
+    Ok(match expr {
+        SearchExpr::All => Pushed::All,
+        SearchExpr::TimeBound { .. } => Pushed::All, // applied as a range beside the query
+        SearchExpr::Term { text, .. } => raw_match(text, f)?,
+        SearchExpr::Phrase { text, .. } => raw_match(text, f)?,
+        SearchExpr::Field {
+            field, op, value, ..
+        } => field_match(field, *op, value, f, index)?,
+        SearchExpr::FieldIn { field, values, .. } => {
+            let parts = values
+                .iter()
+                .map(|v| field_match(field, CmpOp::Eq, v, f, index))
+                .collect::<Result<Vec<_>, _>>()?;
+            or(parts)
+        }
+        SearchExpr::And(items) => {
+            let parts = items
+                .iter()
+                .map(|i| translate(i, f, index))
+                .collect::<Result<Vec<_>, _>>()?;
+            and(parts)
+        }
+        SearchExpr::Or(items) => {
+            let parts = items
+                .iter()
+                .map(|i| translate(i, f, index))
+                .collect::<Result<Vec<_>, _>>()?;
+            or(parts)
+        }
+        SearchExpr::Not(inner) => match translate(inner, f, index)? {
+            Pushed::All => Pushed::Nothing,
+            Pushed::Nothing => Pushed::All,
+            Pushed::Query(q) => Pushed::Query(Box::new(BooleanQuery::new(vec![
+                (Occur::Must, Box::new(AllQuery) as Box<dyn Query>),
+                (Occur::MustNot, q),
+            ]))),
+        },
+        SearchExpr::Subsearch { .. } => {
+            return Err(SearchError::Unsupported(
+                "subsearches are not supported yet".into(),
+            ))
+        }
+    })
+}
+
+fn and(parts: Vec<Pushed>) -> Pushed {
+    let mut qs: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    for p in parts {
+        match p {
+            Pushed::Nothing => return Pushed::Nothing,
+            Pushed::All => {}
+            Pushed::Query(q) => qs.push((Occur::Must, q)),
+        }
+    }
+    match qs.len() {
+        0 => Pushed::All,
+        1 => Pushed::Query(
+            qs.pop()
+                .map(|(_, q)| q)
+                .unwrap_or_else(|| Box::new(AllQuery)),
+        ),
+        _ => Pushed::Query(Box::new(BooleanQuery::new(qs))),
+    }
+}
+
+fn or(parts: Vec<Pushed>) -> Pushed {
+    let mut qs: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    for p in parts {
+        match p {
+            Pushed::All => return Pushed::All,
+            Pushed::Nothing => {}
+            Pushed::Query(q) => qs.push((Occur::Should, q)),
+        }
+    }
+    match qs.len() {
+        0 => Pushed::Nothing,
+        1 => Pushed::Query(
+            qs.pop()
+                .map(|(_, q)| q)
+                .unwrap_or_else(|| Box::new(EmptyQuery)),
+        ),
+        _ => Pushed::Query(Box::new(BooleanQuery::new(qs))),
+    }
+}
+
+/// A word or phrase against `_raw`: split into the index's tokens, matched as a phrase.
+fn raw_match(text: &str, f: &Fields) -> Result<Pushed, SearchError> {
+    if text.trim() == "*" {
+        return Ok(Pushed::All);
+    }
+    if text.contains('*') {
+        return wildcard_raw(text, f);
+    }
+    let tokens = raw_tokens(text);
+    Ok(match tokens.len() {
+        0 => Pushed::All,
+        1 => Pushed::Query(Box::new(TermQuery::new(
+            Term::from_field_text(f.raw, &tokens[0]),
+            IndexRecordOption::Basic,
+        ))),
+        _ => Pushed::Query(Box::new(PhraseQuery::new(
+            tokens
+                .iter()
+                .map(|t| Term::from_field_text(f.raw, t))
+                .collect(),
+        ))),
+    })
+}
+
+/// `fail*`, `*error`, `10.1.*`: per-token regexes; a trailing `*` after several tokens is a phrase prefix.
+fn wildcard_raw(text: &str, f: &Fields) -> Result<Pushed, SearchError> {
+    // Split on breakers but keep `*` attached to the token it touches.
+    let mut tokens: Vec<String> = Vec::new();
+    let mut cur = String::new();
+    for c in text.chars() {
+        if c.is_alphanumeric() || c == '*' {
+            cur.extend(c.to_lowercase());
+        } else if !cur.is_empty() {
+            tokens.push(std::mem::take(&mut cur));
+        }
+    }
+    if !cur.is_empty() {
+        tokens.push(cur);
+    }
+    tokens.retain(|t| t != "*");
+    if tokens.is_empty() {
+        return Ok(Pushed::All);
+    }
+    let last = tokens.len() - 1;
+    let only_trailing = tokens[..last].iter().all(|t| !t.contains('*'))
+        && tokens[last].ends_with('*')
+        && !tokens[last].trim_end_matches('*').contains('*');
+    if tokens.len() > 1 && only_trailing {
+        let mut terms: Vec<Term> = tokens
+            .iter()
+            .map(|t| Term::from_field_text(f.raw, t.trim_end_matches('*')))
+            .collect();
+        if terms
+            .last()
+            .is_some_and(|t| t.serialized_value_bytes().is_empty())
+        {
+            terms.pop();
+        }
+        return Ok(Pushed::Query(Box::new(PhrasePrefixQuery::new(terms))));
+    }
+    let mut parts = Vec::new();
+    for t in &tokens {
+        if t.contains('*') {
+            let pattern = wildcard_regex(t);
+            let q = RegexQuery::from_pattern(&pattern, f.raw)
+                .map_err(|e| SearchError::Invalid(format!("wildcard {t:?}: {e}")))?;
+            parts.push(Pushed::Query(Box::new(q)));
+        } else {
+            parts.push(Pushed::Query(Box::new(TermQuery::new(
+                Term::from_field_text(f.raw, t),
+                IndexRecordOption::Basic,
+            ))));
+        }
+    }
+    Ok(and(parts))
+}
+
+/// `web*` becomes the regex `web.*` (everything else escaped).
+fn wildcard_regex(text: &str) -> String {
+    text.split('*')
+        .map(regex_escape)
+        .collect::<Vec<_>>()
+        .join(".*")
+}
+
+fn regex_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if "\\.+*?()|[]{}^$#&-~\"@<>".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn field_match(
+    field: &str,
+    op: CmpOp,
+    value: &str,
+    f: &Fields,
+    index: &str,
+) -> Result<Pushed, SearchError> {
+    let name = field.to_ascii_lowercase();
+    if name == "index" {
+        let hit = wildcard_eq(value, index);
+        return Ok(match (op, hit) {
+            (CmpOp::Eq, true) | (CmpOp::Ne, false) => Pushed::All,
+            (CmpOp::Eq, false) | (CmpOp::Ne, true) => Pushed::Nothing,
+            _ => {
+                return Err(SearchError::Unsupported(format!(
+                    "index{} is not supported",
+                    op_text(op)
+                )))
+            }
+        });
+    }
+    if name == "_raw" {
+        let m = raw_match(value, f)?;
+        return Ok(if op == CmpOp::Ne { not(m) } else { m });
+    }
+    let eq = if let Some(kw) = KEYWORD_FIELDS.iter().position(|k| *k == name) {
+        let field = [f.host, f.source, f.sourcetype][kw];
+        match op {
+            CmpOp::Eq | CmpOp::Ne => keyword_eq(field, value)?,
+            _ => {
+                return Err(SearchError::Unsupported(format!(
+                    "{name}{} is not supported",
+                    op_text(op)
+                )))
+            }
+        }
+    } else {
+        match op {
+            CmpOp::Eq | CmpOp::Ne => json_eq(f, field, value)?,
+            _ => json_range(f, field, op, value)?,
+        }
+    };
+    Ok(if op == CmpOp::Ne { not(eq) } else { eq })
+}
+
+fn not(p: Pushed) -> Pushed {
+    match p {
+        Pushed::All => Pushed::Nothing,
+        Pushed::Nothing => Pushed::All,
+        Pushed::Query(q) => Pushed::Query(Box::new(BooleanQuery::new(vec![
+            (Occur::Must, Box::new(AllQuery) as Box<dyn Query>),
+            (Occur::MustNot, q),
+        ]))),
+    }
+}
+
+fn op_text(op: CmpOp) -> &'static str {
+    match op {
+        CmpOp::Eq => "=",
+        CmpOp::Ne => "!=",
+        CmpOp::Lt => "<",
+        CmpOp::Le => "<=",
+        CmpOp::Gt => ">",
+        CmpOp::Ge => ">=",
+    }
+}
+
+/// Case-insensitive match with `*` wildcards (used for `index=`).
+pub fn wildcard_eq(pattern: &str, value: &str) -> bool {
+    let p = pattern.to_ascii_lowercase();
+    let v = value.to_ascii_lowercase();
+    if !p.contains('*') {
+        return p == v;
+    }
+    let parts: Vec<&str> = p.split('*').collect();
+    let mut rest = v.as_str();
+    for (i, part) in parts.iter().enumerate() {
+        if i == 0 {
+            match rest.strip_prefix(part) {
+                Some(r) => rest = r,
+                None => return false,
+            }
+        } else if i == parts.len() - 1 {
+            return rest.ends_with(part);
+        } else if let Some(pos) = rest.find(part) {
+            rest = &rest[pos + part.len()..];
+        } else {
+            return false;
+        }
+    }
+    true
+}
+
+fn keyword_eq(field: tantivy::schema::Field, value: &str) -> Result<Pushed, SearchError> {
+    let v = value.to_lowercase();
+    if v == "*" {
+        return Ok(Pushed::All);
+    }
+    if v.contains('*') {
+        let q = RegexQuery::from_pattern(&wildcard_regex(&v), field)
+            .map_err(|e| SearchError::Invalid(format!("wildcard {value:?}: {e}")))?;
+        return Ok(Pushed::Query(Box::new(q)));
+    }
+    Ok(Pushed::Query(Box::new(TermQuery::new(
+        Term::from_field_text(field, &v),
+        IndexRecordOption::Basic,
+    ))))
+}
+
+fn json_term(f: &Fields, field: &str) -> Term {
+    Term::from_field_json_path(f.fields, field, true)
+}
+
+fn json_eq(f: &Fields, field: &str, value: &str) -> Result<Pushed, SearchError> {
+    let v = value.to_lowercase();
+    if v == "*" {
+        return Ok(Pushed::Query(Box::new(tantivy::query::ExistsQuery::new(
+            format!("_fields.{field}"),
+            false,
+        ))));
+    }
+    if v.contains('*') {
+        return Err(SearchError::Unsupported(format!(
+            "wildcards on the field {field:?} are not supported yet (only on host, source, sourcetype, index)"
+        )));
+    }
+    let mut text = json_term(f, field);
+    text.append_type_and_str(&v);
+    let mut alternatives: Vec<Pushed> = vec![Pushed::Query(Box::new(TermQuery::new(
+        text,
+        IndexRecordOption::Basic,
+    )))];
+    if let Ok(i) = value.trim().parse::<i64>() {
+        let mut t = json_term(f, field);
+        t.append_type_and_fast_value(i);
+        alternatives.push(Pushed::Query(Box::new(TermQuery::new(
+            t,
+            IndexRecordOption::Basic,
+        ))));
+        // JSON numbers may have been indexed as unsigned.
+        if let Ok(u) = u64::try_from(i) {
+            let mut t = json_term(f, field);
+            t.append_type_and_fast_value(u);
+            alternatives.push(Pushed::Query(Box::new(TermQuery::new(
+                t,
+                IndexRecordOption::Basic,
+            ))));
+        }
+    } else if let Ok(x) = value.trim().parse::<f64>() {
+        let mut t = json_term(f, field);
+        t.append_type_and_fast_value(x);
+        alternatives.push(Pushed::Query(Box::new(TermQuery::new(
+            t,
+            IndexRecordOption::Basic,
+        ))));
+    }
+    if value.eq_ignore_ascii_case("true") || value.eq_ignore_ascii_case("false") {
+        let mut t = json_term(f, field);
+        t.append_type_and_fast_value(value.eq_ignore_ascii_case("true"));
+        alternatives.push(Pushed::Query(Box::new(TermQuery::new(
+            t,
+            IndexRecordOption::Basic,
+        ))));
+    }
+    Ok(or(alternatives))
+}
+
+fn json_range(f: &Fields, field: &str, op: CmpOp, value: &str) -> Result<Pushed, SearchError> {
+    let x: f64 = value.trim().parse().map_err(|_| {
+        SearchError::Invalid(format!(
+            "{field}{}{value}: the value must be a number",
+            op_text(op)
+        ))
+    })?;
+    // Indexed JSON numbers are i64 (or u64/f64); ask each representation.
+    let mut parts = Vec::new();
+    let (lo_i, hi_i) = match op {
+        CmpOp::Lt => (Bound::Unbounded, Bound::Excluded(x.ceil() as i64)),
+        CmpOp::Le => (Bound::Unbounded, Bound::Included(x.floor() as i64)),
+        CmpOp::Gt => (Bound::Excluded(x.floor() as i64), Bound::Unbounded),
+        _ => (Bound::Included(x.ceil() as i64), Bound::Unbounded),
+    };
+    let mk_i = |b: Bound<i64>| {
+        b.map(|v| {
+            let mut t = json_term(f, field);
+            t.append_type_and_fast_value(v);
+            t
+        })
+    };
+    let (lo_f, hi_f) = match op {
+        CmpOp::Lt => (Bound::Unbounded, Bound::Excluded(x)),
+        CmpOp::Le => (Bound::Unbounded, Bound::Included(x)),
+        CmpOp::Gt => (Bound::Excluded(x), Bound::Unbounded),
+        _ => (Bound::Included(x), Bound::Unbounded),
+    };
+    let mk_f = |b: Bound<f64>| {
+        b.map(|v| {
+            let mut t = json_term(f, field);
+            t.append_type_and_fast_value(v);
+            t
+        })
+    };
+    parts.push(Pushed::Query(Box::new(RangeQuery::new(
+        mk_i(lo_i),
+        mk_i(hi_i),
+    ))));
+    parts.push(Pushed::Query(Box::new(RangeQuery::new(
+        mk_f(lo_f),
+        mk_f(hi_f),
+    ))));
+    Ok(or(parts))
+}
+
+/// The `_time` restriction of a search, as a query to AND with the rest.
+pub fn time_range(
+    f: &Fields,
+    earliest: Option<i64>,
+    latest: Option<i64>,
+) -> Option<Box<dyn Query>> {
+    if earliest.is_none() && latest.is_none() {
+        return None;
+    }
+    let lo = earliest.map_or(Bound::Unbounded, |e| {
+        Bound::Included(Term::from_field_i64(f.time, e))
+    });
+    let hi = latest.map_or(Bound::Unbounded, |l| {
+        Bound::Excluded(Term::from_field_i64(f.time, l))
+    });
+    Some(Box::new(RangeQuery::new(lo, hi)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wildcards() {
+        assert!(wildcard_eq("web*", "WEB-1"));
+        assert!(wildcard_eq("*", "x"));
+        assert!(wildcard_eq("*1", "web-1"));
+        assert!(wildcard_eq("w*-*1", "web-01"));
+        assert!(!wildcard_eq("web*", "db-1"));
+        assert!(wildcard_eq("main", "MAIN"));
+        assert_eq!(wildcard_regex("a.b*"), "a\\.b.*");
+    }
+}

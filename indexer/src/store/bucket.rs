@@ -1,0 +1,365 @@
+//! A bucket: one tantivy index holding one index's events of one day, plus its summary.
+//!
+//! The summary (time range, counts by host/source/sourcetype, per-minute histogram,
+//! the last write-ahead-log record included) is stored as the tantivy commit payload,
+//! so it is exactly as durable and as current as the documents it describes.
+
+use super::schema::{self, Fields};
+use super::StoreError;
+use loupe_event::{Event, Value};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use tantivy::schema::OwnedValue;
+use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument};
+
+/// What a bucket holds, kept beside its documents so planning never opens them.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct BucketSummary {
+    pub min_time: i64,
+    pub max_time: i64,
+    pub count: u64,
+    /// Bytes of `_raw` received, for raw/indexed size ratios.
+    pub raw_bytes: u64,
+    /// Highest write-ahead-log record whose events are all in this commit (0: not from the log).
+    pub wal_lsn: u64,
+    pub hosts: BTreeMap<String, u64>,
+    pub sources: BTreeMap<String, u64>,
+    pub sourcetypes: BTreeMap<String, u64>,
+    /// Event counts per minute (epoch minute -> count): the timeline and `timechart count` read this.
+    pub minutes: BTreeMap<i64, u64>,
+}
+
+impl BucketSummary {
+    fn add(&mut self, ev: &Event) {
+        if self.count == 0 {
+            self.min_time = ev.time_ns;
+            self.max_time = ev.time_ns;
+        } else {
+            self.min_time = self.min_time.min(ev.time_ns);
+            self.max_time = self.max_time.max(ev.time_ns);
+        }
+        self.count += 1;
+        self.raw_bytes += ev.raw.len() as u64;
+        bump(&mut self.hosts, &ev.host);
+        bump(&mut self.sources, &ev.source);
+        bump(&mut self.sourcetypes, &ev.sourcetype);
+        *self
+            .minutes
+            .entry(ev.time_ns.div_euclid(60_000_000_000))
+            .or_insert(0) += 1;
+    }
+}
+
+fn bump(map: &mut BTreeMap<String, u64>, key: &str) {
+    if let Some(n) = map.get_mut(key) {
+        *n += 1;
+    } else {
+        map.insert(key.to_string(), 1);
+    }
+}
+
+/// Identity of a bucket: which index, which day, which roll within the day.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct BucketKey {
+    pub index: String,
+    /// Days since the epoch (UTC) of the events it holds.
+    pub day: i64,
+    pub seq: u32,
+}
+
+impl BucketKey {
+    /// Directory name, sortable and readable: `db_20260302_0`.
+    pub fn dir_name(&self) -> String {
+        let date = jiff::Timestamp::from_second(self.day * 86_400)
+            .map(|t| t.to_zoned_datetime(jiff::tz::TimeZone::UTC).date())
+            .map(|d| format!("{:04}{:02}{:02}", d.year(), d.month(), d.day()))
+            .unwrap_or_else(|_| format!("d{}", self.day));
+        format!("db_{date}_{}", self.seq)
+    }
+
+    /// Reads a directory name back; `None` for anything that is not a bucket.
+    pub fn parse(index: &str, dir_name: &str) -> Option<BucketKey> {
+        let rest = dir_name.strip_prefix("db_")?;
+        let (date, seq) = rest.split_once('_')?;
+        let seq: u32 = seq.parse().ok()?;
+        if date.len() != 8 {
+            return None;
+        }
+        let y: i16 = date[0..4].parse().ok()?;
+        let m: i8 = date[4..6].parse().ok()?;
+        let d: i8 = date[6..8].parse().ok()?;
+        let civil = jiff::civil::Date::new(y, m, d).ok()?;
+        let ts = civil
+            .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+            .ok()?
+            .timestamp();
+        Some(BucketKey {
+            index: index.to_string(),
+            day: ts.as_second().div_euclid(86_400),
+            seq,
+        })
+    }
+
+    /// The day a timestamp falls in.
+    pub fn day_of(time_ns: i64) -> i64 {
+        time_ns.div_euclid(86_400 * 1_000_000_000)
+    }
+}
+
+/// A bucket open for reading; shared by searches, refreshed after each commit.
+pub struct Bucket {
+    pub key: BucketKey,
+    pub dir: PathBuf,
+    pub index: Index,
+    pub reader: IndexReader,
+    pub fields: Fields,
+    summary: parking_lot::RwLock<BucketSummary>,
+}
+
+impl std::fmt::Debug for Bucket {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Bucket")
+            .field("key", &self.key)
+            .field("dir", &self.dir)
+            .finish()
+    }
+}
+
+impl Bucket {
+    /// Opens an existing bucket directory, or creates it with the shared schema.
+    pub fn open_or_create(key: BucketKey, dir: &Path) -> Result<Bucket, StoreError> {
+        let (schema, fields) = schema::build();
+        let index = if dir.join("meta.json").exists() {
+            Index::open_in_dir(dir)?
+        } else {
+            std::fs::create_dir_all(dir).map_err(|e| StoreError::io(dir, e))?;
+            let settings = tantivy::IndexSettings {
+                docstore_compression: tantivy::store::Compressor::Zstd(
+                    tantivy::store::ZstdCompressor {
+                        compression_level: Some(3),
+                    },
+                ),
+                docstore_blocksize: 64 * 1024,
+                ..Default::default()
+            };
+            Index::builder()
+                .schema(schema)
+                .settings(settings)
+                .create_in_dir(dir)?
+        };
+        schema::register_tokenizers(&index);
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()?;
+        let summary = read_summary(&index)?;
+        Ok(Bucket {
+            key,
+            dir: dir.to_path_buf(),
+            index,
+            reader,
+            fields,
+            summary: parking_lot::RwLock::new(summary),
+        })
+    }
+
+    /// The committed summary (what searches may rely on).
+    pub fn summary(&self) -> BucketSummary {
+        self.summary.read().clone()
+    }
+
+    /// Time range of committed events, for pruning.
+    pub fn time_range(&self) -> Option<(i64, i64)> {
+        let s = self.summary.read();
+        (s.count > 0).then_some((s.min_time, s.max_time))
+    }
+
+    /// Makes a fresh commit visible to searches.
+    pub(crate) fn refresh(&self, summary: BucketSummary) -> Result<(), StoreError> {
+        self.reader.reload()?;
+        *self.summary.write() = summary;
+        Ok(())
+    }
+
+    /// Bytes on disk, for size-based retention and the size ratio in benchmarks.
+    pub fn disk_bytes(&self) -> u64 {
+        dir_size(&self.dir)
+    }
+}
+
+/// Total size of a directory tree (best effort: unreadable entries count as 0).
+pub fn dir_size(dir: &Path) -> u64 {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .map(|e| match e.metadata() {
+            Ok(m) if m.is_dir() => dir_size(&e.path()),
+            Ok(m) => m.len(),
+            Err(_) => 0,
+        })
+        .sum()
+}
+
+fn read_summary(index: &Index) -> Result<BucketSummary, StoreError> {
+    let metas = index.load_metas()?;
+    match metas.payload {
+        Some(p) if !p.is_empty() => serde_json::from_str(&p)
+            .map_err(|e| StoreError::Corrupt(format!("bucket summary is not valid JSON: {e}"))),
+        _ => Ok(BucketSummary::default()),
+    }
+}
+
+/// The write side of a bucket: its tantivy writer and the summary of what was added since open.
+pub struct BucketWriter {
+    pub bucket: std::sync::Arc<Bucket>,
+    writer: IndexWriter,
+    pending: BucketSummary,
+    dirty: bool,
+    /// Monotonic use counter for least-recently-used eviction.
+    pub last_used: u64,
+}
+
+impl BucketWriter {
+    /// Opens a writer with its own memory budget and indexing threads.
+    pub fn open(
+        bucket: std::sync::Arc<Bucket>,
+        threads: usize,
+        budget_bytes: usize,
+    ) -> Result<Self, StoreError> {
+        let writer = bucket.index.writer_with_num_threads(
+            threads.max(1),
+            budget_bytes.max(15_000_000 * threads.max(1)),
+        )?;
+        let pending = bucket.summary();
+        Ok(BucketWriter {
+            bucket,
+            writer,
+            pending,
+            dirty: false,
+            last_used: 0,
+        })
+    }
+
+    /// Events in this bucket so far, committed or not (decides when to roll to a new bucket).
+    pub fn count(&self) -> u64 {
+        self.pending.count
+    }
+
+    /// Highest log record already committed into this bucket; replay skips anything at or below it.
+    pub fn committed_lsn(&self) -> u64 {
+        self.bucket.summary.read().wal_lsn
+    }
+
+    /// Adds one event (taken by value: its strings move into the document); searchable at the next commit.
+    pub fn add(&mut self, ev: Event, lsn: u64) -> Result<(), StoreError> {
+        self.pending.add(&ev);
+        self.pending.wal_lsn = self.pending.wal_lsn.max(lsn);
+        self.dirty = true;
+        let f = &self.bucket.fields;
+        let warnings = warnings(&ev);
+        let mut doc = TantivyDocument::new();
+        doc.add_i64(f.time, ev.time_ns);
+        doc.add_text(f.host, &ev.host);
+        doc.add_text(f.source, &ev.source);
+        doc.add_text(f.sourcetype, &ev.sourcetype);
+        if !ev.fields.is_empty() || !warnings.is_empty() {
+            let mut obj: BTreeMap<String, OwnedValue> = BTreeMap::new();
+            for (k, v) in ev.fields {
+                if let Some(ov) = owned_value(&v) {
+                    obj.insert(k, ov);
+                }
+            }
+            if !warnings.is_empty() {
+                obj.insert(
+                    "ingest_warning".into(),
+                    OwnedValue::Array(
+                        warnings
+                            .into_iter()
+                            .map(|w| OwnedValue::Str(w.into()))
+                            .collect(),
+                    ),
+                );
+            }
+            doc.add_object(f.fields, obj);
+        }
+        doc.add_text(f.raw, &ev.raw);
+        self.writer.add_document(doc)?;
+        Ok(())
+    }
+
+    /// Makes everything added durable and visible, with the summary as the commit payload.
+    pub fn commit(&mut self) -> Result<(), StoreError> {
+        if !self.dirty {
+            return Ok(());
+        }
+        let payload = serde_json::to_string(&self.pending)
+            .map_err(|e| StoreError::Corrupt(format!("cannot encode bucket summary: {e}")))?;
+        let mut prepared = self.writer.prepare_commit()?;
+        prepared.set_payload(&payload);
+        prepared.commit()?;
+        self.bucket.refresh(self.pending.clone())?;
+        self.dirty = false;
+        Ok(())
+    }
+
+    /// Commits and waits for merges, so the bucket is compact on disk.
+    pub fn close(mut self) -> Result<(), StoreError> {
+        self.commit()?;
+        self.writer.wait_merging_threads()?;
+        self.bucket.reader.reload()?;
+        Ok(())
+    }
+
+    /// True when there are uncommitted events.
+    pub fn is_dirty(&self) -> bool {
+        self.dirty
+    }
+}
+
+/// Names of the repairs made to an event, indexed as `ingest_warning` so they can be found.
+fn warnings(ev: &Event) -> Vec<&'static str> {
+    let mut w = Vec::new();
+    if ev.flags.time_from_receipt {
+        w.push("timestamp_unparsed");
+    }
+    if ev.flags.truncated {
+        w.push("truncated");
+    }
+    if ev.flags.lossy_utf8 {
+        w.push("invalid_utf8");
+    }
+    w
+}
+
+fn owned_value(v: &Value) -> Option<OwnedValue> {
+    Some(match v {
+        Value::Null => return None,
+        Value::Bool(b) => OwnedValue::Bool(*b),
+        Value::Int(i) => OwnedValue::I64(*i),
+        Value::Float(f) if f.is_finite() => OwnedValue::F64(*f),
+        Value::Float(f) => OwnedValue::Str(f.to_string()),
+        Value::Str(s) => OwnedValue::Str(s.clone()),
+        Value::Multi(items) => OwnedValue::Array(items.iter().filter_map(owned_value).collect()),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bucket_dir_names_round_trip() {
+        let key = BucketKey {
+            index: "main".into(),
+            day: BucketKey::day_of(1_772_409_600_000_000_000),
+            seq: 3,
+        };
+        assert_eq!(key.dir_name(), "db_20260302_3");
+        assert_eq!(BucketKey::parse("main", "db_20260302_3"), Some(key));
+        assert_eq!(BucketKey::parse("main", "lost+found"), None);
+        assert_eq!(BucketKey::day_of(-1), -1);
+    }
+}

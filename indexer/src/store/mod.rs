@@ -1,0 +1,487 @@
+//! The store: indexes made of day buckets on disk, written by one [`StoreWriter`], read by many searches.
+//!
+//! Layout under the data dir:
+//! ```text
+//! indexes/<index>/db_<YYYYMMDD>_<seq>/   one tantivy index per bucket (summary in its commit payload)
+//! wal/                                   write-ahead log of acknowledged HEC batches (see `wal`)
+//! ```
+
+pub mod bucket;
+pub mod retention;
+pub mod schema;
+pub mod wal;
+
+use bucket::{Bucket, BucketKey, BucketWriter};
+use loupe_event::Event;
+use parking_lot::RwLock;
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Everything that can go wrong in the store; messages name the file or index involved.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("index engine: {0}")]
+    Tantivy(#[from] tantivy::TantivyError),
+    #[error("corrupt data: {0}")]
+    Corrupt(String),
+    #[error("invalid index name {0:?}: use letters, digits, '_' and '-', not starting with '-' (at most 64)")]
+    BadIndexName(String),
+    #[error("unknown index {0:?}")]
+    UnknownIndex(String),
+    #[error("the data dir {0} is in use by another Loupe process")]
+    Locked(PathBuf),
+}
+
+impl StoreError {
+    /// Attaches the path to an I/O error, so messages say which file failed.
+    pub fn io(path: &Path, source: std::io::Error) -> Self {
+        StoreError::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+
+    /// True when the error means the disk is full (ingest then answers 503, not 500).
+    pub fn is_disk_full(&self) -> bool {
+        let io = match self {
+            StoreError::Io { source, .. } => Some(source),
+            _ => None,
+        };
+        io.is_some_and(|e| {
+            e.raw_os_error() == Some(28) || e.kind() == std::io::ErrorKind::StorageFull
+        }) || self.to_string().contains("No space left")
+    }
+}
+
+/// Index names become directory names: keep them to a safe alphabet.
+pub fn validate_index_name(name: &str) -> Result<(), StoreError> {
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && !name.starts_with('-')
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    if ok {
+        Ok(())
+    } else {
+        Err(StoreError::BadIndexName(name.to_string()))
+    }
+}
+
+/// Tuning of the write side; defaults suit a 2-core machine.
+#[derive(Debug, Clone)]
+pub struct WriterOptions {
+    /// Hot buckets kept open at once; older ones are committed and closed.
+    pub max_hot: usize,
+    /// Indexing threads per hot bucket.
+    pub threads_per_bucket: usize,
+    /// Memory budget per hot bucket.
+    pub budget_per_bucket: usize,
+    /// A day bucket rolls to a new one past this many events.
+    pub max_bucket_events: u64,
+}
+
+impl Default for WriterOptions {
+    fn default() -> Self {
+        WriterOptions {
+            max_hot: 4,
+            threads_per_bucket: 1,
+            budget_per_bucket: 96 << 20,
+            max_bucket_events: 50_000_000,
+        }
+    }
+}
+
+/// The on-disk store: all indexes and their buckets, safe to share between threads.
+pub struct Store {
+    root: PathBuf,
+    indexes: RwLock<BTreeMap<String, Vec<Arc<Bucket>>>>,
+    _lock: Option<std::fs::File>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("root", &self.root).finish()
+    }
+}
+
+impl Store {
+    /// Opens (creating if needed) the store for writing; takes the data dir's lock so two writers never collide.
+    pub fn open(data_dir: &Path) -> Result<Store, StoreError> {
+        std::fs::create_dir_all(data_dir.join("indexes"))
+            .map_err(|e| StoreError::io(data_dir, e))?;
+        let lock_path = data_dir.join("LOCK");
+        let lock = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(|e| StoreError::io(&lock_path, e))?;
+        match lock.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                return Err(StoreError::Locked(data_dir.to_path_buf()))
+            }
+            Err(std::fs::TryLockError::Error(e)) => return Err(StoreError::io(&lock_path, e)),
+        }
+        let mut store = Store::open_read_only(data_dir)?;
+        store._lock = Some(lock);
+        Ok(store)
+    }
+
+    /// Opens the store for searching only (no lock: a server may be writing meanwhile).
+    pub fn open_read_only(data_dir: &Path) -> Result<Store, StoreError> {
+        let root = data_dir.to_path_buf();
+        let mut indexes = BTreeMap::new();
+        let idx_root = root.join("indexes");
+        if idx_root.exists() {
+            for entry in std::fs::read_dir(&idx_root).map_err(|e| StoreError::io(&idx_root, e))? {
+                let entry = entry.map_err(|e| StoreError::io(&idx_root, e))?;
+                let name = entry.file_name().to_string_lossy().to_string();
+                if validate_index_name(&name).is_err() || !entry.path().is_dir() {
+                    continue;
+                }
+                let mut buckets = Vec::new();
+                for b in
+                    std::fs::read_dir(entry.path()).map_err(|e| StoreError::io(&entry.path(), e))?
+                {
+                    let b = b.map_err(|e| StoreError::io(&entry.path(), e))?;
+                    let dir_name = b.file_name().to_string_lossy().to_string();
+                    let Some(key) = BucketKey::parse(&name, &dir_name) else {
+                        continue;
+                    };
+                    if !b.path().join("meta.json").exists() {
+                        continue;
+                    }
+                    buckets.push(Arc::new(Bucket::open_or_create(key, &b.path())?));
+                }
+                buckets.sort_by(|a, b| a.key.cmp(&b.key));
+                indexes.insert(name, buckets);
+            }
+        }
+        Ok(Store {
+            root,
+            indexes: RwLock::new(indexes),
+            _lock: None,
+        })
+    }
+
+    /// The data dir this store lives in.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Names of the indexes that exist.
+    pub fn index_names(&self) -> Vec<String> {
+        self.indexes.read().keys().cloned().collect()
+    }
+
+    /// True if the index exists (has been created, possibly still empty).
+    pub fn has_index(&self, name: &str) -> bool {
+        self.indexes.read().contains_key(name)
+    }
+
+    /// Creates an empty index (idempotent).
+    pub fn create_index(&self, name: &str) -> Result<(), StoreError> {
+        validate_index_name(name)?;
+        let dir = self.root.join("indexes").join(name);
+        std::fs::create_dir_all(&dir).map_err(|e| StoreError::io(&dir, e))?;
+        self.indexes.write().entry(name.to_string()).or_default();
+        Ok(())
+    }
+
+    /// Buckets of the given indexes overlapping `[earliest, latest)`, newest first (so `head` stops early).
+    pub fn buckets_for(
+        &self,
+        indexes: &[String],
+        earliest: Option<i64>,
+        latest: Option<i64>,
+    ) -> Vec<Arc<Bucket>> {
+        let map = self.indexes.read();
+        let mut out: Vec<Arc<Bucket>> = Vec::new();
+        for name in indexes {
+            let Some(buckets) = map.get(name) else {
+                continue;
+            };
+            for b in buckets {
+                let Some((lo, hi)) = b.time_range() else {
+                    continue;
+                };
+                if earliest.is_some_and(|e| hi < e) || latest.is_some_and(|l| lo >= l) {
+                    continue;
+                }
+                out.push(b.clone());
+            }
+        }
+        out.sort_by_key(|b| std::cmp::Reverse(b.time_range().map(|r| r.1).unwrap_or(i64::MIN)));
+        out
+    }
+
+    /// All buckets of one index (retention and stats use it).
+    pub fn buckets_of(&self, index: &str) -> Vec<Arc<Bucket>> {
+        self.indexes.read().get(index).cloned().unwrap_or_default()
+    }
+
+    fn bucket_dir(&self, key: &BucketKey) -> PathBuf {
+        self.root
+            .join("indexes")
+            .join(&key.index)
+            .join(key.dir_name())
+    }
+
+    /// Finds or creates the bucket for a key and registers it for searching.
+    fn bucket(&self, key: &BucketKey) -> Result<Arc<Bucket>, StoreError> {
+        if let Some(b) = self
+            .indexes
+            .read()
+            .get(&key.index)
+            .and_then(|v| v.iter().find(|b| &b.key == key))
+        {
+            return Ok(b.clone());
+        }
+        let bucket = Arc::new(Bucket::open_or_create(key.clone(), &self.bucket_dir(key))?);
+        let mut map = self.indexes.write();
+        let list = map.entry(key.index.clone()).or_default();
+        if let Some(b) = list.iter().find(|b| &b.key == key) {
+            return Ok(b.clone());
+        }
+        list.push(bucket.clone());
+        list.sort_by(|a, b| a.key.cmp(&b.key));
+        Ok(bucket)
+    }
+
+    /// Forgets a bucket and deletes its files (retention).
+    pub(crate) fn remove_bucket(&self, key: &BucketKey) -> Result<(), StoreError> {
+        let removed = {
+            let mut map = self.indexes.write();
+            map.get_mut(&key.index).and_then(|list| {
+                let pos = list.iter().position(|b| &b.key == key)?;
+                Some(list.remove(pos))
+            })
+        };
+        if let Some(b) = removed {
+            std::fs::remove_dir_all(&b.dir).map_err(|e| StoreError::io(&b.dir, e))?;
+        }
+        Ok(())
+    }
+
+    /// Total events committed in an index.
+    pub fn event_count(&self, index: &str) -> u64 {
+        self.buckets_of(index)
+            .iter()
+            .map(|b| b.summary().count)
+            .sum()
+    }
+}
+
+/// The single writer of a store: routes events to day buckets, keeps a few open, commits them together.
+pub struct StoreWriter {
+    store: Arc<Store>,
+    opts: WriterOptions,
+    hot: HashMap<(String, i64), BucketWriter>,
+    clock: u64,
+}
+
+impl StoreWriter {
+    /// A writer over a store opened with [`Store::open`].
+    pub fn new(store: Arc<Store>, opts: WriterOptions) -> Self {
+        StoreWriter {
+            store,
+            opts,
+            hot: HashMap::new(),
+            clock: 0,
+        }
+    }
+
+    /// The store written to.
+    pub fn store(&self) -> &Arc<Store> {
+        &self.store
+    }
+
+    /// Adds an event from log record `lsn` (0 for imports); skipped if its bucket already committed that record.
+    pub fn add(&mut self, ev: Event, lsn: u64) -> Result<(), StoreError> {
+        let day = BucketKey::day_of(ev.time_ns);
+        let slot = (ev.index.clone(), day);
+        self.clock += 1;
+        if !self.hot.contains_key(&slot) {
+            self.open_hot(&ev.index, day)?;
+        }
+        let mut writer = self
+            .hot
+            .get_mut(&slot)
+            .ok_or_else(|| StoreError::Corrupt("hot bucket vanished".into()))?;
+        if writer.count() >= self.opts.max_bucket_events {
+            let seq = writer.bucket.key.seq + 1;
+            let full = self
+                .hot
+                .remove(&slot)
+                .ok_or_else(|| StoreError::Corrupt("hot bucket vanished".into()))?;
+            full.close()?;
+            let key = BucketKey {
+                index: ev.index.clone(),
+                day,
+                seq,
+            };
+            let bucket = self.store.bucket(&key)?;
+            let bw = BucketWriter::open(
+                bucket,
+                self.opts.threads_per_bucket,
+                self.opts.budget_per_bucket,
+            )?;
+            self.hot.insert(slot.clone(), bw);
+            writer = self
+                .hot
+                .get_mut(&slot)
+                .ok_or_else(|| StoreError::Corrupt("hot bucket vanished".into()))?;
+        }
+        writer.last_used = self.clock;
+        if lsn != 0 && lsn <= writer.committed_lsn() {
+            return Ok(());
+        }
+        writer.add(ev, lsn)
+    }
+
+    fn open_hot(&mut self, index: &str, day: i64) -> Result<(), StoreError> {
+        if self.hot.len() >= self.opts.max_hot {
+            let oldest = self
+                .hot
+                .iter()
+                .min_by_key(|(_, w)| w.last_used)
+                .map(|(k, _)| k.clone());
+            if let Some(k) = oldest {
+                if let Some(w) = self.hot.remove(&k) {
+                    w.close()?;
+                }
+            }
+        }
+        validate_index_name(index)?;
+        // The newest existing roll of that day, so restarts append where they left off.
+        let seq = self
+            .store
+            .buckets_of(index)
+            .iter()
+            .filter(|b| b.key.day == day)
+            .map(|b| b.key.seq)
+            .max()
+            .unwrap_or(0);
+        let bucket = self.store.bucket(&BucketKey {
+            index: index.to_string(),
+            day,
+            seq,
+        })?;
+        let bw = BucketWriter::open(
+            bucket,
+            self.opts.threads_per_bucket,
+            self.opts.budget_per_bucket,
+        )?;
+        self.hot.insert((index.to_string(), day), bw);
+        Ok(())
+    }
+
+    /// Commits every bucket with new events: they become durable and searchable.
+    pub fn commit(&mut self) -> Result<(), StoreError> {
+        for w in self.hot.values_mut() {
+            w.commit()?;
+        }
+        Ok(())
+    }
+
+    /// True when something was added since the last commit.
+    pub fn is_dirty(&self) -> bool {
+        self.hot.values().any(BucketWriter::is_dirty)
+    }
+
+    /// Commits and closes every hot bucket (end of import, shutdown, retention).
+    pub fn close_all(&mut self) -> Result<(), StoreError> {
+        for (_, w) in self.hot.drain() {
+            w.close()?;
+        }
+        Ok(())
+    }
+
+    /// Closes the hot bucket of a key if open (before retention deletes it).
+    pub(crate) fn close_bucket(&mut self, key: &BucketKey) -> Result<(), StoreError> {
+        let slot = (key.index.clone(), key.day);
+        if self.hot.get(&slot).is_some_and(|w| &w.bucket.key == key) {
+            if let Some(w) = self.hot.remove(&slot) {
+                w.close()?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The lowest log record every bucket has committed past: the log before it can go.
+    pub fn committed_lsn_floor(&self, last_appended: u64) -> u64 {
+        self.hot
+            .values()
+            .filter(|w| w.is_dirty())
+            .map(|w| w.committed_lsn())
+            .min()
+            .unwrap_or(last_appended)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn index_names_are_checked() {
+        assert!(validate_index_name("main").is_ok());
+        assert!(validate_index_name("_internal").is_ok());
+        assert!(validate_index_name("web-2").is_ok());
+        assert!(validate_index_name("../etc").is_err());
+        assert!(validate_index_name("").is_err());
+        assert!(validate_index_name("-x").is_err());
+    }
+
+    fn ev(t: i64, raw: &str) -> Event {
+        Event {
+            time_ns: t,
+            raw: raw.into(),
+            host: "h".into(),
+            source: "s".into(),
+            sourcetype: "st".into(),
+            index: "main".into(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn events_land_in_day_buckets_and_survive_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        let day = 86_400_000_000_000i64;
+        {
+            let store = Arc::new(Store::open(dir.path()).unwrap());
+            let mut w = StoreWriter::new(store.clone(), WriterOptions::default());
+            for i in 0..10 {
+                w.add(ev(day * 20_000 + i, "a"), 0).unwrap();
+                w.add(ev(day * 20_001 + i, "b"), 0).unwrap();
+            }
+            w.close_all().unwrap();
+            assert_eq!(store.buckets_of("main").len(), 2);
+            assert_eq!(store.event_count("main"), 20);
+        }
+        let store = Store::open(dir.path()).unwrap();
+        let buckets = store.buckets_for(&["main".into()], Some(day * 20_001), None);
+        assert_eq!(buckets.len(), 1);
+        assert_eq!(buckets[0].summary().count, 10);
+        assert_eq!(buckets[0].summary().hosts["h"], 10);
+    }
+
+    #[test]
+    fn a_second_writer_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let _a = Store::open(dir.path()).unwrap();
+        assert!(matches!(
+            Store::open(dir.path()),
+            Err(StoreError::Locked(_))
+        ));
+    }
+}

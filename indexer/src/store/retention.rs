@@ -1,0 +1,125 @@
+//! Retention: whole buckets are deleted when too old or when their index is too big.
+
+use super::bucket::BucketKey;
+use super::{Store, StoreError, StoreWriter};
+use crate::config::IndexConfig;
+use std::collections::BTreeMap;
+
+/// What one retention pass removed, for `_internal` and the logs.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct RetentionReport {
+    pub deleted: Vec<(BucketKey, &'static str)>,
+}
+
+/// Chooses the buckets to delete: by age (newest event older than `max_age`), then oldest
+/// first while the index is larger than `max_size`. Pure, so it is tested without disks.
+pub fn choose(
+    buckets: &[(BucketKey, i64, u64)],
+    cfg: &IndexConfig,
+    now_ns: i64,
+) -> Vec<(BucketKey, &'static str)> {
+    let mut out = Vec::new();
+    let mut kept: Vec<&(BucketKey, i64, u64)> = Vec::new();
+    for b in buckets {
+        let too_old = cfg.max_age.is_some_and(|age| {
+            b.1 < now_ns.saturating_sub(age.0.as_nanos().min(i64::MAX as u128) as i64)
+        });
+        if too_old {
+            out.push((b.0.clone(), "max_age"));
+        } else {
+            kept.push(b);
+        }
+    }
+    if let Some(max) = cfg.max_size {
+        kept.sort_by_key(|b| b.1);
+        let mut total: u64 = kept.iter().map(|b| b.2).sum();
+        for b in kept {
+            if total <= max.0 {
+                break;
+            }
+            total -= b.2;
+            out.push((b.0.clone(), "max_size"));
+        }
+    }
+    out
+}
+
+/// Applies retention to every configured index, closing hot buckets before deleting them.
+pub fn enforce(
+    store: &Store,
+    writer: Option<&mut StoreWriter>,
+    configs: &BTreeMap<String, IndexConfig>,
+    now_ns: i64,
+) -> Result<RetentionReport, StoreError> {
+    let mut report = RetentionReport::default();
+    let mut writer = writer;
+    for (index, cfg) in configs {
+        if cfg.max_age.is_none() && cfg.max_size.is_none() {
+            continue;
+        }
+        let buckets: Vec<(BucketKey, i64, u64)> = store
+            .buckets_of(index)
+            .iter()
+            .map(|b| {
+                (
+                    b.key.clone(),
+                    b.time_range().map(|r| r.1).unwrap_or(i64::MIN),
+                    b.disk_bytes(),
+                )
+            })
+            .collect();
+        for (key, why) in choose(&buckets, cfg, now_ns) {
+            if let Some(w) = writer.as_deref_mut() {
+                w.close_bucket(&key)?;
+            }
+            store.remove_bucket(&key)?;
+            tracing::info!(index = %key.index, bucket = %key.dir_name(), reason = why, "retention deleted a bucket");
+            report.deleted.push((key, why));
+        }
+    }
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{ByteSize, DurationText};
+    use std::time::Duration;
+
+    fn key(day: i64) -> BucketKey {
+        BucketKey {
+            index: "main".into(),
+            day,
+            seq: 0,
+        }
+    }
+
+    const DAY: i64 = 86_400_000_000_000;
+
+    #[test]
+    fn age_and_size_limits_pick_the_oldest_buckets() {
+        let buckets = vec![
+            (key(1), DAY * 2, 100),
+            (key(5), DAY * 6, 100),
+            (key(9), DAY * 10, 100),
+        ];
+        let by_age = IndexConfig {
+            max_age: Some(DurationText(Duration::from_secs(5 * 86_400))),
+            max_size: None,
+        };
+        assert_eq!(
+            choose(&buckets, &by_age, DAY * 10),
+            vec![(key(1), "max_age")]
+        );
+        let by_size = IndexConfig {
+            max_age: None,
+            max_size: Some(ByteSize(150)),
+        };
+        assert_eq!(
+            choose(&buckets, &by_size, DAY * 10),
+            vec![(key(1), "max_size"), (key(5), "max_size")]
+        );
+        let none = IndexConfig::default();
+        assert!(choose(&buckets, &none, DAY * 10).is_empty());
+    }
+}

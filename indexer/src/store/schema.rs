@@ -1,0 +1,123 @@
+//! The tantivy schema every bucket shares (DESIGN.md §5) and the tokenizers it names.
+//!
+//! `_raw` is split like Splunk's minor breakers (every non-alphanumeric character),
+//! lower-cased, with positions so phrases work. `host`, `source`, `sourcetype` are
+//! keywords: indexed lower-cased (searches are case-insensitive) and kept as-is in
+//! fast columns (stats show the original spelling). Structured fields go to one
+//! JSON field, `_fields`.
+
+use tantivy::schema::{
+    Field, IndexRecordOption, JsonObjectOptions, NumericOptions, Schema, TextFieldIndexing,
+    TextOptions,
+};
+use tantivy::tokenizer::{
+    LowerCaser, RawTokenizer, RemoveLongFilter, SimpleTokenizer, TextAnalyzer,
+};
+
+/// Tokenizer of `_raw`: minor-breaker segmentation, lower case, terms over 255 bytes dropped.
+pub const RAW_TOKENIZER: &str = "loupe_raw";
+/// Tokenizer of keyword fields: the whole value, lower-cased.
+pub const KEYWORD_TOKENIZER: &str = "loupe_keyword";
+
+/// The fields of a bucket, resolved once so the hot path never looks names up.
+#[derive(Clone, Copy, Debug)]
+pub struct Fields {
+    pub time: Field,
+    pub raw: Field,
+    pub host: Field,
+    pub source: Field,
+    pub sourcetype: Field,
+    pub fields: Field,
+}
+
+/// Builds the schema; identical for every bucket so searches can treat buckets alike.
+pub fn build() -> (Schema, Fields) {
+    let mut b = Schema::builder();
+    let time = b.add_i64_field(
+        "_time",
+        NumericOptions::default()
+            .set_indexed()
+            .set_fast()
+            .set_stored(),
+    );
+    let raw_indexing = TextFieldIndexing::default()
+        .set_tokenizer(RAW_TOKENIZER)
+        .set_fieldnorms(false)
+        .set_index_option(IndexRecordOption::WithFreqsAndPositions);
+    let raw = b.add_text_field(
+        "_raw",
+        TextOptions::default()
+            .set_indexing_options(raw_indexing)
+            .set_stored(),
+    );
+    let kw_indexing = TextFieldIndexing::default()
+        .set_tokenizer(KEYWORD_TOKENIZER)
+        .set_fieldnorms(false)
+        .set_index_option(IndexRecordOption::Basic);
+    let keyword = TextOptions::default()
+        .set_indexing_options(kw_indexing.clone())
+        .set_stored()
+        .set_fast("raw");
+    let host = b.add_text_field("host", keyword.clone());
+    let source = b.add_text_field("source", keyword.clone());
+    let sourcetype = b.add_text_field("sourcetype", keyword);
+    let json = JsonObjectOptions::default()
+        .set_indexing_options(kw_indexing)
+        .set_stored()
+        .set_fast("raw")
+        .set_expand_dots_enabled();
+    let fields = b.add_json_field("_fields", json);
+    (
+        b.build(),
+        Fields {
+            time,
+            raw,
+            host,
+            source,
+            sourcetype,
+            fields,
+        },
+    )
+}
+
+/// Registers Loupe's tokenizers; tantivy does not persist them, so every opened index needs this.
+pub fn register_tokenizers(index: &tantivy::Index) {
+    let raw = TextAnalyzer::builder(SimpleTokenizer::default())
+        .filter(RemoveLongFilter::limit(255))
+        .filter(LowerCaser)
+        .build();
+    index.tokenizers().register(RAW_TOKENIZER, raw);
+    let keyword = TextAnalyzer::builder(RawTokenizer::default())
+        .filter(LowerCaser)
+        .build();
+    index.tokenizers().register(KEYWORD_TOKENIZER, keyword);
+}
+
+/// Splits text the way `_raw` is indexed, so search terms become the same tokens.
+pub fn raw_tokens(text: &str) -> Vec<String> {
+    let mut analyzer = TextAnalyzer::builder(SimpleTokenizer::default())
+        .filter(RemoveLongFilter::limit(255))
+        .filter(LowerCaser)
+        .build();
+    let mut out = Vec::new();
+    let mut stream = analyzer.token_stream(text);
+    while let Some(tok) = stream.next() {
+        out.push(tok.text.clone());
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn raw_tokens_follow_minor_breakers() {
+        assert_eq!(
+            super::raw_tokens("zebra-needle-771 Appears"),
+            vec!["zebra", "needle", "771", "appears"]
+        );
+        assert_eq!(
+            super::raw_tokens("from 10.1.2.3:22"),
+            vec!["from", "10", "1", "2", "3", "22"]
+        );
+    }
+}

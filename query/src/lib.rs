@@ -1,0 +1,56 @@
+//! # loupe-query
+//!
+//! SPL for Loupe, with no storage and no I/O: the text of a search becomes a typed tree
+//! that the indexer plans and runs.
+//!
+//! - [`parse`] turns (macro-expanded) SPL text into a [`Pipeline`]: a list of
+//!   [`Command`]s, each with a typed [`CommandKind`] (or `Generic` for commands Loupe
+//!   does not model, so the planner can say "unsupported command X").
+//! - The base search and `| search` hold a [`SearchExpr`] (terms, phrases,
+//!   `field=value`, `IN`, time bounds, subsearches, `NOT`/`OR`/implicit `AND`).
+//! - `eval`, `where` and `stats ... eval(...)` hold [`Expr`] trees, evaluated by
+//!   [`eval::eval`] over any [`eval::RowAccess`].
+//! - Errors are [`ParseError`]s carrying the byte [`Span`] of the offending token and
+//!   displaying as "expected X at column N".
+//! - [`MacroTable`] and [`expand_macros`] implement `` `macro(args)` `` expansion.
+//! - `Display` on [`Pipeline`] prints canonical SPL; parsing it again gives the same tree
+//!   once spans are removed with [`Pipeline::strip_spans`].
+//!
+//! ```
+//! use loupe_query::{parse, CommandKind, SearchExpr, CmpOp};
+//!
+//! let p = parse("error host=web* | stats count by status | sort -count").unwrap();
+//! assert_eq!(p.commands.len(), 3);
+//! let CommandKind::Search(SearchExpr::And(terms)) = &p.commands[0].kind else { panic!() };
+//! assert!(matches!(&terms[0], SearchExpr::Term { text, .. } if text == "error"));
+//! assert!(matches!(&terms[1],
+//!     SearchExpr::Field { field, op: CmpOp::Eq, value, .. } if field == "host" && value == "web*"));
+//! let CommandKind::Stats(stats) = &p.commands[1].kind else { panic!() };
+//! assert_eq!(stats.funcs[0].func, "count");
+//! assert_eq!(stats.by, vec!["status".to_string()]);
+//! assert_eq!(p.commands[2].name, "sort");
+//! assert_eq!(p.to_string(), "error host=web* | stats count BY status | sort -count");
+//!
+//! let err = parse("error | head abc").unwrap_err();
+//! assert_eq!(err.to_string(), "expected a number after head, found `abc` at column 14");
+//! ```
+
+pub mod ast;
+pub mod commands;
+pub mod error;
+pub mod eval;
+mod expr;
+mod lexer;
+pub mod macros;
+mod parser;
+mod print;
+mod search;
+
+pub use ast::*;
+pub use commands::TYPED_COMMANDS;
+pub use error::ParseError;
+pub use eval::{eval, unsupported_functions, EvalError, RowAccess};
+pub use lexer::strip_comments;
+pub use loupe_event::Value;
+pub use macros::{expand_macros, MacroDef, MacroLoadError, MacroTable};
+pub use parser::parse;

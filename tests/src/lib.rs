@@ -1,0 +1,200 @@
+//! # loupe-e2e
+//!
+//! Helpers for end-to-end tests that run the real `loupe` binary: [`Server`] starts
+//! `loupe serve` on a free port with its own data dir and token, [`Server::kill9`]
+//! kills it the hard way, [`Server::restart`] brings it back on the same data;
+//! [`Server::hec`] posts to HEC and [`Server::search`] runs a search after a flush.
+//!
+//! ```no_run
+//! let server = loupe_e2e::Server::start("");
+//! let (status, _) = server.hec("/services/collector/event", r#"{"event":"hello"}"#.as_bytes(), &[]);
+//! assert_eq!(status, 200);
+//! assert_eq!(server.count("hello"), 1);
+//! ```
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+/// The token every test server accepts.
+pub const TOKEN: &str = "test-token-0123456789";
+
+/// Where the built binaries are (`make test` sets `LOUPE_BIN_DIR`).
+pub fn bin(name: &str) -> PathBuf {
+    let dir = std::env::var("LOUPE_BIN_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/debug"));
+    let path = dir.join(name);
+    assert!(
+        path.exists(),
+        "{} is not built: run `make test` (or `cargo build --workspace --bins`)",
+        path.display()
+    );
+    path
+}
+
+/// The shared sample data (`../shared/data`).
+pub fn shared_data() -> PathBuf {
+    std::env::var("LOUPE_SHARED_DATA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data"))
+}
+
+/// A running `loupe serve`.
+pub struct Server {
+    pub child: Child,
+    pub url: String,
+    pub dir: tempfile::TempDir,
+    config: PathBuf,
+    agent: ureq::Agent,
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(std::time::Duration::from_secs(60)))
+        .build()
+        .into()
+}
+
+impl Server {
+    /// Starts a server; `extra` is appended to its `loupe.toml` (indexes, limits...).
+    pub fn start(extra: &str) -> Server {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let config = dir.path().join("loupe.toml");
+        let data = dir.path().join("data");
+        let text = format!(
+            "data_dir = {data:?}\nlisten = \"127.0.0.1:0\"\ncommit_interval = \"200ms\"\n{extra}\n[[tokens]]\nname = \"test\"\ntoken = \"{TOKEN}\"\n"
+        );
+        std::fs::write(&config, text).expect("write config");
+        let (child, url) = spawn(&config);
+        Server {
+            child,
+            url,
+            dir,
+            config,
+            agent: agent(),
+        }
+    }
+
+    /// The data dir of this server.
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    /// `kill -9`: no shutdown path runs.
+    pub fn kill9(&mut self) {
+        let _ = self.child.kill(); // SIGKILL on Unix
+        let _ = self.child.wait();
+    }
+
+    /// Starts again on the same data dir (and a new port).
+    pub fn restart(&mut self) {
+        let (child, url) = spawn(&self.config);
+        self.child = child;
+        self.url = url;
+    }
+
+    /// POSTs to an HEC path with the test token; returns status and the JSON answer.
+    pub fn hec(
+        &self,
+        path: &str,
+        body: &[u8],
+        headers: &[(&str, &str)],
+    ) -> (u16, serde_json::Value) {
+        let mut req = self
+            .agent
+            .post(&format!("{}{path}", self.url))
+            .header("Authorization", &format!("Splunk {TOKEN}"));
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        match req.send(body) {
+            Ok(mut r) => {
+                let status = r.status().as_u16();
+                let text = r.body_mut().read_to_string().unwrap_or_default();
+                (
+                    status,
+                    serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)),
+                )
+            }
+            Err(e) => (0, serde_json::Value::String(e.to_string())),
+        }
+    }
+
+    /// Makes everything acknowledged searchable (no sleeping: the server commits and answers).
+    pub fn flush(&self) {
+        let mut r = self
+            .agent
+            .post(&format!("{}/api/v1/flush", self.url))
+            .header("Authorization", &format!("Bearer {TOKEN}"))
+            .send_empty()
+            .expect("flush");
+        assert_eq!(
+            r.status().as_u16(),
+            200,
+            "flush: {}",
+            r.body_mut().read_to_string().unwrap_or_default()
+        );
+    }
+
+    /// Flushes, then runs a search through the API; returns status and answer.
+    pub fn search(&self, query: &str, limit: usize) -> (u16, serde_json::Value) {
+        self.flush();
+        let body = serde_json::json!({"query": query, "limit": limit});
+        let mut r = self
+            .agent
+            .post(&format!("{}/api/v1/search", self.url))
+            .header("Authorization", &format!("Bearer {TOKEN}"))
+            .send_json(&body)
+            .expect("search");
+        let status = r.status().as_u16();
+        let text = r.body_mut().read_to_string().unwrap_or_default();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)),
+        )
+    }
+
+    /// `QUERY | stats count`, as a number.
+    pub fn count(&self, query: &str) -> u64 {
+        let (status, body) = self.search(&format!("{query} | stats count"), 1);
+        assert_eq!(status, 200, "{body}");
+        body["rows"][0]["count"]
+            .as_u64()
+            .unwrap_or_else(|| panic!("no count in {body}"))
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn spawn(config: &Path) -> (Child, String) {
+    let mut child = Command::new(bin("loupe"))
+        .args(["serve", "--config"])
+        .arg(config)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start loupe serve");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let url = loop {
+        match lines.next() {
+            Some(Ok(line)) => {
+                if let Some(url) = line.strip_prefix("loupe listening on ") {
+                    break url.trim().to_string();
+                }
+            }
+            _ => panic!("loupe serve exited before listening"),
+        }
+    };
+    // Keep draining stdout so the server never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    (child, url)
+}

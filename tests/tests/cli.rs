@@ -1,0 +1,178 @@
+//! The command line: `loupe import` and `loupe search` on the shared samples, exit codes.
+
+use loupe_e2e::{bin, shared_data, Server};
+use std::process::Command;
+
+fn loupe(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(bin("loupe"))
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("run loupe");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).to_string(),
+        String::from_utf8_lossy(&out.stderr).to_string(),
+    )
+}
+
+fn grep_count(path: &std::path::Path, needle: &str) -> u64 {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .filter(|l| l.contains(needle))
+        .count() as u64
+}
+
+#[test]
+fn import_then_search_a_data_dir() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let file = shared_data().join("loghub/OpenSSH/OpenSSH_2k.log");
+    let (code, out, err) = loupe(&[
+        "import",
+        "--data-dir",
+        data.to_str().unwrap(),
+        "--index",
+        "main",
+        "--sourcetype",
+        "OpenSSH",
+        "--year",
+        "2024",
+        "--host",
+        "LabSZ",
+        file.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("imported 2000 events") && out.contains("events/s") && out.contains("MB/s"),
+        "{out}"
+    );
+
+    let expected = grep_count(&file, "Failed password");
+    let (code, out, err) = loupe(&[
+        "search",
+        "--data-dir",
+        data.to_str().unwrap(),
+        "--output",
+        "json",
+        "\"Failed password\" | stats count",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out.trim(), format!("{{\"count\":{expected}}}"));
+
+    // Time range from the command line (the sample is 10 Dec .. 11 Jan; year given above).
+    let (code, out, _) = loupe(&[
+        "search",
+        "--data-dir",
+        data.to_str().unwrap(),
+        "--earliest",
+        "2024-12-10T07:00:00Z",
+        "--latest",
+        "2024-12-10T08:00:00Z",
+        "--output",
+        "csv",
+        "* | stats count",
+    ]);
+    assert_eq!(code, 0);
+    let n: u64 = out.lines().nth(1).unwrap().parse().unwrap();
+    let in_hour = std::fs::read_to_string(&file)
+        .unwrap()
+        .lines()
+        .filter(|l| l.starts_with("Dec 10 07:"))
+        .count() as u64;
+    assert_eq!(n, in_hour);
+
+    let (code, out, _) = loupe(&[
+        "search",
+        "--data-dir",
+        data.to_str().unwrap(),
+        "--output",
+        "json",
+        "sshd | head 3",
+    ]);
+    assert_eq!(code, 0);
+    assert_eq!(out.lines().count(), 3);
+    let first: serde_json::Value = serde_json::from_str(out.lines().next().unwrap()).unwrap();
+    assert_eq!(first["host"], "LabSZ");
+    assert_eq!(first["sourcetype"], "OpenSSH");
+
+    // A broken query: exit 2 and the column.
+    let (code, _, err) = loupe(&[
+        "search",
+        "--data-dir",
+        data.to_str().unwrap(),
+        "\"unclosed | stats count",
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("column"), "{err}");
+}
+
+#[test]
+fn import_errors_are_clear() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let (code, _, err) = loupe(&[
+        "import",
+        "--data-dir",
+        data.to_str().unwrap(),
+        "--sourcetype",
+        "nope",
+        "/etc/hostname",
+    ]);
+    assert_eq!(code, 1);
+    assert!(err.contains("unknown sourcetype \"nope\""), "{err}");
+    let (code, _, err) = loupe(&[
+        "import",
+        "--data-dir",
+        data.to_str().unwrap(),
+        "/no/such/file.log",
+    ]);
+    assert_eq!(code, 1);
+    assert!(err.contains("/no/such/file.log"), "{err}");
+}
+
+#[test]
+fn import_through_a_server_and_search_it_remotely() {
+    let s = Server::start("");
+    let file = shared_data().join("web/access.log");
+    let (code, out, err) = loupe(&[
+        "import",
+        "--url",
+        &s.url,
+        "--token",
+        loupe_e2e::TOKEN,
+        "--sourcetype",
+        "access_combined",
+        "--index",
+        "web",
+        file.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("imported 31681 events"), "{out}");
+    s.flush();
+    let (code, out, err) = loupe(&[
+        "search",
+        "--url",
+        &s.url,
+        "--token",
+        loupe_e2e::TOKEN,
+        "--output",
+        "json",
+        "index=web wp-login | stats count",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        out.trim(),
+        format!("{{\"count\":{}}}", grep_count(&file, "wp-login"))
+    );
+    let (code, _, err) = loupe(&[
+        "search",
+        "--url",
+        &s.url,
+        "--token",
+        loupe_e2e::TOKEN,
+        "index=web | stats count by",
+    ]);
+    assert_eq!(code, 2, "{err}");
+}
