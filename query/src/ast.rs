@@ -573,15 +573,11 @@ pub enum UnaryOp {
     Neg,
 }
 
-/// Binary operators of eval expressions.
+/// Binary operators of eval expressions (`AND`/`OR` are the n-ary [`Expr::And`]/[`Expr::Or`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 pub enum BinOp {
-    /// `OR`
-    Or,
     /// `XOR`
     Xor,
-    /// `AND`
-    And,
     /// `=` or `==`
     Eq,
     /// `!=`
@@ -611,13 +607,11 @@ pub enum BinOp {
 }
 
 impl BinOp {
-    /// Binding strength, higher binds tighter: OR 1, XOR 2, AND 3, (NOT 4), comparisons 5,
+    /// Binding strength, higher binds tighter: (OR 1), XOR 2, (AND 3, NOT 4), comparisons 5,
     /// `+ - .` 6, `* / %` 7 (unary minus is 8).
     pub fn precedence(self) -> u8 {
         match self {
-            BinOp::Or => 1,
             BinOp::Xor => 2,
-            BinOp::And => 3,
             BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge | BinOp::Like => {
                 5
             }
@@ -629,9 +623,7 @@ impl BinOp {
     /// The canonical SPL spelling.
     pub fn symbol(self) -> &'static str {
         match self {
-            BinOp::Or => "OR",
             BinOp::Xor => "XOR",
-            BinOp::And => "AND",
             BinOp::Eq => "=",
             BinOp::Ne => "!=",
             BinOp::Lt => "<",
@@ -687,6 +679,20 @@ pub enum Expr {
         /// Where.
         span: Span,
     },
+    /// `a AND b AND c`: a flat list (long machine-written conditions stay shallow).
+    And {
+        /// Operands, at least two, none of them an `And`.
+        items: Vec<Expr>,
+        /// Where.
+        span: Span,
+    },
+    /// `a OR b OR c`: a flat list.
+    Or {
+        /// Operands, at least two, none of them an `Or`.
+        items: Vec<Expr>,
+        /// Where.
+        span: Span,
+    },
     /// `NOT x`, `-x`.
     Unary {
         /// Operator.
@@ -736,6 +742,8 @@ impl Expr {
             | Expr::Float { span, .. }
             | Expr::Bool { span, .. }
             | Expr::Field { span, .. }
+            | Expr::And { span, .. }
+            | Expr::Or { span, .. }
             | Expr::Unary { span, .. }
             | Expr::Binary { span, .. }
             | Expr::Call { span, .. }
@@ -755,7 +763,9 @@ impl Expr {
                     stack.push(right);
                     stack.push(left);
                 }
-                Expr::Call { args, .. } => stack.extend(args.iter().rev()),
+                Expr::Call { args: items, .. }
+                | Expr::And { items, .. }
+                | Expr::Or { items, .. } => stack.extend(items.iter().rev()),
                 Expr::In { expr, list, .. } => {
                     stack.extend(list.iter().rev());
                     stack.push(expr);
@@ -785,9 +795,13 @@ impl Expr {
                     stack.push(left);
                     stack.push(right);
                 }
-                Expr::Call { args, span, .. } => {
+                Expr::Call {
+                    args: items, span, ..
+                }
+                | Expr::And { items, span }
+                | Expr::Or { items, span } => {
                     *span = Span::default();
-                    stack.extend(args.iter_mut());
+                    stack.extend(items.iter_mut());
                 }
                 Expr::In {
                     expr, list, span, ..

@@ -304,7 +304,24 @@ fn parse_regex(c: &mut Cursor) -> Result<RegexCmd, ParseError> {
     if c.at_command_end() {
         return Err(c.expected_after("a regular expression", "regex"));
     }
-    if c.peek() != Some('"') {
+    if c.peek() == Some('"') {
+        // `regex "field name"="pattern"`.
+        let save = c.pos;
+        let name = c.quoted()?;
+        c.skip_ws();
+        let negate = c.eat("!=");
+        if negate || (c.peek() == Some('=') && c.peek2() != Some('=') && c.eat("=")) {
+            c.skip_ws();
+            let (pattern, _, _) = c.value()?;
+            expect_end(c, "end of command")?;
+            return Ok(RegexCmd {
+                field: Some(name),
+                negate,
+                pattern,
+            });
+        }
+        c.pos = save;
+    } else {
         let save = c.pos;
         let mut end = c.pos;
         while let Some(ch) = c.peek() {
@@ -565,9 +582,7 @@ fn agg_call(c: &mut Cursor, cmd: &str) -> Result<AggCall, ParseError> {
         if c.peek_keyword("eval") {
             arg = Some(parse_expr(c)?);
         } else if c.peek() != Some(')') {
-            let fstart = c.pos;
             let (name, span) = c.field_name()?;
-            let _ = fstart;
             arg = Some(Expr::Field { name, span });
         }
         c.skip_ws();

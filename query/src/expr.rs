@@ -17,14 +17,67 @@ pub(crate) const EXPR_KEYWORDS: [&str; 6] = ["and", "or", "xor", "not", "like", 
 
 /// Parses one full expression at the cursor.
 pub(crate) fn parse_expr(c: &mut Cursor) -> Result<Expr, ParseError> {
+    parse_sub_expr(c)
+}
+
+/// Parses an expression nested in another one (function arguments, lists).
+fn parse_sub_expr(c: &mut Cursor) -> Result<Expr, ParseError> {
     c.enter()?;
     let e = parse_level(c, LEVEL_OR);
     c.leave();
     e
 }
 
-/// Binary operator at the cursor (after blanks), with its byte length.
-fn peek_binop(c: &mut Cursor) -> Option<(BinOp, usize)> {
+/// An infix operator: a binary one, or one of the n-ary logical ones.
+#[derive(Clone, Copy, PartialEq)]
+enum Op {
+    Bin(BinOp),
+    And,
+    Or,
+}
+
+impl Op {
+    fn precedence(self) -> u8 {
+        match self {
+            Op::Or => 1,
+            Op::And => 3,
+            Op::Bin(b) => b.precedence(),
+        }
+    }
+}
+
+/// Deepest expression tree accepted. Left-associated chains (`a + b + ...`) add a level
+/// per operator without recursing in the parser, but derived `Clone`/`PartialEq`/
+/// `Serialize`/`Drop` and the evaluator recurse over the tree. `AND`/`OR` lists are flat.
+pub(crate) const MAX_EXPR_DEPTH: usize = 500;
+
+/// Depth of an expression tree (a leaf is 1), without recursion.
+fn expr_depth(e: &Expr) -> usize {
+    let mut max = 0;
+    let mut stack = vec![(e, 1usize)];
+    while let Some((e, d)) = stack.pop() {
+        max = max.max(d);
+        match e {
+            Expr::Unary { expr, .. } => stack.push((expr, d + 1)),
+            Expr::Binary { left, right, .. } => {
+                stack.push((left, d + 1));
+                stack.push((right, d + 1));
+            }
+            Expr::Call { args: items, .. } | Expr::And { items, .. } | Expr::Or { items, .. } => {
+                stack.extend(items.iter().map(|x| (x, d + 1)))
+            }
+            Expr::In { expr, list, .. } => {
+                stack.push((expr, d + 1));
+                stack.extend(list.iter().map(|x| (x, d + 1)));
+            }
+            _ => {}
+        }
+    }
+    max
+}
+
+/// Infix operator at the cursor (after blanks), with its byte length.
+fn peek_binop(c: &mut Cursor) -> Option<(Op, usize)> {
     c.skip_ws();
     let r = c.rest();
     for (s, op) in [
@@ -43,14 +96,14 @@ fn peek_binop(c: &mut Cursor) -> Option<(BinOp, usize)> {
         ("%", BinOp::Mod),
     ] {
         if r.starts_with(s) {
-            return Some((op, s.len()));
+            return Some((Op::Bin(op), s.len()));
         }
     }
     for (k, op) in [
-        ("OR", BinOp::Or),
-        ("XOR", BinOp::Xor),
-        ("AND", BinOp::And),
-        ("LIKE", BinOp::Like),
+        ("OR", Op::Or),
+        ("XOR", Op::Bin(BinOp::Xor)),
+        ("AND", Op::And),
+        ("LIKE", Op::Bin(BinOp::Like)),
     ] {
         if c.peek_keyword(k) {
             return Some((op, k.len()));
@@ -64,7 +117,16 @@ fn peek_binop(c: &mut Cursor) -> Option<(BinOp, usize)> {
 /// (plus parentheses, which are capped by the cursor's nesting limit).
 fn parse_level(c: &mut Cursor, min: u8) -> Result<Expr, ParseError> {
     let mut left = parse_prefix(c)?;
+    // Depth of `left`, kept up to date as the chain grows (only new operands are measured).
+    let mut depth = expr_depth(&left);
     loop {
+        if depth > MAX_EXPR_DEPTH {
+            return Err(c.error_at(
+                left.span(),
+                format!("expression too long: nested deeper than {MAX_EXPR_DEPTH} operators"),
+                &[],
+            ));
+        }
         if min <= LEVEL_CMP {
             // `x IN (...)`, `x NOT IN (...)`, `x NOT LIKE y`.
             let save = c.pos;
@@ -82,6 +144,9 @@ fn parse_level(c: &mut Cursor, min: u8) -> Result<Expr, ParseError> {
                     c.enter()?;
                     let list = parse_args(c)?;
                     c.leave();
+                    depth = 1
+                        + list.iter().map(expr_depth).fold(depth, usize::max)
+                        + usize::from(negated);
                     let span = left.span().to(Span::new(in_pos, c.pos));
                     left = Expr::In {
                         expr: Box::new(left),
@@ -100,6 +165,7 @@ fn parse_level(c: &mut Cursor, min: u8) -> Result<Expr, ParseError> {
                 if c.peek_keyword("LIKE") {
                     c.pos += 4;
                     let right = parse_level(c, LEVEL_CMP + 1)?;
+                    depth = 2 + depth.max(expr_depth(&right));
                     let span = left.span().to(right.span());
                     left = not_wrap(
                         Expr::Binary {
@@ -139,15 +205,45 @@ fn parse_level(c: &mut Cursor, min: u8) -> Result<Expr, ParseError> {
             ));
         }
         let right = parse_level(c, op.precedence() + 1)?;
+        let right_depth = expr_depth(&right);
+        depth = match (op, &left) {
+            // Joining a flat list does not deepen it.
+            (Op::And, Expr::And { .. }) | (Op::Or, Expr::Or { .. }) => depth.max(1 + right_depth),
+            _ => 1 + depth.max(right_depth),
+        };
         let span = left.span().to(right.span());
-        left = Expr::Binary {
-            op,
-            left: Box::new(left),
-            right: Box::new(right),
-            span,
+        left = match op {
+            Op::And => join_logical(left, right, span, true),
+            Op::Or => join_logical(left, right, span, false),
+            Op::Bin(op) => Expr::Binary {
+                op,
+                left: Box::new(left),
+                right: Box::new(right),
+                span,
+            },
         };
     }
     Ok(left)
+}
+
+/// Builds a flat `And`/`Or` from two operands, splicing operands that already are one
+/// (appending in place, so long lists cost linear time).
+fn join_logical(left: Expr, right: Expr, span: Span, and: bool) -> Expr {
+    let mut items = match left {
+        Expr::And { items, .. } if and => items,
+        Expr::Or { items, .. } if !and => items,
+        other => vec![other],
+    };
+    match right {
+        Expr::And { items: inner, .. } if and => items.extend(inner),
+        Expr::Or { items: inner, .. } if !and => items.extend(inner),
+        other => items.push(other),
+    }
+    if and {
+        Expr::And { items, span }
+    } else {
+        Expr::Or { items, span }
+    }
 }
 
 fn not_wrap(e: Expr, start: usize) -> Expr {
@@ -160,13 +256,15 @@ fn not_wrap(e: Expr, start: usize) -> Expr {
 }
 
 /// `NOT` (whose operand is a comparison) and unary minus (whose operand is a primary);
-/// runs of either are collected in loops, so `NOT NOT NOT x` costs no stack.
+/// runs of either are collected in a loop and spend the nesting budget.
 fn parse_prefix(c: &mut Cursor) -> Result<Expr, ParseError> {
     let mut negs: Vec<(UnaryOp, usize)> = Vec::new();
     loop {
         c.skip_ws();
         match c.peek() {
             Some('-') => {
+                // Each prefix is a tree level: it spends nesting budget like a parenthesis.
+                c.enter()?;
                 negs.push((UnaryOp::Neg, c.pos));
                 c.bump();
             }
@@ -181,16 +279,19 @@ fn parse_prefix(c: &mut Cursor) -> Result<Expr, ParseError> {
         c.skip_ws();
         let p = c.pos;
         if c.keyword("NOT") {
+            c.enter()?;
             nots.push((UnaryOp::Not, p));
         } else {
             break;
         }
     }
+    let spent = nots.len() + negs.len();
     let e = if nots.is_empty() {
         parse_primary(c)?
     } else {
         apply_prefixes(parse_level(c, LEVEL_CMP)?, nots)
     };
+    c.leave_weighted(spent);
     Ok(apply_prefixes(e, negs))
 }
 
@@ -208,7 +309,6 @@ fn apply_prefixes(mut e: Expr, mut prefixes: Vec<(UnaryOp, usize)>) -> Expr {
 
 /// `( expr, expr, ... )` — function arguments and IN lists.
 fn parse_args(c: &mut Cursor) -> Result<Vec<Expr>, ParseError> {
-    let open = c.pos;
     c.bump(); // '('
     let mut args = Vec::new();
     c.skip_ws();
@@ -216,7 +316,7 @@ fn parse_args(c: &mut Cursor) -> Result<Vec<Expr>, ParseError> {
         return Ok(args);
     }
     loop {
-        args.push(parse_expr(c)?);
+        args.push(parse_sub_expr(c)?);
         c.skip_ws();
         if c.eat(",") {
             continue;
@@ -225,7 +325,6 @@ fn parse_args(c: &mut Cursor) -> Result<Vec<Expr>, ParseError> {
             return Ok(args);
         }
         let (span, found) = c.current_token();
-        let _ = open;
         return Err(c.error_at(
             span,
             format!("expected `,` or `)`, found {found}"),
@@ -313,10 +412,7 @@ fn parse_primary(c: &mut Cursor) -> Result<Expr, ParseError> {
             };
             let after = c.pos;
             c.skip_ws();
-            if c.peek() == Some('(')
-                && name
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == '_' as u8)
+            if c.peek() == Some('(') && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
             {
                 c.enter()?;
                 let args = parse_args(c)?;

@@ -13,8 +13,12 @@ use nom::combinator::{opt, recognize};
 use nom::Parser;
 use std::borrow::Cow;
 
-/// Deepest nesting of parentheses/subsearches accepted, so hostile input cannot overflow the stack.
-pub(crate) const MAX_NESTING: usize = 200;
+/// Nesting budget (parentheses and calls cost 1, subsearches [`SUBSEARCH_COST`]), so hostile
+/// input gets an error instead of overflowing a 2 MiB thread stack, even in debug builds.
+pub(crate) const MAX_NESTING: usize = 100;
+
+/// Budget units used by one subsearch level, whose parse frames are much larger.
+pub(crate) const SUBSEARCH_COST: usize = 5;
 
 type NomError<'a> = nom::error::Error<&'a str>;
 
@@ -124,14 +128,6 @@ impl<'a> Cursor<'a> {
         }
     }
 
-    /// Runs a nom parser without moving.
-    pub fn peek_with<O, P>(&self, mut p: P) -> Option<O>
-    where
-        P: Parser<&'a str, Output = O, Error = NomError<'a>>,
-    {
-        p.parse(self.rest()).ok().map(|(_, o)| o)
-    }
-
     pub fn skip_ws(&mut self) {
         self.run(take_while(char::is_whitespace));
     }
@@ -176,7 +172,7 @@ impl<'a> Cursor<'a> {
         r.len() >= kw.len()
             && r.is_char_boundary(kw.len())
             && r[..kw.len()].eq_ignore_ascii_case(kw)
-            && !r[kw.len()..].chars().next().is_some_and(is_word_char)
+            && r[kw.len()..].chars().next().is_none_or(ends_keyword)
     }
 
     /// Consumes a case-insensitive keyword (not a prefix of a longer word).
@@ -192,7 +188,7 @@ impl<'a> Cursor<'a> {
     /// Consumes a case-sensitive keyword (`OR`, `AND`, `NOT` of the search command).
     pub fn keyword_exact(&mut self, kw: &str) -> bool {
         let r = self.rest();
-        if r.starts_with(kw) && !r[kw.len()..].chars().next().is_some_and(is_word_char) {
+        if r.starts_with(kw) && r[kw.len()..].chars().next().is_none_or(ends_keyword) {
             self.pos += kw.len();
             true
         } else {
@@ -547,23 +543,41 @@ impl<'a> Cursor<'a> {
         )
     }
 
-    /// Enters one nesting level; errors past [`MAX_NESTING`].
+    /// Enters one nesting level; errors when the budget [`MAX_NESTING`] is spent.
     pub fn enter(&mut self) -> Result<(), ParseError> {
-        self.depth += 1;
+        self.enter_weighted(1)
+    }
+
+    /// Enters a nesting level that costs `cost` units of the budget.
+    pub fn enter_weighted(&mut self, cost: usize) -> Result<(), ParseError> {
+        self.depth += cost;
         if self.depth > MAX_NESTING {
             let (span, _) = self.current_token();
             return Err(self.error_at(
                 span,
-                format!("nesting deeper than {MAX_NESTING} levels"),
+                format!(
+                    "nesting too deep (parentheses, calls and subsearches; budget {MAX_NESTING})"
+                ),
                 &[],
             ));
         }
         Ok(())
     }
 
+    /// Leaves a level entered with [`Cursor::enter`].
     pub fn leave(&mut self) {
-        self.depth = self.depth.saturating_sub(1);
+        self.leave_weighted(1)
     }
+
+    /// Leaves a level entered with [`Cursor::enter_weighted`].
+    pub fn leave_weighted(&mut self, cost: usize) {
+        self.depth = self.depth.saturating_sub(cost);
+    }
+}
+
+/// Characters that may follow a keyword: `by}` or `as.x` are field names, not keywords.
+pub(crate) fn ends_keyword(c: char) -> bool {
+    c.is_whitespace() || "()[]|,\"'=<>!".contains(c)
 }
 
 /// Letters, digits and `_`: what makes a keyword a prefix of a longer word.

@@ -8,8 +8,10 @@
 //!   does not model, so the planner can say "unsupported command X").
 //! - The base search and `| search` hold a [`SearchExpr`] (terms, phrases,
 //!   `field=value`, `IN`, time bounds, subsearches, `NOT`/`OR`/implicit `AND`).
-//! - `eval`, `where` and `stats ... eval(...)` hold [`Expr`] trees, evaluated by
-//!   [`eval::eval`] over any [`eval::RowAccess`].
+//! - `eval`, `where` and `stats ... eval(...)` hold [`Expr`] trees; an [`Evaluator`]
+//!   checks one (functions, arities, regexes) and evaluates it over any [`RowAccess`]
+//!   with Splunk's null and number-in-string semantics; [`unsupported_functions`] lists
+//!   what a pipeline calls that Loupe cannot evaluate.
 //! - Errors are [`ParseError`]s carrying the byte [`Span`] of the offending token and
 //!   displaying as "expected X at column N".
 //! - [`MacroTable`] and [`expand_macros`] implement `` `macro(args)` `` expansion.
@@ -33,7 +35,18 @@
 //!
 //! let err = parse("error | head abc").unwrap_err();
 //! assert_eq!(err.to_string(), "expected a number after head, found `abc` at column 14");
+//!
+//! // Evaluating an eval expression over a row:
+//! use loupe_query::{Evaluator, Value};
+//! let p = parse(r#"| eval level=if(status >= 500, "error", "ok") . "/" . host"#).unwrap();
+//! let CommandKind::Eval(assignments) = &p.commands[0].kind else { panic!() };
+//! let ev = Evaluator::new(&assignments[0].1).unwrap();
+//! let row: std::collections::HashMap<String, Value> =
+//!     [("status".to_string(), Value::Str("503".into())), ("host".into(), Value::Str("web-1".into()))].into();
+//! assert_eq!(ev.eval(&row).unwrap(), Value::Str("error/web-1".into()));
 //! ```
+
+#![warn(missing_docs)]
 
 pub mod ast;
 pub mod commands;
@@ -49,7 +62,9 @@ mod search;
 pub use ast::*;
 pub use commands::TYPED_COMMANDS;
 pub use error::ParseError;
-pub use eval::{eval, unsupported_functions, EvalError, RowAccess};
+pub use eval::{
+    eval, is_known_function, truthy, unsupported_functions, EvalError, Evaluator, RowAccess,
+};
 pub use lexer::strip_comments;
 pub use loupe_event::Value;
 pub use macros::{expand_macros, MacroDef, MacroLoadError, MacroTable};

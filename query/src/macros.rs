@@ -10,6 +10,9 @@ use std::collections::HashMap;
 /// Expansion stops with an error past this depth (a macro calling itself, directly or not).
 pub const MAX_MACRO_DEPTH: usize = 32;
 
+/// Largest expanded text accepted (macros calling each other twice grow exponentially).
+pub const MAX_EXPANDED_BYTES: usize = 4 << 20;
+
 /// One macro definition.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
 pub struct MacroDef {
@@ -108,7 +111,8 @@ impl MacroTable {
 /// Replaces every macro call in `text` (outside quoted strings and ```` ``` ```` comments)
 /// by its definition, recursively. Errors carry the span of the call in `text`.
 pub fn expand_macros(text: &str, macros: &MacroTable) -> Result<String, ParseError> {
-    expand(text, macros, 0).map_err(|e| match e {
+    let mut budget = MAX_EXPANDED_BYTES;
+    expand(text, macros, 0, &mut budget).map_err(|e| match e {
         Expand::Here(err) => err,
         Expand::Nested { span, message } => ParseError::new(text, span, message, vec![]),
     })
@@ -121,7 +125,13 @@ enum Expand {
     Nested { span: Span, message: String },
 }
 
-fn expand(text: &str, macros: &MacroTable, depth: usize) -> Result<String, Expand> {
+/// `budget` is shared by the whole expansion, so the total work is bounded too.
+fn expand(
+    text: &str,
+    macros: &MacroTable,
+    depth: usize,
+    budget: &mut usize,
+) -> Result<String, Expand> {
     if !text.contains('`') {
         return Ok(text.to_string());
     }
@@ -168,21 +178,26 @@ fn expand(text: &str, macros: &MacroTable, depth: usize) -> Result<String, Expan
                         vec![],
                     )));
                 }
-                let inner = expand(&body, macros, depth + 1).map_err(|e| match e {
+                // Errors inside a definition are reported at the outermost call, naming
+                // the innermost macro where they occurred.
+                let inner = expand(&body, macros, depth + 1, budget).map_err(|e| match e {
                     Expand::Here(err) => Expand::Nested {
                         span,
                         message: format!("in macro `{}`: {}", call.trim(), err.message),
                     },
-                    nested @ Expand::Nested { .. } => match nested {
-                        Expand::Nested { message, .. } => Expand::Nested {
-                            span,
-                            message: format!("in macro `{}`: {}", call.trim(), message),
-                        },
-                        other => other,
-                    },
+                    Expand::Nested { message, .. } => Expand::Nested { span, message },
                 })?;
                 out.push_str(&text[copied..start]);
                 out.push_str(&inner);
+                *budget = budget.saturating_sub(inner.len());
+                if *budget == 0 || out.len() > MAX_EXPANDED_BYTES {
+                    return Err(Expand::Here(ParseError::new(
+                        text,
+                        span,
+                        format!("macro expansion larger than {MAX_EXPANDED_BYTES} bytes"),
+                        vec![],
+                    )));
+                }
                 copied = end;
                 i = end;
             }

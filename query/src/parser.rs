@@ -4,7 +4,7 @@
 use crate::ast::{Command, CommandKind, Pipeline, SearchExpr, Span};
 use crate::commands::{parse_command_args, GENERATING_COMMANDS, TYPED_COMMANDS};
 use crate::error::ParseError;
-use crate::lexer::{strip_comments, Cursor};
+use crate::lexer::{strip_comments, Cursor, SUBSEARCH_COST};
 use crate::search::parse_search_expr;
 
 /// Parses SPL text (already macro-expanded) into a [`Pipeline`].
@@ -31,9 +31,9 @@ pub fn parse(text: &str) -> Result<Pipeline, ParseError> {
 pub(crate) fn parse_subsearch(c: &mut Cursor) -> Result<Pipeline, ParseError> {
     let open = c.pos;
     c.bump();
-    c.enter()?;
+    c.enter_weighted(SUBSEARCH_COST)?;
     let p = parse_pipeline(c, true)?;
-    c.leave();
+    c.leave_weighted(SUBSEARCH_COST);
     c.skip_ws();
     if !c.eat("]") {
         let (span, found) = c.current_token();
@@ -77,7 +77,7 @@ fn parse_pipeline(c: &mut Cursor, sub: bool) -> Result<Pipeline, ParseError> {
             commands.push(Command {
                 name: "search".into(),
                 kind: CommandKind::Search(e),
-                span: Span::new(start, c.pos),
+                span: Span::new(start, start + c.src[start..c.pos].trim_end().len()),
             });
         }
     }
@@ -103,9 +103,10 @@ fn parse_pipeline(c: &mut Cursor, sub: bool) -> Result<Pipeline, ParseError> {
             span: Span::new(start, start),
         });
     }
+    let end = start + c.src[start..c.pos].trim_end().len();
     Ok(Pipeline {
         commands,
-        span: Span::new(start, c.pos),
+        span: Span::new(start, end),
     })
 }
 

@@ -74,6 +74,7 @@ fn parens_balanced(s: &str) -> bool {
 /// unchanged, quoted otherwise.
 pub(crate) fn field(s: &str) -> String {
     let plain = !s.is_empty()
+        && !s.contains("```")
         && s.chars().all(|c| is_field_char(c) || c == '(' || c == ')')
         && !s.starts_with(['\'', '-', '+', '('])
         && !s.ends_with('\\')
@@ -91,8 +92,10 @@ pub(crate) fn field(s: &str) -> String {
 /// An option or positional value: bare when the raw-word reader gives it back unchanged
 /// (`span=1h`, `tokenizer=(\S+)`, `startswith=(a="b c")`), quoted otherwise.
 pub(crate) fn value(s: &str) -> String {
-    let bare = !s.is_empty() && !s.starts_with('"') && {
-        let mut c = Cursor::new(s);
+    let bare = !s.is_empty() && !s.starts_with(['"', '=']) && !s.contains("```") && {
+        // Read it back as the parser would, followed by the blank the printer puts after it.
+        let padded = format!("{s} ");
+        let mut c = Cursor::new(&padded);
         matches!(c.value(), Ok((v, false, span)) if v == s && span.end == s.len())
     };
     if bare {
@@ -102,9 +105,19 @@ pub(crate) fn value(s: &str) -> String {
     }
 }
 
+/// A positional argument (a table name): like [`value`], but never mistakable for `key=value`.
+fn positional(s: &str) -> String {
+    if Cursor::new(s).peek_option_key().is_some() {
+        quote(s)
+    } else {
+        value(s)
+    }
+}
+
 /// A value of a `field=value` search term or of an `IN` list.
 fn search_value(s: &str, extra_stops: &[char]) -> String {
     let plain = !s.is_empty()
+        && !s.contains("```")
         && !s.chars().any(|c| {
             c.is_whitespace()
                 || matches!(c, '"' | '|' | '[' | ']' | '(' | ')')
@@ -121,6 +134,7 @@ fn search_value(s: &str, extra_stops: &[char]) -> String {
 /// A field name on the left of a search comparison.
 fn search_field(s: &str) -> String {
     let plain = !s.is_empty()
+        && !s.contains("```")
         && !s.chars().any(|c| {
             c.is_whitespace() || matches!(c, '"' | '|' | '[' | ']' | '(' | ')' | '=' | '<' | '>')
         })
@@ -160,6 +174,8 @@ fn expr_field(s: &str) -> String {
 
 fn expr_prec(e: &Expr) -> u8 {
     match e {
+        Expr::Or { .. } => 1,
+        Expr::And { .. } => 3,
         Expr::Binary { op, .. } => op.precedence(),
         Expr::In { .. } => 5,
         Expr::Unary {
@@ -191,6 +207,16 @@ fn write_expr(f: &mut Formatter<'_>, e: &Expr, min: u8) -> fmt::Result {
         }
         Expr::Bool { value, .. } => write!(f, "{value}"),
         Expr::Field { name, .. } => f.write_str(&expr_field(name)),
+        Expr::And { items, .. } | Expr::Or { items, .. } => {
+            let sep = if p == 1 { " OR " } else { " AND " };
+            for (i, x) in items.iter().enumerate() {
+                if i > 0 {
+                    f.write_str(sep)?;
+                }
+                write_expr(f, x, p + 1)?;
+            }
+            Ok(())
+        }
         Expr::Unary {
             op: UnaryOp::Not,
             expr,
@@ -283,6 +309,16 @@ impl Display for SearchExpr {
                 f.write_str("NOT ")?;
                 write_search_item(f, e, true)
             }
+            // A term made of an operator (`=`, `<x>`) is parenthesised so it cannot
+            // attach to the word before it as a comparison; the same for a term `IN`,
+            // which would read as `field IN (...)` before a group.
+            SearchExpr::Term { text, .. }
+                if text.starts_with(['=', '<', '>'])
+                    || text.starts_with("!=")
+                    || text.eq_ignore_ascii_case("in") =>
+            {
+                write!(f, "({text})")
+            }
             SearchExpr::Term { text, .. } => f.write_str(text),
             SearchExpr::Phrase { text, .. } => f.write_str(&quote(text)),
             SearchExpr::Field {
@@ -300,7 +336,14 @@ impl Display for SearchExpr {
                     CmpOp::Gt => ">",
                     CmpOp::Ge => ">=",
                 };
-                let v = if *quoted { quote(value) } else { value.clone() };
+                let v = if *quoted {
+                    quote(value)
+                } else if value.starts_with(['=', '<', '>', '!']) {
+                    // `x= =y` must not print as `x==y`.
+                    format!(" {value}")
+                } else {
+                    value.clone()
+                };
                 write!(f, "{}{op}{v}", search_field(field))
             }
             SearchExpr::FieldIn { field, values, .. } => {
@@ -427,6 +470,7 @@ impl Display for Command {
                 for (i, (name, e)) in v.iter().enumerate() {
                     s.push_str(if i > 0 { ", " } else { " " });
                     let plain = !name.is_empty()
+                        && !name.contains("```")
                         && !name.starts_with('\'')
                         && !name.chars().any(|c| {
                             c.is_whitespace()
@@ -576,7 +620,7 @@ impl Display for Command {
             }
             CommandKind::Lookup(x) => {
                 opts(&mut s, &x.options);
-                let _ = write!(s, " {}", value(&x.table));
+                let _ = write!(s, " {}", positional(&x.table));
                 for m in &x.inputs {
                     let _ = write!(s, " {}", field_map(m));
                 }
@@ -590,20 +634,27 @@ impl Display for Command {
             }
             CommandKind::Inputlookup(x) => {
                 opts(&mut s, &x.options);
-                let _ = write!(s, " {}", value(&x.table));
+                let _ = write!(s, " {}", positional(&x.table));
                 if let Some(w) = &x.filter {
                     let _ = write!(s, " where {w}");
                 }
             }
             CommandKind::Outputlookup(x) => {
                 opts(&mut s, &x.options);
-                let _ = write!(s, " {}", value(&x.table));
+                let _ = write!(s, " {}", positional(&x.table));
             }
             CommandKind::Makeresults(x) => opts(&mut s, &x.options),
             CommandKind::Regex(r) => match &r.field {
                 Some(fl) => {
                     let op = if r.negate { "!=" } else { "=" };
-                    let _ = write!(s, " {fl}{op}{}", quote(&r.pattern));
+                    let bare = !fl.is_empty()
+                        && !fl.contains("```")
+                        && !fl
+                            .chars()
+                            .any(|ch| ch.is_whitespace() || "=|\"([".contains(ch))
+                        && !fl.ends_with('!');
+                    let name = if bare { fl.clone() } else { quote(fl) };
+                    let _ = write!(s, " {name}{op}{}", quote(&r.pattern));
                 }
                 None => {
                     let _ = write!(s, " {}", quote(&r.pattern));

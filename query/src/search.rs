@@ -85,6 +85,8 @@ fn parse_unary(c: &mut Cursor) -> Result<SearchExpr, ParseError> {
     loop {
         c.skip_ws();
         if c.keyword_exact("NOT") {
+            // Each NOT is a tree level: it spends nesting budget like a parenthesis.
+            c.enter()?;
             nots += 1;
             c.skip_ws();
             if at_expr_end(c) {
@@ -97,6 +99,7 @@ fn parse_unary(c: &mut Cursor) -> Result<SearchExpr, ParseError> {
     let mut e = parse_primary(c)?;
     for _ in 0..nots {
         e = SearchExpr::Not(Box::new(e));
+        c.leave();
     }
     Ok(e)
 }
@@ -187,6 +190,42 @@ fn parse_term(c: &mut Cursor) -> Result<SearchExpr, ParseError> {
     let raw = &c.src[start..word_end];
     let word_is_phrase = whole_quoted && word_end == after_quote;
 
+    // `TERM(10.0.0.1)` and `CASE(Error)` directives stay one term, parentheses included.
+    if matches!(raw, "TERM" | "CASE") && c.peek() == Some('(') {
+        let mut depth = 0usize;
+        while let Some(ch) = c.peek() {
+            match ch {
+                '"' => {
+                    c.quoted()?;
+                    continue;
+                }
+                '(' => depth += 1,
+                ')' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        c.bump();
+                        break;
+                    }
+                }
+                '|' | ']' => break,
+                _ => {}
+            }
+            c.bump();
+        }
+        if depth == 0 {
+            return Ok(SearchExpr::Term {
+                text: c.src[start..c.pos].to_string(),
+                span: Span::new(start, c.pos),
+            });
+        }
+        let (span, found) = c.current_token();
+        return Err(c.error_at(
+            Span::new(start, span.end),
+            format!("unclosed parenthesis in {raw}(...): expected `)`, found {found}"),
+            &[")"],
+        ));
+    }
+
     // field<op>value, allowing blanks around the operator (`sourcetype = x`).
     let save = c.pos;
     c.skip_ws();
@@ -200,6 +239,8 @@ fn parse_term(c: &mut Cursor) -> Result<SearchExpr, ParseError> {
             let field_span_start = start;
             c.skip_ws();
             let (value, quoted) = parse_value(c)?;
+            // `x=` with nothing usable after it means the empty string, as `x=""`.
+            let quoted = quoted || value.is_empty();
             let span = Span::new(field_span_start, c.pos);
             if op == CmpOp::Eq {
                 if let Some(bound) = TimeBound::from_keyword(&field) {

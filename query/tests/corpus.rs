@@ -1,7 +1,9 @@
 //! Real-world corpus: the 1,711 detection searches of Splunk Security Content must all
 //! parse after macro expansion, and survive a print/parse round trip unchanged.
 
-use loupe_query::{expand_macros, parse, CommandKind, MacroTable, Pipeline};
+use loupe_query::{
+    expand_macros, parse, unsupported_functions, CommandKind, Evaluator, Expr, MacroTable, Pipeline,
+};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
@@ -84,6 +86,9 @@ fn every_corpus_search_parses() {
     let mut failures = Vec::new();
     let mut supported = 0;
     let mut generic: BTreeMap<String, usize> = BTreeMap::new();
+    let mut functions: BTreeMap<String, usize> = BTreeMap::new();
+    let mut expressions = 0;
+    let mut rejected: Vec<String> = Vec::new();
     for (name, text) in &corpus {
         match parse(text) {
             Ok(p) => {
@@ -95,6 +100,23 @@ fn every_corpus_search_parses() {
                         *generic.entry(c.name.clone()).or_default() += 1;
                     }
                 });
+                for f in unsupported_functions(&p) {
+                    *functions.entry(f).or_default() += 1;
+                }
+                // Every top-level eval/where expression should pass the evaluator's checks
+                // (known functions, arities, regexes the regex crate accepts).
+                let mut tops: Vec<&Expr> = Vec::new();
+                p.walk_commands(&mut |c| match &c.kind {
+                    CommandKind::Where(e) => tops.push(e),
+                    CommandKind::Eval(v) => tops.extend(v.iter().map(|(_, e)| e)),
+                    _ => {}
+                });
+                for e in tops {
+                    expressions += 1;
+                    if let Err(err) = Evaluator::new(e) {
+                        rejected.push(format!("{name}: {err}"));
+                    }
+                }
             }
             Err(e) => failures.push(format!("{name}: {e}\n    {}", excerpt(text, e.span.start))),
         }
@@ -108,6 +130,14 @@ fn every_corpus_search_parses() {
         supported,
         by_count
     );
+    println!("eval functions Loupe cannot evaluate (searches using them): {functions:?}");
+    println!(
+        "{} of {expressions} eval/where expressions rejected by the evaluator's checks",
+        rejected.len()
+    );
+    for r in rejected.iter().take(20) {
+        println!("  {r}");
+    }
     for f in failures.iter().take(40) {
         println!("FAIL {f}");
     }

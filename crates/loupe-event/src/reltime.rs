@@ -70,7 +70,7 @@ pub fn resolve(spec: &str, now_ns: i64, tz: &TimeZone) -> Result<i64, TimeError>
         }
         return absolute(spec, s, tz);
     }
-    let rel = if s.len() >= 2 && s[..2].eq_ignore_ascii_case("rt") {
+    let rel = if s.len() >= 2 && s.as_bytes()[..2].eq_ignore_ascii_case(b"rt") {
         &s[2..]
     } else {
         s

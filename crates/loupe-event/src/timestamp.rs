@@ -268,7 +268,7 @@ impl TimestampRecognizer {
                     match_rule(rule, b)
                 };
                 if let Some((stamp, start, end)) = hit {
-                    if let Some(t) = self.to_ns(&stamp, ctx) {
+                    if let Some(t) = self.stamp_ns(&stamp, ctx) {
                         return Some((t, start..end));
                     }
                 }
@@ -276,7 +276,7 @@ impl TimestampRecognizer {
         }
         for (i, rule) in rules.iter().enumerate() {
             if let Some((stamp, start, end)) = match_rule(rule, b) {
-                if let Some(t) = self.to_ns(&stamp, ctx) {
+                if let Some(t) = self.stamp_ns(&stamp, ctx) {
                     self.last = Some((Last::Rule(i), start));
                     return Some((t, start..end));
                 }
@@ -290,7 +290,7 @@ impl TimestampRecognizer {
             let ok = f != TimeFormat::EpochSeconds || auto_epoch_ok(b, pos);
             if ok {
                 if let Some((stamp, end)) = match_format(f, b, pos) {
-                    if let Some(t) = self.to_ns(&stamp, ctx) {
+                    if let Some(t) = self.stamp_ns(&stamp, ctx) {
                         return Some((t, pos..end));
                     }
                 }
@@ -300,7 +300,7 @@ impl TimestampRecognizer {
         if let Some(p) = first {
             if b[p] == b'{' {
                 if let Some((stamp, end)) = match_format(TimeFormat::JsonKey, b, 0) {
-                    if let Some(t) = self.to_ns(&stamp, ctx) {
+                    if let Some(t) = self.stamp_ns(&stamp, ctx) {
                         self.last = Some((Last::Format(TimeFormat::JsonKey), 0));
                         return Some((t, 0..end));
                     }
@@ -320,7 +320,7 @@ impl TimestampRecognizer {
                 };
                 for &f in list {
                     if let Some((stamp, end)) = match_format(f, b, p) {
-                        if let Some(t) = self.to_ns(&stamp, ctx) {
+                        if let Some(t) = self.stamp_ns(&stamp, ctx) {
                             self.last = Some((Last::Format(f), p));
                             return Some((t, p..end));
                         }
@@ -333,7 +333,7 @@ impl TimestampRecognizer {
         for p in 0..lim {
             if auto_epoch_ok(b, p) {
                 if let Some((stamp, end)) = match_format(TimeFormat::EpochSeconds, b, p) {
-                    if let Some(t) = self.to_ns(&stamp, ctx) {
+                    if let Some(t) = self.stamp_ns(&stamp, ctx) {
                         self.last = Some((Last::Format(TimeFormat::EpochSeconds), p));
                         return Some((t, p..end));
                     }
@@ -344,7 +344,7 @@ impl TimestampRecognizer {
     }
 
     /// Converts a matched stamp to epoch nanoseconds.
-    fn to_ns(&mut self, stamp: &Stamp, ctx: &TimeContext) -> Option<i64> {
+    fn stamp_ns(&mut self, stamp: &Stamp, ctx: &TimeContext) -> Option<i64> {
         let secs = match stamp {
             Stamp::Epoch { secs, .. } => *secs,
             Stamp::Civil(c) => {
@@ -405,10 +405,23 @@ struct TzCache {
 }
 
 impl TzCache {
+    /// Cheap check that `tz` is the cached zone: named zones compare by name (a full
+    /// comparison looks the name up in the tz database on every call).
+    #[inline]
+    fn same_zone(&self, tz: &TimeZone) -> bool {
+        match &self.tz {
+            None => false,
+            Some(cached) => match (cached.iana_name(), tz.iana_name()) {
+                (Some(a), Some(b)) => a == b,
+                _ => cached == tz,
+            },
+        }
+    }
+
     /// Offset (seconds east of UTC) for a local time, resolving gaps and folds as
     /// jiff's `compatible` does (later offset in a gap, earlier in a fold).
     fn offset_for_local(&mut self, tz: &TimeZone, local: i64, year: i32, c: &Civil) -> Option<i64> {
-        if self.tz.as_ref() != Some(tz) {
+        if !self.same_zone(tz) {
             self.fixed = tz.to_fixed_offset().ok().map(|o| i64::from(o.seconds()));
             self.tz = Some(tz.clone());
             self.lo = 0;
@@ -1459,6 +1472,16 @@ mod tests {
             r.recognize("2026-07-02T01:45:13Z", &ctx),
             Some(ns("2026-07-02T01:45:13Z"))
         );
+        // Switching zones between calls invalidates the offset cache.
+        let ny = TimeContext::new(2026, TimeZone::get("America/New_York").expect("tzdb"));
+        let fixed = TimeContext::new(2026, TimeZone::fixed(jiff::tz::offset(5)));
+        let line = "01:45:13 02/07/2026 INFO";
+        for _ in 0..2 {
+            assert_eq!(r.recognize(line, &ctx), Some(ns("2026-07-01T23:45:13Z")));
+            assert_eq!(r.recognize(line, &ny), Some(ns("2026-07-02T05:45:13Z")));
+            assert_eq!(r.recognize(line, &utc(1)), Some(ns("2026-07-02T01:45:13Z")));
+            assert_eq!(r.recognize(line, &fixed), Some(ns("2026-07-01T20:45:13Z")));
+        }
     }
 
     /// The offset cache must agree with jiff's `compatible` everywhere, DST edges included.

@@ -65,13 +65,13 @@ fn reference(system: &str, row: &Row) -> i64 {
         "Android" => {
             let (mo, d) = col(row, "Date").split_once('-').expect("MM-DD");
             let (h, mi, s, f) = hms(col(row, "Time"));
-            civil_ns(&utc, year, int(mo), int(d), h, mi, s, f)
+            civil_ns(&utc, [year, int(mo), int(d), h, mi, s, f])
         }
         // Time `Sun Dec 04 04:47:44 2005`.
         "Apache" => {
             let p: Vec<&str> = col(row, "Time").split_whitespace().collect();
             let (h, mi, s, f) = hms(p[3]);
-            civil_ns(&utc, int(p[4]), month_num(p[1]), int(p[2]), h, mi, s, f)
+            civil_ns(&utc, [int(p[4]), month_num(p[1]), int(p[2]), h, mi, s, f])
         }
         // Epoch seconds in `Timestamp`; the fraction from `Time` (2005-06-03-15.42.50.675872).
         "BGL" => {
@@ -84,13 +84,15 @@ fn reference(system: &str, row: &Row) -> i64 {
             let t = format!("{:0>6}", col(row, "Time"));
             civil_ns(
                 &utc,
-                2000 + int(&d[0..2]),
-                int(&d[2..4]),
-                int(&d[4..6]),
-                int(&t[0..2]),
-                int(&t[2..4]),
-                int(&t[4..6]),
-                0,
+                [
+                    2000 + int(&d[0..2]),
+                    int(&d[2..4]),
+                    int(&d[4..6]),
+                    int(&t[0..2]),
+                    int(&t[2..4]),
+                    int(&t[4..6]),
+                    0,
+                ],
             )
         }
         // Epoch seconds in `Time`.
@@ -99,7 +101,7 @@ fn reference(system: &str, row: &Row) -> i64 {
         "Hadoop" | "Zookeeper" | "OpenStack" | "Windows" => {
             let p: Vec<&str> = col(row, "Date").split('-').collect();
             let (h, mi, s, f) = hms(col(row, "Time"));
-            civil_ns(&utc, int(p[0]), int(p[1]), int(p[2]), h, mi, s, f)
+            civil_ns(&utc, [int(p[0]), int(p[1]), int(p[2]), h, mi, s, f])
         }
         // Time `20171223-22:15:29:606`, unpadded fields, milliseconds last.
         "HealthApp" => {
@@ -107,13 +109,15 @@ fn reference(system: &str, row: &Row) -> i64 {
             let p: Vec<&str> = time.split(':').collect();
             civil_ns(
                 &utc,
-                int(&date[0..4]),
-                int(&date[4..6]),
-                int(&date[6..8]),
-                int(p[0]),
-                int(p[1]),
-                int(p[2]),
-                int(p[3]) * 1_000_000,
+                [
+                    int(&date[0..4]),
+                    int(&date[4..6]),
+                    int(&date[6..8]),
+                    int(p[0]),
+                    int(p[1]),
+                    int(p[2]),
+                    int(p[3]) * 1_000_000,
+                ],
             )
         }
         // Month `Jun`, Date `14`, Time `15:16:01`.
@@ -121,13 +125,15 @@ fn reference(system: &str, row: &Row) -> i64 {
             let (h, mi, s, f) = hms(col(row, "Time"));
             civil_ns(
                 &utc,
-                year,
-                month_num(col(row, "Month")),
-                int(col(row, "Date")),
-                h,
-                mi,
-                s,
-                f,
+                [
+                    year,
+                    month_num(col(row, "Month")),
+                    int(col(row, "Date")),
+                    h,
+                    mi,
+                    s,
+                    f,
+                ],
             )
         }
         // Date `Dec` (the month), Day `10`, Time `06:55:46`.
@@ -135,13 +141,15 @@ fn reference(system: &str, row: &Row) -> i64 {
             let (h, mi, s, f) = hms(col(row, "Time"));
             civil_ns(
                 &utc,
-                year,
-                month_num(col(row, "Date")),
-                int(col(row, "Day")),
-                h,
-                mi,
-                s,
-                f,
+                [
+                    year,
+                    month_num(col(row, "Date")),
+                    int(col(row, "Day")),
+                    h,
+                    mi,
+                    s,
+                    f,
+                ],
             )
         }
         // Time `10.30 16:49:06` (month.day).
@@ -149,13 +157,13 @@ fn reference(system: &str, row: &Row) -> i64 {
             let (md, t) = col(row, "Time").split_once(' ').expect("md time");
             let (mo, d) = md.split_once('.').expect("month.day");
             let (h, mi, s, f) = hms(t);
-            civil_ns(&utc, year, int(mo), int(d), h, mi, s, f)
+            civil_ns(&utc, [year, int(mo), int(d), h, mi, s, f])
         }
         // Date `17/06/09` (yy/MM/dd), Time `20:10:40`.
         "Spark" => {
             let p: Vec<&str> = col(row, "Date").split('/').collect();
             let (h, mi, s, f) = hms(col(row, "Time"));
-            civil_ns(&utc, 2000 + int(p[0]), int(p[1]), int(p[2]), h, mi, s, f)
+            civil_ns(&utc, [2000 + int(p[0]), int(p[1]), int(p[2]), h, mi, s, f])
         }
         // Epoch seconds in `Timestamp`.
         "Thunderbird" => int(col(row, "Timestamp")) * 1_000_000_000,
@@ -264,13 +272,15 @@ fn bgl_epoch_matches_pacific_detail() {
         let p: Vec<&str> = t.split(['-', '.']).collect();
         let local = civil_ns(
             &la,
-            int(p[0]),
-            int(p[1]),
-            int(p[2]),
-            int(p[3]),
-            int(p[4]),
-            int(p[5]),
-            frac_ns(p[6]),
+            [
+                int(p[0]),
+                int(p[1]),
+                int(p[2]),
+                int(p[3]),
+                int(p[4]),
+                int(p[5]),
+                frac_ns(p[6]),
+            ],
         );
         assert_eq!(local, reference("BGL", &row), "{t}");
     }
@@ -285,13 +295,15 @@ fn thunderbird_epoch_matches_pacific_syslog_time() {
         let (h, mi, s, f) = hms(col(&row, "Time"));
         let local = civil_ns(
             &la,
-            year,
-            month_num(col(&row, "Month")),
-            int(col(&row, "Day")),
-            h,
-            mi,
-            s,
-            f,
+            [
+                year,
+                month_num(col(&row, "Month")),
+                int(col(&row, "Day")),
+                h,
+                mi,
+                s,
+                f,
+            ],
         );
         assert_eq!(local, reference("Thunderbird", &row));
     }

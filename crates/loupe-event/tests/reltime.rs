@@ -3,6 +3,7 @@
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
 use loupe_event::reltime::{resolve, TimeError};
+use proptest::prelude::*;
 
 fn ns(s: &str) -> i64 {
     let t: Timestamp = s.parse().unwrap_or_else(|e| panic!("{s}: {e}"));
@@ -160,4 +161,21 @@ fn errors() {
     }
     let msg = resolve("-5x", now, &tz).unwrap_err().to_string();
     assert!(msg.contains("\"-5x\""), "{msg}");
+}
+
+proptest! {
+    /// Any text (modifier-like or not), any `now`: an answer or an error, never a panic.
+    #[test]
+    fn never_panics(
+        spec in prop_oneof![
+            "[-+@0-9a-zA-Z:/.T ]{0,16}",
+            "\\PC{0,10}",
+            "[-+]?[0-9]{0,22}[a-z]{0,8}(@[a-z]{0,4}[0-9]?)?",
+        ],
+        now in any::<i64>(),
+    ) {
+        let paris = TimeZone::get("Europe/Paris").expect("tzdb");
+        let _ = resolve(&spec, now, &TimeZone::UTC);
+        let _ = resolve(&spec, now, &paris);
+    }
 }

@@ -102,7 +102,7 @@ fn batch_logs_are_day_first_local_time() {
         let date = &rest[..10];
         let p: Vec<&str> = date.split('/').collect();
         let (h, mi, s, f) = hms(t);
-        civil_ns(&paris, int(p[2]), int(p[1]), int(p[0]), h, mi, s, f)
+        civil_ns(&paris, [int(p[2]), int(p[1]), int(p[0]), h, mi, s, f])
     };
     let mut files = Vec::new();
     batch_files(&data_dir().join("batchs"), &mut files);

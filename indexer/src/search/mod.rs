@@ -232,7 +232,7 @@ fn resolve_time(
 ) -> Result<Option<i64>, SearchError> {
     match spec.map(str::trim).filter(|s| !s.is_empty()) {
         None => Ok(None),
-        Some(s) if s == "0" => Ok(None),
+        Some("0") => Ok(None),
         Some(s) => loupe_event::reltime::resolve(s, now, tz)
             .map(Some)
             .map_err(|e| SearchError::Invalid(format!("time {s:?}: {e}"))),

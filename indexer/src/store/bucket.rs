@@ -212,10 +212,15 @@ fn read_summary(index: &Index) -> Result<BucketSummary, StoreError> {
     }
 }
 
+/// Documents handed to tantivy per message (one wake-up of its indexing threads each).
+const BATCH_DOCS: usize = 8;
+
 /// The write side of a bucket: its tantivy writer and the summary of what was added since open.
 pub struct BucketWriter {
     pub bucket: std::sync::Arc<Bucket>,
     writer: IndexWriter,
+    /// Documents not yet handed to tantivy: sent in batches, one channel message each.
+    batch: Vec<tantivy::indexer::UserOperation>,
     pending: BucketSummary,
     dirty: bool,
     /// Monotonic use counter for least-recently-used eviction.
@@ -237,6 +242,7 @@ impl BucketWriter {
         Ok(BucketWriter {
             bucket,
             writer,
+            batch: Vec::with_capacity(BATCH_DOCS),
             pending,
             dirty: false,
             last_used: 0,
@@ -286,7 +292,18 @@ impl BucketWriter {
             doc.add_object(f.fields, obj);
         }
         doc.add_text(f.raw, &ev.raw);
-        self.writer.add_document(doc)?;
+        self.batch.push(tantivy::indexer::UserOperation::Add(doc));
+        if self.batch.len() >= BATCH_DOCS {
+            self.send_batch()?;
+        }
+        Ok(())
+    }
+
+    fn send_batch(&mut self) -> Result<(), StoreError> {
+        if !self.batch.is_empty() {
+            let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH_DOCS));
+            self.writer.run(batch)?;
+        }
         Ok(())
     }
 
@@ -297,6 +314,7 @@ impl BucketWriter {
         }
         let payload = serde_json::to_string(&self.pending)
             .map_err(|e| StoreError::Corrupt(format!("cannot encode bucket summary: {e}")))?;
+        self.send_batch()?;
         let mut prepared = self.writer.prepare_commit()?;
         prepared.set_payload(&payload);
         prepared.commit()?;

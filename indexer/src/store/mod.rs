@@ -90,9 +90,9 @@ pub struct WriterOptions {
 impl Default for WriterOptions {
     fn default() -> Self {
         WriterOptions {
-            max_hot: 4,
-            threads_per_bucket: 1,
-            budget_per_bucket: 96 << 20,
+            max_hot: 3,
+            threads_per_bucket: 2,
+            budget_per_bucket: 100 << 20,
             max_bucket_events: 50_000_000,
         }
     }
@@ -280,13 +280,31 @@ impl Store {
     }
 }
 
+/// Bucket sequence numbers from here on are spill buckets (events of days that got no bucket of their own).
+pub const SPILL_SEQ: u32 = 1000;
+
+/// Where an event is written: its day's bucket, or its index's spill bucket.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Slot {
+    Day(String, i64),
+    Spill(String),
+}
+
 /// The single writer of a store: routes events to day buckets, keeps a few open, commits them together.
+///
+/// Streaming data (one or two current days) always gets one bucket per day. Data whose days are
+/// scattered (a backfill of old logs, broken clocks) must not open a writer per day: at most
+/// `max_hot` day buckets are open; an idle one is closed to make room, and while all are busy the
+/// other days go to the index's *spill* bucket, whose time range is simply wider.
 pub struct StoreWriter {
     store: Arc<Store>,
     opts: WriterOptions,
-    hot: HashMap<(String, i64), BucketWriter>,
+    hot: HashMap<Slot, BucketWriter>,
     clock: u64,
 }
+
+/// A day bucket unused for this many events may be closed to make room for another day.
+const IDLE_EVENTS: u64 = 50_000;
 
 impl StoreWriter {
     /// A writer over a store opened with [`Store::open`].
@@ -306,81 +324,115 @@ impl StoreWriter {
 
     /// Adds an event from log record `lsn` (0 for imports); skipped if its bucket already committed that record.
     pub fn add(&mut self, ev: Event, lsn: u64) -> Result<(), StoreError> {
-        let day = BucketKey::day_of(ev.time_ns);
-        let slot = (ev.index.clone(), day);
         self.clock += 1;
-        if !self.hot.contains_key(&slot) {
-            self.open_hot(&ev.index, day)?;
+        let day = BucketKey::day_of(ev.time_ns);
+        let slot = self.route(&ev.index, day)?;
+        let full = self
+            .hot
+            .get(&slot)
+            .is_some_and(|w| w.count() >= self.opts.max_bucket_events);
+        if full {
+            if let Some(w) = self.hot.remove(&slot) {
+                w.close()?;
+            }
+            self.open(&slot, day)?;
         }
-        let mut writer = self
+        let clock = self.clock;
+        let writer = self
             .hot
             .get_mut(&slot)
             .ok_or_else(|| StoreError::Corrupt("hot bucket vanished".into()))?;
-        if writer.count() >= self.opts.max_bucket_events {
-            let seq = writer.bucket.key.seq + 1;
-            let full = self
-                .hot
-                .remove(&slot)
-                .ok_or_else(|| StoreError::Corrupt("hot bucket vanished".into()))?;
-            full.close()?;
-            let key = BucketKey {
-                index: ev.index.clone(),
-                day,
-                seq,
-            };
-            let bucket = self.store.bucket(&key)?;
-            let bw = BucketWriter::open(
-                bucket,
-                self.opts.threads_per_bucket,
-                self.opts.budget_per_bucket,
-            )?;
-            self.hot.insert(slot.clone(), bw);
-            writer = self
-                .hot
-                .get_mut(&slot)
-                .ok_or_else(|| StoreError::Corrupt("hot bucket vanished".into()))?;
-        }
-        writer.last_used = self.clock;
+        writer.last_used = clock;
         if lsn != 0 && lsn <= writer.committed_lsn() {
             return Ok(());
         }
         writer.add(ev, lsn)
     }
 
-    fn open_hot(&mut self, index: &str, day: i64) -> Result<(), StoreError> {
-        if self.hot.len() >= self.opts.max_hot {
-            let oldest = self
+    /// Picks (opening if needed) the slot of an event's day.
+    fn route(&mut self, index: &str, day: i64) -> Result<Slot, StoreError> {
+        let slot = Slot::Day(index.to_string(), day);
+        if self.hot.contains_key(&slot) {
+            return Ok(slot);
+        }
+        let days_open = self
+            .hot
+            .keys()
+            .filter(|k| matches!(k, Slot::Day(..)))
+            .count();
+        if days_open >= self.opts.max_hot {
+            let idle = self
                 .hot
                 .iter()
+                .filter(|(k, _)| matches!(k, Slot::Day(..)))
                 .min_by_key(|(_, w)| w.last_used)
+                .filter(|(_, w)| w.last_used + IDLE_EVENTS < self.clock)
                 .map(|(k, _)| k.clone());
-            if let Some(k) = oldest {
-                if let Some(w) = self.hot.remove(&k) {
-                    w.close()?;
+            match idle {
+                Some(k) => {
+                    if let Some(w) = self.hot.remove(&k) {
+                        w.close()?;
+                    }
+                }
+                None => {
+                    let spill = Slot::Spill(index.to_string());
+                    if !self.hot.contains_key(&spill) {
+                        self.open(&spill, day)?;
+                    }
+                    return Ok(spill);
                 }
             }
         }
-        validate_index_name(index)?;
-        // The newest existing roll of that day, so restarts append where they left off.
-        let seq = self
-            .store
-            .buckets_of(index)
-            .iter()
-            .filter(|b| b.key.day == day)
-            .map(|b| b.key.seq)
-            .max()
-            .unwrap_or(0);
-        let bucket = self.store.bucket(&BucketKey {
-            index: index.to_string(),
-            day,
-            seq,
-        })?;
+        self.open(&slot, day)?;
+        Ok(slot)
+    }
+
+    fn open(&mut self, slot: &Slot, day: i64) -> Result<(), StoreError> {
+        let index = match slot {
+            Slot::Day(i, _) | Slot::Spill(i) => i.clone(),
+        };
+        validate_index_name(&index)?;
+        let existing = self.store.buckets_of(&index);
+        let key = match slot {
+            Slot::Day(_, d) => {
+                // The newest roll of that day, so restarts append where they left off; a full one rolls.
+                let newest = existing
+                    .iter()
+                    .filter(|b| b.key.day == *d && b.key.seq < SPILL_SEQ)
+                    .max_by_key(|b| b.key.seq);
+                let seq = match newest {
+                    Some(b) if b.summary().count >= self.opts.max_bucket_events => b.key.seq + 1,
+                    Some(b) => b.key.seq,
+                    None => 0,
+                };
+                BucketKey {
+                    index: index.clone(),
+                    day: *d,
+                    seq,
+                }
+            }
+            Slot::Spill(_) => {
+                let seq = existing
+                    .iter()
+                    .filter(|b| b.key.day == day)
+                    .map(|b| b.key.seq + 1)
+                    .max()
+                    .unwrap_or(0)
+                    .max(SPILL_SEQ);
+                BucketKey {
+                    index: index.clone(),
+                    day,
+                    seq,
+                }
+            }
+        };
+        let bucket = self.store.bucket(&key)?;
         let bw = BucketWriter::open(
             bucket,
             self.opts.threads_per_bucket,
             self.opts.budget_per_bucket,
         )?;
-        self.hot.insert((index.to_string(), day), bw);
+        self.hot.insert(slot.clone(), bw);
         Ok(())
     }
 
@@ -407,23 +459,15 @@ impl StoreWriter {
 
     /// Closes the hot bucket of a key if open (before retention deletes it).
     pub(crate) fn close_bucket(&mut self, key: &BucketKey) -> Result<(), StoreError> {
-        let slot = (key.index.clone(), key.day);
-        if self.hot.get(&slot).is_some_and(|w| &w.bucket.key == key) {
-            if let Some(w) = self.hot.remove(&slot) {
-                w.close()?;
-            }
+        let slot = self
+            .hot
+            .iter()
+            .find(|(_, w)| &w.bucket.key == key)
+            .map(|(s, _)| s.clone());
+        if let Some(w) = slot.and_then(|s| self.hot.remove(&s)) {
+            w.close()?;
         }
         Ok(())
-    }
-
-    /// The lowest log record every bucket has committed past: the log before it can go.
-    pub fn committed_lsn_floor(&self, last_appended: u64) -> u64 {
-        self.hot
-            .values()
-            .filter(|w| w.is_dirty())
-            .map(|w| w.committed_lsn())
-            .min()
-            .unwrap_or(last_appended)
     }
 }
 
@@ -473,6 +517,32 @@ mod tests {
         assert_eq!(buckets.len(), 1);
         assert_eq!(buckets[0].summary().count, 10);
         assert_eq!(buckets[0].summary().hosts["h"], 10);
+    }
+
+    #[test]
+    fn scattered_days_spill_instead_of_opening_a_writer_each() {
+        let dir = tempfile::tempdir().unwrap();
+        let day = 86_400_000_000_000i64;
+        let store = Arc::new(Store::open(dir.path()).unwrap());
+        let opts = WriterOptions {
+            max_hot: 2,
+            budget_per_bucket: 30 << 20,
+            ..WriterOptions::default()
+        };
+        let mut w = StoreWriter::new(store.clone(), opts);
+        for i in 0..500 {
+            w.add(ev(day * (20_000 + (i * 7919) % 300), "scattered"), 0)
+                .unwrap();
+        }
+        w.close_all().unwrap();
+        let buckets = store.buckets_of("main");
+        assert_eq!(buckets.len(), 3, "two day buckets and one spill bucket");
+        assert_eq!(buckets.iter().filter(|b| b.key.seq >= SPILL_SEQ).count(), 1);
+        assert_eq!(store.event_count("main"), 500);
+        // Pruning still works on the spill bucket's real range.
+        let spill = buckets.iter().find(|b| b.key.seq >= SPILL_SEQ).unwrap();
+        let (lo, hi) = spill.time_range().unwrap();
+        assert!(hi - lo > day * 100);
     }
 
     #[test]

@@ -431,10 +431,9 @@ mod tests {
             .unwrap()
             .flatten()
             .map(|e| e.path())
-            .filter(|p| {
+            .find(|p| {
                 p.extension().is_some_and(|e| e == "wal") && std::fs::metadata(p).unwrap().len() > 0
             })
-            .next()
             .unwrap();
         let len = std::fs::metadata(&seg).unwrap().len();
         OpenOptions::new()

@@ -57,17 +57,10 @@ pub fn lines(bytes: &[u8]) -> Vec<String> {
     text.lines().map(str::to_owned).collect()
 }
 
-/// Epoch nanoseconds of a civil time in a zone, computed by jiff (the reference).
-pub fn civil_ns(
-    tz: &jiff::tz::TimeZone,
-    y: i64,
-    mo: i64,
-    d: i64,
-    h: i64,
-    mi: i64,
-    s: i64,
-    nanos: i64,
-) -> i64 {
+/// Epoch nanoseconds of a civil time `[year, month, day, hour, minute, second,
+/// nanosecond]` in a zone, computed by jiff (the reference).
+pub fn civil_ns(tz: &jiff::tz::TimeZone, f: [i64; 7]) -> i64 {
+    let [y, mo, d, h, mi, s, nanos] = f;
     let dt = jiff::civil::DateTime::new(
         y as i16,
         mo as i8,
@@ -77,7 +70,7 @@ pub fn civil_ns(
         s as i8,
         nanos as i32,
     )
-    .unwrap_or_else(|e| panic!("bad reference date {y}-{mo}-{d} {h}:{mi}:{s}: {e}"));
+    .unwrap_or_else(|e| panic!("bad reference date {f:?}: {e}"));
     let ts = dt
         .to_zoned_datetime(tz.clone())
         .unwrap_or_else(|e| panic!("zone: {e}"))

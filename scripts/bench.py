@@ -1,0 +1,190 @@
+#!/usr/bin/env python3
+"""make bench: Loupe's figures on the 2M-line corpus of ../shared/bench/corpus.py, beside rg in the same run.
+
+Writes docs/benchmarks.md and prints the table. Environment: LOUPE_SHARED (the shared folder),
+BENCH_LINES (default 2000000), BENCH_OUT (default bench-out).
+"""
+import json
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SHARED = os.environ.get("LOUPE_SHARED", os.path.join(ROOT, "..", "shared"))
+OUT = os.path.abspath(os.environ.get("BENCH_OUT", os.path.join(ROOT, "bench-out")))
+LINES = int(os.environ.get("BENCH_LINES", "2000000"))
+LOUPE = os.path.join(ROOT, "target", "release", "loupe")
+TOKEN = "bench-token-0123456789"
+REPEAT = 7
+
+
+def sh(cmd, **kw):
+    return subprocess.run(cmd, check=True, capture_output=True, text=True, **kw)
+
+
+def corpus():
+    os.makedirs(OUT, exist_ok=True)
+    raw = os.path.join(OUT, f"corpus-{LINES}.log")
+    hec = os.path.join(OUT, f"corpus-{LINES}.hec.ndjson")
+    gen = os.path.join(SHARED, "bench", "corpus.py")
+    for path, extra in ((raw, []), (hec, ["--hec"])):
+        if not os.path.exists(path):
+            print(f"generating {path} ...", flush=True)
+            sh([sys.executable, gen, path + ".tmp", str(LINES)] + extra)
+            os.rename(path + ".tmp", path)
+    return raw, hec
+
+
+def timed_import(data_dir, args):
+    """Runs `loupe import` under /usr/bin/time -v; returns (seconds, peak RSS MiB, cpu seconds, stdout)."""
+    shutil.rmtree(data_dir, ignore_errors=True)
+    cmd = ["/usr/bin/time", "-v", LOUPE, "import", "--data-dir", data_dir] + args
+    t0 = time.perf_counter()
+    p = subprocess.run(cmd, capture_output=True, text=True)
+    secs = time.perf_counter() - t0
+    if p.returncode != 0:
+        sys.exit(f"import failed: {p.stderr}")
+    rss_kb = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", p.stderr).group(1))
+    user = float(re.search(r"User time \(seconds\): ([\d.]+)", p.stderr).group(1))
+    system = float(re.search(r"System time \(seconds\): ([\d.]+)", p.stderr).group(1))
+    return secs, rss_kb / 1024, user + system, p.stdout.strip()
+
+
+def du(path):
+    total = 0
+    for d, _, files in os.walk(path):
+        for f in files:
+            try:
+                total += os.path.getsize(os.path.join(d, f))
+            except OSError:
+                pass
+    return total
+
+
+class Server:
+    def __init__(self, data_dir):
+        cfg = os.path.join(OUT, "bench-loupe.toml")
+        with open(cfg, "w") as f:
+            f.write(f'data_dir = "{data_dir}"\nlisten = "127.0.0.1:0"\n[[tokens]]\nname = "bench"\ntoken = "{TOKEN}"\n')
+        self.p = subprocess.Popen([LOUPE, "serve", "--config", cfg], stdout=subprocess.PIPE, text=True,
+                                  env=dict(os.environ, RUST_LOG="warn"))
+        for line in self.p.stdout:
+            if line.startswith("loupe listening on "):
+                self.url = line.split()[-1]
+                break
+        else:
+            sys.exit("server did not start")
+
+    def search(self, query):
+        body = json.dumps({"query": query, "limit": 100}).encode()
+        req = urllib.request.Request(self.url + "/api/v1/search", data=body, method="POST",
+                                     headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"})
+        t0 = time.perf_counter()
+        with urllib.request.urlopen(req) as r:
+            answer = json.loads(r.read())
+        wall = (time.perf_counter() - t0) * 1000
+        return answer, wall
+
+    def close(self):
+        self.p.terminate()
+        self.p.wait()
+
+
+def median_ms(fn):
+    fn()  # warm
+    samples = []
+    for _ in range(REPEAT):
+        t0 = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - t0) * 1000)
+    return statistics.median(samples)
+
+
+def rg(args, path):
+    return median_ms(lambda: subprocess.run(["rg"] + args + [path], capture_output=True))
+
+
+def main():
+    if not os.path.exists(LOUPE):
+        sys.exit("build first: cargo build --release")
+    if shutil.which("rg") is None:
+        sys.exit("ripgrep (rg) is needed: apt-get install ripgrep")
+    raw, hec = corpus()
+    raw_bytes = os.path.getsize(raw)
+    ncpu = os.cpu_count()
+    cpu_model = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
+    mem_gib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    rows = []
+
+    data_dir = os.path.join(OUT, "data-hec")
+    secs, rss, cpu, out = timed_import(data_dir, ["--format", "hec", "--index", "main", hec])
+    print(out)
+    size = du(os.path.join(data_dir, "indexes"))
+    rows.append(("import, HEC envelopes (time, host, sourcetype given)", f"{raw_bytes / 1e6 / secs:.1f} MB/s raw, "
+                 f"{LINES / secs:,.0f} events/s, {raw_bytes / 1e6 / cpu:.1f} MB per CPU-second, peak RSS {rss:.0f} MiB",
+                 "Quickwit 9-11 MB/s, 8 MB/CPU-s, ~1 GB RSS; VictoriaLogs 39 MB/s, 281 MiB"))
+    rows.append(("index size / raw size (`_raw` stored, positions)", f"{size / raw_bytes:.2f} ({size / 1e6:.0f} MB)",
+                 "Quickwit 0.83, VictoriaLogs 0.32, zstd -3 0.29"))
+
+    raw_dir = os.path.join(OUT, "data-raw")
+    secs2, rss2, cpu2, out2 = timed_import(raw_dir, ["--sourcetype", "auto", "--year", "2026", "--index", "main", raw])
+    print(out2)
+    rows.append(("import, plain log file (`--sourcetype auto`: line breaking + timestamp guessing)",
+                 f"{raw_bytes / 1e6 / secs2:.1f} MB/s, {raw_bytes / 1e6 / cpu2:.1f} MB per CPU-second, peak RSS {rss2:.0f} MiB",
+                 ""))
+    shutil.rmtree(raw_dir, ignore_errors=True)
+
+    server = Server(data_dir)
+    try:
+        queries = [
+            ("rare term count", '"zebra-needle-771" | stats count', ["-c", "zebra-needle-771"]),
+            ("phrase count", '"Failed password" | stats count', ["-c", "Failed password"]),
+            ("common word count", "error | stats count", ["-c", "-w", "-i", "error"]),
+            ("everything count", "* | stats count", ["-c", ""]),
+        ]
+        for name, q, rg_args in queries:
+            answer, _ = server.search(q)
+            count = answer["rows"][0]["count"]
+            server_ms = statistics.median([server.search(q)[0]["stats"]["elapsed_ms"] for _ in range(REPEAT)])
+            wall_ms = statistics.median([server.search(q)[1] for _ in range(REPEAT)])
+            rg_ms = rg(rg_args, raw)
+            rg_count = subprocess.run(["rg"] + rg_args + [raw], capture_output=True, text=True).stdout.strip()
+            rows.append((f"{name} `{q}` -> {count} (rg: {rg_count})",
+                         f"server {server_ms:.2f} ms, HTTP round trip {wall_ms:.2f} ms; `rg {' '.join(rg_args)}` {rg_ms:.0f} ms "
+                         f"(ratio {wall_ms / rg_ms:.3f})", ""))
+        answer, _ = server.search("error | head 100")
+        server_ms = statistics.median([server.search("error | head 100")[0]["stats"]["elapsed_ms"] for _ in range(REPEAT)])
+        rows.append(("newest 100 events with `error` (`error | head 100`)", f"server {server_ms:.2f} ms", "VictoriaLogs 103 ms; `tac | rg -m 100` 8 ms"))
+    finally:
+        server.close()
+
+    lines = [
+        "# Benchmarks",
+        "",
+        f"Measured by `make bench` on {time.strftime('%Y-%m-%d')}: {ncpu} CPUs ({cpu_model}), {mem_gib:.0f} GiB, "
+        f"{platform.system()} {platform.release()}. Corpus: `shared/bench/corpus.py` with {LINES:,} lines "
+        f"({raw_bytes / 1e6:.0f} MB raw); figures from one run, reference tools in the same run. "
+        "Peers' figures (third column) are from `shared/ANCHORS.md`, same corpus shape and machine kind.",
+        "",
+        "Commands: `loupe import --data-dir D --format hec corpus.hec.ndjson`; `loupe import --data-dir D --sourcetype auto corpus.log`; "
+        "queries through `POST /api/v1/search` of `loupe serve` (median of 7, warm; `server` is the engine's own `elapsed_ms`).",
+        "",
+        "| what | Loupe (this run) | peers (ANCHORS.md) |",
+        "|---|---|---|",
+    ]
+    for what, ours, peers in rows:
+        lines.append(f"| {what} | {ours} | {peers} |")
+    text = "\n".join(lines) + "\n"
+    with open(os.path.join(ROOT, "docs", "benchmarks.md"), "w") as f:
+        f.write(text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
