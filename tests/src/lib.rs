@@ -88,6 +88,27 @@ impl Server {
         let _ = self.child.wait();
     }
 
+    /// SIGTERM and wait (at most 60 s) for a clean exit; returns the exit status.
+    pub fn terminate(&mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        let sent = Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("run kill");
+        assert!(sent.success());
+        let (tx, rx) = std::sync::mpsc::channel();
+        let mut child = std::mem::replace(
+            &mut self.child,
+            Command::new("true").spawn().expect("spawn true"),
+        );
+        std::thread::spawn(move || {
+            let _ = tx.send(child.wait());
+        });
+        rx.recv_timeout(std::time::Duration::from_secs(60))
+            .expect("loupe serve did not stop within 60 s of SIGTERM")
+            .expect("wait")
+    }
+
     /// Starts again on the same data dir (and a new port).
     pub fn restart(&mut self) {
         let (child, url) = spawn(&self.config);

@@ -88,6 +88,8 @@ struct LogRequest {
 enum IndexMsg {
     Batch(u64, Vec<Event>),
     Flush(std::sync::mpsc::Sender<Result<(), String>>),
+    /// Sent once the log thread has stopped: commit, close, exit.
+    Stop,
 }
 
 /// Handle to the running pipeline; cheap to share behind an `Arc`.
@@ -98,6 +100,8 @@ pub struct Pipeline {
     healthy: Arc<AtomicBool>,
     acks: Mutex<HashMap<String, u64>>,
     threads: Mutex<Vec<std::thread::JoinHandle<()>>>,
+    checkpoint: Arc<AtomicU64>,
+    wal_dir: PathBuf,
 }
 
 /// Sequences seen per channel: everything at or below `floor`, plus the set above it.
@@ -218,6 +222,7 @@ impl Pipeline {
                 .map_err(|e| StoreError::io(&wal_dir, e))?
         };
         let index_thread = {
+            let checkpoint = checkpoint.clone();
             let counters = counters.clone();
             let healthy = healthy.clone();
             let opts = opts.clone();
@@ -233,6 +238,8 @@ impl Pipeline {
             healthy,
             acks: Mutex::new(HashMap::new()),
             threads: Mutex::new(vec![log_thread, index_thread]),
+            checkpoint,
+            wal_dir,
         })
     }
 
@@ -303,8 +310,19 @@ impl Pipeline {
     /// Stops accepting, indexes and commits what was logged, and joins the threads.
     pub fn shutdown(&self) {
         self.log_tx.lock().take();
-        for t in self.threads.lock().drain(..) {
-            let _ = t.join();
+        let mut threads: Vec<_> = self.threads.lock().drain(..).collect();
+        // The log thread ends when its queue is closed and drained; only then may the index thread stop.
+        if !threads.is_empty() {
+            let _ = threads.remove(0).join();
+        }
+        let _ = self.index_tx.send(IndexMsg::Stop);
+        let joined = threads.into_iter().all(|t| t.join().is_ok());
+        // Everything logged is now committed: say so, and the next start replays nothing.
+        if joined {
+            let cp = self.checkpoint.load(Ordering::Acquire);
+            if let Err(e) = crate::store::wal::write_checkpoint(&self.wal_dir, cp) {
+                tracing::warn!(error = %e, "cannot write the final checkpoint");
+            }
         }
     }
 }
@@ -488,7 +506,7 @@ fn index_loop(
                     next_retention = Instant::now() + Duration::from_secs(60);
                 }
             }
-            Err(RecvTimeoutError::Disconnected) => break,
+            Ok(IndexMsg::Stop) | Err(RecvTimeoutError::Disconnected) => break,
         }
     }
     let _ = commit(&mut writer, last_lsn, &mut reported);

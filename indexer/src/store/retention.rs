@@ -122,4 +122,56 @@ mod tests {
         let none = IndexConfig::default();
         assert!(choose(&buckets, &none, DAY * 10).is_empty());
     }
+
+    #[test]
+    fn enforce_deletes_old_buckets_from_a_real_store() {
+        use crate::store::{Store, StoreWriter, WriterOptions};
+        use std::sync::Arc;
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(Store::open(dir.path()).unwrap());
+        let mut w = StoreWriter::new(store.clone(), WriterOptions::default());
+        for d in [100i64, 101, 110] {
+            for i in 0..5 {
+                let ev = loupe_event::Event {
+                    time_ns: d * DAY + i,
+                    raw: format!("day {d}"),
+                    index: "main".into(),
+                    ..Default::default()
+                };
+                w.add(ev, 0).unwrap();
+            }
+        }
+        w.commit().unwrap();
+        let mut cfgs = BTreeMap::new();
+        cfgs.insert(
+            "main".to_string(),
+            IndexConfig {
+                max_age: Some(DurationText(Duration::from_secs(5 * 86_400))),
+                max_size: None,
+            },
+        );
+        let report = enforce(&store, Some(&mut w), &cfgs, 111 * DAY).unwrap();
+        assert_eq!(report.deleted.len(), 2);
+        assert_eq!(store.event_count("main"), 5);
+        assert_eq!(
+            std::fs::read_dir(dir.path().join("indexes/main"))
+                .unwrap()
+                .count(),
+            1,
+            "bucket folders are gone"
+        );
+        // The writer keeps working after its hot buckets were closed under it.
+        w.add(
+            loupe_event::Event {
+                time_ns: 110 * DAY + 9,
+                raw: "later".into(),
+                index: "main".into(),
+                ..Default::default()
+            },
+            0,
+        )
+        .unwrap();
+        w.close_all().unwrap();
+        assert_eq!(store.event_count("main"), 6);
+    }
 }

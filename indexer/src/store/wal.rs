@@ -177,14 +177,7 @@ impl Wal {
 
     /// Records that everything up to `lsn` is committed in the store, and deletes segments wholly before it.
     pub fn checkpoint(&mut self, lsn: u64) -> Result<(), StoreError> {
-        let tmp = self.dir.join("checkpoint.tmp");
-        let dst = self.dir.join("checkpoint");
-        std::fs::write(&tmp, lsn.to_string()).map_err(|e| StoreError::io(&tmp, e))?;
-        File::open(&tmp)
-            .and_then(|f| f.sync_all())
-            .map_err(|e| StoreError::io(&tmp, e))?;
-        std::fs::rename(&tmp, &dst).map_err(|e| StoreError::io(&dst, e))?;
-        sync_dir(&self.dir)?;
+        write_checkpoint(&self.dir, lsn)?;
         // Segment i holds lsns [segments[i], segments[i+1]); it can go when segments[i+1] - 1 <= lsn.
         while self.segments.len() > 1 && self.segments[1] <= lsn + 1 {
             let first = self.segments.remove(0);
@@ -205,6 +198,18 @@ impl Wal {
             })
             .sum()
     }
+}
+
+/// Atomically records that the store holds every record up to `lsn` (used at shutdown too).
+pub fn write_checkpoint(dir: &Path, lsn: u64) -> Result<(), StoreError> {
+    let tmp = dir.join("checkpoint.tmp");
+    let dst = dir.join("checkpoint");
+    std::fs::write(&tmp, lsn.to_string()).map_err(|e| StoreError::io(&tmp, e))?;
+    File::open(&tmp)
+        .and_then(|f| f.sync_all())
+        .map_err(|e| StoreError::io(&tmp, e))?;
+    std::fs::rename(&tmp, &dst).map_err(|e| StoreError::io(&dst, e))?;
+    sync_dir(dir)
 }
 
 fn read_checkpoint(dir: &Path) -> Result<u64, StoreError> {

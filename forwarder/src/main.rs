@@ -1,0 +1,2 @@
+//! `loupe-forwarder` (work in progress).
+fn main() {}
