@@ -35,7 +35,7 @@ ship --index app --sourcetype _json --host portal-app-1 "$DATA/app/portal.json.l
 for log in "$DATA"/batchs/*/batchs/*/*.log; do
   server=$(echo "$log" | sed -E 's#.*/batchs/([^/]+)/batchs/.*#\1#')
   path=/batchs/${log#*/batchs/*/batchs/}
-  [ -s "$log" ] && ship --index batchs --sourcetype batch --host "$server" --source "$path" "$log"
+  [ -s "$log" ] && ship --index batchs --sourcetype batch --timezone Europe/Paris --host "$server" --source "$path" "$log"
 done
 curl -s -X POST -H "Authorization: Bearer $TOKEN" "$URL/api/v1/flush" > /dev/null
 cat <<MSG

@@ -228,6 +228,23 @@ pub fn import_to_server(
     Ok(stats)
 }
 
+/// Indexed fields as HEC `fields` (scalars and arrays of scalars, as HEC allows).
+fn indexed_fields(
+    fields: Vec<(String, loupe_event::Value)>,
+) -> Option<std::collections::BTreeMap<String, serde_json::Value>> {
+    if fields.is_empty() {
+        return None;
+    }
+    let map = fields
+        .into_iter()
+        .filter_map(|(k, v)| match serde_json::to_value(&v) {
+            Ok(serde_json::Value::Null) | Err(_) => None,
+            Ok(j) => Some((k, j)),
+        })
+        .collect();
+    Some(map)
+}
+
 /// A small HEC client: batches envelopes, gzips them, retries on 503.
 pub struct HecShipper {
     agent: ureq::Agent,
@@ -271,7 +288,7 @@ impl HecShipper {
             sourcetype: Some(ev.sourcetype),
             index: Some(ev.index),
             event: Some(serde_json::Value::String(ev.raw)),
-            fields: None,
+            fields: indexed_fields(ev.fields),
         };
         serde_json::to_writer(&mut self.batch, &env)
             .map_err(|e| ImportError::Ship(e.to_string()))?;

@@ -176,3 +176,61 @@ fn import_through_a_server_and_search_it_remotely() {
     ]);
     assert_eq!(code, 2, "{err}");
 }
+
+#[test]
+fn json_and_batch_files_keep_their_fields_and_local_times() {
+    let s = Server::start("");
+    let portal = shared_data().join("app/portal.json.log");
+    let (code, _, err) = loupe(&[
+        "import",
+        "--url",
+        &s.url,
+        "--token",
+        loupe_e2e::TOKEN,
+        "--sourcetype",
+        "_json",
+        "--index",
+        "app",
+        portal.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let logins = grep_count(&portal, "\"action\": \"login\"");
+    assert!(logins > 0);
+    assert_eq!(
+        s.count("index=app action=login"),
+        logins,
+        "JSON keys are indexed fields"
+    );
+
+    let log = shared_data().join("batchs/ORDO-PROD-01/batchs/mutuelle-azur/import_adherents.log");
+    let (code, _, err) = loupe(&[
+        "import",
+        "--url",
+        &s.url,
+        "--token",
+        loupe_e2e::TOKEN,
+        "--sourcetype",
+        "batch",
+        "--index",
+        "batchs",
+        "--timezone",
+        "Europe/Paris",
+        "--host",
+        "ORDO-PROD-01",
+        "--source",
+        "/batchs/mutuelle-azur/import_adherents.log",
+        log.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    s.flush();
+    let (_, answer) = s.search(
+        "index=batchs source=/batchs/mutuelle-azur/import_adherents.log \"03:45:34 02/03/2026\"",
+        1,
+    );
+    // 03:45:34 on 2 March 2026 in Paris (UTC+1) is 02:45:34 UTC.
+    assert_eq!(
+        answer["events"][0]["_time"], "2026-03-02T02:45:34Z",
+        "{answer}"
+    );
+    assert_eq!(answer["events"][0]["host"], "ORDO-PROD-01");
+}

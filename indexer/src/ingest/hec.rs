@@ -132,6 +132,18 @@ fn envelope_to_event(
                     "Event field cannot be blank".into(),
                 ));
             }
+            // A JSON document sent as text under a JSON sourcetype: its keys are indexed too.
+            let json_sourcetype = env
+                .sourcetype
+                .as_deref()
+                .is_some_and(|st| st == "_json" || st == "json");
+            if json_sourcetype && s.trim_start().starts_with('{') && env.fields.is_none() {
+                if let Ok(serde_json::Value::Object(map)) =
+                    serde_json::from_str::<serde_json::Value>(&s)
+                {
+                    flatten_json("", &map, &mut fields, 0);
+                }
+            }
             s
         }
         Some(serde_json::Value::Null) => {

@@ -366,20 +366,31 @@ fn newest_events(
     }
     let mut out = Vec::with_capacity(found.len());
     for (t, b, addr) in found {
-        let doc: TantivyDocument = b.reader.searcher().doc(addr)?;
-        let text = |field| {
-            doc.get_first(field)
-                .and_then(|v| v.as_str())
-                .unwrap_or("")
-                .to_string()
+        let searcher = b.reader.searcher();
+        let doc: TantivyDocument = searcher.doc(addr)?;
+        let raw = doc
+            .get_first(b.fields.raw)
+            .and_then(|v| v.as_str())
+            .unwrap_or("")
+            .to_string();
+        let fast = searcher.segment_reader(addr.segment_ord).fast_fields();
+        let keyword = |name: &str| -> Result<String, SearchError> {
+            let mut s = String::new();
+            if let Some(col) = fast.str(name)? {
+                if let Some(ord) = col.term_ords(addr.doc_id).next() {
+                    col.ord_to_str(ord, &mut s)
+                        .map_err(|e| SearchError::Internal(e.to_string()))?;
+                }
+            }
+            Ok(s)
         };
         out.push(EventOut {
             time: format_time(t),
             time_ns: t,
-            raw: text(b.fields.raw),
-            host: text(b.fields.host),
-            source: text(b.fields.source),
-            sourcetype: text(b.fields.sourcetype),
+            raw,
+            host: keyword("host")?,
+            source: keyword("source")?,
+            sourcetype: keyword("sourcetype")?,
             index: b.key.index.clone(),
         });
     }

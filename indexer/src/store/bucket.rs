@@ -140,7 +140,7 @@ impl Bucket {
                         compression_level: Some(3),
                     },
                 ),
-                docstore_blocksize: 64 * 1024,
+                docstore_blocksize: 256 * 1024,
                 ..Default::default()
             };
             Index::builder()

@@ -92,7 +92,7 @@ impl Default for WriterOptions {
         WriterOptions {
             max_hot: 3,
             threads_per_bucket: 2,
-            budget_per_bucket: 100 << 20,
+            budget_per_bucket: 64 << 20,
             max_bucket_events: 50_000_000,
         }
     }

@@ -54,9 +54,9 @@ pub fn build() -> (Schema, Fields) {
         .set_tokenizer(KEYWORD_TOKENIZER)
         .set_fieldnorms(false)
         .set_index_option(IndexRecordOption::Basic);
+    // Not stored: searches read them from the fast columns, which the doc store would only duplicate.
     let keyword = TextOptions::default()
         .set_indexing_options(kw_indexing.clone())
-        .set_stored()
         .set_fast("raw");
     let host = b.add_text_field("host", keyword.clone());
     let source = b.add_text_field("source", keyword.clone());
