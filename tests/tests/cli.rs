@@ -16,6 +16,13 @@ fn loupe(args: &[&str]) -> (i32, String, String) {
     )
 }
 
+/// `loupe CMD --url U --token T ARGS...` against a test server.
+fn remote(s: &Server, cmd: &str, args: &[&str]) -> (i32, String, String) {
+    let mut all = vec![cmd, "--url", &s.url, "--token", loupe_e2e::TOKEN];
+    all.extend_from_slice(args);
+    loupe(&all)
+}
+
 fn grep_count(path: &std::path::Path, needle: &str) -> u64 {
     std::fs::read_to_string(path)
         .unwrap()
@@ -136,44 +143,31 @@ fn import_errors_are_clear() {
 fn import_through_a_server_and_search_it_remotely() {
     let s = Server::start("");
     let file = shared_data().join("web/access.log");
-    let (code, out, err) = loupe(&[
+    let (code, out, err) = remote(
+        &s,
         "import",
-        "--url",
-        &s.url,
-        "--token",
-        loupe_e2e::TOKEN,
-        "--sourcetype",
-        "access_combined",
-        "--index",
-        "web",
-        file.to_str().unwrap(),
-    ]);
+        &[
+            "--sourcetype",
+            "access_combined",
+            "--index",
+            "web",
+            file.to_str().unwrap(),
+        ],
+    );
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("imported 31681 events"), "{out}");
     s.flush();
-    let (code, out, err) = loupe(&[
+    let (code, out, err) = remote(
+        &s,
         "search",
-        "--url",
-        &s.url,
-        "--token",
-        loupe_e2e::TOKEN,
-        "--output",
-        "json",
-        "index=web wp-login | stats count",
-    ]);
+        &["--output", "json", "index=web wp-login | stats count"],
+    );
     assert_eq!(code, 0, "{err}");
     assert_eq!(
         out.trim(),
         format!("{{\"count\":{}}}", grep_count(&file, "wp-login"))
     );
-    let (code, _, err) = loupe(&[
-        "search",
-        "--url",
-        &s.url,
-        "--token",
-        loupe_e2e::TOKEN,
-        "index=web | stats count by",
-    ]);
+    let (code, _, err) = remote(&s, "search", &["index=web | stats count by"]);
     assert_eq!(code, 2, "{err}");
 }
 
@@ -181,18 +175,17 @@ fn import_through_a_server_and_search_it_remotely() {
 fn json_and_batch_files_keep_their_fields_and_local_times() {
     let s = Server::start("");
     let portal = shared_data().join("app/portal.json.log");
-    let (code, _, err) = loupe(&[
+    let (code, _, err) = remote(
+        &s,
         "import",
-        "--url",
-        &s.url,
-        "--token",
-        loupe_e2e::TOKEN,
-        "--sourcetype",
-        "_json",
-        "--index",
-        "app",
-        portal.to_str().unwrap(),
-    ]);
+        &[
+            "--sourcetype",
+            "_json",
+            "--index",
+            "app",
+            portal.to_str().unwrap(),
+        ],
+    );
     assert_eq!(code, 0, "{err}");
     let logins = grep_count(&portal, "\"action\": \"login\"");
     assert!(logins > 0);
@@ -203,24 +196,23 @@ fn json_and_batch_files_keep_their_fields_and_local_times() {
     );
 
     let log = shared_data().join("batchs/ORDO-PROD-01/batchs/mutuelle-azur/import_adherents.log");
-    let (code, _, err) = loupe(&[
+    let (code, _, err) = remote(
+        &s,
         "import",
-        "--url",
-        &s.url,
-        "--token",
-        loupe_e2e::TOKEN,
-        "--sourcetype",
-        "batch",
-        "--index",
-        "batchs",
-        "--timezone",
-        "Europe/Paris",
-        "--host",
-        "ORDO-PROD-01",
-        "--source",
-        "/batchs/mutuelle-azur/import_adherents.log",
-        log.to_str().unwrap(),
-    ]);
+        &[
+            "--sourcetype",
+            "batch",
+            "--index",
+            "batchs",
+            "--timezone",
+            "Europe/Paris",
+            "--host",
+            "ORDO-PROD-01",
+            "--source",
+            "/batchs/mutuelle-azur/import_adherents.log",
+            log.to_str().unwrap(),
+        ],
+    );
     assert_eq!(code, 0, "{err}");
     s.flush();
     let (_, answer) = s.search(
