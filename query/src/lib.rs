@@ -48,24 +48,35 @@
 
 #![warn(missing_docs)]
 
+pub mod agg;
 pub mod ast;
 pub mod commands;
 pub mod error;
 pub mod eval;
 mod expr;
 mod lexer;
+pub mod lookup;
 pub mod macros;
+pub mod ops;
 mod parser;
+pub mod plan;
 mod print;
+pub mod row;
 mod search;
 
+pub use agg::{Agg, AggError, AggFunc, AggSpec};
 pub use ast::*;
 pub use commands::TYPED_COMMANDS;
 pub use error::ParseError;
 pub use eval::{
-    eval, is_known_function, truthy, unsupported_functions, EvalError, Evaluator, RowAccess,
+    compile_spl_regex, eval, is_known_function, truthy, unsupported_functions, EvalError,
+    Evaluator, RowAccess,
 };
 pub use lexer::strip_comments;
+pub use lookup::{LookupError, LookupProvider, LookupTable, MemoryLookups};
 pub use loupe_event::Value;
 pub use macros::{expand_macros, MacroDef, MacroLoadError, MacroTable};
+pub use ops::stats::GroupedAggs;
 pub use parser::parse;
+pub use plan::{compile, run, ExecContext, ExecError, Executor, Limits, PlanError};
+pub use row::{Row, RowBatch};

@@ -7,17 +7,19 @@
 //! The index restriction of [`SearchScope`] is applied to bucket selection itself, so no
 //! command can reach an index outside it.
 
+pub mod lookups;
 pub mod pushdown;
+pub mod rows;
 
 use crate::store::bucket::Bucket;
 use crate::store::Store;
-use loupe_query::{CommandKind, SearchExpr, TimeBound};
+use loupe_query::{Command, CommandKind, ExecContext, Row, SearchExpr, TimeBound};
 use pushdown::Pushed;
 use rayon::prelude::*;
 use serde::Serialize;
 use std::sync::Arc;
 use std::time::Instant;
-use tantivy::collector::{Count, TopDocs};
+use tantivy::collector::{Count, DocSetCollector, TopDocs};
 use tantivy::query::{BooleanQuery, Occur, Query};
 use tantivy::schema::Value as _;
 use tantivy::{DocAddress, Order, TantivyDocument};
@@ -109,8 +111,120 @@ pub struct SearchResponse {
 }
 
 enum Tail {
+    /// Newest N events straight from the index.
     Events(usize),
+    /// A count answered by the index (or bucket summaries).
     Count(String),
+    /// Everything else: rows through the SPL operators.
+    Pipeline,
+}
+
+/// The tails answered without reading rows: `| head N` and a bare `| stats count`.
+fn fast_tail(commands: &[Command], limit: usize) -> Option<Tail> {
+    let mut tail = Tail::Events(limit);
+    for cmd in commands {
+        match (&cmd.kind, &tail) {
+            (CommandKind::Head(h), Tail::Events(n)) if h.expr.is_none() && h.options.is_empty() => {
+                tail = Tail::Events((h.limit as usize).min(*n))
+            }
+            (CommandKind::Stats(s), Tail::Events(_))
+                if s.by.is_empty()
+                    && s.options.is_empty()
+                    && s.funcs.len() == 1
+                    && s.funcs[0].func == "count"
+                    && s.funcs[0].arg.is_none() =>
+            {
+                tail = Tail::Count(s.funcs[0].alias.clone().unwrap_or_else(|| "count".into()));
+            }
+            _ => return None,
+        }
+    }
+    Some(tail)
+}
+
+/// Feeds matching events, newest first, through the operators; stops when they need no more.
+fn run_pipeline(
+    plans: Vec<(Arc<Bucket>, Pushed)>,
+    commands: &[Command],
+    ctx: &ExecContext,
+    filter: Option<&SearchExpr>,
+    (earliest, latest): (Option<i64>, Option<i64>),
+    limit: usize,
+    stats: &mut SearchStats,
+) -> Result<Vec<Row>, SearchError> {
+    // Rows that already left the last stage (streaming pipelines): at most `limit` are returned.
+    let mut streamed: Vec<Row> = Vec::new();
+    let mut exec =
+        loupe_query::compile(commands, ctx).map_err(|e| SearchError::Unsupported(e.to_string()))?;
+    'buckets: for (b, p) in plans {
+        let q = with_time(&b, p, earliest, latest);
+        let searcher = b.reader.searcher();
+        let docs = searcher.search(&*q, &DocSetCollector)?;
+        let mut timed: Vec<(i64, DocAddress)> = Vec::with_capacity(docs.len());
+        for addr in docs {
+            let col = searcher
+                .segment_reader(addr.segment_ord)
+                .fast_fields()
+                .i64("_time")?;
+            timed.push((col.first(addr.doc_id).unwrap_or(i64::MIN), addr));
+        }
+        timed.sort_unstable_by_key(|(t, a)| (std::cmp::Reverse(*t), a.segment_ord, a.doc_id));
+        for chunk in timed.chunks(1024) {
+            let mut batch = Vec::with_capacity(chunk.len());
+            for (t, addr) in chunk {
+                let row =
+                    rows::event_row(&b, &searcher, *addr, *t).map_err(SearchError::Internal)?;
+                if filter.is_none_or(|f| rows::row_matches(f, &row)) {
+                    batch.push(row);
+                }
+            }
+            stats.matched += batch.len() as u64;
+            exec.push(batch)
+                .map_err(|e| SearchError::Invalid(e.to_string()))?;
+            streamed.extend(exec.drain());
+            if exec.is_done() || streamed.len() >= limit {
+                break 'buckets;
+            }
+        }
+    }
+    let capped = streamed.len() >= limit;
+    streamed.extend(
+        exec.finish()
+            .map_err(|e| SearchError::Invalid(e.to_string()))?,
+    );
+    if capped {
+        streamed.truncate(limit);
+    }
+    Ok(streamed)
+}
+
+/// Rows to the API's shape: columns in order of first appearance, `_time` as RFC 3339.
+fn rows_response(out: Vec<Row>, stats: SearchStats) -> SearchResponse {
+    let mut columns: Vec<String> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    let mut rows = Vec::with_capacity(out.len());
+    for r in &out {
+        let mut m = serde_json::Map::new();
+        for (k, v) in r.iter() {
+            if seen.insert(k.to_string()) {
+                columns.push(k.to_string());
+            }
+            let json = match (k, v.as_f64()) {
+                ("_time", Some(secs)) => {
+                    serde_json::Value::String(format_time((secs * 1e9).round() as i64))
+                }
+                _ => serde_json::to_value(v).unwrap_or(serde_json::Value::Null),
+            };
+            m.insert(k.to_string(), json);
+        }
+        rows.push(m);
+    }
+    SearchResponse {
+        columns,
+        rows,
+        events: Vec::new(),
+        stats,
+    }
 }
 
 /// Parses, plans and runs a search.
@@ -129,38 +243,18 @@ pub fn run(
             column: col,
         }
     })?;
-    let mut commands = pipeline.commands.iter();
-    let base = match commands.next().map(|c| &c.kind) {
-        Some(CommandKind::Search(expr)) => expr.clone(),
-        Some(_) => {
-            return Err(SearchError::Unsupported(
-                "a search must start with search terms for now".into(),
-            ))
-        }
-        None => SearchExpr::All,
+    // A leading search scans the store; a generating command (`makeresults`, `inputlookup`) does not.
+    let (base, rest, scan) = match pipeline.commands.first().map(|c| &c.kind) {
+        Some(CommandKind::Search(expr)) => (expr.clone(), &pipeline.commands[1..], true),
+        Some(_) => (SearchExpr::All, &pipeline.commands[..], false),
+        None => (SearchExpr::All, &pipeline.commands[..], true),
     };
-    let mut tail = Tail::Events(if req.limit == 0 { 100 } else { req.limit });
-    for cmd in commands {
-        match (&cmd.kind, &tail) {
-            (CommandKind::Head(h), Tail::Events(n)) if h.expr.is_none() => {
-                tail = Tail::Events((h.limit as usize).min(*n))
-            }
-            (CommandKind::Stats(s), Tail::Events(_))
-                if s.by.is_empty()
-                    && s.funcs.len() == 1
-                    && s.funcs[0].func == "count"
-                    && s.funcs[0].arg.is_none() =>
-            {
-                tail = Tail::Count(s.funcs[0].alias.clone().unwrap_or_else(|| "count".into()));
-            }
-            _ => {
-                return Err(SearchError::Unsupported(format!(
-                    "command `{}` here",
-                    cmd.name
-                )))
-            }
-        }
-    }
+    let row_filter = rows::needs_row_filter(&base);
+    let limit = if req.limit == 0 { 100 } else { req.limit };
+    let tail = match fast_tail(rest, limit) {
+        Some(t) if scan && !row_filter => t,
+        _ => Tail::Pipeline,
+    };
 
     let now = req.now_ns.unwrap_or_else(crate::ingest::now_ns);
     let tz = jiff::tz::TimeZone::UTC;
@@ -172,7 +266,10 @@ pub fn run(
     let buckets = store.buckets_for(&indexes, earliest, latest);
     let mut plans: Vec<(Arc<Bucket>, Pushed)> = Vec::new();
     for b in buckets {
-        match pushdown::translate(&base, &b.fields, &b.key.index)? {
+        if !scan {
+            break;
+        }
+        match pushdown::translate(&base, &b.fields, &b.key.index, row_filter)? {
             Pushed::Nothing => {}
             p => plans.push((b, p)),
         }
@@ -184,6 +281,28 @@ pub fn run(
     stats.scanned = plans.iter().map(|(b, _)| b.summary().count).sum();
 
     let mut resp = match tail {
+        Tail::Pipeline => {
+            let ctx = ExecContext {
+                now: now as f64 / 1e9,
+                earliest: earliest.map(|e| e as f64 / 1e9),
+                latest: latest.map(|l| l as f64 / 1e9),
+                lookups: Some(Arc::new(lookups::DirLookups::new(
+                    store.root().join("lookups"),
+                ))),
+                ..ExecContext::default()
+            };
+            let filter = row_filter.then_some(&base);
+            let out = run_pipeline(
+                plans,
+                rest,
+                &ctx,
+                filter,
+                (earliest, latest),
+                limit,
+                &mut stats,
+            )?;
+            rows_response(out, stats)
+        }
         Tail::Count(name) => {
             let counts = plans
                 .into_par_iter()

@@ -37,8 +37,15 @@ impl Pushed {
 /// Keyword fields every event has, indexed in their own columns.
 const KEYWORD_FIELDS: [&str; 3] = ["host", "source", "sourcetype"];
 
-/// Translates an expression for a bucket of index `index`.
-pub fn translate(expr: &SearchExpr, f: &Fields, index: &str) -> Result<Pushed, SearchError> {
+/// Translates an expression for a bucket of index `index`. With `loose`, predicates on fields that
+/// may exist only at search time become a superset (indexed field or the value's words in `_raw`),
+/// and the rows are checked afterwards.
+pub fn translate(
+    expr: &SearchExpr,
+    f: &Fields,
+    index: &str,
+    loose: bool,
+) -> Result<Pushed, SearchError> {
     Ok(match expr {
         SearchExpr::All => Pushed::All,
         SearchExpr::TimeBound { .. } => Pushed::All, // applied as a range beside the query
@@ -46,29 +53,31 @@ pub fn translate(expr: &SearchExpr, f: &Fields, index: &str) -> Result<Pushed, S
         SearchExpr::Phrase { text, .. } => raw_match(text, f)?,
         SearchExpr::Field {
             field, op, value, ..
-        } => field_match(field, *op, value, f, index)?,
+        } => field_match(field, *op, value, f, index, loose)?,
         SearchExpr::FieldIn { field, values, .. } => {
             let parts = values
                 .iter()
-                .map(|v| field_match(field, CmpOp::Eq, v, f, index))
+                .map(|v| field_match(field, CmpOp::Eq, v, f, index, loose))
                 .collect::<Result<Vec<_>, _>>()?;
             or(parts)
         }
         SearchExpr::And(items) => {
             let parts = items
                 .iter()
-                .map(|i| translate(i, f, index))
+                .map(|i| translate(i, f, index, loose))
                 .collect::<Result<Vec<_>, _>>()?;
             and(parts)
         }
         SearchExpr::Or(items) => {
             let parts = items
                 .iter()
-                .map(|i| translate(i, f, index))
+                .map(|i| translate(i, f, index, loose))
                 .collect::<Result<Vec<_>, _>>()?;
             or(parts)
         }
-        SearchExpr::Not(inner) => match translate(inner, f, index)? {
+        // The negation of a superset is not a superset: leave it to the row filter.
+        SearchExpr::Not(inner) if loose && super::rows::needs_row_filter(inner) => Pushed::All,
+        SearchExpr::Not(inner) => match translate(inner, f, index, loose)? {
             Pushed::All => Pushed::Nothing,
             Pushed::Nothing => Pushed::All,
             Pushed::Query(q) => Pushed::Query(Box::new(BooleanQuery::new(vec![
@@ -226,6 +235,7 @@ fn field_match(
     value: &str,
     f: &Fields,
     index: &str,
+    loose: bool,
 ) -> Result<Pushed, SearchError> {
     let name = field.to_ascii_lowercase();
     if name == "index" {
@@ -256,6 +266,14 @@ fn field_match(
                 )))
             }
         }
+    } else if loose {
+        // A search-time field: its value's words must be in `_raw` (or it is an indexed field).
+        return Ok(match op {
+            CmpOp::Eq if !value.contains('*') => {
+                or(vec![json_eq(f, field, value)?, raw_match(value, f)?])
+            }
+            _ => Pushed::All,
+        });
     } else {
         match op {
             CmpOp::Eq | CmpOp::Ne => json_eq(f, field, value)?,

@@ -1,0 +1,685 @@
+//! Aggregating commands: `stats`, `chart`, `timechart`, `eventstats`, `streamstats`,
+//! `top`/`rare`, built on [`GroupedAggs`], the mergeable group-by partial.
+
+use crate::agg::{Agg, AggFunc, AggSpec};
+use crate::plan::{ExecError, Operator};
+use crate::row::{compare_values, text, values_of, Row, RowBatch};
+use loupe_event::Value;
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+
+/// One group of a [`GroupedAggs`]: its by-values and one partial per aggregation.
+#[derive(Debug, Clone)]
+pub struct Group {
+    /// Values of the by-fields, in order.
+    pub key: Vec<Value>,
+    /// Partials, in the order of the specs.
+    pub aggs: Vec<Agg>,
+}
+
+/// Group-by partial aggregation (`stats ... by ...`): feed rows, merge partials from
+/// other buckets or nodes, finish into rows sorted by the group values.
+#[derive(Debug, Clone)]
+pub struct GroupedAggs {
+    specs: Arc<[AggSpec]>,
+    by: Vec<String>,
+    max_groups: usize,
+    max_distinct: usize,
+    index: HashMap<Vec<String>, usize>,
+    groups: Vec<Group>,
+}
+
+impl GroupedAggs {
+    /// An empty partial for `specs` grouped by `by`.
+    pub fn new(
+        specs: Arc<[AggSpec]>,
+        by: Vec<String>,
+        max_groups: usize,
+        max_distinct: usize,
+    ) -> GroupedAggs {
+        GroupedAggs {
+            specs,
+            by,
+            max_groups,
+            max_distinct,
+            index: HashMap::new(),
+            groups: Vec::new(),
+        }
+    }
+
+    /// The groups, in order of first appearance.
+    pub fn groups(&self) -> &[Group] {
+        &self.groups
+    }
+
+    /// The aggregation specs.
+    pub fn specs(&self) -> &[AggSpec] {
+        &self.specs
+    }
+
+    /// The by-values combinations of a row: none when a by-field is missing, several
+    /// when one is multi-valued (one group per value, as Splunk).
+    pub fn keys_of(&self, row: &Row) -> Vec<Vec<Value>> {
+        let mut keys: Vec<Vec<Value>> = vec![Vec::new()];
+        for f in &self.by {
+            let vals: Vec<Value> = row
+                .get(f)
+                .map_or(Vec::new(), |v| values_of(v).into_iter().cloned().collect());
+            if vals.is_empty() {
+                return Vec::new();
+            }
+            keys = keys
+                .into_iter()
+                .flat_map(|k| {
+                    vals.iter().map(move |v| {
+                        let mut k = k.clone();
+                        k.push(v.clone());
+                        k
+                    })
+                })
+                .collect();
+        }
+        keys
+    }
+
+    fn slot(&mut self, key: Vec<Value>) -> Result<usize, ExecError> {
+        let tk: Vec<String> = key.iter().map(text).collect();
+        if let Some(&i) = self.index.get(&tk) {
+            return Ok(i);
+        }
+        if self.groups.len() >= self.max_groups {
+            return Err(ExecError::limit(
+                "stats",
+                "groups",
+                self.max_groups,
+                "max_groups",
+            ));
+        }
+        let aggs = self
+            .specs
+            .iter()
+            .map(|s| Agg::new(s.func, self.max_distinct))
+            .collect();
+        self.groups.push(Group { key, aggs });
+        self.index.insert(tk, self.groups.len() - 1);
+        Ok(self.groups.len() - 1)
+    }
+
+    /// Index of the group with these by-values, if any.
+    pub fn find(&self, key: &[Value]) -> Option<&Group> {
+        let tk: Vec<String> = key.iter().map(text).collect();
+        self.index.get(&tk).map(|&i| &self.groups[i])
+    }
+
+    /// Feeds one row.
+    pub fn update(&mut self, row: &Row) -> Result<(), ExecError> {
+        for key in self.keys_of(row) {
+            let i = self.slot(key)?;
+            let specs = self.specs.clone();
+            for (spec, agg) in specs.iter().zip(self.groups[i].aggs.iter_mut()) {
+                spec.update(agg, row)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Folds in a partial built over later input with the same specs and by-fields.
+    pub fn merge(&mut self, other: &GroupedAggs) -> Result<(), ExecError> {
+        for g in &other.groups {
+            let i = self.slot(g.key.clone())?;
+            for (a, b) in self.groups[i].aggs.iter_mut().zip(&g.aggs) {
+                a.merge(b)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Result rows: by-fields then one column per aggregation, sorted by the by-values;
+    /// without by-fields exactly one row (so `stats count` of nothing is 0).
+    pub fn finish(&self) -> RowBatch {
+        if self.by.is_empty() && self.groups.is_empty() {
+            let mut r = Row::new();
+            for s in self.specs.iter() {
+                r.set(s.name.clone(), Agg::new(s.func, self.max_distinct).finish());
+            }
+            return vec![r];
+        }
+        let mut order: Vec<&Group> = self.groups.iter().collect();
+        order.sort_by(|a, b| {
+            a.key
+                .iter()
+                .zip(&b.key)
+                .map(|(x, y)| compare_values(x, y))
+                .find(|o| o.is_ne())
+                .unwrap_or(std::cmp::Ordering::Equal)
+        });
+        order
+            .into_iter()
+            .map(|g| {
+                let mut r = Row::new();
+                for (f, v) in self.by.iter().zip(&g.key) {
+                    r.set(f.clone(), v.clone());
+                }
+                for (s, a) in self.specs.iter().zip(&g.aggs) {
+                    r.set(s.name.clone(), a.finish());
+                }
+                r
+            })
+            .collect()
+    }
+}
+
+/// `stats`.
+pub(crate) struct Stats(pub GroupedAggs);
+
+impl Operator for Stats {
+    fn push(&mut self, batch: RowBatch, _out: &mut RowBatch) -> Result<(), ExecError> {
+        for row in &batch {
+            self.0.update(row)?;
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self, out: &mut RowBatch) -> Result<(), ExecError> {
+        out.extend(self.0.finish());
+        Ok(())
+    }
+}
+
+/// `eventstats`: buffers rows, then adds each group's aggregates to its rows.
+pub(crate) struct Eventstats {
+    pub groups: GroupedAggs,
+    pub rows: RowBatch,
+    pub max_rows: usize,
+}
+
+impl Operator for Eventstats {
+    fn push(&mut self, batch: RowBatch, _out: &mut RowBatch) -> Result<(), ExecError> {
+        for row in &batch {
+            self.groups.update(row)?;
+        }
+        self.rows.extend(batch);
+        if self.rows.len() > self.max_rows {
+            return Err(ExecError::limit(
+                "eventstats",
+                "buffered rows",
+                self.max_rows,
+                "max_rows_buffered",
+            ));
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self, out: &mut RowBatch) -> Result<(), ExecError> {
+        let no_by = self.groups.by.is_empty();
+        let global = no_by.then(|| self.groups.finish().into_iter().next().unwrap_or_default());
+        for mut row in std::mem::take(&mut self.rows) {
+            if let Some(g) = &global {
+                for (k, v) in g.iter() {
+                    row.set(k, v.clone());
+                }
+            } else if let Some(key) = self.groups.keys_of(&row).into_iter().next() {
+                if let Some(g) = self.groups.find(&key) {
+                    let vals: Vec<(String, Value)> = self
+                        .groups
+                        .specs
+                        .iter()
+                        .zip(&g.aggs)
+                        .map(|(s, a)| (s.name.clone(), a.finish()))
+                        .collect();
+                    for (k, v) in vals {
+                        row.set(k, v);
+                    }
+                }
+            }
+            out.push(row);
+        }
+        Ok(())
+    }
+}
+
+/// `streamstats [window=N] [current=bool]`: running aggregates per group.
+pub(crate) struct Streamstats {
+    pub specs: Arc<[AggSpec]>,
+    pub by: Vec<String>,
+    pub window: usize,
+    pub current: bool,
+    pub max_groups: usize,
+    pub max_distinct: usize,
+    pub running: HashMap<Vec<String>, Vec<Agg>>,
+    pub windows: HashMap<Vec<String>, VecDeque<Row>>,
+}
+
+impl Streamstats {
+    fn fresh(&self) -> Vec<Agg> {
+        self.specs
+            .iter()
+            .map(|s| Agg::new(s.func, self.max_distinct))
+            .collect()
+    }
+
+    fn emit(&self, aggs: &[Agg], row: &mut Row) {
+        for (s, a) in self.specs.iter().zip(aggs) {
+            row.set(s.name.clone(), a.finish());
+        }
+    }
+}
+
+impl Operator for Streamstats {
+    fn push(&mut self, batch: RowBatch, out: &mut RowBatch) -> Result<(), ExecError> {
+        for mut row in batch {
+            let mut key = Vec::with_capacity(self.by.len());
+            let mut missing = false;
+            for f in &self.by {
+                match row.get(f) {
+                    Some(v) => key.push(text(v)),
+                    None => missing = true,
+                }
+            }
+            if missing {
+                out.push(row);
+                continue;
+            }
+            let known = self.running.contains_key(&key) || self.windows.contains_key(&key);
+            if !known && self.running.len() + self.windows.len() >= self.max_groups {
+                return Err(ExecError::limit(
+                    "streamstats",
+                    "groups",
+                    self.max_groups,
+                    "max_groups",
+                ));
+            }
+            if self.window == 0 {
+                let mut aggs = match self.running.remove(&key) {
+                    Some(a) => a,
+                    None => self.fresh(),
+                };
+                if self.current {
+                    for (s, a) in self.specs.iter().zip(aggs.iter_mut()) {
+                        s.update(a, &row)?;
+                    }
+                    self.emit(&aggs, &mut row);
+                } else {
+                    let snapshot = aggs.clone();
+                    for (s, a) in self.specs.iter().zip(aggs.iter_mut()) {
+                        s.update(a, &row)?;
+                    }
+                    self.emit(&snapshot, &mut row);
+                }
+                self.running.insert(key, aggs);
+            } else {
+                let mut win = self.windows.remove(&key).unwrap_or_default();
+                if self.current {
+                    win.push_back(row.clone());
+                    if win.len() > self.window {
+                        win.pop_front();
+                    }
+                }
+                let mut aggs = self.fresh();
+                for r in &win {
+                    for (s, a) in self.specs.iter().zip(aggs.iter_mut()) {
+                        s.update(a, r)?;
+                    }
+                }
+                if !self.current {
+                    win.push_back(row.clone());
+                    if win.len() > self.window {
+                        win.pop_front();
+                    }
+                }
+                self.emit(&aggs, &mut row);
+                self.windows.insert(key, win);
+            }
+            out.push(row);
+        }
+        Ok(())
+    }
+}
+
+/// `top`/`rare`: counts of value combinations, most (least) frequent first.
+pub(crate) struct Top {
+    pub rare: bool,
+    pub fields: Vec<String>,
+    pub by: Vec<String>,
+    pub limit: usize,
+    pub countfield: String,
+    pub percentfield: String,
+    pub showcount: bool,
+    pub showperc: bool,
+    pub max_groups: usize,
+    /// by-key -> (by values, total, field-key -> (values, count, first seen)).
+    pub groups: Vec<TopGroup>,
+    pub index: HashMap<Vec<String>, usize>,
+    pub entries: usize,
+}
+
+/// The counts of one `top ... by` group.
+pub(crate) struct TopGroup {
+    by: Vec<Value>,
+    total: u64,
+    counts: HashMap<Vec<String>, (Vec<Value>, u64, usize)>,
+}
+
+impl Operator for Top {
+    fn push(&mut self, batch: RowBatch, _out: &mut RowBatch) -> Result<(), ExecError> {
+        for row in &batch {
+            let get = |fs: &[String]| -> Option<Vec<Value>> {
+                fs.iter().map(|f| row.get(f).cloned()).collect()
+            };
+            let (Some(byv), Some(fv)) = (get(&self.by), get(&self.fields)) else {
+                continue;
+            };
+            let bk: Vec<String> = byv.iter().map(text).collect();
+            let gi = match self.index.get(&bk) {
+                Some(&i) => i,
+                None => {
+                    self.groups.push(TopGroup {
+                        by: byv,
+                        total: 0,
+                        counts: HashMap::new(),
+                    });
+                    self.index.insert(bk, self.groups.len() - 1);
+                    self.groups.len() - 1
+                }
+            };
+            let g = &mut self.groups[gi];
+            g.total += 1;
+            let fk: Vec<String> = fv.iter().map(text).collect();
+            let n = g.counts.len();
+            let e = g.counts.entry(fk).or_insert_with(|| {
+                self.entries += 1;
+                (fv, 0, n)
+            });
+            e.1 += 1;
+            if self.entries > self.max_groups {
+                let what = if self.rare { "rare" } else { "top" };
+                return Err(ExecError::limit(
+                    what,
+                    "distinct values",
+                    self.max_groups,
+                    "max_groups",
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self, out: &mut RowBatch) -> Result<(), ExecError> {
+        for g in &self.groups {
+            let mut items: Vec<&(Vec<Value>, u64, usize)> = g.counts.values().collect();
+            items.sort_by(|a, b| {
+                let c = if self.rare {
+                    a.1.cmp(&b.1)
+                } else {
+                    b.1.cmp(&a.1)
+                };
+                c.then(a.2.cmp(&b.2))
+            });
+            let n = if self.limit == 0 {
+                items.len()
+            } else {
+                self.limit
+            };
+            for (vals, count, _) in items.into_iter().take(n) {
+                let mut r = Row::new();
+                for (f, v) in self.by.iter().zip(&g.by) {
+                    r.set(f.clone(), v.clone());
+                }
+                for (f, v) in self.fields.iter().zip(vals) {
+                    r.set(f.clone(), v.clone());
+                }
+                if self.showcount {
+                    r.set(self.countfield.clone(), Value::Int(*count as i64));
+                }
+                if self.showperc {
+                    let p = *count as f64 * 100.0 / g.total as f64;
+                    r.set(
+                        self.percentfield.clone(),
+                        Value::Float((p * 1e6).round() / 1e6),
+                    );
+                }
+                out.push(r);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `chart ... over X by Y` and `timechart ... by Y`: a pivot of a two-level grouping.
+pub(crate) struct Pivot {
+    pub command: &'static str,
+    pub specs: Arc<[AggSpec]>,
+    /// Row field (`_time` buckets for timechart).
+    pub over: String,
+    /// Column split field.
+    pub split: Option<String>,
+    pub limit: usize,
+    pub useother: bool,
+    pub usenull: bool,
+    pub otherstr: String,
+    pub nullstr: String,
+    pub max_groups: usize,
+    pub max_distinct: usize,
+    /// timechart: span seconds and time zone for bucketing and filling.
+    pub span: Option<TimeSpan>,
+    pub range: (Option<f64>, Option<f64>),
+    pub groups: Option<GroupedAggs>,
+    pub rows: RowBatch,
+    pub max_rows: usize,
+}
+
+/// A time span for `timechart`/`bin` on `_time`.
+#[derive(Debug, Clone)]
+pub(crate) struct TimeSpan {
+    pub seconds: f64,
+    pub tz: jiff::tz::TimeZone,
+}
+
+impl TimeSpan {
+    /// Start of the bucket holding `t` (days and longer aligned to local midnight).
+    pub(crate) fn floor(&self, t: f64) -> f64 {
+        let off = if self.seconds >= 3600.0 {
+            jiff::Timestamp::from_second(t.floor() as i64)
+                .map(|ts| self.tz.to_offset(ts).seconds() as f64)
+                .unwrap_or(0.0)
+        } else {
+            0.0
+        };
+        ((t + off) / self.seconds).floor() * self.seconds - off
+    }
+}
+
+/// Default `timechart` span for a time range, as Splunk picks it.
+pub(crate) fn default_span(range: f64) -> f64 {
+    match range {
+        r if r <= 15.0 * 60.0 => 10.0,
+        r if r <= 3600.0 => 60.0,
+        r if r <= 4.0 * 3600.0 => 300.0,
+        r if r <= 86400.0 => 1800.0,
+        _ => 86400.0,
+    }
+}
+
+impl Operator for Pivot {
+    fn push(&mut self, batch: RowBatch, _out: &mut RowBatch) -> Result<(), ExecError> {
+        if self.span.is_some() && self.range.0.is_none() {
+            // Default span needs the data's time range: buffer.
+            self.rows.extend(batch);
+            if self.rows.len() > self.max_rows {
+                return Err(ExecError::limit(
+                    self.command,
+                    "buffered rows",
+                    self.max_rows,
+                    "max_rows_buffered",
+                ));
+            }
+            return Ok(());
+        }
+        self.feed(batch)
+    }
+
+    fn finish(&mut self, out: &mut RowBatch) -> Result<(), ExecError> {
+        if !self.rows.is_empty() {
+            let rows = std::mem::take(&mut self.rows);
+            let times: Vec<f64> = rows.iter().filter_map(Row::time).collect();
+            let lo = times.iter().copied().fold(f64::INFINITY, f64::min);
+            let hi = times.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            if let Some(span) = &mut self.span {
+                if span.seconds <= 0.0 {
+                    span.seconds = default_span(if lo.is_finite() { hi - lo } else { 0.0 });
+                }
+            }
+            if lo.is_finite() {
+                self.range = (Some(lo), Some(hi + f64::MIN_POSITIVE));
+            }
+            self.feed(rows)?;
+        }
+        self.pivot(out);
+        Ok(())
+    }
+}
+
+impl Pivot {
+    fn grouping(&mut self) -> &mut GroupedAggs {
+        let by = match &self.split {
+            Some(s) => vec![self.over.clone(), s.clone()],
+            None => vec![self.over.clone()],
+        };
+        let (specs, mg, md) = (self.specs.clone(), self.max_groups, self.max_distinct);
+        self.groups
+            .get_or_insert_with(|| GroupedAggs::new(specs, by, mg, md))
+    }
+
+    fn feed(&mut self, batch: RowBatch) -> Result<(), ExecError> {
+        for mut row in batch {
+            if let Some(span) = &self.span {
+                let Some(t) = row.time() else { continue };
+                if span.seconds > 0.0 {
+                    row.set("_time", crate::row::seconds_value(span.floor(t)));
+                }
+            }
+            if let Some(s) = &self.split {
+                if !row.contains(s) {
+                    if !self.usenull {
+                        continue;
+                    }
+                    row.set(s.clone(), Value::Str(self.nullstr.clone()));
+                }
+            }
+            self.grouping().update(&row)?;
+        }
+        Ok(())
+    }
+
+    fn pivot(&mut self, out: &mut RowBatch) {
+        let md = self.max_distinct;
+        let specs = self.specs.clone();
+        let groups = self.grouping().clone();
+        let zero = |s: &AggSpec| matches!(s.func, AggFunc::Count | AggFunc::Dc);
+        // Row keys: every `over` value, or every time bucket of the range.
+        let mut xs: Vec<Value> = Vec::new();
+        let mut seen = HashMap::new();
+        for g in groups.groups() {
+            let k = text(&g.key[0]);
+            if seen.insert(k, ()).is_none() {
+                xs.push(g.key[0].clone());
+            }
+        }
+        if let (Some(span), (Some(lo), Some(hi))) = (&self.span, self.range) {
+            if span.seconds > 0.0 {
+                let mut t = span.floor(lo);
+                let mut n = 0;
+                while t < hi && n < self.max_groups {
+                    let v = crate::row::seconds_value(t);
+                    if seen.insert(text(&v), ()).is_none() {
+                        xs.push(v);
+                    }
+                    t += span.seconds;
+                    n += 1;
+                }
+            }
+        }
+        xs.sort_by(compare_values);
+        let Some(split) = &self.split else {
+            for x in xs {
+                let mut r = Row::new();
+                r.set(self.over.clone(), x.clone());
+                let g = groups.find(std::slice::from_ref(&x));
+                for (i, s) in specs.iter().enumerate() {
+                    let v = match g {
+                        Some(g) => g.aggs[i].finish(),
+                        None if zero(s) => Value::Int(0),
+                        None => Value::Null,
+                    };
+                    r.set(s.name.clone(), v);
+                }
+                if let Some(span) = &self.span {
+                    r.set("_span", crate::agg::num_value(span.seconds));
+                }
+                out.push(r);
+            }
+            return;
+        };
+        let _ = split;
+        // Rank series by the total of their first aggregate.
+        let mut totals: Vec<(Value, f64, usize)> = Vec::new();
+        let mut pos: HashMap<String, usize> = HashMap::new();
+        for g in groups.groups() {
+            let k = text(&g.key[1]);
+            let v = g.aggs[0].finish().as_f64().unwrap_or(0.0);
+            match pos.get(&k) {
+                Some(&i) => totals[i].1 += v,
+                None => {
+                    pos.insert(k, totals.len());
+                    totals.push((g.key[1].clone(), v, totals.len()));
+                }
+            }
+        }
+        totals.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.2.cmp(&b.2)));
+        let keep = if self.limit == 0 {
+            totals.len()
+        } else {
+            self.limit.min(totals.len())
+        };
+        let kept: Vec<Value> = totals[..keep].iter().map(|t| t.0.clone()).collect();
+        let others: Vec<Value> = totals[keep..].iter().map(|t| t.0.clone()).collect();
+        let mut series: Vec<Value> = kept.clone();
+        series.sort_by(compare_values);
+        let col = |s: &AggSpec, y: &str| {
+            if specs.len() == 1 {
+                y.to_string()
+            } else {
+                format!("{}: {}", s.name, y)
+            }
+        };
+        for x in xs {
+            let mut r = Row::new();
+            r.set(self.over.clone(), x.clone());
+            if let Some(span) = &self.span {
+                r.set("_span", crate::agg::num_value(span.seconds));
+            }
+            for (i, s) in specs.iter().enumerate() {
+                for y in &series {
+                    let g = groups.find(&[x.clone(), y.clone()]);
+                    let v = match g {
+                        Some(g) => g.aggs[i].finish(),
+                        None if zero(s) => Value::Int(0),
+                        None => Value::Null,
+                    };
+                    r.set(col(s, &text(y)), v);
+                }
+                if self.useother && !others.is_empty() {
+                    let mut acc = Agg::new(s.func, md);
+                    for y in &others {
+                        if let Some(g) = groups.find(&[x.clone(), y.clone()]) {
+                            // Merging is what makes OTHER exact for every function.
+                            let _ = acc.merge(&g.aggs[i]);
+                        }
+                    }
+                    r.set(col(s, &self.otherstr), acc.finish());
+                }
+            }
+            out.push(r);
+        }
+    }
+}

@@ -1,0 +1,331 @@
+//! From AST commands to a running pipeline: [`compile`] checks every command and option
+//! (anything Loupe does not implement is a [`PlanError`] naming it, never silently
+//! ignored) and builds an [`Executor`] that rows are pushed through in batches.
+//!
+//! Row-wise commands (`where`, `eval`, `rex`, ...) pass each batch on at once; blocking
+//! ones (`sort`, `stats`, `eventstats`, ...) buffer until [`Executor::finish`]. Memory is
+//! bounded by [`Limits`]: past a limit the pipeline stops with an [`ExecError::Limit`]
+//! naming the limit, instead of growing without bound.
+
+use crate::agg::AggError;
+use crate::ast::{CmdOption, Command, Span};
+use crate::eval::EvalError;
+use crate::lookup::{LookupError, LookupProvider};
+use crate::row::RowBatch;
+use jiff::tz::TimeZone;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// Memory bounds of a pipeline; every buffering operator checks the relevant one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Limits {
+    /// Groups kept by `stats`, `chart`, `timechart`, `top`, `eventstats`, `dedup` keys.
+    pub max_groups: usize,
+    /// Rows buffered by a blocking command (`sort`, `eventstats`, `transaction`, ...) and
+    /// rows waiting in the executor's output.
+    pub max_rows_buffered: usize,
+    /// Events in one transaction (Splunk's `maxevents` default is 1000).
+    pub max_transaction_events: usize,
+    /// Transactions open at the same time.
+    pub max_open_transactions: usize,
+    /// Distinct values kept by one `dc`/`values`/`mode`/`median`/`perc` aggregate.
+    pub max_distinct: usize,
+    /// Rows of a subsearch given to `append`/`join` (Splunk's default is 50,000).
+    pub max_subsearch_rows: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            max_groups: 1_000_000,
+            max_rows_buffered: 2_000_000,
+            max_transaction_events: 1000,
+            max_open_transactions: 100_000,
+            max_distinct: 1_000_000,
+            max_subsearch_rows: 50_000,
+        }
+    }
+}
+
+/// Everything a pipeline needs from its caller: limits, clock, time zone, lookups and
+/// the already-computed results of `append`/`join` subsearches.
+#[derive(Clone)]
+pub struct ExecContext {
+    /// Memory bounds.
+    pub limits: Limits,
+    /// `now` in epoch seconds (`makeresults`, `eval now()`).
+    pub now: f64,
+    /// Zone for `convert ctime` and day-sized `timechart`/`bin` spans (default UTC).
+    pub time_zone: TimeZone,
+    /// The search's time range in epoch seconds, when known: chooses `timechart`'s default
+    /// span and the buckets it fills with zeros.
+    pub earliest: Option<f64>,
+    /// End of the search's time range (exclusive), epoch seconds.
+    pub latest: Option<f64>,
+    /// Lookup tables (`lookup`, `inputlookup`, `outputlookup`); the indexer implements it.
+    pub lookups: Option<Arc<dyn LookupProvider>>,
+    /// Results of the subsearch of the `append`/`join` at this index of the command slice
+    /// given to [`compile`]; the caller runs subsearches first.
+    pub subsearches: HashMap<usize, RowBatch>,
+}
+
+impl Default for ExecContext {
+    fn default() -> ExecContext {
+        ExecContext {
+            limits: Limits::default(),
+            now: jiff::Timestamp::now().as_nanosecond() as f64 / 1e9,
+            time_zone: TimeZone::UTC,
+            earliest: None,
+            latest: None,
+            lookups: None,
+            subsearches: HashMap::new(),
+        }
+    }
+}
+
+impl std::fmt::Debug for ExecContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ExecContext")
+            .field("limits", &self.limits)
+            .field("now", &self.now)
+            .field("earliest", &self.earliest)
+            .field("latest", &self.latest)
+            .field("lookups", &self.lookups.is_some())
+            .field("subsearches", &self.subsearches.len())
+            .finish()
+    }
+}
+
+/// A command cannot be planned: unsupported command, option or function, bad argument.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{message}")]
+pub struct PlanError {
+    /// Human sentence naming the command and what is wrong.
+    pub message: String,
+    /// The offending command, for the console to underline.
+    pub span: Option<Span>,
+}
+
+impl PlanError {
+    /// An error about command `cmd`.
+    pub fn at(cmd: &Command, message: impl Into<String>) -> PlanError {
+        PlanError {
+            message: format!("{}: {}", cmd.name, message.into()),
+            span: Some(cmd.span),
+        }
+    }
+}
+
+/// A pipeline failed while running: a limit, an eval or regex error, a lookup failure.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ExecError {
+    /// A memory bound of [`Limits`] was exceeded.
+    #[error("{command}: more than {limit} {what}; the search was stopped (raise limits.{key} or narrow the search)")]
+    Limit {
+        /// Command that hit the limit.
+        command: String,
+        /// What was counted (`groups`, `buffered rows`, ...).
+        what: &'static str,
+        /// The limit.
+        limit: usize,
+        /// Field name in [`Limits`].
+        key: &'static str,
+    },
+    /// An eval/where expression failed.
+    #[error("{command}: {source}")]
+    Eval {
+        /// Command running the expression.
+        command: String,
+        /// The evaluator's error.
+        source: EvalError,
+    },
+    /// An aggregate exceeded its distinct-value bound.
+    #[error(transparent)]
+    Agg(#[from] AggError),
+    /// A lookup table could not be read or written.
+    #[error(transparent)]
+    Lookup(#[from] LookupError),
+    /// Anything else, as a sentence.
+    #[error("{0}")]
+    Other(String),
+}
+
+impl ExecError {
+    /// A limit error.
+    pub fn limit(command: &str, what: &'static str, limit: usize, key: &'static str) -> ExecError {
+        ExecError::Limit {
+            command: command.to_string(),
+            what,
+            limit,
+            key,
+        }
+    }
+}
+
+/// One compiled pipeline stage.
+pub(crate) trait Operator: Send {
+    /// Processes a batch; rows ready now go to `out`.
+    fn push(&mut self, batch: RowBatch, out: &mut RowBatch) -> Result<(), ExecError>;
+    /// End of input: emits what was buffered.
+    fn finish(&mut self, _out: &mut RowBatch) -> Result<(), ExecError> {
+        Ok(())
+    }
+    /// True when no further input can change the output (`head` satisfied).
+    fn is_done(&self) -> bool {
+        false
+    }
+}
+
+/// A compiled pipeline: push batches, then [`Executor::finish`].
+pub struct Executor {
+    ops: Vec<Box<dyn Operator>>,
+    output: RowBatch,
+    max_output: usize,
+}
+
+impl std::fmt::Debug for Executor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Executor")
+            .field("operators", &self.ops.len())
+            .field("output", &self.output.len())
+            .finish()
+    }
+}
+
+impl Executor {
+    /// Runs a batch through every streaming stage; rows reaching the end are buffered
+    /// until [`Executor::drain`] or [`Executor::finish`].
+    pub fn push(&mut self, batch: RowBatch) -> Result<(), ExecError> {
+        self.run_from(0, batch)
+    }
+
+    fn run_from(&mut self, start: usize, batch: RowBatch) -> Result<(), ExecError> {
+        let mut cur = batch;
+        for op in &mut self.ops[start..] {
+            if cur.is_empty() {
+                return Ok(());
+            }
+            let mut out = Vec::new();
+            op.push(cur, &mut out)?;
+            cur = out;
+        }
+        self.output.extend(cur);
+        if self.output.len() > self.max_output {
+            return Err(ExecError::limit(
+                "search",
+                "result rows waiting to be read",
+                self.max_output,
+                "max_rows_buffered",
+            ));
+        }
+        Ok(())
+    }
+
+    /// True when the pipeline needs no more input (a `head` is satisfied): the caller
+    /// can stop scanning and call [`Executor::finish`].
+    pub fn is_done(&self) -> bool {
+        self.ops.iter().any(|o| o.is_done())
+    }
+
+    /// Takes the rows that already reached the end of the pipeline (streaming callers).
+    pub fn drain(&mut self) -> RowBatch {
+        std::mem::take(&mut self.output)
+    }
+
+    /// Ends the input: flushes every blocking stage in order and returns the remaining rows.
+    pub fn finish(mut self) -> Result<RowBatch, ExecError> {
+        for i in 0..self.ops.len() {
+            let mut out = Vec::new();
+            self.ops[i].finish(&mut out)?;
+            self.run_from(i + 1, out)?;
+        }
+        Ok(self.output)
+    }
+}
+
+/// Compiles the commands that follow the leading search into an [`Executor`].
+pub fn compile(commands: &[Command], ctx: &ExecContext) -> Result<Executor, PlanError> {
+    let mut ops = Vec::with_capacity(commands.len());
+    for (i, cmd) in commands.iter().enumerate() {
+        ops.push(crate::ops::build(i, cmd, ctx)?);
+    }
+    Ok(Executor {
+        ops,
+        output: Vec::new(),
+        max_output: ctx.limits.max_rows_buffered,
+    })
+}
+
+/// Runs `commands` over `rows` in one call (tests, subsearches, small inputs).
+pub fn run(commands: &[Command], ctx: &ExecContext, rows: RowBatch) -> Result<RowBatch, String> {
+    let mut ex = compile(commands, ctx).map_err(|e| e.to_string())?;
+    ex.push(rows).map_err(|e| e.to_string())?;
+    ex.finish().map_err(|e| e.to_string())
+}
+
+/// Command options, consumed one by one; leftovers are reported as unsupported.
+pub(crate) struct Opts<'a> {
+    cmd: &'a Command,
+    opts: Vec<&'a CmdOption>,
+}
+
+impl<'a> Opts<'a> {
+    pub(crate) fn new(cmd: &'a Command, opts: &'a [CmdOption]) -> Opts<'a> {
+        Opts {
+            cmd,
+            opts: opts.iter().collect(),
+        }
+    }
+
+    /// Takes option `key` (last occurrence wins).
+    pub(crate) fn take(&mut self, key: &str) -> Option<&'a str> {
+        let mut found = None;
+        self.opts.retain(|o| {
+            if o.key == key {
+                found = Some(o.value.as_str());
+                false
+            } else {
+                true
+            }
+        });
+        found
+    }
+
+    pub(crate) fn take_bool(&mut self, key: &str, default: bool) -> Result<bool, PlanError> {
+        match self.take(key) {
+            None => Ok(default),
+            Some(v) => parse_bool(v)
+                .ok_or_else(|| PlanError::at(self.cmd, format!("{key}={v} is not a boolean"))),
+        }
+    }
+
+    pub(crate) fn take_usize(&mut self, key: &str) -> Result<Option<usize>, PlanError> {
+        match self.take(key) {
+            None => Ok(None),
+            Some(v) => v.parse().map(Some).map_err(|_| {
+                PlanError::at(self.cmd, format!("{key}={v} is not a non-negative integer"))
+            }),
+        }
+    }
+
+    /// Errors if any option was not consumed.
+    pub(crate) fn done(self) -> Result<(), PlanError> {
+        if self.opts.is_empty() {
+            return Ok(());
+        }
+        let names: Vec<String> = self.opts.iter().map(|o| format!("{}=", o.key)).collect();
+        Err(PlanError::at(
+            self.cmd,
+            format!("unsupported option {}", names.join(", ")),
+        ))
+    }
+}
+
+/// SPL booleans: `true/false`, `t/f`, `1/0`, `yes/no`.
+pub(crate) fn parse_bool(v: &str) -> Option<bool> {
+    match v.to_ascii_lowercase().as_str() {
+        "true" | "t" | "1" | "yes" => Some(true),
+        "false" | "f" | "0" | "no" => Some(false),
+        _ => None,
+    }
+}

@@ -1,0 +1,197 @@
+//! Result rows: an ordered map from field name to [`Value`], the unit every pipeline
+//! operator consumes and produces.
+//!
+//! `_time` is stored like any other field, as **epoch seconds** (`Value::Int` when whole,
+//! `Value::Float` with a fraction): this is what `strftime(_time, ...)`, `relative_time`
+//! and Splunk's own rows use, so eval needs no conversion. The indexer divides its
+//! nanosecond timestamps by 1e9 when it builds rows ([`Row::set_time_ns`]).
+
+use crate::eval::RowAccess;
+use loupe_event::Value;
+use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
+
+/// One result row; field order is insertion order (what `table` and the API show).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Row {
+    fields: Vec<(String, Value)>,
+}
+
+/// A batch of rows, the unit pushed through an executor.
+pub type RowBatch = Vec<Row>;
+
+impl Row {
+    /// An empty row.
+    pub fn new() -> Row {
+        Row::default()
+    }
+
+    /// Builds a row from `(name, value)` pairs (later duplicates overwrite earlier ones).
+    pub fn from_pairs<K: Into<String>>(pairs: impl IntoIterator<Item = (K, Value)>) -> Row {
+        let mut r = Row::new();
+        for (k, v) in pairs {
+            r.set(k, v);
+        }
+        r
+    }
+
+    /// The field's value; `None` when absent (SPL null).
+    pub fn get(&self, name: &str) -> Option<&Value> {
+        self.fields.iter().find(|(k, _)| k == name).map(|(_, v)| v)
+    }
+
+    /// Sets a field, keeping its position when it exists; setting `Null` removes it,
+    /// because SPL does not distinguish a null field from an absent one.
+    pub fn set(&mut self, name: impl Into<String>, value: Value) {
+        let name = name.into();
+        if value.is_null() {
+            self.remove(&name);
+            return;
+        }
+        match self.fields.iter_mut().find(|(k, _)| *k == name) {
+            Some(slot) => slot.1 = value,
+            None => self.fields.push((name, value)),
+        }
+    }
+
+    /// Removes a field, returning its value.
+    pub fn remove(&mut self, name: &str) -> Option<Value> {
+        let i = self.fields.iter().position(|(k, _)| k == name)?;
+        Some(self.fields.remove(i).1)
+    }
+
+    /// True when the field is present.
+    pub fn contains(&self, name: &str) -> bool {
+        self.get(name).is_some()
+    }
+
+    /// Field names in order.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.fields.iter().map(|(k, _)| k.as_str())
+    }
+
+    /// `(name, value)` pairs in order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Value)> {
+        self.fields.iter().map(|(k, v)| (k.as_str(), v))
+    }
+
+    /// Number of fields.
+    pub fn len(&self) -> usize {
+        self.fields.len()
+    }
+
+    /// True when the row has no field.
+    pub fn is_empty(&self) -> bool {
+        self.fields.is_empty()
+    }
+
+    /// Keeps only the fields for which `keep` is true.
+    pub fn retain(&mut self, mut keep: impl FnMut(&str, &Value) -> bool) {
+        self.fields.retain(|(k, v)| keep(k, v));
+    }
+
+    /// `_time` in epoch seconds, when present and numeric.
+    pub fn time(&self) -> Option<f64> {
+        self.get("_time").and_then(Value::as_f64)
+    }
+
+    /// Sets `_time` from epoch seconds (whole seconds stay integers).
+    pub fn set_time(&mut self, seconds: f64) {
+        self.set("_time", seconds_value(seconds));
+    }
+
+    /// Sets `_time` from epoch nanoseconds, the store's unit.
+    pub fn set_time_ns(&mut self, ns: i64) {
+        if ns % 1_000_000_000 == 0 {
+            self.set("_time", Value::Int(ns / 1_000_000_000));
+        } else {
+            self.set("_time", Value::Float(ns as f64 / 1e9));
+        }
+    }
+
+    /// Consumes the row into its pairs.
+    pub fn into_pairs(self) -> Vec<(String, Value)> {
+        self.fields
+    }
+}
+
+/// Epoch seconds as a value: integral times stay `Int`, so they print without decimals.
+pub fn seconds_value(seconds: f64) -> Value {
+    if seconds.fract() == 0.0 && seconds.abs() < 9.0e15 {
+        Value::Int(seconds as i64)
+    } else {
+        Value::Float(seconds)
+    }
+}
+
+impl RowAccess for Row {
+    fn field(&self, name: &str) -> Option<Cow<'_, Value>> {
+        self.get(name).map(Cow::Borrowed)
+    }
+}
+
+impl<K: Into<String>> FromIterator<(K, Value)> for Row {
+    fn from_iter<T: IntoIterator<Item = (K, Value)>>(iter: T) -> Self {
+        Row::from_pairs(iter)
+    }
+}
+
+/// Text of a value as SPL prints it (multi-values joined by newlines).
+pub fn text(v: &Value) -> String {
+    match v {
+        Value::Str(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// The values of a possibly multi-valued value; null has none.
+pub fn values_of(v: &Value) -> Vec<&Value> {
+    match v {
+        Value::Null => Vec::new(),
+        Value::Multi(m) => m.iter().collect(),
+        other => vec![other],
+    }
+}
+
+/// Glob match with `*` wildcards, case-sensitive (field names).
+pub fn wildcard_match(pattern: &str, s: &str) -> bool {
+    if !pattern.contains('*') {
+        return pattern == s;
+    }
+    let parts: Vec<&str> = pattern.split('*').collect();
+    let mut rest = s;
+    for (i, part) in parts.iter().enumerate() {
+        if i == 0 {
+            match rest.strip_prefix(part) {
+                Some(r) => rest = r,
+                None => return false,
+            }
+        } else if i == parts.len() - 1 {
+            return rest.len() >= part.len() && rest.ends_with(part);
+        } else {
+            match rest.find(part) {
+                Some(p) => rest = &rest[p + part.len()..],
+                None => return false,
+            }
+        }
+    }
+    rest.is_empty() || parts.len() > 1
+}
+
+/// Splunk's automatic ordering: numbers (numeric strings included) numerically and
+/// before text, text lexicographically; null sorts first.
+pub fn compare_values(a: &Value, b: &Value) -> std::cmp::Ordering {
+    use std::cmp::Ordering;
+    match (a.is_null(), b.is_null()) {
+        (true, true) => return Ordering::Equal,
+        (true, false) => return Ordering::Less,
+        (false, true) => return Ordering::Greater,
+        _ => {}
+    }
+    match (a.as_f64(), b.as_f64()) {
+        (Some(x), Some(y)) => x.total_cmp(&y),
+        (Some(_), None) => Ordering::Less,
+        (None, Some(_)) => Ordering::Greater,
+        (None, None) => text(a).cmp(&text(b)),
+    }
+}

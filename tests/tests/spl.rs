@@ -1,0 +1,198 @@
+//! SPL pipelines through the real server on the shared samples: search-time fields, lookups, stats.
+
+use loupe_e2e::{bin, shared_data, Server, TOKEN};
+use std::collections::BTreeMap;
+use std::process::Command;
+
+fn import(s: &Server, args: &[&str]) {
+    let mut all = vec!["import", "--url", &s.url, "--token", TOKEN];
+    all.extend_from_slice(args);
+    let out = Command::new(bin("loupe"))
+        .args(&all)
+        .output()
+        .expect("run loupe import");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Loads every batch log with its server as host and its inventory path as source, and the inventory as a lookup.
+fn batch_world() -> Server {
+    let s = Server::start("");
+    let root = shared_data().join("batchs");
+    for server in ["ORDO-PROD-01", "ORDO-PROD-02"] {
+        for client in std::fs::read_dir(root.join(server).join("batchs")).unwrap() {
+            let client = client.unwrap().path();
+            for log in std::fs::read_dir(&client).unwrap() {
+                let log = log.unwrap().path();
+                if std::fs::metadata(&log).unwrap().len() == 0 {
+                    continue;
+                }
+                let source = format!(
+                    "/batchs/{}/{}",
+                    client.file_name().unwrap().to_str().unwrap(),
+                    log.file_name().unwrap().to_str().unwrap()
+                );
+                import(
+                    &s,
+                    &[
+                        "--index",
+                        "batchs",
+                        "--sourcetype",
+                        "batch",
+                        "--timezone",
+                        "Europe/Paris",
+                        "--host",
+                        server,
+                        "--source",
+                        &source,
+                        log.to_str().unwrap(),
+                    ],
+                );
+            }
+        }
+    }
+    let lookups = s.data_dir().join("lookups");
+    std::fs::create_dir_all(&lookups).unwrap();
+    std::fs::copy(root.join("batchs.csv"), lookups.join("batchs.csv")).unwrap();
+    s
+}
+
+#[test]
+fn batch_errors_enriched_with_the_inventory() {
+    let s = batch_world();
+    let (status, answer) = s.search(
+        "index=batchs ERROR | lookup batchs.csv chemin_logs AS source OUTPUT client nom_du_batch | stats count by client, nom_du_batch | sort -count",
+        1000,
+    );
+    assert_eq!(status, 200, "{answer}");
+    // Expected from the files themselves: ERROR lines per (client folder, batch file name).
+    let mut expected: BTreeMap<(String, String), u64> = BTreeMap::new();
+    for server in ["ORDO-PROD-01", "ORDO-PROD-02"] {
+        for client in
+            std::fs::read_dir(shared_data().join("batchs").join(server).join("batchs")).unwrap()
+        {
+            let client = client.unwrap().path();
+            for log in std::fs::read_dir(&client).unwrap() {
+                let log = log.unwrap().path();
+                let n = std::fs::read_to_string(&log)
+                    .unwrap()
+                    .lines()
+                    .filter(|l| l.contains("ERROR"))
+                    .count() as u64;
+                if n > 0 {
+                    let key = (
+                        client.file_name().unwrap().to_str().unwrap().to_string(),
+                        log.file_stem().unwrap().to_str().unwrap().to_string(),
+                    );
+                    *expected.entry(key).or_default() += n;
+                }
+            }
+        }
+    }
+    let rows = answer["rows"].as_array().unwrap();
+    let got: BTreeMap<(String, String), u64> = rows
+        .iter()
+        .map(|r| {
+            (
+                (
+                    r["client"].as_str().unwrap().to_string(),
+                    r["nom_du_batch"].as_str().unwrap().to_string(),
+                ),
+                r["count"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(got, expected);
+    let counts: Vec<u64> = rows.iter().map(|r| r["count"].as_u64().unwrap()).collect();
+    assert!(
+        counts.windows(2).all(|w| w[0] >= w[1]),
+        "sorted by count descending: {counts:?}"
+    );
+}
+
+#[test]
+fn search_time_fields_of_access_logs() {
+    let s = Server::start("");
+    let file = shared_data().join("web/access.log");
+    import(
+        &s,
+        &[
+            "--index",
+            "web",
+            "--sourcetype",
+            "access_combined",
+            file.to_str().unwrap(),
+        ],
+    );
+    s.flush();
+    let text = std::fs::read_to_string(&file).unwrap();
+    let status_of = |l: &str| {
+        l.split('"')
+            .nth(2)
+            .and_then(|rest| rest.split_whitespace().next())
+            .unwrap_or("")
+            .to_string()
+    };
+    let fives = text
+        .lines()
+        .filter(|l| status_of(l).starts_with('5'))
+        .count() as u64;
+    assert!(fives > 0);
+    let (status, answer) = s.search("index=web status>=500 | stats count", 10);
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["rows"][0]["count"].as_u64(), Some(fives), "{answer}");
+    let five_hundreds = text.lines().filter(|l| status_of(l) == "500").count() as u64;
+    assert_eq!(s.count("index=web status=500"), five_hundreds);
+    let (_, answer) = s.search(
+        "index=web | stats count by status | sort -count | head 1",
+        10,
+    );
+    let top = text
+        .lines()
+        .fold(BTreeMap::<String, u64>::new(), |mut m, l| {
+            *m.entry(status_of(l)).or_default() += 1;
+            m
+        });
+    let (best, n) = top.iter().max_by_key(|(_, n)| **n).unwrap();
+    assert_eq!(
+        answer["rows"][0]["status"]
+            .as_str()
+            .map(str::to_string)
+            .or(answer["rows"][0]["status"].as_u64().map(|v| v.to_string())),
+        Some(best.clone()),
+        "{answer}"
+    );
+    assert_eq!(answer["rows"][0]["count"].as_u64(), Some(*n));
+    // Streaming pipelines honour the limit and stay newest first.
+    let (_, answer) = s.search(
+        "index=web wp-login | rex \"\\\"(?<verb>[A-Z]+) \" | table _time verb uri_path",
+        5,
+    );
+    let rows = answer["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 5, "{answer}");
+    assert!(rows.iter().all(|r| r["verb"].is_string()), "{answer}");
+    assert_eq!(
+        answer["columns"],
+        serde_json::json!(["_time", "verb", "uri_path"])
+    );
+}
+
+#[test]
+fn generating_commands_and_unsupported_ones() {
+    let s = Server::start("");
+    let (status, answer) = s.search(
+        "| makeresults count=3 | eval x=1 | stats sum(x) as total",
+        10,
+    );
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["rows"][0]["total"].as_f64(), Some(3.0), "{answer}");
+    let (status, answer) = s.search("* | tstats count", 10);
+    assert_eq!(status, 400, "{answer}");
+    assert!(
+        answer["error"].as_str().unwrap().contains("tstats"),
+        "{answer}"
+    );
+}
