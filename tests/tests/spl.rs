@@ -196,3 +196,48 @@ fn generating_commands_and_unsupported_ones() {
         "{answer}"
     );
 }
+
+#[test]
+fn count_by_keyword_fields_matches_the_files_on_every_path() {
+    let s = batch_world();
+    let count_lines = |server: &str, needle: &str| -> u64 {
+        let mut n = 0;
+        for client in
+            std::fs::read_dir(shared_data().join("batchs").join(server).join("batchs")).unwrap()
+        {
+            for log in std::fs::read_dir(client.unwrap().path()).unwrap() {
+                n += std::fs::read_to_string(log.unwrap().path())
+                    .unwrap()
+                    .lines()
+                    .filter(|l| l.contains(needle))
+                    .count() as u64;
+            }
+        }
+        n
+    };
+    // Whole buckets: summaries. A predicate: the fast column of matching documents. An eval after: the row pipeline.
+    for (query, needle) in [
+        ("index=batchs | stats count by host", ""),
+        ("index=batchs ERROR | stats count by host", "ERROR"),
+        (
+            "index=batchs ERROR | eval one=1 | stats sum(one) as count by host",
+            "ERROR",
+        ),
+    ] {
+        let (status, answer) = s.search(query, 100);
+        assert_eq!(status, 200, "{answer}");
+        let rows = answer["rows"].as_array().unwrap();
+        assert_eq!(rows.len(), 2, "{query}: {answer}");
+        for r in rows {
+            let host = r["host"].as_str().unwrap();
+            assert_eq!(
+                r["count"].as_f64().unwrap() as u64,
+                count_lines(host, needle),
+                "{query} {host}"
+            );
+        }
+    }
+    let (_, answer) = s.search("* | stats count by index", 10);
+    assert_eq!(answer["rows"][0]["index"], "batchs");
+    assert_eq!(answer["rows"][0]["count"].as_u64(), Some(1563));
+}

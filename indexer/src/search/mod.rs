@@ -17,6 +17,7 @@ use loupe_query::{Command, CommandKind, ExecContext, Row, SearchExpr, TimeBound}
 use pushdown::Pushed;
 use rayon::prelude::*;
 use serde::Serialize;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Instant;
 use tantivy::collector::{Count, DocSetCollector, TopDocs};
@@ -115,9 +116,14 @@ enum Tail {
     Events(usize),
     /// A count answered by the index (or bucket summaries).
     Count(String),
+    /// `stats count by host|source|sourcetype|index`: bucket summaries or fast columns, no documents.
+    CountBy { field: String, alias: String },
     /// Everything else: rows through the SPL operators.
     Pipeline,
 }
+
+/// Keyword fields with a summary in every bucket and a fast column in every segment.
+const SUMMARY_FIELDS: [&str; 4] = ["host", "source", "sourcetype", "index"];
 
 /// The tails answered without reading rows: `| head N` and a bare `| stats count`.
 fn fast_tail(commands: &[Command], limit: usize) -> Option<Tail> {
@@ -126,6 +132,19 @@ fn fast_tail(commands: &[Command], limit: usize) -> Option<Tail> {
         match (&cmd.kind, &tail) {
             (CommandKind::Head(h), Tail::Events(n)) if h.expr.is_none() && h.options.is_empty() => {
                 tail = Tail::Events((h.limit as usize).min(*n))
+            }
+            (CommandKind::Stats(s), Tail::Events(_))
+                if s.by.len() == 1
+                    && SUMMARY_FIELDS.contains(&s.by[0].as_str())
+                    && s.options.is_empty()
+                    && s.funcs.len() == 1
+                    && s.funcs[0].func == "count"
+                    && s.funcs[0].arg.is_none() =>
+            {
+                tail = Tail::CountBy {
+                    field: s.by[0].clone(),
+                    alias: s.funcs[0].alias.clone().unwrap_or_else(|| "count".into()),
+                };
             }
             (CommandKind::Stats(s), Tail::Events(_))
                 if s.by.is_empty()
@@ -281,6 +300,34 @@ pub fn run(
     stats.scanned = plans.iter().map(|(b, _)| b.summary().count).sum();
 
     let mut resp = match tail {
+        Tail::CountBy { field, alias } => {
+            let maps = plans
+                .into_par_iter()
+                .map(|(b, p)| count_by_bucket(&b, p, &field, earliest, latest))
+                .collect::<Result<Vec<_>, SearchError>>()?;
+            let mut total: BTreeMap<String, u64> = BTreeMap::new();
+            for m in maps {
+                for (k, n) in m {
+                    *total.entry(k).or_default() += n;
+                }
+            }
+            stats.matched = total.values().sum();
+            let rows = total
+                .into_iter()
+                .map(|(k, n)| {
+                    let mut row = serde_json::Map::new();
+                    row.insert(field.clone(), serde_json::Value::String(k));
+                    row.insert(alias.clone(), serde_json::Value::from(n));
+                    row
+                })
+                .collect();
+            SearchResponse {
+                columns: vec![field, alias],
+                rows,
+                events: Vec::new(),
+                stats,
+            }
+        }
         Tail::Pipeline => {
             let ctx = ExecContext {
                 now: now as f64 / 1e9,
@@ -435,6 +482,66 @@ fn with_time(b: &Bucket, p: Pushed, earliest: Option<i64>, latest: Option<i64>) 
             (Occur::Must, r),
         ])),
     }
+}
+
+/// Counts per value of a keyword field in one bucket: from its summary when the whole bucket
+/// matches, else from the fast column of the matching documents.
+fn count_by_bucket(
+    b: &Bucket,
+    p: Pushed,
+    field: &str,
+    earliest: Option<i64>,
+    latest: Option<i64>,
+) -> Result<BTreeMap<String, u64>, SearchError> {
+    let inside = b
+        .time_range()
+        .is_some_and(|(lo, hi)| earliest.is_none_or(|e| lo >= e) && latest.is_none_or(|l| hi < l));
+    if field == "index" {
+        let n = count_bucket(b, p, earliest, latest)?;
+        return Ok(if n > 0 {
+            BTreeMap::from([(b.key.index.clone(), n)])
+        } else {
+            BTreeMap::new()
+        });
+    }
+    if inside && matches!(p, Pushed::All) {
+        let s = b.summary();
+        return Ok(match field {
+            "host" => s.hosts,
+            "source" => s.sources,
+            _ => s.sourcetypes,
+        });
+    }
+    let q = with_time(b, p, earliest, latest);
+    let searcher = b.reader.searcher();
+    let docs = searcher.search(&*q, &DocSetCollector)?;
+    let mut per_segment: HashMap<(u32, u64), u64> = HashMap::new();
+    let mut columns = HashMap::new();
+    for addr in docs {
+        if let std::collections::hash_map::Entry::Vacant(e) = columns.entry(addr.segment_ord) {
+            e.insert(
+                searcher
+                    .segment_reader(addr.segment_ord)
+                    .fast_fields()
+                    .str(field)?,
+            );
+        }
+        if let Some(Some(col)) = columns.get(&addr.segment_ord) {
+            if let Some(ord) = col.term_ords(addr.doc_id).next() {
+                *per_segment.entry((addr.segment_ord, ord)).or_default() += 1;
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    for ((seg, ord), n) in per_segment {
+        if let Some(Some(col)) = columns.get(&seg) {
+            let mut s = String::new();
+            col.ord_to_str(ord, &mut s)
+                .map_err(|e| SearchError::Internal(e.to_string()))?;
+            *out.entry(s).or_default() += n;
+        }
+    }
+    Ok(out)
 }
 
 fn count_bucket(
