@@ -83,6 +83,17 @@ enum Command {
         limit: usize,
         query: String,
     },
+    /// Print a search's plan as JSON (exit 0 planned, 2 syntax error, 3 parsed but unsupported).
+    Explain {
+        /// Data dir whose indexes and buckets the plan is made for (optional).
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        #[arg(long)]
+        earliest: Option<String>,
+        #[arg(long)]
+        latest: Option<String>,
+        query: String,
+    },
     /// List the built-in sourcetypes.
     Sourcetypes,
 }
@@ -257,6 +268,41 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             print_results(&resp, output)?;
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Explain {
+            data_dir,
+            earliest,
+            latest,
+            query,
+        } => {
+            let dir = data_dir.unwrap_or_else(|| PathBuf::from("/nonexistent/loupe-explain"));
+            let store = loupe::store::Store::open_read_only(&dir)?;
+            let req = SearchRequest {
+                query,
+                earliest,
+                latest,
+                limit: 100,
+                now_ns: None,
+            };
+            match loupe::search::explain(&store, &SearchScope::default(), &req) {
+                Ok(plan) => {
+                    println!("{}", serde_json::to_string_pretty(&plan)?);
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e @ loupe::search::SearchError::Syntax { .. }) => {
+                    eprintln!("error: {e}");
+                    Ok(ExitCode::from(2))
+                }
+                Err(e @ loupe::search::SearchError::Unsupported(_)) => {
+                    eprintln!("error: {e}");
+                    Ok(ExitCode::from(3))
+                }
+                Err(e) if e.is_query_error() => {
+                    eprintln!("error: {e}");
+                    Ok(ExitCode::from(2))
+                }
+                Err(e) => Err(e.into()),
+            }
         }
         Command::Sourcetypes => {
             for name in loupe_event::sourcetype::builtin_names() {

@@ -226,3 +226,31 @@ fn json_and_batch_files_keep_their_fields_and_local_times() {
     );
     assert_eq!(answer["events"][0]["host"], "ORDO-PROD-01");
 }
+
+#[test]
+fn explain_prints_the_plan_and_exit_codes() {
+    let (code, out, err) = loupe(&[
+        "explain",
+        "\"Failed password\" host=web* | stats count by host",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let plan: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        plan["pushdown"],
+        "(_raw:phrase(\"failed password\") AND host:wildcard(=\"web*\"))"
+    );
+    assert_eq!(plan["reads_stored_documents"], false, "{plan}");
+    let (code, out, _) = loupe(&["explain", "status=500 | rex \"(?<x>\\d+)\" | table x"]);
+    assert_eq!(code, 0);
+    let plan: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(plan["row_filter"], true);
+    assert_eq!(plan["reads_stored_documents"], true);
+    assert_eq!(plan["operators"].as_array().unwrap().len(), 2);
+    let (code, _, err) = loupe(&["explain", "* | tstats count"]);
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains("tstats"), "{err}");
+    let (code, _, err) = loupe(&["explain", "* | eval x=nosuchfunction(1)"]);
+    assert_eq!(code, 3, "{err}");
+    let (code, _, err) = loupe(&["explain", "* | head abc"]);
+    assert_eq!(code, 2, "{err}");
+}

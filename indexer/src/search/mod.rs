@@ -253,53 +253,17 @@ pub fn run(
     req: &SearchRequest,
 ) -> Result<SearchResponse, SearchError> {
     let started = Instant::now();
-    let pipeline = loupe_query::parse(&req.query).map_err(|e| {
-        let (_, col) = e.line_col(&req.query);
-        SearchError::Syntax {
-            message: e.to_string(),
-            start: e.span.start,
-            end: e.span.end,
-            column: col,
-        }
-    })?;
-    // A leading search scans the store; a generating command (`makeresults`, `inputlookup`) does not.
-    let (base, rest, scan) = match pipeline.commands.first().map(|c| &c.kind) {
-        Some(CommandKind::Search(expr)) => (expr.clone(), &pipeline.commands[1..], true),
-        Some(_) => (SearchExpr::All, &pipeline.commands[..], false),
-        None => (SearchExpr::All, &pipeline.commands[..], true),
-    };
-    let row_filter = rows::needs_row_filter(&base);
-    let limit = if req.limit == 0 { 100 } else { req.limit };
-    let tail = match fast_tail(rest, limit) {
-        Some(t) if scan && !row_filter => t,
-        _ => Tail::Pipeline,
-    };
-
-    let now = req.now_ns.unwrap_or_else(crate::ingest::now_ns);
-    let tz = jiff::tz::TimeZone::UTC;
-    let mut earliest = resolve_time(req.earliest.as_deref(), now, &tz)?;
-    let mut latest = resolve_time(req.latest.as_deref(), now, &tz)?;
-    collect_time_bounds(&base, now, &tz, &mut earliest, &mut latest)?;
-
-    let indexes = candidate_indexes(store, scope, names_internal_index(&base));
-    let buckets = store.buckets_for(&indexes, earliest, latest);
-    let mut plans: Vec<(Arc<Bucket>, Pushed)> = Vec::new();
-    for b in buckets {
-        if !scan {
-            break;
-        }
-        match pushdown::translate(&base, &b.fields, &b.key.index, row_filter)? {
-            Pushed::Nothing => {}
-            p => plans.push((b, p)),
-        }
-    }
+    let p = prepare(store, scope, req)?;
+    let (earliest, latest, now, limit) = (p.earliest, p.latest, p.now, p.limit);
+    let rest = &p.pipeline.commands[p.first_op..];
+    let plans = p.bucket_plans(store)?;
     let mut stats = SearchStats {
         buckets: plans.len(),
         ..Default::default()
     };
     stats.scanned = plans.iter().map(|(b, _)| b.summary().count).sum();
 
-    let mut resp = match tail {
+    let mut resp = match p.tail {
         Tail::CountBy { field, alias } => {
             let maps = plans
                 .into_par_iter()
@@ -338,7 +302,7 @@ pub fn run(
                 ))),
                 ..ExecContext::default()
             };
-            let filter = row_filter.then_some(&base);
+            let filter = p.row_filter.then_some(&p.base);
             let out = run_pipeline(
                 plans,
                 rest,
@@ -389,6 +353,142 @@ pub fn run(
     };
     resp.stats.elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
     Ok(resp)
+}
+
+/// A parsed and planned search, before any bucket is read.
+struct Prepared {
+    pipeline: loupe_query::Pipeline,
+    base: SearchExpr,
+    /// Index of the first command after the base search.
+    first_op: usize,
+    /// False for generating pipelines (`| makeresults`): no bucket is read.
+    scan: bool,
+    /// Some predicate names a search-time field: the index gives a superset, rows are checked.
+    row_filter: bool,
+    limit: usize,
+    tail: Tail,
+    earliest: Option<i64>,
+    latest: Option<i64>,
+    now: i64,
+    indexes: Vec<String>,
+}
+
+fn prepare(
+    store: &Store,
+    scope: &SearchScope,
+    req: &SearchRequest,
+) -> Result<Prepared, SearchError> {
+    let pipeline = loupe_query::parse(&req.query).map_err(|e| {
+        let (_, col) = e.line_col(&req.query);
+        SearchError::Syntax {
+            message: e.to_string(),
+            start: e.span.start,
+            end: e.span.end,
+            column: col,
+        }
+    })?;
+    // A leading search scans the store; a generating command (`makeresults`, `inputlookup`) does not.
+    let (base, first_op, scan) = match pipeline.commands.first().map(|c| &c.kind) {
+        Some(CommandKind::Search(expr)) => (expr.clone(), 1, true),
+        Some(_) => (SearchExpr::All, 0, false),
+        None => (SearchExpr::All, 0, true),
+    };
+    let unsupported = loupe_query::unsupported_functions(&pipeline);
+    if !unsupported.is_empty() {
+        return Err(SearchError::Unsupported(format!(
+            "function(s) {}",
+            unsupported.join(", ")
+        )));
+    }
+    let row_filter = rows::needs_row_filter(&base);
+    let limit = if req.limit == 0 { 100 } else { req.limit };
+    let tail = match fast_tail(&pipeline.commands[first_op..], limit) {
+        Some(t) if scan && !row_filter => t,
+        _ => Tail::Pipeline,
+    };
+    let now = req.now_ns.unwrap_or_else(crate::ingest::now_ns);
+    let tz = jiff::tz::TimeZone::UTC;
+    let mut earliest = resolve_time(req.earliest.as_deref(), now, &tz)?;
+    let mut latest = resolve_time(req.latest.as_deref(), now, &tz)?;
+    collect_time_bounds(&base, now, &tz, &mut earliest, &mut latest)?;
+    let indexes = candidate_indexes(store, scope, names_internal_index(&base));
+    Ok(Prepared {
+        pipeline,
+        base,
+        first_op,
+        scan,
+        row_filter,
+        limit,
+        tail,
+        earliest,
+        latest,
+        now,
+        indexes,
+    })
+}
+
+impl Prepared {
+    /// The buckets to read (time range and index decided before opening any) and each one's query.
+    fn bucket_plans(&self, store: &Store) -> Result<Vec<(Arc<Bucket>, Pushed)>, SearchError> {
+        let mut plans = Vec::new();
+        if !self.scan {
+            return Ok(plans);
+        }
+        for b in store.buckets_for(&self.indexes, self.earliest, self.latest) {
+            match pushdown::translate(&self.base, &b.fields, &b.key.index, self.row_filter)? {
+                Pushed::Nothing => {}
+                p => plans.push((b, p)),
+            }
+        }
+        Ok(plans)
+    }
+}
+
+/// `loupe explain`: the plan as JSON — what tantivy answers, what runs after, whether documents are read.
+pub fn explain(
+    store: &Store,
+    scope: &SearchScope,
+    req: &SearchRequest,
+) -> Result<serde_json::Value, SearchError> {
+    let p = prepare(store, scope, req)?;
+    let rest = &p.pipeline.commands[p.first_op..];
+    if matches!(p.tail, Tail::Pipeline) {
+        let ctx = ExecContext::default();
+        loupe_query::compile(rest, &ctx).map_err(|e| SearchError::Unsupported(e.to_string()))?;
+    }
+    let pushed = if p.scan {
+        pushdown::describe(&p.base, p.row_filter)
+    } else {
+        "none (generating command)".to_string()
+    };
+    let (path, reads_docs) = match &p.tail {
+        Tail::Count(_) => (
+            "count from the index (bucket summaries when everything matches)",
+            false,
+        ),
+        Tail::CountBy { .. } => (
+            "count by a keyword field from bucket summaries or fast columns",
+            false,
+        ),
+        Tail::Events(_) => (
+            "newest events, bucket by bucket newest first, early stop",
+            true,
+        ),
+        Tail::Pipeline => ("rows through the SPL operators", p.scan),
+    };
+    let buckets = p.bucket_plans(store)?;
+    Ok(serde_json::json!({
+        "search": p.base.to_string(),
+        "indexes": p.indexes,
+        "earliest": p.earliest.map(format_time),
+        "latest": p.latest.map(format_time),
+        "buckets": buckets.len(),
+        "pushdown": pushed,
+        "row_filter": p.row_filter,
+        "path": path,
+        "operators": rest.iter().map(|c| serde_json::json!({"command": c.name, "spl": c.to_string()})).collect::<Vec<_>>(),
+        "reads_stored_documents": reads_docs,
+    }))
 }
 
 fn resolve_time(

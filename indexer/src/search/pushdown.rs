@@ -451,6 +451,73 @@ fn json_range(f: &Fields, field: &str, op: CmpOp, value: &str) -> Result<Pushed,
     Ok(or(parts))
 }
 
+/// A readable account of what [`translate`] sends to tantivy (for `loupe explain`).
+pub fn describe(expr: &SearchExpr, loose: bool) -> String {
+    let join = |items: &[SearchExpr], op: &str| {
+        let parts: Vec<String> = items
+            .iter()
+            .map(|i| describe(i, loose))
+            .filter(|d| d != "*")
+            .collect();
+        match parts.len() {
+            0 => "*".to_string(),
+            1 => parts[0].clone(),
+            _ => format!("({})", parts.join(op)),
+        }
+    };
+    match expr {
+        SearchExpr::All | SearchExpr::TimeBound { .. } => "*".into(),
+        SearchExpr::Term { text, .. } | SearchExpr::Phrase { text, .. } => raw_description(text),
+        SearchExpr::Field {
+            field, op, value, ..
+        } => {
+            let name = field.to_ascii_lowercase();
+            let o = op_text(*op);
+            if name == "index" {
+                format!("(bucket choice: index{o}{value})")
+            } else if KEYWORD_FIELDS.contains(&name.as_str()) {
+                let kind = if value.contains('*') {
+                    "wildcard"
+                } else {
+                    "term"
+                };
+                format!("{name}:{kind}({o}{:?})", value.to_lowercase())
+            } else if loose {
+                match op {
+                    CmpOp::Eq if !value.contains('*') => {
+                        format!(
+                            "(_fields.{field}:term({value:?}) OR {}) + row filter",
+                            raw_description(value)
+                        )
+                    }
+                    _ => format!("* + row filter {field}{o}{value}"),
+                }
+            } else if matches!(op, CmpOp::Eq | CmpOp::Ne) {
+                format!("_fields.{field}:term({o}{value:?})")
+            } else {
+                format!("_fields.{field}:range({o}{value})")
+            }
+        }
+        SearchExpr::FieldIn { field, values, .. } => format!("{field} IN {values:?}"),
+        SearchExpr::And(items) => join(items, " AND "),
+        SearchExpr::Or(items) => join(items, " OR "),
+        SearchExpr::Not(inner) => format!("NOT {}", describe(inner, loose)),
+        SearchExpr::Subsearch { .. } => "[subsearch: unsupported]".into(),
+    }
+}
+
+fn raw_description(text: &str) -> String {
+    if text.contains('*') {
+        return format!("_raw:wildcard({:?})", text.to_lowercase());
+    }
+    let tokens = raw_tokens(text);
+    match tokens.len() {
+        0 => "*".into(),
+        1 => format!("_raw:term({:?})", tokens[0]),
+        _ => format!("_raw:phrase({:?})", tokens.join(" ")),
+    }
+}
+
 /// The `_time` restriction of a search, as a query to AND with the rest.
 pub fn time_range(
     f: &Fields,
