@@ -289,7 +289,10 @@ fn a_full_disk_answers_503_and_loses_nothing_acknowledged() {
 #[test]
 fn a_token_limited_to_an_index_can_neither_write_nor_search_elsewhere() {
     let s = Server::start("[[tokens]]\nname = \"web-only\"\ntoken = \"web-only-token-123\"\nindexes = [\"web\"]\ndefault_index = \"web\"\n");
-    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
     let post = |body: &str| {
         let mut r = agent
             .post(&format!("{}/services/collector/event", s.url))
@@ -297,18 +300,27 @@ fn a_token_limited_to_an_index_can_neither_write_nor_search_elsewhere() {
             .send(body.as_bytes())
             .unwrap();
         let status = r.status().as_u16();
-        let v: serde_json::Value = serde_json::from_str(&r.body_mut().read_to_string().unwrap()).unwrap();
+        let v: serde_json::Value =
+            serde_json::from_str(&r.body_mut().read_to_string().unwrap()).unwrap();
         (status, v)
     };
     let (status, a) = post(r#"{"event":"scope-probe web"}"#);
     assert_eq!(status, 200, "{a}");
     let (status, a) = post(r#"{"event":"scope-probe main","index":"main"}"#);
     assert_eq!((status, a["code"].as_u64()), (400, Some(7)), "{a}");
-    let (status, _) = s.hec("/services/collector/event", br#"{"event":"scope-probe main"}"#, &[]);
+    let (status, _) = s.hec(
+        "/services/collector/event",
+        br#"{"event":"scope-probe main"}"#,
+        &[],
+    );
     assert_eq!(status, 200);
     s.flush();
     // The full token sees both; the limited one only its index, whatever the query asks for.
-    assert_eq!(s.count("scope-probe"), 2, "without index=, every non-internal index is searched");
+    assert_eq!(
+        s.count("scope-probe"),
+        2,
+        "without index=, every non-internal index is searched"
+    );
     assert_eq!(s.count("index=* scope-probe"), 2);
     assert_eq!(s.count("index=main scope-probe"), 1);
     let search = |q: &str| {
@@ -317,7 +329,8 @@ fn a_token_limited_to_an_index_can_neither_write_nor_search_elsewhere() {
             .header("Authorization", "Bearer web-only-token-123")
             .send_json(serde_json::json!({"query": q}))
             .unwrap();
-        let v: serde_json::Value = serde_json::from_str(&r.body_mut().read_to_string().unwrap()).unwrap();
+        let v: serde_json::Value =
+            serde_json::from_str(&r.body_mut().read_to_string().unwrap()).unwrap();
         v["rows"][0]["count"].as_u64().unwrap()
     };
     assert_eq!(search("index=* scope-probe | stats count"), 1);
