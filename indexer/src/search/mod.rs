@@ -225,6 +225,10 @@ fn rows_response(out: Vec<Row>, stats: SearchStats) -> SearchResponse {
     for r in &out {
         let mut m = serde_json::Map::new();
         for (k, v) in r.iter() {
+            // Internal fields (`_span`, `_tc`…) stay out of results, as Splunk hides them; not `_time`/`_raw`.
+            if k.starts_with('_') && k != "_time" && k != "_raw" {
+                continue;
+            }
             if seen.insert(k.to_string()) {
                 columns.push(k.to_string());
             }
