@@ -219,3 +219,152 @@ fn spawn(config: &Path) -> (Child, String) {
     std::thread::spawn(move || for _ in lines {});
     (child, url)
 }
+
+/// Starts `loupe serve` listening on a fixed address, so a client configured with that
+/// address before the server existed (a forwarder spooling) finds it when it comes up.
+pub fn server_on(listen: &str) -> Server {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = dir.path().join("loupe.toml");
+    let data = dir.path().join("data");
+    let text = format!(
+        "data_dir = {data:?}\nlisten = \"{listen}\"\ncommit_interval = \"200ms\"\n[[tokens]]\nname = \"test\"\ntoken = \"{TOKEN}\"\n"
+    );
+    std::fs::write(&config, text).expect("write config");
+    let (child, url) = spawn(&config);
+    Server {
+        child,
+        url,
+        dir,
+        config,
+        agent: agent(),
+    }
+}
+
+/// A localhost port nothing listens on (at the time of the call).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("bind a free port")
+}
+
+/// Polls `cond` (every 100 ms) until it holds; panics with `what` after `secs` seconds.
+pub fn wait_until(secs: u64, what: &str, mut cond: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    while !cond() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out after {secs} s waiting for: {what}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
+/// Writes a `forwarder.toml` in `dir` (state in `dir/state`) for `urls`, with `inputs`
+/// (TOML text of `[[input]]` tables) and fast polling; returns its path.
+pub fn forwarder_config(dir: &Path, urls: &[&str], inputs: &str) -> PathBuf {
+    let state = dir.join("state");
+    let urls: Vec<String> = urls.iter().map(|u| format!("{u:?}")).collect();
+    let text = format!(
+        "state_dir = {state:?}\npoll_interval = \"50ms\"\nidle_timeout = \"300ms\"\nbatch_max_age = \"100ms\"\nbatch_max_bytes = 65536\n[output]\nurls = [{}]\ntoken = \"{TOKEN}\"\ntimeout = \"10s\"\n{inputs}\n",
+        urls.join(", ")
+    );
+    let path = dir.join("forwarder.toml");
+    std::fs::write(&path, text).expect("write forwarder.toml");
+    path
+}
+
+/// Runs `loupe-forwarder --config C --once` to completion (at most `secs`); returns (exit code, stderr).
+pub fn forwarder_once(config: &Path, secs: u64) -> (i32, String) {
+    let mut child = Command::new(bin("loupe-forwarder"))
+        .args(["--once", "--config"])
+        .arg(config)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start loupe-forwarder");
+    let mut stderr = child.stderr.take().expect("stderr");
+    let reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = std::io::Read::read_to_string(&mut stderr, &mut s);
+        s
+    });
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    let status = loop {
+        if let Some(st) = child.try_wait().expect("wait") {
+            break st;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("loupe-forwarder --once did not finish within {secs} s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    (
+        status.code().unwrap_or(-1),
+        reader.join().unwrap_or_default(),
+    )
+}
+
+/// Starts `loupe-forwarder --config C` in the background (killed on drop).
+pub struct ForwarderProcess {
+    /// The running forwarder.
+    pub child: Child,
+}
+
+impl ForwarderProcess {
+    /// Spawns it.
+    pub fn start(config: &Path) -> ForwarderProcess {
+        let child = Command::new(bin("loupe-forwarder"))
+            .arg("--config")
+            .arg(config)
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start loupe-forwarder");
+        ForwarderProcess { child }
+    }
+
+    /// `kill -9`.
+    pub fn kill9(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for ForwarderProcess {
+    fn drop(&mut self) {
+        self.kill9();
+    }
+}
+
+/// The `_raw` of every event a search returns (up to `limit`); reads answers of any
+/// size (`Server::search` stops at ureq's default 10 MB).
+pub fn raws(server: &Server, query: &str, limit: usize) -> Vec<String> {
+    server.flush();
+    let body = serde_json::json!({"query": query, "limit": limit});
+    let mut r = server
+        .agent
+        .post(&format!("{}/api/v1/search", server.url))
+        .header("Authorization", &format!("Bearer {TOKEN}"))
+        .send_json(&body)
+        .expect("search");
+    let status = r.status().as_u16();
+    let text = r
+        .body_mut()
+        .with_config()
+        .limit(1 << 30)
+        .read_to_string()
+        .expect("read search answer");
+    assert_eq!(status, 200, "{}", &text[..text.len().min(400)]);
+    let body: serde_json::Value = serde_json::from_str(&text).expect("JSON answer");
+    body["events"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|e| e["_raw"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}

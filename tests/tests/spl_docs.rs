@@ -9,8 +9,15 @@ use std::process::Command;
 fn import(s: &Server, args: &[&str]) {
     let mut all = vec!["import", "--url", &s.url, "--token", TOKEN];
     all.extend_from_slice(args);
-    let out = Command::new(bin("loupe")).args(&all).output().expect("run loupe import");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new(bin("loupe"))
+        .args(&all)
+        .output()
+        .expect("run loupe import");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// The samples as the docs describe them: `batchs` (with the inventory lookup), `web`, `app`.
@@ -30,7 +37,22 @@ fn samples() -> Server {
                     client.file_name().unwrap().to_str().unwrap(),
                     log.file_name().unwrap().to_str().unwrap()
                 );
-                import(&s, &["--index", "batchs", "--sourcetype", "batch", "--timezone", "Europe/Paris", "--host", server, "--source", &source, log.to_str().unwrap()]);
+                import(
+                    &s,
+                    &[
+                        "--index",
+                        "batchs",
+                        "--sourcetype",
+                        "batch",
+                        "--timezone",
+                        "Europe/Paris",
+                        "--host",
+                        server,
+                        "--source",
+                        &source,
+                        log.to_str().unwrap(),
+                    ],
+                );
             }
         }
     }
@@ -38,9 +60,31 @@ fn samples() -> Server {
     std::fs::create_dir_all(&lookups).unwrap();
     std::fs::copy(root.join("batchs.csv"), lookups.join("batchs.csv")).unwrap();
     let web = shared_data().join("web/access.log");
-    import(&s, &["--index", "web", "--sourcetype", "access_combined", "--host", "portal-web-1", web.to_str().unwrap()]);
+    import(
+        &s,
+        &[
+            "--index",
+            "web",
+            "--sourcetype",
+            "access_combined",
+            "--host",
+            "portal-web-1",
+            web.to_str().unwrap(),
+        ],
+    );
     let app = shared_data().join("app/portal.json.log");
-    import(&s, &["--index", "app", "--sourcetype", "_json", "--host", "portal-app-1", app.to_str().unwrap()]);
+    import(
+        &s,
+        &[
+            "--index",
+            "app",
+            "--sourcetype",
+            "_json",
+            "--host",
+            "portal-app-1",
+            app.to_str().unwrap(),
+        ],
+    );
     s.flush();
     s
 }
@@ -60,10 +104,17 @@ fn csv_cell(v: &serde_json::Value) -> String {
 }
 
 fn render(answer: &serde_json::Value) -> String {
-    let columns: Vec<String> = serde_json::from_value(answer["columns"].clone()).unwrap_or_default();
+    let columns: Vec<String> =
+        serde_json::from_value(answer["columns"].clone()).unwrap_or_default();
     let mut out = vec![columns.join(",")];
     for row in answer["rows"].as_array().into_iter().flatten() {
-        out.push(columns.iter().map(|c| csv_cell(&row[c])).collect::<Vec<_>>().join(","));
+        out.push(
+            columns
+                .iter()
+                .map(|c| csv_cell(&row[c]))
+                .collect::<Vec<_>>()
+                .join(","),
+        );
     }
     out.join("\n")
 }
@@ -75,7 +126,9 @@ fn examples(doc: &str) -> Vec<(String, String)> {
     let mut pending: Option<String> = None;
     while let Some(line) = lines.next() {
         let tag = line.trim_start().strip_prefix("```").map(str::trim);
-        let Some(tag) = tag.filter(|t| *t == "spl" || *t == "result") else { continue };
+        let Some(tag) = tag.filter(|t| *t == "spl" || *t == "result") else {
+            continue;
+        };
         let mut body = Vec::new();
         for l in lines.by_ref() {
             if l.trim_start().starts_with("```") {
@@ -85,10 +138,15 @@ fn examples(doc: &str) -> Vec<(String, String)> {
         }
         let body = body.join("\n").trim().to_string();
         if tag == "spl" {
-            assert!(pending.is_none(), "an `spl` block without its `result`: {pending:?}");
+            assert!(
+                pending.is_none(),
+                "an `spl` block without its `result`: {pending:?}"
+            );
             pending = Some(body);
         } else {
-            let q = pending.take().expect("a `result` block without an `spl` block before it");
+            let q = pending
+                .take()
+                .expect("a `result` block without an `spl` block before it");
             out.push((q, body));
         }
     }
@@ -98,20 +156,39 @@ fn examples(doc: &str) -> Vec<(String, String)> {
 
 #[test]
 fn every_example_in_docs_spl_md_gives_its_documented_result() {
-    let doc = std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/spl.md")).unwrap();
+    let doc = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/spl.md"),
+    )
+    .unwrap();
     let examples = examples(&doc);
-    assert!(examples.len() >= 10, "docs/spl.md has {} examples", examples.len());
+    assert!(
+        examples.len() >= 10,
+        "docs/spl.md has {} examples",
+        examples.len()
+    );
     let s = samples();
     let mut failures = Vec::new();
     for (query, expected) in &examples {
         let (status, answer) = s.search(&query.replace('\n', " "), 1000);
-        let got = if status == 200 { render(&answer) } else { format!("HTTP {status}: {answer}") };
+        let got = if status == 200 {
+            render(&answer)
+        } else {
+            format!("HTTP {status}: {answer}")
+        };
         if std::env::var("LOUPE_DOCS_PRINT").is_ok() {
             println!("```spl\n{query}\n```\n```result\n{got}\n```\n");
         }
         if got.trim() != expected.trim() {
-            failures.push(format!("query: {query}\nexpected:\n{expected}\ngot:\n{got}\n"));
+            failures.push(format!(
+                "query: {query}\nexpected:\n{expected}\ngot:\n{got}\n"
+            ));
         }
     }
-    assert!(failures.is_empty(), "{} of {} examples differ:\n{}", failures.len(), examples.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} examples differ:\n{}",
+        failures.len(),
+        examples.len(),
+        failures.join("\n")
+    );
 }

@@ -1,0 +1,504 @@
+//! The forwarder's TOML configuration (contract in DESIGN.md §3), read strictly:
+//! unknown keys, bad globs, bad regexes and unknown sourcetypes are errors that name
+//! the line, so a typo never silently stops a log from being shipped.
+
+use crate::encoding::Encoding;
+use crate::mask::{Builtin, MaskRule, Masker};
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Why a configuration was refused; the message is what `--check` prints.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// The config file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// TOML syntax or schema error (unknown key, wrong type), with its line.
+    #[error("{path}: line {line}: {message}")]
+    Syntax {
+        /// The config file.
+        path: PathBuf,
+        /// 1-based line of the error (0 when unknown).
+        line: usize,
+        /// What is wrong.
+        message: String,
+    },
+    /// A value that parses as TOML but makes no sense (bad glob, regex, sourcetype...).
+    #[error("{path}: {message}")]
+    Invalid {
+        /// The config file.
+        path: PathBuf,
+        /// What is wrong, naming the input.
+        message: String,
+    },
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    state_dir: PathBuf,
+    output: RawOutput,
+    #[serde(default)]
+    input: Vec<RawInput>,
+    #[serde(default)]
+    batch_max_bytes: Option<usize>,
+    #[serde(default)]
+    batch_max_age: Option<String>,
+    #[serde(default)]
+    poll_interval: Option<String>,
+    #[serde(default)]
+    idle_timeout: Option<String>,
+    #[serde(default)]
+    spool_max_bytes: Option<u64>,
+    #[serde(default)]
+    stats_interval: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawOutput {
+    urls: Vec<String>,
+    token: String,
+    #[serde(default)]
+    tls_ca_file: Option<PathBuf>,
+    #[serde(default)]
+    tls_client_cert: Option<PathBuf>,
+    #[serde(default)]
+    tls_client_key: Option<PathBuf>,
+    #[serde(default)]
+    compression: Option<String>,
+    #[serde(default)]
+    timeout: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawInput {
+    path: OneOrMany,
+    #[serde(default)]
+    exclude: Option<OneOrMany>,
+    #[serde(default)]
+    index: Option<String>,
+    #[serde(default)]
+    sourcetype: Option<String>,
+    #[serde(default)]
+    host: Option<String>,
+    #[serde(default)]
+    host_segment: Option<usize>,
+    #[serde(default)]
+    source: Option<String>,
+    #[serde(default)]
+    encoding: Option<String>,
+    #[serde(default)]
+    max_line_bytes: Option<usize>,
+    #[serde(default)]
+    mask: Vec<RawMask>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl OneOrMany {
+    fn into_vec(self) -> Vec<String> {
+        match self {
+            OneOrMany::One(s) => vec![s],
+            OneOrMany::Many(v) => v,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMask {
+    #[serde(default)]
+    builtin: Option<String>,
+    #[serde(default)]
+    regex: Option<String>,
+    #[serde(default)]
+    replace: Option<String>,
+    #[serde(default)]
+    name: Option<String>,
+}
+
+/// Payload compression on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Compression {
+    /// `Content-Encoding: gzip` (the default: logs compress 5-10x).
+    Gzip,
+    /// Plain JSON, for debugging with a packet capture.
+    None,
+}
+
+/// Where and how batches are sent.
+#[derive(Debug, Clone)]
+pub struct Output {
+    /// Indexer base URLs, tried round-robin with failover.
+    pub urls: Vec<String>,
+    /// HEC token sent as `Authorization: Splunk <token>`.
+    pub token: String,
+    /// PEM file of CAs trusted for `https://` (default: the platform's roots).
+    pub tls_ca_file: Option<PathBuf>,
+    /// PEM client certificate for mutual TLS.
+    pub tls_client_cert: Option<PathBuf>,
+    /// PEM private key of the client certificate (default: inside `tls_client_cert`).
+    pub tls_client_key: Option<PathBuf>,
+    /// Body compression.
+    pub compression: Compression,
+    /// Per-request timeout.
+    pub timeout: Duration,
+}
+
+/// How the `host` field of an input's events is chosen.
+#[derive(Debug, Clone)]
+pub enum HostRule {
+    /// A fixed name (default: this machine's hostname).
+    Fixed(String),
+    /// The Nth segment (1-based) of the file's path, for collected logs laid out per host.
+    Segment(usize),
+}
+
+/// One `[[input]]`: a set of files and what their events are.
+#[derive(Debug, Clone)]
+pub struct Input {
+    /// Globs matched against absolute paths (`**` crosses directories).
+    pub paths: Vec<String>,
+    /// Compiled include globs.
+    pub include: globset::GlobSet,
+    /// Compiled exclude globs.
+    pub exclude: globset::GlobSet,
+    /// Target index (default `main`).
+    pub index: String,
+    /// Sourcetype name; decides line breaking and timestamps.
+    pub sourcetype: loupe_event::Sourcetype,
+    /// Host rule.
+    pub host: HostRule,
+    /// Fixed source; `None` means the file path.
+    pub source: Option<String>,
+    /// Text encoding; `None` means detect a BOM, else UTF-8.
+    pub encoding: Option<Encoding>,
+    /// Lines longer than this are cut (and counted).
+    pub max_line_bytes: usize,
+    /// Masking rules applied before anything leaves the host.
+    pub masker: Masker,
+}
+
+/// A validated forwarder configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Checkpoints, channel id and spool live here.
+    pub state_dir: PathBuf,
+    /// The indexers.
+    pub output: Output,
+    /// The watched files.
+    pub inputs: Vec<Input>,
+    /// A batch is sealed when its body reaches this size.
+    pub batch_max_bytes: usize,
+    /// ...or when its first event is this old.
+    pub batch_max_age: Duration,
+    /// How often files are checked for growth and new files.
+    pub poll_interval: Duration,
+    /// A file silent this long has its last partial line and pending event shipped.
+    pub idle_timeout: Duration,
+    /// Reading pauses while the spool holds more than this.
+    pub spool_max_bytes: u64,
+    /// How often counters go to `_internal`.
+    pub stats_interval: Duration,
+}
+
+/// Default cut for very long lines.
+pub const DEFAULT_MAX_LINE_BYTES: usize = 256 * 1024;
+
+impl Config {
+    /// Reads and validates a config file.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Config::parse(&text, path)
+    }
+
+    /// Validates config text; `path` only names it in messages.
+    pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        let raw: RawConfig = toml::from_str(text).map_err(|e| {
+            let line = e
+                .span()
+                .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1)
+                .unwrap_or(0);
+            ConfigError::Syntax {
+                path: path.to_path_buf(),
+                line,
+                message: e.message().to_string(),
+            }
+        })?;
+        let invalid = |message: String| ConfigError::Invalid {
+            path: path.to_path_buf(),
+            message,
+        };
+        if raw.output.urls.is_empty() {
+            return Err(invalid("[output] urls is empty".into()));
+        }
+        for u in &raw.output.urls {
+            if !(u.starts_with("http://") || u.starts_with("https://")) {
+                return Err(invalid(format!(
+                    "[output] url {u:?} must start with http:// or https://"
+                )));
+            }
+        }
+        if raw.output.token.trim().is_empty() {
+            return Err(invalid("[output] token is empty".into()));
+        }
+        let compression = match raw.output.compression.as_deref() {
+            None | Some("gzip") => Compression::Gzip,
+            Some("none") => Compression::None,
+            Some(other) => {
+                return Err(invalid(format!(
+                    "[output] compression {other:?}: expected \"gzip\" or \"none\""
+                )))
+            }
+        };
+        for f in [&raw.output.tls_ca_file, &raw.output.tls_client_cert]
+            .into_iter()
+            .flatten()
+        {
+            if !f.is_file() {
+                return Err(invalid(format!(
+                    "[output] TLS file {} not found",
+                    f.display()
+                )));
+            }
+        }
+        let output = Output {
+            urls: raw
+                .output
+                .urls
+                .iter()
+                .map(|u| u.trim_end_matches('/').to_string())
+                .collect(),
+            token: raw.output.token,
+            tls_ca_file: raw.output.tls_ca_file,
+            tls_client_cert: raw.output.tls_client_cert,
+            tls_client_key: raw.output.tls_client_key,
+            compression,
+            timeout: dur(raw.output.timeout.as_deref(), "30s", "[output] timeout")
+                .map_err(invalid)?,
+        };
+        let mut inputs = Vec::new();
+        for (i, ri) in raw.input.into_iter().enumerate() {
+            let n = i + 1;
+            let paths = ri.path.into_vec();
+            if paths.is_empty() {
+                return Err(invalid(format!("input #{n}: path is empty")));
+            }
+            let include = globs(&paths).map_err(|e| invalid(format!("input #{n}: {e}")))?;
+            let excl = ri.exclude.map(OneOrMany::into_vec).unwrap_or_default();
+            let exclude = globs(&excl).map_err(|e| invalid(format!("input #{n}: exclude: {e}")))?;
+            let st_name = ri.sourcetype.unwrap_or_else(|| "auto".into());
+            let sourcetype = loupe_event::sourcetype::lookup(&st_name).ok_or_else(|| {
+                invalid(format!(
+                    "input #{n}: unknown sourcetype {st_name:?} (built-ins: {})",
+                    loupe_event::sourcetype::builtin_names().join(", ")
+                ))
+            })?;
+            let host = match (ri.host, ri.host_segment) {
+                (Some(_), Some(_)) => {
+                    return Err(invalid(format!(
+                        "input #{n}: set either host or host_segment, not both"
+                    )))
+                }
+                (Some(h), None) => HostRule::Fixed(h),
+                (None, Some(0)) => {
+                    return Err(invalid(format!("input #{n}: host_segment starts at 1")))
+                }
+                (None, Some(s)) => HostRule::Segment(s),
+                (None, None) => HostRule::Fixed(hostname()),
+            };
+            let encoding = match ri.encoding.as_deref() {
+                None | Some("auto") => None,
+                Some(e) => Some(
+                    Encoding::from_name(e)
+                        .ok_or_else(|| invalid(format!("input #{n}: unknown encoding {e:?} (utf-8, utf-16le, utf-16be, windows-1252, latin-1)")))?,
+                ),
+            };
+            let index = ri.index.unwrap_or_else(|| "main".into());
+            if index.is_empty()
+                || !index
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+            {
+                return Err(invalid(format!("input #{n}: bad index name {index:?}")));
+            }
+            let mut rules = Vec::new();
+            for (j, m) in ri.mask.into_iter().enumerate() {
+                let what = format!("input #{n}, mask #{}", j + 1);
+                let rule = match (m.builtin, m.regex) {
+                    (Some(b), None) => {
+                        let builtin = Builtin::from_name(&b).ok_or_else(|| {
+                            invalid(format!("{what}: unknown builtin {b:?} (email, fr_nir, iban, credit_card, ipv4)"))
+                        })?;
+                        MaskRule::builtin(builtin, m.replace)
+                    }
+                    (None, Some(re)) => {
+                        let name = m.name.unwrap_or_else(|| format!("regex{}", j + 1));
+                        MaskRule::regex(&name, &re, m.replace.unwrap_or_else(|| "****".into()))
+                            .map_err(|e| invalid(format!("{what}: bad regex: {e}")))?
+                    }
+                    _ => {
+                        return Err(invalid(format!(
+                            "{what}: set exactly one of builtin or regex"
+                        )))
+                    }
+                };
+                rules.push(rule);
+            }
+            inputs.push(Input {
+                paths,
+                include,
+                exclude,
+                index,
+                sourcetype,
+                host,
+                source: ri.source,
+                encoding,
+                max_line_bytes: ri.max_line_bytes.unwrap_or(DEFAULT_MAX_LINE_BYTES).max(16),
+                masker: Masker::new(rules),
+            });
+        }
+        Ok(Config {
+            state_dir: raw.state_dir,
+            output,
+            inputs,
+            batch_max_bytes: raw.batch_max_bytes.unwrap_or(1 << 20).max(1024),
+            batch_max_age: dur(raw.batch_max_age.as_deref(), "1s", "batch_max_age")
+                .map_err(invalid)?,
+            poll_interval: dur(raw.poll_interval.as_deref(), "250ms", "poll_interval")
+                .map_err(invalid)?,
+            idle_timeout: dur(raw.idle_timeout.as_deref(), "2s", "idle_timeout")
+                .map_err(invalid)?,
+            spool_max_bytes: raw.spool_max_bytes.unwrap_or(1 << 30),
+            stats_interval: dur(raw.stats_interval.as_deref(), "60s", "stats_interval")
+                .map_err(invalid)?,
+        })
+    }
+}
+
+/// Compiles globs; on Windows `\` is a separator, elsewhere paths use `/`.
+fn globs(patterns: &[String]) -> Result<globset::GlobSet, String> {
+    let mut b = globset::GlobSetBuilder::new();
+    for p in patterns {
+        let norm = normalize_pattern(p);
+        let g = globset::GlobBuilder::new(&norm)
+            .literal_separator(true)
+            .backslash_escape(!cfg!(windows))
+            .build()
+            .map_err(|e| format!("bad glob {p:?}: {e}"))?;
+        b.add(g);
+    }
+    b.build().map_err(|e| e.to_string())
+}
+
+/// Windows paths (`D:\batchs\**\*.log`) are matched with `/` separators.
+pub fn normalize_pattern(p: &str) -> String {
+    if cfg!(windows) {
+        p.replace('\\', "/")
+    } else {
+        p.to_string()
+    }
+}
+
+/// Parses `250ms`, `2s`, `5m`, `1h`.
+fn dur(v: Option<&str>, default: &str, what: &str) -> Result<Duration, String> {
+    let s = v.unwrap_or(default).trim();
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("{what}: bad duration {s:?} (e.g. 250ms, 2s, 5m)"))?;
+    Ok(match unit {
+        "ms" => Duration::from_millis(n),
+        "s" | "" => Duration::from_secs(n),
+        "m" => Duration::from_secs(n * 60),
+        "h" => Duration::from_secs(n * 3600),
+        _ => return Err(format!("{what}: bad duration unit in {s:?}")),
+    })
+}
+
+/// This machine's name, the default `host` of every event.
+pub fn hostname() -> String {
+    if let Ok(h) = std::env::var("COMPUTERNAME") {
+        if !h.is_empty() {
+            return h;
+        }
+    }
+    #[cfg(unix)]
+    {
+        let mut buf = [0u8; 256];
+        // SAFETY: buf is writable for its whole length; gethostname NUL-terminates on success.
+        let rc = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) };
+        if rc == 0 {
+            let end = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
+            if let Ok(s) = std::str::from_utf8(&buf[..end]) {
+                if !s.is_empty() {
+                    return s.to_string();
+                }
+            }
+        }
+    }
+    std::env::var("HOSTNAME").unwrap_or_else(|_| "localhost".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BASE: &str =
+        "state_dir = \"/tmp/x\"\n[output]\nurls = [\"http://127.0.0.1:1\"]\ntoken = \"t\"\n";
+
+    fn parse(extra: &str) -> Result<Config, ConfigError> {
+        Config::parse(&format!("{BASE}{extra}"), Path::new("f.toml"))
+    }
+
+    #[test]
+    fn full_config_parses() {
+        let c = parse("[[input]]\npath = \"/var/log/**/*.log\"\nexclude = [\"/var/log/old/**\"]\nindex = \"web\"\nsourcetype = \"access_combined\"\nhost_segment = 3\nencoding = \"windows-1252\"\n[[input.mask]]\nbuiltin = \"fr_nir\"\n[[input.mask]]\nregex = \"secret=\\\\w+\"\nreplace = \"secret=***\"\n").unwrap();
+        assert_eq!(c.inputs.len(), 1);
+        assert!(c.inputs[0].include.is_match("/var/log/a/b/x.log"));
+        assert!(c.inputs[0].exclude.is_match("/var/log/old/x.log"));
+        assert_eq!(c.poll_interval, Duration::from_millis(250));
+    }
+
+    #[test]
+    fn unknown_key_names_its_line() {
+        let e = parse("[[input]]\npath = \"/x\"\nbogus = 1\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("line 7"), "{e}");
+        assert!(e.contains("bogus"), "{e}");
+    }
+
+    #[test]
+    fn bad_glob_regex_sourcetype_are_errors() {
+        let e = parse("[[input]]\npath = \"/x/[a\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("bad glob"), "{e}");
+        let e = parse("[[input]]\npath = \"/x\"\n[[input.mask]]\nregex = \"(\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("bad regex"), "{e}");
+        let e = parse("[[input]]\npath = \"/x\"\nsourcetype = \"nope\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("unknown sourcetype"), "{e}");
+    }
+}

@@ -1,0 +1,513 @@
+//! # loupe-forwarder
+//!
+//! Tails log files, masks personal data, and ships events to a Loupe (or any
+//! Splunk HEC) indexer so that every line arrives once — across rotation,
+//! truncation, restarts and `kill -9` of either side.
+//!
+//! The principal types:
+//! - [`Config`] (`config`): the TOML file, validated strictly (`--check`).
+//! - [`tail::Tailer`]: one file being read; [`fingerprint::Fingerprint`] says which
+//!   file it is regardless of its name; [`encoding::Encoding`] turns UTF-16 and
+//!   Windows-1252 into UTF-8.
+//! - [`mask::Masker`]: regex and checked built-in rules applied before events leave.
+//! - [`batch::Batch`] → [`spool::Spool`] (durable, bounded, sequence-numbered) →
+//!   [`ship::Shipper`] (HEC with channel + `X-Loupe-Sequence`, retries) →
+//!   [`checkpoint::Checkpoint`] (written only after the indexer acknowledged).
+//!
+//! The pipeline: the reader thread cuts events, seals batches by size or age and
+//! writes each to the spool under the next sequence number; the shipper thread
+//! sends the oldest spooled batch until it is acknowledged, then moves the
+//! checkpoint and deletes it. A crash anywhere either resends a spooled batch with
+//! its old sequence (deduplicated by the indexer) or re-reads lines that were never
+//! spooled (never sent): nothing is lost, nothing is indexed twice.
+//!
+//! ```no_run
+//! use loupe_forwarder::{Config, RunOptions};
+//! let config = Config::load(std::path::Path::new("forwarder.toml")).expect("valid config");
+//! // Ship everything that exists now, wait for the acknowledgements, return.
+//! let summary = loupe_forwarder::run(&config, &RunOptions { once: true }).expect("shipped");
+//! println!("{} events", summary.events);
+//! ```
+
+#![warn(missing_docs)]
+
+pub mod batch;
+pub mod checkpoint;
+pub mod config;
+pub mod encoding;
+pub mod fingerprint;
+pub mod mask;
+pub mod ship;
+pub mod spool;
+pub mod stats;
+pub mod tail;
+
+pub use config::{Config, ConfigError};
+
+use batch::Batch;
+use checkpoint::{Checkpoint, FileMark, StateError};
+use config::HostRule;
+use loupe_event::{TimeContext, TimestampRecognizer};
+use loupe_proto::Envelope;
+use ship::{Outcome, Shipper};
+use spool::Spool;
+use stats::Stats;
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tail::{TailEvent, Tailer};
+
+/// How often globs are walked for new files (open files are polled every `poll_interval`).
+const DISCOVER_EVERY: Duration = Duration::from_secs(1);
+
+/// How to run.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// Ship what exists now, wait for acknowledgements, return.
+    pub once: bool,
+}
+
+/// What a `--once` run did.
+#[derive(Debug, Clone, Default)]
+pub struct Summary {
+    /// Events read and spooled in this run.
+    pub events: u64,
+    /// Batches refused by the indexer.
+    pub dropped_batches: u64,
+}
+
+/// Why the forwarder stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// State directory trouble.
+    #[error(transparent)]
+    State(#[from] StateError),
+    /// TLS set-up.
+    #[error(transparent)]
+    Ship(#[from] ship::ShipError),
+}
+
+/// Runs the forwarder: forever, or until everything is shipped with `once`.
+pub fn run(cfg: &Config, opts: &RunOptions) -> Result<Summary, RunError> {
+    std::fs::create_dir_all(&cfg.state_dir).map_err(checkpoint::io_err(&cfg.state_dir))?;
+    let spool = Spool::open(&cfg.state_dir)?;
+    // Sequences restart at 1 without a checkpoint: a new channel then, or the indexer would
+    // take the new batches for ones it already has.
+    let fresh = !Checkpoint::path(&cfg.state_dir).exists() && spool.list()?.is_empty();
+    let channel = checkpoint::channel(&cfg.state_dir, fresh)?;
+    let checkpoint = Checkpoint::load(&cfg.state_dir)?;
+    let stats = Arc::new(Stats::default());
+
+    // Where each file resumes: acknowledged marks, overlaid by spooled (not yet acked) ones.
+    let mut known: BTreeMap<String, FileMark> = checkpoint.files.clone();
+    let mut next_seq = checkpoint.last_seq + 1;
+    for p in spool.list()? {
+        let b = spool.read(&p)?;
+        next_seq = next_seq.max(b.seq + 1);
+        for (id, m) in b.marks {
+            known.insert(id, m);
+        }
+    }
+
+    // Shared: the shipper takes a number too when it resends the rest of a partly refused batch.
+    let next_seq = Arc::new(AtomicU64::new(next_seq));
+    let shipper = Shipper::new(&cfg.output, channel, stats.clone())?;
+    let done = Arc::new(AtomicBool::new(false));
+    let (tx, rx) = mpsc::channel::<()>();
+    let ship_thread = {
+        let spool = spool.clone();
+        let stats = stats.clone();
+        let done = done.clone();
+        let state_dir = cfg.state_dir.clone();
+        let seq = next_seq.clone();
+        std::thread::Builder::new()
+            .name("ship".into())
+            .spawn(move || {
+                ship_loop(
+                    shipper, spool, checkpoint, &state_dir, &stats, &done, &seq, rx,
+                )
+            })
+            .map_err(|e| StateError::Io {
+                path: cfg.state_dir.clone(),
+                source: e,
+            })?
+    };
+
+    let mut reader = Reader {
+        cfg,
+        spool: &spool,
+        stats: &stats,
+        known,
+        next_seq: &next_seq,
+        batch: Batch::default(),
+        internal: Batch::default(),
+        tailers: Vec::new(),
+        recognizers: HashMap::new(),
+        hostname: config::hostname(),
+        tx,
+        events_this_run: 0,
+    };
+    let result = reader.run(opts.once);
+    done.store(true, Ordering::SeqCst);
+    let _ = reader.tx.send(());
+    let events = reader.events_this_run;
+    drop(reader);
+    let _ = ship_thread.join();
+    result?;
+    Ok(Summary {
+        events,
+        dropped_batches: stats.dropped_batches.load(Ordering::Relaxed),
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn ship_loop(
+    mut shipper: Shipper,
+    spool: Spool,
+    mut checkpoint: Checkpoint,
+    state_dir: &Path,
+    stats: &Stats,
+    done: &AtomicBool,
+    next_seq: &AtomicU64,
+    rx: mpsc::Receiver<()>,
+) {
+    loop {
+        let next = match spool.list() {
+            Ok(l) => l.into_iter().next(),
+            Err(e) => {
+                stats.warn(format!("spool: {e}"));
+                std::thread::sleep(Duration::from_secs(1));
+                continue;
+            }
+        };
+        let Some(path) = next else {
+            if done.load(Ordering::SeqCst) {
+                return;
+            }
+            let _ = rx.recv_timeout(Duration::from_millis(200));
+            continue;
+        };
+        let batch = match spool.read(&path) {
+            Ok(b) => b,
+            Err(e) => {
+                stats.warn(format!("unreadable spooled batch, set aside: {e}"));
+                let _ = std::fs::rename(&path, path.with_extension("bad"));
+                continue;
+            }
+        };
+        match shipper.deliver(batch.seq, &batch.body) {
+            Outcome::Acked => {
+                stats.batches.fetch_add(1, Ordering::Relaxed);
+            }
+            Outcome::Dropped(why) => {
+                let msg = format!(
+                    "batch {} ({} events) refused, dropped: {why}",
+                    batch.seq, batch.count
+                );
+                if batch.internal {
+                    // Not to `_internal` again: it is what was refused.
+                    eprintln!("loupe-forwarder: {msg}");
+                } else {
+                    stats.warn(msg);
+                }
+                stats.dropped_batches.fetch_add(1, Ordering::Relaxed);
+                stats
+                    .dropped_events
+                    .fetch_add(batch.count as u64, Ordering::Relaxed);
+            }
+            Outcome::Partial {
+                first_bad,
+                code,
+                why,
+            } => {
+                // The events before `first_bad` are indexed under this sequence; the rest goes
+                // again under a new one (same spool slot, so it stays first in line).
+                let (rest, dropped) = batch::remainder(&batch.body, first_bad, code);
+                let msg = format!(
+                    "batch {}: {dropped} event(s) refused and dropped: {why}",
+                    batch.seq
+                );
+                if batch.internal {
+                    eprintln!("loupe-forwarder: {msg}");
+                } else {
+                    stats.warn(msg);
+                }
+                stats
+                    .dropped_events
+                    .fetch_add(dropped as u64, Ordering::Relaxed);
+                if !rest.is_empty() {
+                    let count = rest.iter().filter(|&&b| b == b'\n').count();
+                    let seq = next_seq.fetch_add(1, Ordering::SeqCst);
+                    match spool.replace(&batch, seq, count, &rest) {
+                        Ok(()) => continue,
+                        Err(e) => stats.warn(format!("spool: {e}")),
+                    }
+                }
+            }
+        }
+        // Only now does the checkpoint move past these lines.
+        checkpoint.merge(batch.seq, &batch.marks);
+        checkpoint.prune();
+        loop {
+            match checkpoint
+                .save(state_dir)
+                .and_then(|()| spool.remove(&batch))
+            {
+                Ok(()) => break,
+                Err(e) => {
+                    stats.warn(format!("checkpoint: {e}"));
+                    std::thread::sleep(Duration::from_secs(1));
+                }
+            }
+        }
+    }
+}
+
+struct Reader<'a> {
+    cfg: &'a Config,
+    spool: &'a Spool,
+    stats: &'a Arc<Stats>,
+    known: BTreeMap<String, FileMark>,
+    next_seq: &'a AtomicU64,
+    batch: Batch,
+    internal: Batch,
+    tailers: Vec<Tailer>,
+    recognizers: HashMap<String, TimestampRecognizer>,
+    hostname: String,
+    tx: mpsc::Sender<()>,
+    events_this_run: u64,
+}
+
+impl Reader<'_> {
+    fn run(&mut self, once: bool) -> Result<(), RunError> {
+        let mut last_stats = Instant::now();
+        let mut last_discover: Option<Instant> = None;
+        loop {
+            let started = Instant::now();
+            // Walking directories costs more than polling open files: at most once a second.
+            if last_discover.is_none_or(|t| t.elapsed() >= DISCOVER_EVERY) {
+                last_discover = Some(started);
+                self.discover();
+            }
+            let mut out = Vec::new();
+            let mut i = 0;
+            while i < self.tailers.len() {
+                let mut read_any = false;
+                loop {
+                    if self.spool.bytes() > self.cfg.spool_max_bytes {
+                        break; // Back-pressure: the shipper is behind.
+                    }
+                    let t = &mut self.tailers[i];
+                    if let Err(e) = t.check(self.stats, &mut out) {
+                        self.stats.warn(format!("{}: {e}", t.path.display()));
+                        t.gone = true;
+                        break;
+                    }
+                    let n = match t.read(self.cfg.batch_max_bytes, self.stats, &mut out) {
+                        Ok(n) => n,
+                        Err(e) => {
+                            self.stats.warn(format!("{}: {e}", t.path.display()));
+                            0
+                        }
+                    };
+                    self.add_events(i, &mut out);
+                    if self.batch.bytes() >= self.cfg.batch_max_bytes {
+                        self.seal()?;
+                    }
+                    if n == 0 {
+                        break;
+                    }
+                    read_any = true;
+                }
+                let t = &mut self.tailers[i];
+                let idle = t.last_growth.elapsed() >= self.cfg.idle_timeout;
+                // A file renamed away (rotation) or deleted is kept until it has been quiet
+                // for `idle_timeout`: writers often finish their last lines after the rename.
+                let drop_it = t.gone || (!read_any && (once || idle) && !t.still_at_path());
+                if t.has_pending() && (once || idle || drop_it) {
+                    t.flush(&mut out);
+                    self.add_events(i, &mut out);
+                }
+                if drop_it {
+                    self.tailers.swap_remove(i);
+                } else {
+                    i += 1;
+                }
+            }
+            self.internal_log();
+            if once {
+                self.internal_event();
+                self.seal()?;
+                return Ok(());
+            }
+            if last_stats.elapsed() >= self.cfg.stats_interval {
+                last_stats = Instant::now();
+                self.internal_event();
+            }
+            if (self.batch.count > 0 && self.batch.age() >= self.cfg.batch_max_age)
+                || self.internal.age() >= self.cfg.batch_max_age
+            {
+                self.seal()?;
+            }
+            let spent = started.elapsed();
+            if spent < self.cfg.poll_interval {
+                std::thread::sleep(self.cfg.poll_interval - spent);
+            }
+        }
+    }
+
+    /// Opens files that match and are not followed yet; notes renames.
+    fn discover(&mut self) {
+        for (idx, input) in self.cfg.inputs.iter().enumerate() {
+            for path in tail::discover(input) {
+                let Ok(meta) = std::fs::metadata(&path) else {
+                    continue;
+                };
+                let id = fingerprint::file_id(&path, &meta);
+                if let Some(t) = self.tailers.iter_mut().find(|t| t.id == id) {
+                    t.path = path;
+                    continue;
+                }
+                let resume = self.known.get(&id).map(|m| (m.fp, m.offset));
+                match Tailer::open(&path, idx, input, resume) {
+                    Ok(t) => self.tailers.push(t),
+                    Err(e) => self.stats.warn(format!("{}: {e}", path.display())),
+                }
+            }
+        }
+    }
+
+    fn add_events(&mut self, i: usize, out: &mut Vec<TailEvent>) {
+        if out.is_empty() {
+            return;
+        }
+        let t = &self.tailers[i];
+        let input = &self.cfg.inputs[t.input];
+        let host = match &input.host {
+            HostRule::Fixed(h) => h.clone(),
+            HostRule::Segment(n) => {
+                tail::path_segment(&t.source, *n).unwrap_or_else(|| self.hostname.clone())
+            }
+        };
+        let source = input
+            .source
+            .clone()
+            .unwrap_or_else(|| t.source.to_string_lossy().into_owned());
+        let ctx = TimeContext::utc(t.year);
+        let recognizer = self
+            .recognizers
+            .entry(input.sourcetype.name().to_string())
+            .or_insert_with(|| input.sourcetype.recognizer());
+        for ev in out.drain(..) {
+            let TailEvent {
+                mut text,
+                truncated,
+                fp,
+                resume,
+            } = ev;
+            let mark = FileMark {
+                path: t.path.clone(),
+                fp,
+                offset: resume,
+            };
+            if text.trim().is_empty() {
+                self.batch.mark(&t.id, mark);
+                continue;
+            }
+            let mut fields = BTreeMap::new();
+            if !input.masker.is_empty() {
+                let fired = input.masker.apply(&mut text);
+                if !fired.is_empty() {
+                    self.stats.masked.fetch_add(1, Ordering::Relaxed);
+                    fields.insert("masked".to_string(), serde_json::json!(fired));
+                }
+            }
+            if truncated {
+                fields.insert("forwarder_warning".into(), "truncated".into());
+            }
+            let time = recognizer.recognize(&text, &ctx).map(|ns| {
+                serde_json::Value::String(format!(
+                    "{}.{:09}",
+                    ns.div_euclid(1_000_000_000),
+                    ns.rem_euclid(1_000_000_000)
+                ))
+            });
+            let env = Envelope {
+                time,
+                host: Some(host.clone()),
+                source: Some(source.clone()),
+                sourcetype: Some(input.sourcetype.name().to_string()),
+                index: Some(input.index.clone()),
+                event: Some(serde_json::Value::String(text)),
+                fields: (!fields.is_empty()).then_some(fields),
+            };
+            self.stats.events.fetch_add(1, Ordering::Relaxed);
+            self.events_this_run += 1;
+            self.batch.add(&env, Some((&t.id, mark)));
+        }
+    }
+
+    /// Queues the forwarder's warnings as events for `_internal`.
+    fn internal_log(&mut self) {
+        for msg in self.stats.take_log() {
+            let text =
+                serde_json::json!({"component": "forwarder", "log_level": "WARN", "message": msg});
+            let env = Envelope {
+                time: None,
+                host: Some(self.hostname.clone()),
+                source: Some("loupe-forwarder".into()),
+                sourcetype: Some("loupe_forwarder".into()),
+                index: Some("_internal".into()),
+                event: Some(serde_json::Value::String(text.to_string())),
+                fields: None,
+            };
+            self.internal.add(&env, None);
+        }
+    }
+
+    /// Queues the counters as an event for `_internal`.
+    fn internal_event(&mut self) {
+        let snap = self.stats.snapshot(self.spool.bytes());
+        let env = Envelope {
+            time: None,
+            host: Some(self.hostname.clone()),
+            source: Some("loupe-forwarder".into()),
+            sourcetype: Some("loupe_forwarder".into()),
+            index: Some("_internal".into()),
+            event: Some(serde_json::Value::String(snap.to_string())),
+            fields: None,
+        };
+        self.internal.add(&env, None);
+    }
+
+    /// Spools the current batches (files' events, then the forwarder's own in a batch of
+    /// their own, so a token not allowed on `_internal` cannot cost a user event).
+    fn seal(&mut self) -> Result<(), RunError> {
+        let user = std::mem::take(&mut self.batch);
+        self.seal_one(user, false)?;
+        if self.internal.count > 0 {
+            let internal = std::mem::take(&mut self.internal);
+            self.seal_one(internal, true)?;
+        }
+        Ok(())
+    }
+
+    fn seal_one(&mut self, b: Batch, internal: bool) -> Result<(), RunError> {
+        if b.count == 0 {
+            // Marks without events (blank lines) wait for the next batch.
+            self.batch = b;
+            return Ok(());
+        }
+        let seq = self.next_seq.fetch_add(1, Ordering::SeqCst);
+        self.spool
+            .write(seq, b.count, internal, &b.marks, &b.body)?;
+        for (id, m) in b.marks {
+            self.known.insert(id, m);
+        }
+        let _ = self.tx.send(());
+        Ok(())
+    }
+}
