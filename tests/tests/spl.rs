@@ -241,3 +241,39 @@ fn count_by_keyword_fields_matches_the_files_on_every_path() {
     assert_eq!(answer["rows"][0]["index"], "batchs");
     assert_eq!(answer["rows"][0]["count"].as_u64(), Some(1563));
 }
+
+#[test]
+fn timechart_count_fast_path_equals_the_row_pipeline() {
+    let s = batch_world();
+    s.flush();
+    // The first runs from summaries / the _time column; the `eval` forces rows through the operators.
+    for (fast, rows) in [
+        (
+            "index=batchs | timechart span=1d count",
+            "index=batchs | eval one=1 | timechart span=1d count",
+        ),
+        (
+            "index=batchs ERROR | timechart span=1h count",
+            "index=batchs ERROR | eval one=1 | timechart span=1h count",
+        ),
+        (
+            "index=batchs | timechart span=30m count AS n",
+            "index=batchs | eval one=1 | timechart span=30m count AS n",
+        ),
+    ] {
+        let (s1, a) = s.search(fast, 10_000);
+        let (s2, b) = s.search(rows, 10_000);
+        assert_eq!((s1, s2), (200, 200), "{a} {b}");
+        assert!(!a["rows"].as_array().unwrap().is_empty());
+        assert_eq!(a["columns"], b["columns"], "{fast}");
+        assert_eq!(a["rows"], b["rows"], "{fast}");
+    }
+    let (_, a) = s.search("index=batchs | timechart span=1d count", 100);
+    let total: u64 = a["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["count"].as_u64().unwrap())
+        .sum();
+    assert_eq!(total, 1563);
+}

@@ -13,6 +13,7 @@ pub mod rows;
 
 use crate::store::bucket::Bucket;
 use crate::store::Store;
+use loupe_event::Value;
 use loupe_query::{Command, CommandKind, ExecContext, Row, SearchExpr, TimeBound};
 use pushdown::Pushed;
 use rayon::prelude::*;
@@ -118,6 +119,8 @@ enum Tail {
     Count(String),
     /// `stats count by host|source|sourcetype|index`: bucket summaries or fast columns, no documents.
     CountBy { field: String, alias: String },
+    /// `timechart span=S count`: per-minute bucket summaries or the `_time` column, no documents.
+    TimechartCount { span: i64, alias: String },
     /// Everything else: rows through the SPL operators.
     Pipeline,
 }
@@ -132,6 +135,23 @@ fn fast_tail(commands: &[Command], limit: usize) -> Option<Tail> {
         match (&cmd.kind, &tail) {
             (CommandKind::Head(h), Tail::Events(n)) if h.expr.is_none() && h.options.is_empty() => {
                 tail = Tail::Events((h.limit as usize).min(*n))
+            }
+            (CommandKind::Timechart(t), Tail::Events(_))
+                if t.by.is_empty()
+                    && t.funcs.len() == 1
+                    && t.funcs[0].func == "count"
+                    && t.funcs[0].arg.is_none()
+                    && t.options.len() == 1
+                    && t.options[0].key.eq_ignore_ascii_case("span") =>
+            {
+                let span = loupe_query::ops::parse_time_span(&t.options[0].value)?;
+                if span < 1.0 || span.fract() != 0.0 || span > 86_400.0 {
+                    return None;
+                }
+                tail = Tail::TimechartCount {
+                    span: span as i64,
+                    alias: t.funcs[0].alias.clone().unwrap_or_else(|| "count".into()),
+                };
             }
             (CommandKind::Stats(s), Tail::Events(_))
                 if s.by.len() == 1
@@ -296,11 +316,66 @@ pub fn run(
                 stats,
             }
         }
+        Tail::TimechartCount { span, alias } => {
+            let data_lo = plans
+                .iter()
+                .filter_map(|(b, _)| b.time_range().map(|r| r.0))
+                .min();
+            let data_hi = plans
+                .iter()
+                .filter_map(|(b, _)| b.time_range().map(|r| r.1 + 1))
+                .max();
+            let maps = plans
+                .into_par_iter()
+                .map(|(b, p)| histogram_bucket(&b, p, span, earliest, latest))
+                .collect::<Result<Vec<_>, SearchError>>()?;
+            let mut total: BTreeMap<i64, u64> = BTreeMap::new();
+            for m in maps {
+                for (k, n) in m {
+                    *total.entry(k).or_default() += n;
+                }
+            }
+            stats.matched = total.values().sum();
+            // Zero-filled over the search's range (or the data's), as `timechart` does.
+            if let (Some(lo), Some(hi)) = (earliest.or(data_lo), latest.or(data_hi)) {
+                let (lo, hi) = (
+                    lo.div_euclid(1_000_000_000),
+                    (hi + 999_999_999).div_euclid(1_000_000_000),
+                );
+                let mut t = lo.div_euclid(span) * span;
+                let mut n = 0;
+                while t < hi && n < 50_000 {
+                    total.entry(t).or_insert(0);
+                    t += span;
+                    n += 1;
+                }
+            }
+            let rows = total
+                .into_iter()
+                .map(|(t, n)| {
+                    let mut r = Row::new();
+                    r.set("_time", Value::Int(t));
+                    r.set(alias.clone(), Value::Int(n as i64));
+                    r
+                })
+                .collect();
+            rows_response(rows, stats)
+        }
         Tail::Pipeline => {
+            // An open-ended range ("all time") is the data's own range, which the bucket summaries know:
+            // `timechart` then buckets rows as they stream instead of buffering them to find it.
+            let data_lo = plans
+                .iter()
+                .filter_map(|(b, _)| b.time_range().map(|r| r.0))
+                .min();
+            let data_hi = plans
+                .iter()
+                .filter_map(|(b, _)| b.time_range().map(|r| r.1 + 1))
+                .max();
             let ctx = ExecContext {
                 now: now as f64 / 1e9,
-                earliest: earliest.map(|e| e as f64 / 1e9),
-                latest: latest.map(|l| l as f64 / 1e9),
+                earliest: earliest.or(data_lo).map(|e| e as f64 / 1e9),
+                latest: latest.or(data_hi).map(|l| l as f64 / 1e9),
                 lookups: Some(Arc::new(lookups::DirLookups::new(
                     store.root().join("lookups"),
                 ))),
@@ -474,6 +549,10 @@ pub fn explain(
             "count by a keyword field from bucket summaries or fast columns",
             false,
         ),
+        Tail::TimechartCount { .. } => (
+            "counts per time span from per-minute bucket summaries or the _time column",
+            false,
+        ),
         Tail::Events(_) => (
             "newest events, bucket by bucket newest first, early stop",
             true,
@@ -586,6 +665,50 @@ fn with_time(b: &Bucket, p: Pushed, earliest: Option<i64>, latest: Option<i64>) 
             (Occur::Must, r),
         ])),
     }
+}
+
+/// Event counts per `span` seconds in one bucket: from its per-minute summary when the whole bucket
+/// matches and the span is whole minutes, else from the `_time` column of the matching documents.
+fn histogram_bucket(
+    b: &Bucket,
+    p: Pushed,
+    span: i64,
+    earliest: Option<i64>,
+    latest: Option<i64>,
+) -> Result<BTreeMap<i64, u64>, SearchError> {
+    let inside = b
+        .time_range()
+        .is_some_and(|(lo, hi)| earliest.is_none_or(|e| lo >= e) && latest.is_none_or(|l| hi < l));
+    let mut out = BTreeMap::new();
+    if inside && matches!(p, Pushed::All) && span % 60 == 0 {
+        for (minute, n) in b.summary().minutes {
+            *out.entry((minute * 60).div_euclid(span) * span)
+                .or_default() += n;
+        }
+        return Ok(out);
+    }
+    let q = with_time(b, p, earliest, latest);
+    let searcher = b.reader.searcher();
+    let docs = searcher.search(&*q, &DocSetCollector)?;
+    let mut columns = HashMap::new();
+    for addr in docs {
+        if let std::collections::hash_map::Entry::Vacant(e) = columns.entry(addr.segment_ord) {
+            e.insert(
+                searcher
+                    .segment_reader(addr.segment_ord)
+                    .fast_fields()
+                    .i64("_time")?,
+            );
+        }
+        if let Some(t) = columns
+            .get(&addr.segment_ord)
+            .and_then(|c| c.first(addr.doc_id))
+        {
+            *out.entry(t.div_euclid(1_000_000_000).div_euclid(span) * span)
+                .or_default() += 1;
+        }
+    }
+    Ok(out)
 }
 
 /// Counts per value of a keyword field in one bucket: from its summary when the whole bucket
