@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# make demo: a temp data dir, `loupe serve`, the bundled samples shipped over HEC, the URL and example queries.
+# make demo: a temp data dir, `loupe serve`, the bundled samples shipped by loupe-forwarder (batch logs by `loupe import`
+# so their source keeps the inventory's path form), the URL and example queries.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SHARED=${LOUPE_SHARED:-../shared}
@@ -24,26 +25,36 @@ for _ in $(seq 1 100); do
   read -r -t 0.1 < /dev/zero || true
 done
 URL=$(sed -n 's/^loupe listening on //p' "$WORK/serve.log")
-ship() { "$LOUPE" import --url "$URL" --token "$TOKEN" "$@" | sed 's/^/  /'; }
-echo "shipping the samples of $DATA to $URL ..."
-for dir in "$DATA"/loghub/*/; do
-  sys=$(basename "$dir")
-  ship --index main --sourcetype "$sys" --host "$sys-demo" "$dir${sys}_2k.log"
-done
-ship --index web --sourcetype access_combined --host portal-web-1 "$DATA/web/access.log"
-ship --index app --sourcetype _json --host portal-app-1 "$DATA/app/portal.json.log"
+echo "forwarding the samples of $DATA to $URL with loupe-forwarder ..."
+DATA_ABS=$(cd "$DATA" && pwd)
+{
+  echo "state_dir = \"$WORK/forwarder-state\""
+  echo "[output]"
+  echo "urls = [\"$URL\"]"
+  echo "token = \"$TOKEN\""
+  for dir in "$DATA_ABS"/loghub/*/; do
+    sys=$(basename "$dir")
+    printf '[[input]]\npath = "%s"\nindex = "main"\nsourcetype = "%s"\nhost = "%s-demo"\n' "$dir${sys}_2k.log" "$sys" "$sys"
+  done
+  printf '[[input]]\npath = "%s"\nindex = "web"\nsourcetype = "access_combined"\nhost = "portal-web-1"\n' "$DATA_ABS/web/access.log"
+  printf '[[input]]\npath = "%s"\nindex = "app"\nsourcetype = "_json"\nhost = "portal-app-1"\n' "$DATA_ABS/app/portal.json.log"
+  printf '[[input.mask]]\nbuiltin = "fr_nir"\n[[input.mask]]\nbuiltin = "email"\n'
+} > "$WORK/forwarder.toml"
+target/release/loupe-forwarder --config "$WORK/forwarder.toml" --once 2>&1 | sed 's/^/  /'
+# The batch logs keep the inventory's path form (/batchs/<client>/<batch>.log) as their source.
 for log in "$DATA"/batchs/*/batchs/*/*.log; do
   server=$(echo "$log" | sed -E 's#.*/batchs/([^/]+)/batchs/.*#\1#')
   path=/batchs/${log#*/batchs/*/batchs/}
-  [ -s "$log" ] && ship --index batchs --sourcetype batch --timezone Europe/Paris --host "$server" --source "$path" "$log"
+  [ -s "$log" ] && "$LOUPE" import --url "$URL" --token "$TOKEN" --index batchs --sourcetype batch --timezone Europe/Paris --host "$server" --source "$path" "$log"
 done
+mkdir -p "$WORK/data/lookups" && cp "$DATA/batchs/batchs.csv" "$WORK/data/lookups/"
 curl -s -X POST -H "Authorization: Bearer $TOKEN" "$URL/api/v1/flush" > /dev/null
 cat <<MSG
 
 Loupe is running: $URL   (data: $WORK/data, token: $TOKEN)
 The console comes with a later issue; until then, search from the command line or the API:
 
-  $LOUPE search --url $URL --token $TOKEN 'index=batchs ERROR | head 20'
+  $LOUPE search --url $URL --token $TOKEN 'index=batchs ERROR | lookup batchs chemin_logs AS source OUTPUT client nom_du_batch | table _time host source nom_du_batch client'
   $LOUPE search --url $URL --token $TOKEN 'sourcetype=OpenSSH "Failed password" | stats count'
   $LOUPE search --url $URL --token $TOKEN 'index=web wp-login | head 5'
   curl -s -H "Authorization: Bearer $TOKEN" $URL/api/v1/search -d '{"query":"index=app action=login | stats count"}'

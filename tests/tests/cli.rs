@@ -254,3 +254,19 @@ fn explain_prints_the_plan_and_exit_codes() {
     let (code, _, err) = loupe(&["explain", "* | head abc"]);
     assert_eq!(code, 2, "{err}");
 }
+
+#[test]
+fn subsecond_times_survive_the_row_path() {
+    let s = Server::start("");
+    let (status, _) = s.hec(
+        "/services/collector/event",
+        br#"{"time":"1772409651.195","event":"subsecond-probe","fields":{"k":"v"}}"#,
+        &[],
+    );
+    assert_eq!(status, 200);
+    let (_, answer) = s.search("subsecond-probe k=v | table _time k", 10);
+    assert_eq!(
+        answer["rows"][0]["_time"], "2026-03-02T00:00:51.195Z",
+        "{answer}"
+    );
+}

@@ -254,7 +254,7 @@ fn rows_response(out: Vec<Row>, stats: SearchStats) -> SearchResponse {
             }
             let json = match (k, v.as_f64()) {
                 ("_time", Some(secs)) => {
-                    serde_json::Value::String(format_time((secs * 1e9).round() as i64))
+                    serde_json::Value::String(format_time((secs * 1e6).round() as i64 * 1000))
                 }
                 _ => serde_json::to_value(v).unwrap_or(serde_json::Value::Null),
             };
