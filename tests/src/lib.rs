@@ -58,13 +58,18 @@ fn agent() -> ureq::Agent {
 }
 
 impl Server {
-    /// Starts a server; `extra` is appended to its `loupe.toml` (indexes, limits...).
+    /// Starts a server on a free port; `extra` is appended to its `loupe.toml` (indexes, limits...).
     pub fn start(extra: &str) -> Server {
+        Server::start_on("127.0.0.1:0", extra)
+    }
+
+    /// Starts a server listening on `listen` with `extra` config lines.
+    pub fn start_on(listen: &str, extra: &str) -> Server {
         let dir = tempfile::tempdir().expect("temp dir");
         let config = dir.path().join("loupe.toml");
         let data = dir.path().join("data");
         let text = format!(
-            "data_dir = {data:?}\nlisten = \"127.0.0.1:0\"\ncommit_interval = \"200ms\"\n{extra}\n[[tokens]]\nname = \"test\"\ntoken = \"{TOKEN}\"\n"
+            "data_dir = {data:?}\nlisten = \"{listen}\"\ncommit_interval = \"200ms\"\n{extra}\n[[tokens]]\nname = \"test\"\ntoken = \"{TOKEN}\"\n"
         );
         std::fs::write(&config, text).expect("write config");
         let (child, url) = spawn(&config);
@@ -223,21 +228,7 @@ fn spawn(config: &Path) -> (Child, String) {
 /// Starts `loupe serve` listening on a fixed address, so a client configured with that
 /// address before the server existed (a forwarder spooling) finds it when it comes up.
 pub fn server_on(listen: &str) -> Server {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let config = dir.path().join("loupe.toml");
-    let data = dir.path().join("data");
-    let text = format!(
-        "data_dir = {data:?}\nlisten = \"{listen}\"\ncommit_interval = \"200ms\"\n[[tokens]]\nname = \"test\"\ntoken = \"{TOKEN}\"\n"
-    );
-    std::fs::write(&config, text).expect("write config");
-    let (child, url) = spawn(&config);
-    Server {
-        child,
-        url,
-        dir,
-        config,
-        agent: agent(),
-    }
+    Server::start_on(listen, "")
 }
 
 /// A localhost port nothing listens on (at the time of the call).
@@ -367,4 +358,63 @@ pub fn raws(server: &Server, query: &str, limit: usize) -> Vec<String> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// `loupe import --url <server> --token <token> ARGS...`, asserting success.
+pub fn import_into(s: &Server, args: &[&str]) {
+    let mut all = vec!["import", "--url", &s.url, "--token", TOKEN];
+    all.extend_from_slice(args);
+    let out = Command::new(bin("loupe"))
+        .args(&all)
+        .output()
+        .expect("run loupe import");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Loads every batch log into index `batchs` (host = its server, source = the inventory's path form
+/// `/batchs/<client>/<batch>.log`, Paris time) and installs the inventory as lookup `batchs.csv`.
+pub fn load_batch_world(s: &Server) {
+    let root = shared_data().join("batchs");
+    for server in ["ORDO-PROD-01", "ORDO-PROD-02"] {
+        for client in std::fs::read_dir(root.join(server).join("batchs")).expect("batch folder") {
+            let client = client.expect("entry").path();
+            for log in std::fs::read_dir(&client).expect("client folder") {
+                let log = log.expect("entry").path();
+                if std::fs::metadata(&log).map(|m| m.len()).unwrap_or(0) == 0 {
+                    continue;
+                }
+                let name = |p: &Path| {
+                    p.file_name()
+                        .and_then(|n| n.to_str())
+                        .unwrap_or_default()
+                        .to_string()
+                };
+                let source = format!("/batchs/{}/{}", name(&client), name(&log));
+                let path = log.to_string_lossy().to_string();
+                import_into(
+                    s,
+                    &[
+                        "--index",
+                        "batchs",
+                        "--sourcetype",
+                        "batch",
+                        "--timezone",
+                        "Europe/Paris",
+                        "--host",
+                        server,
+                        "--source",
+                        &source,
+                        &path,
+                    ],
+                );
+            }
+        }
+    }
+    let lookups = s.data_dir().join("lookups");
+    std::fs::create_dir_all(&lookups).expect("lookups dir");
+    std::fs::copy(root.join("batchs.csv"), lookups.join("batchs.csv")).expect("copy inventory");
 }

@@ -1,62 +1,12 @@
 //! SPL pipelines through the real server on the shared samples: search-time fields, lookups, stats.
 
-use loupe_e2e::{bin, shared_data, Server, TOKEN};
+use loupe_e2e::{import_into, load_batch_world, shared_data, Server};
 use std::collections::BTreeMap;
-use std::process::Command;
 
-fn import(s: &Server, args: &[&str]) {
-    let mut all = vec!["import", "--url", &s.url, "--token", TOKEN];
-    all.extend_from_slice(args);
-    let out = Command::new(bin("loupe"))
-        .args(&all)
-        .output()
-        .expect("run loupe import");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-/// Loads every batch log with its server as host and its inventory path as source, and the inventory as a lookup.
+/// A server with the batch world loaded (see `loupe_e2e::load_batch_world`).
 fn batch_world() -> Server {
     let s = Server::start("");
-    let root = shared_data().join("batchs");
-    for server in ["ORDO-PROD-01", "ORDO-PROD-02"] {
-        for client in std::fs::read_dir(root.join(server).join("batchs")).unwrap() {
-            let client = client.unwrap().path();
-            for log in std::fs::read_dir(&client).unwrap() {
-                let log = log.unwrap().path();
-                if std::fs::metadata(&log).unwrap().len() == 0 {
-                    continue;
-                }
-                let source = format!(
-                    "/batchs/{}/{}",
-                    client.file_name().unwrap().to_str().unwrap(),
-                    log.file_name().unwrap().to_str().unwrap()
-                );
-                import(
-                    &s,
-                    &[
-                        "--index",
-                        "batchs",
-                        "--sourcetype",
-                        "batch",
-                        "--timezone",
-                        "Europe/Paris",
-                        "--host",
-                        server,
-                        "--source",
-                        &source,
-                        log.to_str().unwrap(),
-                    ],
-                );
-            }
-        }
-    }
-    let lookups = s.data_dir().join("lookups");
-    std::fs::create_dir_all(&lookups).unwrap();
-    std::fs::copy(root.join("batchs.csv"), lookups.join("batchs.csv")).unwrap();
+    load_batch_world(&s);
     s
 }
 
@@ -117,7 +67,7 @@ fn batch_errors_enriched_with_the_inventory() {
 fn search_time_fields_of_access_logs() {
     let s = Server::start("");
     let file = shared_data().join("web/access.log");
-    import(
+    import_into(
         &s,
         &[
             "--index",

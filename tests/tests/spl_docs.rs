@@ -3,64 +3,15 @@
 //! An example is a fenced block tagged `spl` followed by a block tagged `result` holding the
 //! expected rows as CSV (header first). Set `LOUPE_DOCS_PRINT=1` to print what each example gives.
 
-use loupe_e2e::{bin, shared_data, Server, TOKEN};
-use std::process::Command;
-
-fn import(s: &Server, args: &[&str]) {
-    let mut all = vec!["import", "--url", &s.url, "--token", TOKEN];
-    all.extend_from_slice(args);
-    let out = Command::new(bin("loupe"))
-        .args(&all)
-        .output()
-        .expect("run loupe import");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
+use loupe_e2e::{import_into, load_batch_world, shared_data, Server};
 
 /// The samples as the docs describe them: `batchs` (with the inventory lookup), `web`, `app`.
 fn samples() -> Server {
     let s = Server::start("");
-    let root = shared_data().join("batchs");
-    for server in ["ORDO-PROD-01", "ORDO-PROD-02"] {
-        for client in std::fs::read_dir(root.join(server).join("batchs")).unwrap() {
-            let client = client.unwrap().path();
-            for log in std::fs::read_dir(&client).unwrap() {
-                let log = log.unwrap().path();
-                if std::fs::metadata(&log).unwrap().len() == 0 {
-                    continue;
-                }
-                let source = format!(
-                    "/batchs/{}/{}",
-                    client.file_name().unwrap().to_str().unwrap(),
-                    log.file_name().unwrap().to_str().unwrap()
-                );
-                import(
-                    &s,
-                    &[
-                        "--index",
-                        "batchs",
-                        "--sourcetype",
-                        "batch",
-                        "--timezone",
-                        "Europe/Paris",
-                        "--host",
-                        server,
-                        "--source",
-                        &source,
-                        log.to_str().unwrap(),
-                    ],
-                );
-            }
-        }
-    }
-    let lookups = s.data_dir().join("lookups");
-    std::fs::create_dir_all(&lookups).unwrap();
-    std::fs::copy(root.join("batchs.csv"), lookups.join("batchs.csv")).unwrap();
-    let web = shared_data().join("web/access.log");
-    import(
+    load_batch_world(&s);
+    let root = shared_data();
+    let web = root.join("web/access.log");
+    import_into(
         &s,
         &[
             "--index",
@@ -72,8 +23,8 @@ fn samples() -> Server {
             web.to_str().unwrap(),
         ],
     );
-    let app = shared_data().join("app/portal.json.log");
-    import(
+    let app = root.join("app/portal.json.log");
+    import_into(
         &s,
         &[
             "--index",

@@ -317,14 +317,7 @@ pub fn run(
             }
         }
         Tail::TimechartCount { span, alias } => {
-            let data_lo = plans
-                .iter()
-                .filter_map(|(b, _)| b.time_range().map(|r| r.0))
-                .min();
-            let data_hi = plans
-                .iter()
-                .filter_map(|(b, _)| b.time_range().map(|r| r.1 + 1))
-                .max();
+            let (data_lo, data_hi) = data_range(&plans);
             let maps = plans
                 .into_par_iter()
                 .map(|(b, p)| histogram_bucket(&b, p, span, earliest, latest))
@@ -364,14 +357,7 @@ pub fn run(
         Tail::Pipeline => {
             // An open-ended range ("all time") is the data's own range, which the bucket summaries know:
             // `timechart` then buckets rows as they stream instead of buffering them to find it.
-            let data_lo = plans
-                .iter()
-                .filter_map(|(b, _)| b.time_range().map(|r| r.0))
-                .min();
-            let data_hi = plans
-                .iter()
-                .filter_map(|(b, _)| b.time_range().map(|r| r.1 + 1))
-                .max();
+            let (data_lo, data_hi) = data_range(&plans);
             let ctx = ExecContext {
                 now: now as f64 / 1e9,
                 earliest: earliest.or(data_lo).map(|e| e as f64 / 1e9),
@@ -648,11 +634,28 @@ fn names_internal_index(expr: &SearchExpr) -> bool {
     }
 }
 
+/// True when every event of the bucket lies inside the search's time range (no range clause needed).
+fn covers(b: &Bucket, earliest: Option<i64>, latest: Option<i64>) -> bool {
+    b.time_range()
+        .is_some_and(|(lo, hi)| earliest.is_none_or(|e| lo >= e) && latest.is_none_or(|l| hi < l))
+}
+
+/// The time range of the data in the chosen buckets (end exclusive), for open-ended searches.
+fn data_range(plans: &[(Arc<Bucket>, Pushed)]) -> (Option<i64>, Option<i64>) {
+    let lo = plans
+        .iter()
+        .filter_map(|(b, _)| b.time_range().map(|r| r.0))
+        .min();
+    let hi = plans
+        .iter()
+        .filter_map(|(b, _)| b.time_range().map(|r| r.1 + 1))
+        .max();
+    (lo, hi)
+}
+
 fn with_time(b: &Bucket, p: Pushed, earliest: Option<i64>, latest: Option<i64>) -> Box<dyn Query> {
     // A bucket wholly inside the range needs no range clause.
-    let inside = b
-        .time_range()
-        .is_some_and(|(lo, hi)| earliest.is_none_or(|e| lo >= e) && latest.is_none_or(|l| hi < l));
+    let inside = covers(b, earliest, latest);
     let range = if inside {
         None
     } else {
@@ -676,9 +679,7 @@ fn histogram_bucket(
     earliest: Option<i64>,
     latest: Option<i64>,
 ) -> Result<BTreeMap<i64, u64>, SearchError> {
-    let inside = b
-        .time_range()
-        .is_some_and(|(lo, hi)| earliest.is_none_or(|e| lo >= e) && latest.is_none_or(|l| hi < l));
+    let inside = covers(b, earliest, latest);
     let mut out = BTreeMap::new();
     if inside && matches!(p, Pushed::All) && span % 60 == 0 {
         for (minute, n) in b.summary().minutes {
@@ -720,9 +721,7 @@ fn count_by_bucket(
     earliest: Option<i64>,
     latest: Option<i64>,
 ) -> Result<BTreeMap<String, u64>, SearchError> {
-    let inside = b
-        .time_range()
-        .is_some_and(|(lo, hi)| earliest.is_none_or(|e| lo >= e) && latest.is_none_or(|l| hi < l));
+    let inside = covers(b, earliest, latest);
     if field == "index" {
         let n = count_bucket(b, p, earliest, latest)?;
         return Ok(if n > 0 {
@@ -777,9 +776,7 @@ fn count_bucket(
     earliest: Option<i64>,
     latest: Option<i64>,
 ) -> Result<u64, SearchError> {
-    let inside = b
-        .time_range()
-        .is_some_and(|(lo, hi)| earliest.is_none_or(|e| lo >= e) && latest.is_none_or(|l| hi < l));
+    let inside = covers(b, earliest, latest);
     if inside && matches!(p, Pushed::All) {
         return Ok(b.reader.searcher().num_docs());
     }
