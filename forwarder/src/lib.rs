@@ -455,29 +455,25 @@ impl Reader<'_> {
         for msg in self.stats.take_log() {
             let text =
                 serde_json::json!({"component": "forwarder", "log_level": "WARN", "message": msg});
-            let env = Envelope {
-                time: None,
-                host: Some(self.hostname.clone()),
-                source: Some("loupe-forwarder".into()),
-                sourcetype: Some("loupe_forwarder".into()),
-                index: Some("_internal".into()),
-                event: Some(serde_json::Value::String(text.to_string())),
-                fields: None,
-            };
-            self.internal.add(&env, None);
+            self.queue_internal(text);
         }
     }
 
     /// Queues the counters as an event for `_internal`.
     fn internal_event(&mut self) {
         let snap = self.stats.snapshot(self.spool.bytes());
+        self.queue_internal(snap);
+    }
+
+    /// One event of the forwarder's own for `_internal` (sourcetype `loupe_forwarder`).
+    fn queue_internal(&mut self, event: serde_json::Value) {
         let env = Envelope {
             time: None,
             host: Some(self.hostname.clone()),
             source: Some("loupe-forwarder".into()),
             sourcetype: Some("loupe_forwarder".into()),
             index: Some("_internal".into()),
-            event: Some(serde_json::Value::String(snap.to_string())),
+            event: Some(serde_json::Value::String(event.to_string())),
             fields: None,
         };
         self.internal.add(&env, None);

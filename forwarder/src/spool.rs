@@ -21,6 +21,30 @@ struct Header {
     marks: BTreeMap<String, FileMark>,
 }
 
+/// Writes a batch file atomically (tmp, fsync, rename, directory sync); returns its size.
+fn write_batch_file(
+    dir: &Path,
+    path: &Path,
+    header: &Header,
+    body: &[u8],
+) -> Result<u64, StateError> {
+    let tmp = path.with_extension("tmp");
+    let header = serde_json::to_vec(header).map_err(|e| StateError::Corrupt {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })?;
+    {
+        let mut f = std::fs::File::create(&tmp).map_err(io_err(&tmp))?;
+        f.write_all(&header).map_err(io_err(&tmp))?;
+        f.write_all(b"\n").map_err(io_err(&tmp))?;
+        f.write_all(body).map_err(io_err(&tmp))?;
+        f.sync_all().map_err(io_err(&tmp))?;
+    }
+    std::fs::rename(&tmp, path).map_err(io_err(path))?;
+    sync_dir(dir);
+    Ok((header.len() + 1 + body.len()) as u64)
+}
+
 /// A batch read back from the spool.
 #[derive(Debug)]
 pub struct Spooled {
@@ -82,28 +106,14 @@ impl Spool {
         body: &[u8],
     ) -> Result<(), StateError> {
         let path = self.dir.join(format!("{seq:020}.batch"));
-        let tmp = path.with_extension("tmp");
-        let header = serde_json::to_vec(&Header {
+        let header = Header {
             seq,
             count,
             internal,
             marks: marks.clone(),
-        })
-        .map_err(|e| StateError::Corrupt {
-            path: path.clone(),
-            message: e.to_string(),
-        })?;
-        {
-            let mut f = std::fs::File::create(&tmp).map_err(io_err(&tmp))?;
-            f.write_all(&header).map_err(io_err(&tmp))?;
-            f.write_all(b"\n").map_err(io_err(&tmp))?;
-            f.write_all(body).map_err(io_err(&tmp))?;
-            f.sync_all().map_err(io_err(&tmp))?;
-        }
-        std::fs::rename(&tmp, &path).map_err(io_err(&path))?;
-        sync_dir(&self.dir);
-        self.bytes
-            .fetch_add((header.len() + 1 + body.len()) as u64, Ordering::Relaxed);
+        };
+        let len = write_batch_file(&self.dir, &path, &header, body)?;
+        self.bytes.fetch_add(len, Ordering::Relaxed);
         Ok(())
     }
 
@@ -148,27 +158,13 @@ impl Spool {
         count: usize,
         body: &[u8],
     ) -> Result<(), StateError> {
-        let tmp = b.path.with_extension("tmp");
-        let header = serde_json::to_vec(&Header {
+        let header = Header {
             seq,
             count,
             internal: b.internal,
             marks: b.marks.clone(),
-        })
-        .map_err(|e| StateError::Corrupt {
-            path: b.path.clone(),
-            message: e.to_string(),
-        })?;
-        {
-            let mut f = std::fs::File::create(&tmp).map_err(io_err(&tmp))?;
-            f.write_all(&header).map_err(io_err(&tmp))?;
-            f.write_all(b"\n").map_err(io_err(&tmp))?;
-            f.write_all(body).map_err(io_err(&tmp))?;
-            f.sync_all().map_err(io_err(&tmp))?;
-        }
-        std::fs::rename(&tmp, &b.path).map_err(io_err(&b.path))?;
-        sync_dir(&self.dir);
-        let new_len = (header.len() + 1 + body.len()) as u64;
+        };
+        let new_len = write_batch_file(&self.dir, &b.path, &header, body)?;
         self.bytes.fetch_add(new_len, Ordering::Relaxed);
         self.bytes
             .fetch_sub(b.file_bytes.min(self.bytes()), Ordering::Relaxed);

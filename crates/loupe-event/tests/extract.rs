@@ -98,25 +98,6 @@ fn mapping(system: &str) -> &'static [(&'static str, &'static str)] {
     }
 }
 
-const SYSTEMS: &[&str] = &[
-    "Android",
-    "Apache",
-    "BGL",
-    "HDFS",
-    "HPC",
-    "Hadoop",
-    "HealthApp",
-    "Linux",
-    "Mac",
-    "OpenSSH",
-    "OpenStack",
-    "Proxifier",
-    "Spark",
-    "Thunderbird",
-    "Windows",
-    "Zookeeper",
-];
-
 #[test]
 fn loghub_fields_match_ground_truth() {
     let mut failures = Vec::new();

@@ -171,25 +171,6 @@ fn reference(system: &str, row: &Row) -> i64 {
     }
 }
 
-const SYSTEMS: &[&str] = &[
-    "Android",
-    "Apache",
-    "BGL",
-    "HDFS",
-    "HPC",
-    "Hadoop",
-    "HealthApp",
-    "Linux",
-    "Mac",
-    "OpenSSH",
-    "OpenStack",
-    "Proxifier",
-    "Spark",
-    "Thunderbird",
-    "Windows",
-    "Zookeeper",
-];
-
 fn check(system: &str, sourcetype_name: &str, chunk: usize) {
     let st = sourcetype::lookup(sourcetype_name)
         .unwrap_or_else(|| panic!("sourcetype {sourcetype_name} missing"));

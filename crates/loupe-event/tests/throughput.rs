@@ -10,25 +10,6 @@ use loupe_event::timestamp::TimeContext;
 use std::hint::black_box;
 use std::time::Instant;
 
-const SYSTEMS: &[&str] = &[
-    "Android",
-    "Apache",
-    "BGL",
-    "HDFS",
-    "HPC",
-    "Hadoop",
-    "HealthApp",
-    "Linux",
-    "Mac",
-    "OpenSSH",
-    "OpenStack",
-    "Proxifier",
-    "Spark",
-    "Thunderbird",
-    "Windows",
-    "Zookeeper",
-];
-
 fn loghub() -> Vec<(&'static str, Vec<u8>)> {
     SYSTEMS
         .iter()

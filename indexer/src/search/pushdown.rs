@@ -305,30 +305,9 @@ fn op_text(op: CmpOp) -> &'static str {
     }
 }
 
-/// Case-insensitive match with `*` wildcards (used for `index=`).
+/// Case-insensitive match with `*` wildcards, as the search command compares values.
 pub fn wildcard_eq(pattern: &str, value: &str) -> bool {
-    let p = pattern.to_ascii_lowercase();
-    let v = value.to_ascii_lowercase();
-    if !p.contains('*') {
-        return p == v;
-    }
-    let parts: Vec<&str> = p.split('*').collect();
-    let mut rest = v.as_str();
-    for (i, part) in parts.iter().enumerate() {
-        if i == 0 {
-            match rest.strip_prefix(part) {
-                Some(r) => rest = r,
-                None => return false,
-            }
-        } else if i == parts.len() - 1 {
-            return rest.ends_with(part);
-        } else if let Some(pos) = rest.find(part) {
-            rest = &rest[pos + part.len()..];
-        } else {
-            return false;
-        }
-    }
-    true
+    loupe_query::row::wildcard_match(&pattern.to_lowercase(), &value.to_lowercase())
 }
 
 fn keyword_eq(field: tantivy::schema::Field, value: &str) -> Result<Pushed, SearchError> {

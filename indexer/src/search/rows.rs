@@ -81,22 +81,27 @@ pub fn needs_row_filter(expr: &SearchExpr) -> bool {
 /// Splunk's search-command semantics on a row: terms and phrases against `_raw` (case-insensitive),
 /// `field=value` against the row's fields (wildcards, numbers compared as numbers).
 pub fn row_matches(expr: &SearchExpr, row: &Row) -> bool {
+    // Lower-cased once per row, whatever the number of terms.
+    let raw = row
+        .get("_raw")
+        .map(|v| v.to_string())
+        .unwrap_or_default()
+        .to_lowercase();
+    matches_row(expr, row, &raw)
+}
+
+fn matches_row(expr: &SearchExpr, row: &Row, raw: &str) -> bool {
     match expr {
         SearchExpr::All | SearchExpr::TimeBound { .. } | SearchExpr::Subsearch { .. } => true,
-        SearchExpr::And(items) => items.iter().all(|i| row_matches(i, row)),
-        SearchExpr::Or(items) => items.iter().any(|i| row_matches(i, row)),
-        SearchExpr::Not(inner) => !row_matches(inner, row),
+        SearchExpr::And(items) => items.iter().all(|i| matches_row(i, row, raw)),
+        SearchExpr::Or(items) => items.iter().any(|i| matches_row(i, row, raw)),
+        SearchExpr::Not(inner) => !matches_row(inner, row, raw),
         SearchExpr::Term { text, .. } | SearchExpr::Phrase { text, .. } => {
-            let raw = row
-                .get("_raw")
-                .map(|v| v.to_string())
-                .unwrap_or_default()
-                .to_lowercase();
             let needle = text.to_lowercase();
             if needle.contains('*') {
                 raw.split(|c: char| c.is_whitespace())
                     .any(|w| super::pushdown::wildcard_eq(&needle, w))
-                    || super::pushdown::wildcard_eq(&format!("*{needle}*"), &raw)
+                    || super::pushdown::wildcard_eq(&format!("*{needle}*"), raw)
             } else {
                 raw.contains(&needle)
             }

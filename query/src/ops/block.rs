@@ -237,8 +237,8 @@ impl Operator for Bin {
     }
 }
 
-/// Generating commands: `makeresults` and `inputlookup`, which emit their rows at the
-/// end (after any input).
+/// Rows emitted after all input: generating commands (`makeresults`, whose rows come after
+/// any input) and `append` (the subsearch's rows after the main results).
 pub(crate) struct Generate {
     pub rows: RowBatch,
 }
@@ -487,23 +487,6 @@ impl Operator for Transaction {
         // Newest first, as Splunk returns transactions.
         done.sort_by(|a, b| b.time().unwrap_or(0.0).total_cmp(&a.time().unwrap_or(0.0)));
         out.extend(done);
-        Ok(())
-    }
-}
-
-/// `append`: the subsearch's rows after the main results.
-pub(crate) struct Append {
-    pub rows: RowBatch,
-}
-
-impl Operator for Append {
-    fn push(&mut self, batch: RowBatch, out: &mut RowBatch) -> Result<(), ExecError> {
-        out.extend(batch);
-        Ok(())
-    }
-
-    fn finish(&mut self, out: &mut RowBatch) -> Result<(), ExecError> {
-        out.append(&mut self.rows);
         Ok(())
     }
 }

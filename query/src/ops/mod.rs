@@ -551,7 +551,7 @@ pub(crate) fn build(
             o.done()?;
             let mut rows = subsearch(index, cmd, ctx)?;
             rows.truncate(maxout);
-            Box::new(Append { rows })
+            Box::new(Generate { rows })
         }
         CommandKind::Join(j) => {
             let mut o = Opts::new(cmd, &j.options);

@@ -115,3 +115,23 @@ pub fn hms(s: &str) -> (i64, i64, i64, i64) {
     assert_eq!(p.len(), 3, "bad time {s:?}");
     (int(p[0]), int(p[1]), int(p[2]), frac)
 }
+
+/// The 16 loghub systems of `shared/data/loghub`, named like their folders and sourcetypes.
+pub const SYSTEMS: &[&str] = &[
+    "Android",
+    "Apache",
+    "BGL",
+    "HDFS",
+    "HPC",
+    "Hadoop",
+    "HealthApp",
+    "Linux",
+    "Mac",
+    "OpenSSH",
+    "OpenStack",
+    "Proxifier",
+    "Spark",
+    "Thunderbird",
+    "Windows",
+    "Zookeeper",
+];
