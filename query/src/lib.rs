@@ -57,6 +57,7 @@ mod expr;
 mod lexer;
 pub mod lookup;
 pub mod macros;
+pub mod needs;
 pub mod ops;
 mod parser;
 pub mod plan;
@@ -78,5 +79,7 @@ pub use loupe_event::Value;
 pub use macros::{expand_macros, MacroDef, MacroLoadError, MacroTable};
 pub use ops::stats::GroupedAggs;
 pub use parser::parse;
-pub use plan::{compile, run, ExecContext, ExecError, Executor, Limits, PlanError};
+pub use plan::{
+    compile, mergeable_stats, run, ExecContext, ExecError, Executor, Limits, PlanError,
+};
 pub use row::{Row, RowBatch};

@@ -8,9 +8,10 @@
 //! naming the limit, instead of growing without bound.
 
 use crate::agg::AggError;
-use crate::ast::{CmdOption, Command, Span};
+use crate::ast::{CmdOption, Command, CommandKind, Span};
 use crate::eval::EvalError;
 use crate::lookup::{LookupError, LookupProvider};
+use crate::ops::stats::GroupedAggs;
 use crate::row::RowBatch;
 use jiff::tz::TimeZone;
 use std::collections::HashMap;
@@ -160,6 +161,47 @@ impl ExecError {
             key,
         }
     }
+}
+
+/// The `stats` that heads `commands`, as an empty partial aggregate, when its result does not
+/// depend on the order rows arrive in: several threads (or nodes) can each fill a copy over
+/// separate rows and [`GroupedAggs::merge`] them. `None` for anything else (`first`, `last`,
+/// `list`, `mode`, `earliest`, `latest` keep arrival order or ties, options change semantics).
+pub fn mergeable_stats(
+    commands: &[Command],
+    limits: &Limits,
+) -> Result<Option<GroupedAggs>, PlanError> {
+    use crate::agg::AggFunc;
+    let Some(cmd) = commands.first() else {
+        return Ok(None);
+    };
+    let CommandKind::Stats(s) = &cmd.kind else {
+        return Ok(None);
+    };
+    if !s.options.is_empty() {
+        return Ok(None);
+    }
+    let specs = crate::ops::specs(cmd, &s.funcs)?;
+    let ordered = specs.iter().any(|sp| {
+        matches!(
+            sp.func,
+            AggFunc::First
+                | AggFunc::Last
+                | AggFunc::List
+                | AggFunc::Mode
+                | AggFunc::Earliest
+                | AggFunc::Latest
+        )
+    });
+    if ordered {
+        return Ok(None);
+    }
+    Ok(Some(GroupedAggs::new(
+        specs,
+        s.by.clone(),
+        limits.max_groups,
+        limits.max_distinct,
+    )))
 }
 
 /// One compiled pipeline stage.

@@ -7,14 +7,18 @@
 //! nanosecond timestamps by 1e9 when it builds rows ([`Row::set_time_ns`]).
 
 use crate::eval::RowAccess;
+use compact_str::CompactString;
 use loupe_event::Value;
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
 
 /// One result row; field order is insertion order (what `table` and the API show).
+///
+/// Names are [`CompactString`]s: the usual field names fit inline, so building millions of
+/// rows allocates nothing for them.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Row {
-    fields: Vec<(String, Value)>,
+    fields: Vec<(CompactString, Value)>,
 }
 
 /// A batch of rows, the unit pushed through an executor.
@@ -27,7 +31,7 @@ impl Row {
     }
 
     /// Builds a row from `(name, value)` pairs (later duplicates overwrite earlier ones).
-    pub fn from_pairs<K: Into<String>>(pairs: impl IntoIterator<Item = (K, Value)>) -> Row {
+    pub fn from_pairs<K: AsRef<str>>(pairs: impl IntoIterator<Item = (K, Value)>) -> Row {
         let mut r = Row::new();
         for (k, v) in pairs {
             r.set(k, v);
@@ -42,15 +46,15 @@ impl Row {
 
     /// Sets a field, keeping its position when it exists; setting `Null` removes it,
     /// because SPL does not distinguish a null field from an absent one.
-    pub fn set(&mut self, name: impl Into<String>, value: Value) {
-        let name = name.into();
+    pub fn set(&mut self, name: impl AsRef<str>, value: Value) {
+        let name = name.as_ref();
         if value.is_null() {
-            self.remove(&name);
+            self.remove(name);
             return;
         }
         match self.fields.iter_mut().find(|(k, _)| *k == name) {
             Some(slot) => slot.1 = value,
-            None => self.fields.push((name, value)),
+            None => self.fields.push((CompactString::from(name), value)),
         }
     }
 
@@ -112,6 +116,9 @@ impl Row {
     /// Consumes the row into its pairs.
     pub fn into_pairs(self) -> Vec<(String, Value)> {
         self.fields
+            .into_iter()
+            .map(|(k, v)| (k.into_string(), v))
+            .collect()
     }
 }
 
@@ -130,7 +137,7 @@ impl RowAccess for Row {
     }
 }
 
-impl<K: Into<String>> FromIterator<(K, Value)> for Row {
+impl<K: AsRef<str>> FromIterator<(K, Value)> for Row {
     fn from_iter<T: IntoIterator<Item = (K, Value)>>(iter: T) -> Self {
         Row::from_pairs(iter)
     }
@@ -141,6 +148,14 @@ pub fn text(v: &Value) -> String {
     match v {
         Value::Str(s) => s.clone(),
         other => other.to_string(),
+    }
+}
+
+/// [`text`] without a copy when the value already is a string (hot paths: `rex`, `regex`).
+pub fn text_ref(v: &Value) -> std::borrow::Cow<'_, str> {
+    match v {
+        Value::Str(s) => std::borrow::Cow::Borrowed(s),
+        other => std::borrow::Cow::Owned(other.to_string()),
     }
 }
 
@@ -192,6 +207,6 @@ pub fn compare_values(a: &Value, b: &Value) -> std::cmp::Ordering {
         (Some(x), Some(y)) => x.total_cmp(&y),
         (Some(_), None) => Ordering::Less,
         (None, Some(_)) => Ordering::Greater,
-        (None, None) => text(a).cmp(&text(b)),
+        (None, None) => text_ref(a).cmp(&text_ref(b)),
     }
 }

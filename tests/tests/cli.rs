@@ -246,6 +246,27 @@ fn explain_prints_the_plan_and_exit_codes() {
     assert_eq!(plan["row_filter"], true);
     assert_eq!(plan["reads_stored_documents"], true);
     assert_eq!(plan["operators"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        plan["event_fields"],
+        serde_json::json!(["_raw", "status", "x"])
+    );
+    // A stats over indexed columns only reads no stored document; rex + stats run on all threads.
+    let (_, out, _) = loupe(&["explain", "* | eval h=lower(host) | stats count by h"]);
+    let plan: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(plan["event_fields"], serde_json::json!(["host"]));
+    assert_eq!(plan["reads_stored_documents"], false, "{plan}");
+    let (_, out, _) = loupe(&[
+        "explain",
+        "* | rex \"(?<x>\\d+)\" | stats count by x | sort -count",
+    ]);
+    let plan: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let threads: Vec<&str> = plan["operators"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["threads"].as_str().unwrap())
+        .collect();
+    assert_eq!(threads, ["all", "all", "one"], "{plan}");
     let (code, _, err) = loupe(&["explain", "* | tstats count"]);
     assert_eq!(code, 3, "{err}");
     assert!(err.contains("tstats"), "{err}");

@@ -67,6 +67,41 @@ pub fn extract_fields(sourcetype: &str, raw: &str, out: &mut Vec<(String, Value)
     auto_kv(raw, &mut fields);
 }
 
+/// False only when [`extract_fields`] cannot give `name` for this event: a search that
+/// needs a few fields then skips extraction on most events.
+pub fn may_extract(sourcetype: &str, raw: &str, name: &str) -> bool {
+    sourcetype_may_give(sourcetype, name) || text_may_hold(raw, name)
+}
+
+/// True when the sourcetype's own patterns can give `name` (whatever the text).
+pub fn sourcetype_may_give(sourcetype: &str, name: &str) -> bool {
+    let canonical = sourcetype::lookup(sourcetype);
+    let st = canonical.as_ref().map_or("", |s| s.name());
+    let from_pattern = rules()
+        .iter()
+        .find(|r| r.sourcetype == st)
+        .is_some_and(|r| r.re.capture_names().flatten().any(|g| g == name));
+    from_pattern
+        || match st {
+            "access_combined" => matches!(name, "uri_path" | "uri_query"),
+            "linux_secure" | "OpenSSH" | "Linux" | "syslog" => {
+                matches!(name, "user" | "src" | "src_port" | "action")
+            }
+            _ => false,
+        }
+}
+
+/// False when JSON and `key=value` extraction cannot give `name` from `raw`: their names
+/// (the last segment of `a.b{}`) appear literally in the text.
+pub fn text_may_hold(raw: &str, name: &str) -> bool {
+    let key = name
+        .rsplit('.')
+        .map(|seg| seg.trim_end_matches("{}"))
+        .find(|seg| !seg.is_empty())
+        .unwrap_or(name);
+    memchr::memmem::find(raw.as_bytes(), key.as_bytes()).is_some()
+}
+
 /// The fields added by this call (those before `start` belong to the caller).
 struct Fields<'a> {
     out: &'a mut Vec<(String, Value)>,
@@ -368,6 +403,33 @@ fn quoted(raw: &str, s: usize) -> Option<(String, usize)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn may_extract_is_true_whenever_extraction_gives_the_field() {
+        let events = [
+            (
+                "access_combined",
+                r#"10.1.2.3 - bob [10/Oct/2026:13:55:36 +0200] "GET /a?b=1 HTTP/1.1" 200 512 "-" "curl""#,
+            ),
+            (
+                "linux_secure",
+                "Mar  1 10:00:00 srv sshd[42]: Failed password for root from 1.2.3.4 port 22 ssh2",
+            ),
+            ("_json", r#"{"user":{"name":"x","tags":["a"]},"n":1}"#),
+            ("auto", "level=warn took=12ms path=\"/x y\""),
+            ("batch", "04:03:45 13/03/2026 ERROR envoi impossible"),
+        ];
+        for (st, raw) in events {
+            let mut out = Vec::new();
+            extract_fields(st, raw, &mut out);
+            assert!(!out.is_empty(), "{st}: something is extracted");
+            for (name, _) in &out {
+                assert!(may_extract(st, raw, name), "{st}: {name} is extracted");
+            }
+        }
+        assert!(!may_extract("auto", "level=warn", "status"));
+        assert!(!may_extract("_json", r#"{"a":1}"#, "b.c"));
+    }
 
     #[test]
     fn every_pattern_compiles() {

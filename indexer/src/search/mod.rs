@@ -7,6 +7,7 @@
 //! The index restriction of [`SearchScope`] is applied to bucket selection itself, so no
 //! command can reach an index outside it.
 
+mod collect;
 pub mod lookups;
 pub mod pushdown;
 pub mod rows;
@@ -14,6 +15,7 @@ pub mod rows;
 use crate::store::bucket::Bucket;
 use crate::store::Store;
 use loupe_event::Value;
+use loupe_query::needs::FieldNeeds;
 use loupe_query::{Command, CommandKind, ExecContext, Row, SearchExpr, TimeBound};
 use pushdown::Pushed;
 use rayon::prelude::*;
@@ -21,7 +23,7 @@ use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Instant;
-use tantivy::collector::{Count, DocSetCollector, TopDocs};
+use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{BooleanQuery, Occur, Query};
 use tantivy::schema::Value as _;
 use tantivy::{DocAddress, Order, TantivyDocument};
@@ -181,60 +183,237 @@ fn fast_tail(commands: &[Command], limit: usize) -> Option<Tail> {
     Some(tail)
 }
 
+/// Rows per batch pushed through the operators.
+const ROW_BATCH: usize = 1024;
+
 /// Feeds matching events, newest first, through the operators; stops when they need no more.
+///
+/// Reading documents, the base-search row filter and the leading row-local commands (`rex`,
+/// `eval`, `where`, ...) run on all cores over separate batches; the rest of the pipeline gets
+/// the batches back in time order, so its results are the same as a sequential run.
+#[allow(clippy::too_many_arguments)]
 fn run_pipeline(
     plans: Vec<(Arc<Bucket>, Pushed)>,
     commands: &[Command],
+    needs: &FieldNeeds,
     ctx: &ExecContext,
     filter: Option<&SearchExpr>,
     (earliest, latest): (Option<i64>, Option<i64>),
     limit: usize,
     stats: &mut SearchStats,
 ) -> Result<Vec<Row>, SearchError> {
+    let unsupported = |e: loupe_query::PlanError| SearchError::Unsupported(e.to_string());
+    let invalid = |e: loupe_query::ExecError| SearchError::Invalid(e.to_string());
+    let split = loupe_query::needs::row_local_prefix(commands);
+    let (local, rest) = commands.split_at(split);
+    let rest_ctx = shift_subsearches(ctx, split);
+    loupe_query::compile(local, ctx).map_err(unsupported)?;
+    if let Some(partial) = loupe_query::mergeable_stats(rest, &ctx.limits).map_err(unsupported)? {
+        return run_partial_stats(
+            plans,
+            (local, rest),
+            needs,
+            (ctx, &rest_ctx),
+            filter,
+            (earliest, latest),
+            partial,
+            stats,
+        );
+    }
+    let mut exec = loupe_query::compile(rest, &rest_ctx).map_err(unsupported)?;
     // Rows that already left the last stage (streaming pipelines): at most `limit` are returned.
     let mut streamed: Vec<Row> = Vec::new();
-    let mut exec =
-        loupe_query::compile(commands, ctx).map_err(|e| SearchError::Unsupported(e.to_string()))?;
+    let window = ROW_BATCH * 2 * rayon::current_num_threads().max(1);
     'buckets: for (b, p) in plans {
-        let q = with_time(&b, p, earliest, latest);
         let searcher = b.reader.searcher();
-        let docs = searcher.search(&*q, &DocSetCollector)?;
-        let mut timed: Vec<(i64, DocAddress)> = Vec::with_capacity(docs.len());
-        for addr in docs {
-            let col = searcher
-                .segment_reader(addr.segment_ord)
-                .fast_fields()
-                .i64("_time")?;
-            timed.push((col.first(addr.doc_id).unwrap_or(i64::MIN), addr));
-        }
-        timed.sort_unstable_by_key(|(t, a)| (std::cmp::Reverse(*t), a.segment_ord, a.doc_id));
-        for chunk in timed.chunks(1024) {
-            let mut batch = Vec::with_capacity(chunk.len());
-            for (t, addr) in chunk {
-                let row =
-                    rows::event_row(&b, &searcher, *addr, *t).map_err(SearchError::Internal)?;
-                if filter.is_none_or(|f| rows::row_matches(f, &row)) {
-                    batch.push(row);
+        let timed = matching_newest_first(&b, &searcher, p, (earliest, latest))?;
+        let reader = rows::RowReader::new(&b, &searcher, needs);
+        for part in timed.chunks(window) {
+            let batches: Vec<Result<(Vec<Row>, u64), SearchError>> = part
+                .par_chunks(ROW_BATCH)
+                .map_init(
+                    || {
+                        (
+                            rows::KeywordCache::default(),
+                            loupe_query::compile(local, ctx),
+                        )
+                    },
+                    |(cache, local_exec), chunk| {
+                        let local_exec = local_exec.as_mut().map_err(|e| unsupported(e.clone()))?;
+                        read_chunk(&reader, cache, chunk, filter, local_exec)
+                    },
+                )
+                .collect();
+            for batch in batches {
+                let (batch, matched) = batch?;
+                stats.matched += matched;
+                exec.push(batch).map_err(invalid)?;
+                streamed.extend(exec.drain());
+                if exec.is_done() || streamed.len() >= limit {
+                    break 'buckets;
                 }
-            }
-            stats.matched += batch.len() as u64;
-            exec.push(batch)
-                .map_err(|e| SearchError::Invalid(e.to_string()))?;
-            streamed.extend(exec.drain());
-            if exec.is_done() || streamed.len() >= limit {
-                break 'buckets;
             }
         }
     }
     let capped = streamed.len() >= limit;
-    streamed.extend(
-        exec.finish()
-            .map_err(|e| SearchError::Invalid(e.to_string()))?,
-    );
+    streamed.extend(exec.finish().map_err(invalid)?);
     if capped {
         streamed.truncate(limit);
     }
     Ok(streamed)
+}
+
+/// A bucket's events matching `pushed` in the time range, newest first (ties in index order).
+fn matching_newest_first(
+    b: &Bucket,
+    searcher: &tantivy::Searcher,
+    pushed: Pushed,
+    (earliest, latest): (Option<i64>, Option<i64>),
+) -> Result<Vec<(i64, DocAddress)>, SearchError> {
+    let mut timed = matching_timed(b, searcher, pushed, (earliest, latest), true)?;
+    timed.sort_unstable_by_key(|(t, a)| (std::cmp::Reverse(*t), a.segment_ord, a.doc_id));
+    Ok(timed)
+}
+
+/// A bucket's events matching `pushed` in the time range with their time (`i64::MIN` when
+/// `read_time` is false: nothing reads it), in index order (the order that reads each
+/// doc-store block once).
+fn matching_timed(
+    b: &Bucket,
+    searcher: &tantivy::Searcher,
+    pushed: Pushed,
+    (earliest, latest): (Option<i64>, Option<i64>),
+    read_time: bool,
+) -> Result<Vec<(i64, DocAddress)>, SearchError> {
+    let q = with_time(b, pushed, earliest, latest);
+    let docs = searcher.search(&*q, &collect::InOrder)?;
+    if !read_time {
+        return Ok(docs.into_iter().map(|a| (i64::MIN, a)).collect());
+    }
+    let times = searcher
+        .segment_readers()
+        .iter()
+        .map(|seg| seg.fast_fields().i64("_time"))
+        .collect::<Result<Vec<_>, _>>()?;
+    let timed: Vec<(i64, DocAddress)> = docs
+        .into_iter()
+        .map(|a| {
+            let t = times
+                .get(a.segment_ord as usize)
+                .and_then(|c| c.first(a.doc_id));
+            (t.unwrap_or(i64::MIN), a)
+        })
+        .collect();
+    Ok(timed)
+}
+
+/// One batch of events read as rows, checked against the row filter and passed through the
+/// row-local commands; also how many matched the base search.
+fn read_chunk(
+    reader: &rows::RowReader<'_>,
+    cache: &mut rows::KeywordCache,
+    chunk: &[(i64, DocAddress)],
+    filter: Option<&SearchExpr>,
+    local: &mut loupe_query::Executor,
+) -> Result<(Vec<Row>, u64), SearchError> {
+    let mut batch = Vec::with_capacity(chunk.len());
+    for (t, addr) in chunk {
+        let row = reader
+            .row(cache, *addr, *t)
+            .map_err(SearchError::Internal)?;
+        if filter.is_none_or(|f| rows::row_matches(f, &row)) {
+            batch.push(row);
+        }
+    }
+    let matched = batch.len() as u64;
+    local
+        .push(batch)
+        .map_err(|e| SearchError::Invalid(e.to_string()))?;
+    Ok((local.drain(), matched))
+}
+
+/// A thread's share of a partial `stats`: its own row-local commands and aggregate, kept for
+/// the whole search so each thread builds one partial whatever the number of buckets.
+struct StatsWorker {
+    local: loupe_query::Executor,
+    partial: loupe_query::GroupedAggs,
+    matched: u64,
+}
+
+/// `stats` whose result does not depend on row order: every thread reads, filters and
+/// aggregates its own slice of each bucket into a partial, and the partials are merged at the
+/// end (rows never cross threads); the commands after `stats` run on the merged result.
+#[allow(clippy::too_many_arguments)]
+fn run_partial_stats(
+    plans: Vec<(Arc<Bucket>, Pushed)>,
+    (local, rest): (&[Command], &[Command]),
+    needs: &FieldNeeds,
+    (ctx, rest_ctx): (&ExecContext, &ExecContext),
+    filter: Option<&SearchExpr>,
+    (earliest, latest): (Option<i64>, Option<i64>),
+    partial: loupe_query::GroupedAggs,
+    stats: &mut SearchStats,
+) -> Result<Vec<Row>, SearchError> {
+    let invalid = |e: loupe_query::ExecError| SearchError::Invalid(e.to_string());
+    let unsupported = |e: loupe_query::PlanError| SearchError::Unsupported(e.to_string());
+    let threads = rayon::current_num_threads().max(1);
+    let workers = (0..threads)
+        .map(|_| {
+            Ok(parking_lot::Mutex::new(StatsWorker {
+                local: loupe_query::compile(local, ctx).map_err(unsupported)?,
+                partial: partial.clone(),
+                matched: 0,
+            }))
+        })
+        .collect::<Result<Vec<_>, SearchError>>()?;
+    for (b, p) in plans {
+        let searcher = b.reader.searcher();
+        let docs = matching_timed(&b, &searcher, p, (earliest, latest), needs.wants("_time"))?;
+        let reader = rows::RowReader::new(&b, &searcher, needs);
+        let share = docs.len().div_ceil(threads).max(1);
+        docs.par_chunks(share)
+            .zip(workers.par_iter())
+            .try_for_each(|(part, worker)| {
+                let mut w = worker.lock();
+                let w = &mut *w;
+                let mut cache = rows::KeywordCache::default();
+                for chunk in part.chunks(ROW_BATCH) {
+                    let (rows, matched) =
+                        read_chunk(&reader, &mut cache, chunk, filter, &mut w.local)?;
+                    w.matched += matched;
+                    for row in &rows {
+                        w.partial.update(row).map_err(invalid)?;
+                    }
+                }
+                Ok::<_, SearchError>(())
+            })?;
+    }
+    let mut total = partial;
+    for w in workers {
+        let w = w.into_inner();
+        stats.matched += w.matched;
+        total.merge(&w.partial).map_err(invalid)?;
+    }
+    // The commands after `stats` see its rows.
+    let after_ctx = shift_subsearches(rest_ctx, 1);
+    let mut exec = loupe_query::compile(&rest[1..], &after_ctx).map_err(unsupported)?;
+    exec.push(total.finish()).map_err(invalid)?;
+    let mut out = exec.drain();
+    out.extend(exec.finish().map_err(invalid)?);
+    Ok(out)
+}
+
+/// `ctx` for the commands from position `by` on: subsearch results are keyed by position in
+/// the slice given to `compile`.
+fn shift_subsearches(ctx: &ExecContext, by: usize) -> ExecContext {
+    let mut shifted = ctx.clone();
+    shifted.subsearches = ctx
+        .subsearches
+        .iter()
+        .filter(|(i, _)| **i >= by)
+        .map(|(i, rows)| (i - by, rows.clone()))
+        .collect();
+    shifted
 }
 
 /// Rows to the API's shape: columns in order of first appearance, `_time` as RFC 3339.
@@ -368,9 +547,11 @@ pub fn run(
                 ..ExecContext::default()
             };
             let filter = p.row_filter.then_some(&p.base);
+            let needs = loupe_query::needs::event_fields(&p.pipeline.commands);
             let out = run_pipeline(
                 plans,
                 rest,
+                &needs,
                 &ctx,
                 filter,
                 (earliest, latest),
@@ -526,6 +707,7 @@ pub fn explain(
     } else {
         "none (generating command)".to_string()
     };
+    let event_needs = loupe_query::needs::event_fields(&p.pipeline.commands);
     let (path, reads_docs) = match &p.tail {
         Tail::Count(_) => (
             "count from the index (bucket summaries when everything matches)",
@@ -543,9 +725,34 @@ pub fn explain(
             "newest events, bucket by bucket newest first, early stop",
             true,
         ),
-        Tail::Pipeline => ("rows through the SPL operators", p.scan),
+        Tail::Pipeline => (
+            "rows through the SPL operators",
+            p.scan && rows::reads_documents(&event_needs),
+        ),
     };
     let buckets = p.bucket_plans(store)?;
+    let needs = match event_needs {
+        FieldNeeds::All => serde_json::json!("all"),
+        FieldNeeds::Only(set) => serde_json::json!(set),
+    };
+    let parallel = loupe_query::needs::row_local_prefix(rest);
+    let partial_stats =
+        loupe_query::mergeable_stats(&rest[parallel..], &ExecContext::default().limits)
+            .ok()
+            .flatten()
+            .is_some();
+    let operators: Vec<serde_json::Value> = rest
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let threads = if i < parallel || (i == parallel && partial_stats) {
+                "all"
+            } else {
+                "one"
+            };
+            serde_json::json!({"command": c.name, "spl": c.to_string(), "threads": threads})
+        })
+        .collect();
     Ok(serde_json::json!({
         "search": p.base.to_string(),
         "indexes": p.indexes,
@@ -555,7 +762,8 @@ pub fn explain(
         "pushdown": pushed,
         "row_filter": p.row_filter,
         "path": path,
-        "operators": rest.iter().map(|c| serde_json::json!({"command": c.name, "spl": c.to_string()})).collect::<Vec<_>>(),
+        "operators": operators,
+        "event_fields": needs,
         "reads_stored_documents": reads_docs,
     }))
 }
@@ -690,7 +898,7 @@ fn histogram_bucket(
     }
     let q = with_time(b, p, earliest, latest);
     let searcher = b.reader.searcher();
-    let docs = searcher.search(&*q, &DocSetCollector)?;
+    let docs = searcher.search(&*q, &collect::InOrder)?;
     let mut columns = HashMap::new();
     for addr in docs {
         if let std::collections::hash_map::Entry::Vacant(e) = columns.entry(addr.segment_ord) {
@@ -740,7 +948,7 @@ fn count_by_bucket(
     }
     let q = with_time(b, p, earliest, latest);
     let searcher = b.reader.searcher();
-    let docs = searcher.search(&*q, &DocSetCollector)?;
+    let docs = searcher.search(&*q, &collect::InOrder)?;
     let mut per_segment: HashMap<(u32, u64), u64> = HashMap::new();
     let mut columns = HashMap::new();
     for addr in docs {

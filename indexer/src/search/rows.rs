@@ -3,58 +3,221 @@
 
 use crate::store::bucket::Bucket;
 use loupe_event::Value;
+use loupe_query::needs::FieldNeeds;
 use loupe_query::{CmpOp, Row, SearchExpr};
-use tantivy::schema::Value as _;
-use tantivy::{DocAddress, Searcher, TantivyDocument};
+use std::collections::HashMap;
+use tantivy::columnar::StrColumn;
+use tantivy::schema::document::{DeserializeError, DocumentDeserialize, DocumentDeserializer};
+use tantivy::schema::{Field, OwnedValue};
+use tantivy::{DocAddress, Searcher};
 
-/// Reads one event as a row: metadata from fast columns, `_raw` and indexed fields from the doc
-/// store, then the sourcetype's search-time extractions (automatic `key=value`, JSON, known formats).
-pub fn event_row(
-    b: &Bucket,
-    searcher: &Searcher,
-    addr: DocAddress,
-    time_ns: i64,
-) -> Result<Row, String> {
-    let doc: TantivyDocument = searcher.doc(addr).map_err(|e| e.to_string())?;
-    let raw = doc
-        .get_first(b.fields.raw)
-        .and_then(|v| v.as_str())
-        .unwrap_or("")
-        .to_string();
-    let fast = searcher.segment_reader(addr.segment_ord).fast_fields();
-    let keyword = |name: &str| -> String {
-        let mut s = String::new();
-        if let Ok(Some(col)) = fast.str(name) {
-            if let Some(ord) = col.term_ords(addr.doc_id).next() {
-                let _ = col.ord_to_str(ord, &mut s);
+/// Names every row has from the event's own columns (never extracted).
+const BUILTIN: [&str; 6] = ["_raw", "_time", "host", "source", "sourcetype", "index"];
+
+/// A stored document as written by the store: `_raw` and, when the event had some, `_fields`.
+struct Stored(Vec<(Field, OwnedValue)>);
+
+impl DocumentDeserialize for Stored {
+    fn deserialize<'de, D>(mut d: D) -> Result<Self, DeserializeError>
+    where
+        D: DocumentDeserializer<'de>,
+    {
+        let mut values = Vec::with_capacity(d.size_hint());
+        while let Some(entry) = d.next_field::<OwnedValue>()? {
+            values.push(entry);
+        }
+        Ok(Stored(values))
+    }
+}
+
+/// Turns a bucket's documents into rows: keyword columns opened once per segment, and only
+/// the work the pipeline's [`FieldNeeds`] asks for (no stored document when nobody reads
+/// `_raw` or an extracted field, no extraction when no wanted field can come out of it).
+pub struct RowReader<'a> {
+    bucket: &'a Bucket,
+    searcher: &'a Searcher,
+    /// Per segment: host, source, sourcetype columns.
+    columns: Vec<[Option<StrColumn>; 3]>,
+    /// Fields beyond the built-in ones the pipeline reads; `None`: all of them.
+    extra: Option<Vec<String>>,
+    /// host, source, sourcetype, index: whether each is put in the row.
+    builtin: [bool; 4],
+    /// Whether the stored document is read at all.
+    read_doc: bool,
+    /// Whether `_raw` goes in the row (it may be read only to extract fields).
+    raw_wanted: bool,
+}
+
+/// True when rows for `needs` need the stored document (`_raw`, or fields extracted from it
+/// or kept with it); otherwise the fast columns are enough.
+pub fn reads_documents(needs: &FieldNeeds) -> bool {
+    match needs {
+        FieldNeeds::All => true,
+        FieldNeeds::Only(set) => set
+            .iter()
+            .any(|n| n == "_raw" || !BUILTIN.contains(&n.as_str())),
+    }
+}
+
+/// Per-thread memo of a bucket's keyword strings and of which sourcetypes' own patterns can
+/// give a wanted field: rows repeat both.
+#[derive(Default)]
+pub struct KeywordCache {
+    strings: HashMap<(u32, u8, u64), String>,
+    patterned: HashMap<String, bool>,
+}
+
+impl<'a> RowReader<'a> {
+    /// Opens the keyword columns of every segment of `searcher`.
+    pub fn new(bucket: &'a Bucket, searcher: &'a Searcher, needs: &FieldNeeds) -> RowReader<'a> {
+        let columns = searcher
+            .segment_readers()
+            .iter()
+            .map(|seg| {
+                let fast = seg.fast_fields();
+                ["host", "source", "sourcetype"].map(|n| fast.str(n).ok().flatten())
+            })
+            .collect();
+        let extra: Option<Vec<String>> = match needs {
+            FieldNeeds::All => None,
+            FieldNeeds::Only(set) => Some(
+                set.iter()
+                    .filter(|n| !BUILTIN.contains(&n.as_str()))
+                    .cloned()
+                    .collect(),
+            ),
+        };
+        let builtin = ["host", "source", "sourcetype", "index"].map(|n| needs.wants(n));
+        let read_doc = reads_documents(needs);
+        RowReader {
+            bucket,
+            searcher,
+            columns,
+            extra,
+            builtin,
+            read_doc,
+            raw_wanted: needs.wants("_raw"),
+        }
+    }
+
+    fn keyword(&self, cache: &mut KeywordCache, addr: DocAddress, col: u8) -> String {
+        let Some(Some(c)) = self
+            .columns
+            .get(addr.segment_ord as usize)
+            .map(|cols| &cols[col as usize])
+        else {
+            return String::new();
+        };
+        let Some(ord) = c.term_ords(addr.doc_id).next() else {
+            return String::new();
+        };
+        cache
+            .strings
+            .entry((addr.segment_ord, col, ord))
+            .or_insert_with(|| {
+                let mut s = String::new();
+                let _ = c.ord_to_str(ord, &mut s);
+                s
+            })
+            .clone()
+    }
+
+    /// Reads one event as a row: metadata from fast columns, `_raw` and indexed fields from the
+    /// doc store, then the sourcetype's search-time extractions (automatic `key=value`, JSON,
+    /// known formats) for the fields the pipeline reads.
+    pub fn row(
+        &self,
+        cache: &mut KeywordCache,
+        addr: DocAddress,
+        time_ns: i64,
+    ) -> Result<Row, String> {
+        let mut row = Row::new();
+        if time_ns != i64::MIN {
+            row.set_time_ns(time_ns);
+        }
+        let [host, source, st, index] = self.builtin;
+        if host {
+            row.set("host", Value::Str(self.keyword(cache, addr, 0)));
+        }
+        if source {
+            row.set("source", Value::Str(self.keyword(cache, addr, 1)));
+        }
+        if index {
+            row.set("index", Value::Str(self.bucket.key.index.clone()));
+        }
+        if !self.read_doc {
+            if st {
+                row.set("sourcetype", Value::Str(self.keyword(cache, addr, 2)));
+            }
+            return Ok(row);
+        }
+        let Stored(values) = self.searcher.doc(addr).map_err(|e| e.to_string())?;
+        let mut raw = String::new();
+        let mut indexed = None;
+        for (field, value) in values {
+            if field == self.bucket.fields.raw {
+                if let OwnedValue::Str(s) = value {
+                    raw = s;
+                }
+            } else if field == self.bucket.fields.fields {
+                indexed = Some(value);
             }
         }
-        s
-    };
-    let sourcetype = keyword("sourcetype");
-    let mut row = Row::new();
-    row.set_time_ns(time_ns);
-    row.set("host", Value::Str(keyword("host")));
-    row.set("source", Value::Str(keyword("source")));
-    row.set("sourcetype", Value::Str(sourcetype.clone()));
-    row.set("index", Value::Str(b.key.index.clone()));
-    let mut extracted = Vec::new();
-    loupe_event::extract::extract_fields(&sourcetype, &raw, &mut extracted);
-    for (k, v) in extracted {
-        if row.get(&k).is_none() {
-            row.set(k, v);
+        let wanted = |name: &str| {
+            self.extra
+                .as_ref()
+                .is_none_or(|e| e.iter().any(|n| n == name))
+        };
+        let needs_fields = self.extra.as_ref().is_none_or(|e| !e.is_empty());
+        if needs_fields || st {
+            let sourcetype = self.keyword(cache, addr, 2);
+            let extract = match &self.extra {
+                None => true,
+                Some(extra) if extra.is_empty() => false,
+                Some(extra) => {
+                    let patterned = match cache.patterned.get(&sourcetype) {
+                        Some(p) => *p,
+                        None => {
+                            let p = extra
+                                .iter()
+                                .any(|n| loupe_event::extract::sourcetype_may_give(&sourcetype, n));
+                            cache.patterned.insert(sourcetype.clone(), p);
+                            p
+                        }
+                    };
+                    patterned
+                        || extra
+                            .iter()
+                            .any(|n| loupe_event::extract::text_may_hold(&raw, n))
+                }
+            };
+            if st {
+                row.set("sourcetype", Value::Str(sourcetype.clone()));
+            }
+            if extract {
+                let mut extracted = Vec::new();
+                loupe_event::extract::extract_fields(&sourcetype, &raw, &mut extracted);
+                for (k, v) in extracted {
+                    if wanted(&k) && row.get(&k).is_none() {
+                        row.set(k, v);
+                    }
+                }
+            }
         }
-    }
-    if let Some(serde_json::Value::Object(map)) = doc
-        .get_first(b.fields.fields)
-        .map(|v| serde_json::to_value(tantivy::schema::OwnedValue::from(v)).unwrap_or_default())
-    {
-        for (k, v) in map {
-            row.set(k, Value::from_json(&v));
+        if let (true, Some(value)) = (needs_fields, indexed) {
+            if let Ok(serde_json::Value::Object(map)) = serde_json::to_value(value) {
+                for (k, v) in map {
+                    if wanted(&k) {
+                        row.set(k, Value::from_json(&v));
+                    }
+                }
+            }
         }
+        if self.raw_wanted {
+            row.set("_raw", Value::Str(raw));
+        }
+        Ok(row)
     }
-    row.set("_raw", Value::Str(raw));
-    Ok(row)
 }
 
 /// Fields every event carries in its own columns: their predicates are exact in the index.

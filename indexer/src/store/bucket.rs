@@ -107,6 +107,9 @@ impl BucketKey {
     }
 }
 
+/// Decompressed doc-store blocks cached per segment.
+const DOC_STORE_CACHE_BLOCKS: usize = 8;
+
 /// A bucket open for reading; shared by searches, refreshed after each commit.
 pub struct Bucket {
     pub key: BucketKey,
@@ -152,6 +155,10 @@ impl Bucket {
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
+            // Decompressed doc-store blocks kept per segment: enough for the readers walking a
+            // segment side by side; tantivy's default (100 × 256 KiB per segment) would keep
+            // most of the raw text of a large store in memory.
+            .doc_store_cache_num_blocks(DOC_STORE_CACHE_BLOCKS)
             .try_into()?;
         let summary = read_summary(&index)?;
         Ok(Bucket {

@@ -28,7 +28,7 @@ fn ev(cmd: &Command, e: &crate::Expr, ctx: &ExecContext) -> Result<Evaluator, Pl
         })
 }
 
-fn specs(cmd: &Command, funcs: &[AggCall]) -> Result<Arc<[AggSpec]>, PlanError> {
+pub(crate) fn specs(cmd: &Command, funcs: &[AggCall]) -> Result<Arc<[AggSpec]>, PlanError> {
     if funcs.is_empty() {
         return Err(PlanError::at(cmd, "needs at least one aggregation"));
     }

@@ -7,7 +7,7 @@ use crate::ast::FieldMap;
 use crate::eval::{compile_spl_regex, truthy, Evaluator};
 use crate::lookup::LookupTable;
 use crate::plan::{ExecError, Operator};
-use crate::row::{text, values_of, wildcard_match, Row, RowBatch};
+use crate::row::{text, text_ref, values_of, wildcard_match, Row, RowBatch};
 use loupe_event::Value;
 use regex::Regex;
 use std::sync::Arc;
@@ -37,7 +37,7 @@ impl Operator for Filter {
                 Filter::Where(ev) => truthy(&ev.eval(&row).map_err(eval_err("where"))?),
                 Filter::Search(m) => m.matches(&row),
                 Filter::Regex { field, re, negate } => {
-                    let hit = row.get(field).is_some_and(|v| re.is_match(&text(v)));
+                    let hit = row.get(field).is_some_and(|v| re.is_match(&text_ref(v)));
                     hit != *negate
                 }
             };
@@ -160,13 +160,16 @@ impl Operator for Rex {
                     names,
                     max_match,
                 } => {
-                    let Some(src) = row.get(field).map(text) else {
+                    let Some(src) = row.get(field).map(text_ref) else {
                         continue;
                     };
-                    let mut found: Vec<Vec<Value>> = vec![Vec::new(); names.len()];
+                    let mut found: Vec<Vec<Value>> = Vec::new();
                     for (n, caps) in re.captures_iter(&src).enumerate() {
                         if *max_match != 0 && n >= *max_match {
                             break;
+                        }
+                        if found.is_empty() {
+                            found = vec![Vec::new(); names.len()];
                         }
                         for (i, name) in names.iter().enumerate() {
                             if let Some(m) = caps.name(name) {
@@ -174,6 +177,7 @@ impl Operator for Rex {
                             }
                         }
                     }
+                    drop(src);
                     for (name, mut vals) in names.iter().zip(found) {
                         match vals.len() {
                             0 => {}

@@ -1,0 +1,158 @@
+//! The ways the engine runs a pipeline must agree with each other and with the files: the
+//! partial `stats` filled on every thread and merged, the ordered row path, and the
+//! needed-field analysis that skips extraction and stored documents nobody reads.
+
+use loupe_e2e::{import_into, shared_data, Server};
+use std::collections::BTreeMap;
+
+/// The loghub samples of a few systems (several days, several sourcetypes) in `main`.
+fn loghub() -> (Server, Vec<String>) {
+    let s = Server::start("");
+    let mut lines = Vec::new();
+    for system in ["OpenSSH", "Linux", "HDFS", "Zookeeper", "Apache"] {
+        let path = shared_data()
+            .join("loghub")
+            .join(system)
+            .join(format!("{system}_2k.log"));
+        import_into(
+            &s,
+            &[
+                "--index",
+                "main",
+                "--sourcetype",
+                system,
+                path.to_str().unwrap(),
+            ],
+        );
+        let text = std::fs::read_to_string(&path).unwrap();
+        lines.extend(text.lines().map(str::to_string));
+    }
+    s.flush();
+    (s, lines)
+}
+
+/// `{by-value: count}` from an answer with columns `by` and `count`.
+fn counts(answer: &serde_json::Value, by: &str) -> BTreeMap<String, u64> {
+    answer["rows"]
+        .as_array()
+        .unwrap_or_else(|| panic!("rows in {answer}"))
+        .iter()
+        .map(|r| {
+            (
+                r[by]
+                    .as_str()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| r[by].to_string()),
+                r["count"]
+                    .as_u64()
+                    .unwrap_or_else(|| panic!("count in {r}")),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn partial_stats_agree_with_the_ordered_path_and_the_files() {
+    let (s, lines) = loghub();
+    let re = regex::Regex::new(r"from (\d+\.\d+\.\d+\.\d+)").unwrap();
+    let mut expected: BTreeMap<String, u64> = BTreeMap::new();
+    for l in &lines {
+        if let Some(c) = re.captures(l) {
+            *expected.entry(c[1].to_string()).or_default() += 1;
+        }
+    }
+    assert!(expected.len() > 10, "the samples have source addresses");
+
+    let rex = r#"rex "from (?<ip>\d+\.\d+\.\d+\.\d+)""#;
+    // Partial stats on all threads (the plan says so)...
+    let parallel = format!("* | {rex} | stats count by ip");
+    let (status, fast) = s.search(&parallel, 100_000);
+    assert_eq!(status, 200, "{fast}");
+    // ...and the ordered path: `sort` first makes `stats` run on one thread after it.
+    let (status, ordered) = s.search(
+        &format!("* | sort 0 _time | {rex} | stats count by ip"),
+        100_000,
+    );
+    assert_eq!(status, 200, "{ordered}");
+    assert_eq!(counts(&fast, "ip"), expected);
+    assert_eq!(counts(&ordered, "ip"), expected);
+    assert_eq!(fast["stats"]["matched"].as_u64(), Some(lines.len() as u64));
+}
+
+#[test]
+fn stats_over_extracted_and_indexed_fields_read_only_what_they_need() {
+    let s = Server::start("");
+    // Indexed fields from HEC `fields`, and key=value pairs extracted at search time.
+    let mut body = String::new();
+    for i in 0..300 {
+        let tenant = ["clinic-a", "clinic-b", "insurer-c"][i % 3];
+        let status = [200, 500][i % 2];
+        body.push_str(
+            &serde_json::json!({
+                "time": 1_767_225_600 + i,
+                "host": format!("web-{}", i % 4),
+                "sourcetype": "app",
+                "event": format!("request done status={status} took={i}"),
+                "fields": {"tenant": tenant},
+            })
+            .to_string(),
+        );
+    }
+    let (code, answer) = s.hec("/services/collector/event", body.as_bytes(), &[]);
+    assert_eq!(code, 200, "{answer}");
+
+    let (_, a) = s.search("* | stats count by tenant", 100);
+    assert_eq!(
+        counts(&a, "tenant"),
+        BTreeMap::from([
+            ("clinic-a".to_string(), 100),
+            ("clinic-b".to_string(), 100),
+            ("insurer-c".to_string(), 100)
+        ])
+    );
+    let (_, a) = s.search("* | stats count by status", 100);
+    assert_eq!(
+        counts(&a, "status"),
+        BTreeMap::from([("200".to_string(), 150), ("500".to_string(), 150)])
+    );
+    let (_, a) = s.search("status=500 tenant=clinic-a | stats count by host", 100);
+    // i odd and i % 3 == 0: i = 3, 9, 15, ...; host web-(i % 4) alternates web-1 and web-3.
+    assert_eq!(
+        counts(&a, "host"),
+        BTreeMap::from([("web-1".to_string(), 25), ("web-3".to_string(), 25)])
+    );
+    let (_, a) = s.search(
+        "* | eval slow=if(took>=150, \"slow\", \"fast\") | stats count by slow",
+        100,
+    );
+    assert_eq!(
+        counts(&a, "slow"),
+        BTreeMap::from([("fast".to_string(), 150), ("slow".to_string(), 150)])
+    );
+}
+
+#[test]
+fn access_log_status_counts_match_the_file() {
+    let s = Server::start("");
+    let path = shared_data().join("web/access.log");
+    import_into(
+        &s,
+        &[
+            "--index",
+            "web",
+            "--sourcetype",
+            "access_combined",
+            path.to_str().unwrap(),
+        ],
+    );
+    let re = regex::Regex::new(r#"" (\d{3}) "#).unwrap();
+    let mut expected: BTreeMap<String, u64> = BTreeMap::new();
+    for l in std::fs::read_to_string(&path).unwrap().lines() {
+        if let Some(c) = re.captures(l) {
+            *expected.entry(c[1].to_string()).or_default() += 1;
+        }
+    }
+    let (status, a) = s.search("index=web | stats count by status", 100);
+    assert_eq!(status, 200, "{a}");
+    assert_eq!(counts(&a, "status"), expected);
+}
