@@ -35,14 +35,18 @@ fn quote_with(s: &str, q: char) -> String {
     out.push(q);
     let chars: Vec<char> = s.chars().collect();
     for (i, &ch) in chars.iter().enumerate() {
-        if ch == q {
+        // In 'names', `"` and `` ` `` are escaped too, so the comment pass (which skips only
+        // "strings") sees no quote or ``` in them.
+        let escaped = |c: char| c == q || (q == '\'' && matches!(c, '"' | '`'));
+        if escaped(ch) {
             out.push('\\');
             out.push(ch);
         } else if ch == '\\' {
-            // A lone backslash survives parsing unless followed by `\`, the quote, or the end.
+            // A lone backslash survives parsing unless followed by `\`, an escaped character,
+            // or the end.
             match chars.get(i + 1) {
                 None => out.push_str("\\\\"),
-                Some(&n) if n == '\\' || n == q => out.push_str("\\\\"),
+                Some(&n) if n == '\\' || escaped(n) => out.push_str("\\\\"),
                 _ => out.push('\\'),
             }
         } else {
