@@ -556,6 +556,13 @@ impl Operator for Addtotals {
             }
             if self.row && any {
                 row.set(self.fieldname.clone(), crate::agg::num_value(sum));
+                // Splunk's summary row sums every field, the row total included.
+                if self.col {
+                    match self.totals.iter_mut().find(|(n, _)| *n == self.fieldname) {
+                        Some(t) => t.1 += sum,
+                        None => self.totals.push((self.fieldname.clone(), sum)),
+                    }
+                }
             }
         }
         out.extend(batch);
