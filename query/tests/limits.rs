@@ -242,6 +242,12 @@ fn bad_regexes_name_their_position() {
         );
         assert!(!msg.contains('\n'), "one line: {msg}");
     }
+    // The message docs/spl.md quotes.
+    let p = parse(r#"| rex "(?<a>\d+""#).unwrap();
+    assert_eq!(
+        compile(&p.commands, &ctx).expect_err("bad").to_string(),
+        r#"rex: invalid regex "(?<a>\\d+" at bytes 6..16 of the search: unclosed group"#
+    );
     // The rex AST keeps the span; print and re-parse ignore it.
     let p = parse(r#"| rex "(?<a>x)""#).unwrap();
     let CommandKind::Rex(r) = &p.commands[0].kind else {
