@@ -417,8 +417,11 @@ fn list(out: &mut String, fields: &[String], sep: &str) {
 
 fn sort_key(k: &SortKey) -> String {
     let sign = if k.desc { "-" } else { "" };
-    // A bare `d`/`desc` would read as "reverse the order".
-    let name = if k.field.eq_ignore_ascii_case("d") || k.field.eq_ignore_ascii_case("desc") {
+    // A bare `d`/`desc` would read as "reverse the order", a leading number as the limit.
+    let name = if k.field.eq_ignore_ascii_case("d")
+        || k.field.eq_ignore_ascii_case("desc")
+        || k.field.starts_with(|c: char| c.is_ascii_digit())
+    {
         quote(&k.field)
     } else {
         field(&k.field)

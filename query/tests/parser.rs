@@ -1193,3 +1193,10 @@ fn fuzz_regression_quotes_inside_single_quoted_names() {
     p.strip_spans();
     assert_eq!(p.to_string(), r#"| eval x='a\"b'"#);
 }
+
+/// Found by `make fuzz`: a sort key starting with a digit printed bare read back as the limit.
+#[test]
+fn fuzz_regression_sort_key_starting_with_a_digit() {
+    assert_eq!(canon("|sort\"0\"\u{1}"), "| sort \"0\u{1}\"");
+    assert_eq!(canon(r#"| sort 5 "404""#), r#"| sort 5 "404""#);
+}
