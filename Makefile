@@ -5,7 +5,7 @@ VENV := target/pyenv
 PY := $(VENV)/bin/python
 NEXTEST := $(shell cargo nextest --version >/dev/null 2>&1 && echo yes)
 
-.PHONY: demo test bench fmt lint clean pydeps build release
+.PHONY: demo test bench fmt lint clean pydeps build release fuzz
 
 ## demo: build, start the indexer on a temp data dir, ship the bundled samples, print the URL
 demo: release
@@ -21,6 +21,15 @@ test: pydeps
 ## bench: the 2M-line corpus, import and query figures next to rg on the same file
 bench: release
 	LOUPE_SHARED=$(SHARED) scripts/bench.sh
+
+## fuzz: the SPL parser under cargo fuzz for 10 minutes, seeded with the Security Content searches (not in CI)
+## Stable toolchain: RUSTC_BOOTSTRAP=1 lets cargo fuzz pass its nightly flags; no sanitizer is needed for safe Rust.
+FUZZ_TIME ?= 600
+fuzz:
+	@command -v cargo-fuzz >/dev/null 2>&1 || cargo install cargo-fuzz
+	python3 fuzz/scripts/seed_corpus.py $(SHARED)/data/spl/security_content_searches.ndjson fuzz/corpus/parse
+	cd fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run --sanitizer none parse corpus/parse -- \
+	  -max_total_time=$(FUZZ_TIME) -max_len=65536 -timeout=10 -rss_limit_mb=2048
 
 release:
 	cargo build --release --workspace --bins

@@ -84,7 +84,61 @@ pub enum AggFunc {
     Mode,
 }
 
+/// Every aggregation Loupe computes, by canonical name (`perc` and `exactperc` take a
+/// percentile suffix: `perc95`), so documentation and tools can be checked against it.
+pub const AGG_FUNCTIONS: &[&str] = &[
+    "count",
+    "dc",
+    "sum",
+    "avg",
+    "min",
+    "max",
+    "range",
+    "median",
+    "mode",
+    "values",
+    "list",
+    "first",
+    "last",
+    "earliest",
+    "latest",
+    "stdev",
+    "stdevp",
+    "var",
+    "varp",
+    "perc",
+    "exactperc",
+];
+
 impl AggFunc {
+    /// The canonical name of the function (aliases such as `c`, `mean`, `p95` resolve to
+    /// `count`, `avg`, `perc`), as listed in [`AGG_FUNCTIONS`].
+    pub fn name(self) -> &'static str {
+        match self {
+            AggFunc::Count => "count",
+            AggFunc::Dc => "dc",
+            AggFunc::Sum => "sum",
+            AggFunc::Avg => "avg",
+            AggFunc::Min => "min",
+            AggFunc::Max => "max",
+            AggFunc::Range => "range",
+            AggFunc::Median => "median",
+            AggFunc::Mode => "mode",
+            AggFunc::Values => "values",
+            AggFunc::List => "list",
+            AggFunc::First => "first",
+            AggFunc::Last => "last",
+            AggFunc::Earliest => "earliest",
+            AggFunc::Latest => "latest",
+            AggFunc::Stdev => "stdev",
+            AggFunc::Stdevp => "stdevp",
+            AggFunc::Var => "var",
+            AggFunc::Varp => "varp",
+            AggFunc::Perc(_) => "perc",
+            AggFunc::ExactPerc(_) => "exactperc",
+        }
+    }
+
     /// Recognises an SPL aggregation name (lower case), `None` when unknown.
     pub fn parse(name: &str) -> Option<AggFunc> {
         let pct = |rest: &str| -> Option<f64> {

@@ -143,6 +143,8 @@ pub struct RexCmd {
     pub field: Option<String>,
     /// The regex (or sed expression with `mode=sed`), escapes resolved.
     pub pattern: String,
+    /// Where the regex is in the text, so a bad regex is underlined, not the whole command.
+    pub pattern_span: Span,
     /// Other options (`max_match`, `mode`, `offset_field`).
     pub options: Vec<CmdOption>,
 }
@@ -377,6 +379,8 @@ pub struct RegexCmd {
     pub negate: bool,
     /// The regex, escapes resolved.
     pub pattern: String,
+    /// Where the regex is in the text, so a bad regex is underlined, not the whole command.
+    pub pattern_span: Span,
 }
 
 /// Arguments of `mvexpand`.
@@ -873,6 +877,8 @@ impl Pipeline {
                 }
                 CommandKind::Append(a) => a.subsearch.strip_spans(),
                 CommandKind::Join(j) => j.subsearch.strip_spans(),
+                CommandKind::Rex(r) => r.pattern_span = Span::default(),
+                CommandKind::Regex(r) => r.pattern_span = Span::default(),
                 _ => {}
             }
         }

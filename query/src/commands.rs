@@ -283,18 +283,20 @@ fn parse_rex(c: &mut Cursor) -> Result<RexCmd, ParseError> {
         if at_option(c) {
             options.push(option(c)?);
         } else if pattern.is_none() {
-            pattern = Some(c.value()?.0);
+            let (p, _, span) = c.value()?;
+            pattern = Some((p, span));
         } else {
             return Err(c.expected(&["an option `key=value`", "end of command"]));
         }
     }
-    let Some(pattern) = pattern else {
+    let Some((pattern, pattern_span)) = pattern else {
         return Err(c.expected_after("a regular expression", "rex"));
     };
     let field = take_opt(&mut options, "field");
     Ok(RexCmd {
         field,
         pattern,
+        pattern_span,
         options,
     })
 }
@@ -312,12 +314,13 @@ fn parse_regex(c: &mut Cursor) -> Result<RegexCmd, ParseError> {
         let negate = c.eat("!=");
         if negate || (c.peek() == Some('=') && c.peek2() != Some('=') && c.eat("=")) {
             c.skip_ws();
-            let (pattern, _, _) = c.value()?;
+            let (pattern, _, pattern_span) = c.value()?;
             expect_end(c, "end of command")?;
             return Ok(RegexCmd {
                 field: Some(name),
                 negate,
                 pattern,
+                pattern_span,
             });
         }
         c.pos = save;
@@ -339,22 +342,24 @@ fn parse_regex(c: &mut Cursor) -> Result<RegexCmd, ParseError> {
         let negate = c.eat("!=");
         if !name.is_empty() && (negate || c.eat("=")) {
             c.skip_ws();
-            let (pattern, _, _) = c.value()?;
+            let (pattern, _, pattern_span) = c.value()?;
             expect_end(c, "end of command")?;
             return Ok(RegexCmd {
                 field: Some(name),
                 negate,
                 pattern,
+                pattern_span,
             });
         }
         c.pos = save;
     }
-    let (pattern, _, _) = c.value()?;
+    let (pattern, _, pattern_span) = c.value()?;
     expect_end(c, "end of command")?;
     Ok(RegexCmd {
         field: None,
         negate: false,
         pattern,
+        pattern_span,
     })
 }
 

@@ -134,6 +134,12 @@ const FUNCTIONS: &[(&str, usize, usize)] = &[
     ("validate", 2, usize::MAX),
 ];
 
+/// Every eval function Loupe evaluates (lower case, alphabetical), so documentation and
+/// tools can be checked against it.
+pub fn eval_functions() -> impl Iterator<Item = &'static str> {
+    FUNCTIONS.iter().map(|(n, _, _)| *n)
+}
+
 /// Whether Loupe can evaluate the eval function `name` (lower case).
 pub fn is_known_function(name: &str) -> bool {
     FUNCTIONS.iter().any(|(n, _, _)| *n == name)
@@ -195,6 +201,26 @@ fn now_seconds() -> f64 {
 /// Look-around and back-references remain unsupported (the regex crate has neither).
 pub fn compile_spl_regex(pattern: &str) -> Result<Regex, regex::Error> {
     Regex::new(&pcre_braces(pattern))
+}
+
+/// The one-line reason of a regex error (the crate's own message draws a multi-line
+/// caret diagram), for messages that also name where the regex is in the search.
+pub(crate) fn regex_reason(e: &regex::Error) -> String {
+    match e {
+        regex::Error::Syntax(s) => s
+            .lines()
+            .find_map(|l| l.strip_prefix("error: "))
+            .unwrap_or(s)
+            .to_string(),
+        regex::Error::CompiledTooBig(n) => format!("the compiled regex exceeds {n} bytes"),
+        other => other.to_string(),
+    }
+}
+
+/// "bytes S..E": where an argument is in the (macro-expanded) search text, for messages
+/// that reach users without their span.
+pub(crate) fn at_bytes(span: Span) -> String {
+    format!("at bytes {}..{} of the search", span.start, span.end)
 }
 
 /// Escapes the braces PCRE would read literally.
@@ -333,7 +359,11 @@ impl Evaluator {
                         let at = args.get(1).map_or(*span, Expr::span);
                         error = Some(EvalError::at(
                             at,
-                            format!("invalid regex in {name}(): {err}"),
+                            format!(
+                                "invalid regex {p:?} in {name}() {}: {}",
+                                at_bytes(at),
+                                regex_reason(&err)
+                            ),
                         ));
                     }
                 }
@@ -386,10 +416,12 @@ impl Evaluator {
         if let Some(re) = cache.get(pattern) {
             return Ok(re.clone());
         }
-        let re = Arc::new(
-            compile_spl_regex(pattern)
-                .map_err(|e| EvalError::at(span, format!("invalid regex {pattern:?}: {e}")))?,
-        );
+        let re = Arc::new(compile_spl_regex(pattern).map_err(|e| {
+            EvalError::at(
+                span,
+                format!("invalid regex {pattern:?}: {}", regex_reason(&e)),
+            )
+        })?);
         if cache.len() >= REGEX_CACHE_MAX {
             cache.clear();
         }

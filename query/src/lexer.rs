@@ -282,7 +282,11 @@ impl<'a> Cursor<'a> {
             }
             if c == '\\' {
                 match self.peek() {
-                    Some(n) if n == quote || n == '\\' => {
+                    // In 'names', `\"` and `\`` too: printed names escape them so that
+                    // the comment pass (which knows only "strings") reads them the same.
+                    Some(n)
+                        if n == quote || n == '\\' || (quote == '\'' && matches!(n, '"' | '`')) =>
+                    {
                         self.bump();
                         out.push(n);
                     }

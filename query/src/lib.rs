@@ -65,13 +65,13 @@ mod print;
 pub mod row;
 mod search;
 
-pub use agg::{Agg, AggError, AggFunc, AggSpec};
+pub use agg::{Agg, AggError, AggFunc, AggSpec, AGG_FUNCTIONS};
 pub use ast::*;
 pub use commands::TYPED_COMMANDS;
 pub use error::ParseError;
 pub use eval::{
-    compile_spl_regex, eval, is_known_function, truthy, unsupported_functions, EvalError,
-    Evaluator, RowAccess,
+    compile_spl_regex, eval, eval_functions, is_known_function, truthy, unsupported_functions,
+    EvalError, Evaluator, RowAccess,
 };
 pub use lexer::strip_comments;
 pub use lookup::{LookupError, LookupProvider, LookupTable, MemoryLookups};

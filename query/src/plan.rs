@@ -18,12 +18,16 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 /// Memory bounds of a pipeline; every buffering operator checks the relevant one.
-#[derive(Debug, Clone, PartialEq)]
+/// Deserializable (missing keys take their default) so a config file can set them.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct Limits {
-    /// Groups kept by `stats`, `chart`, `timechart`, `top`, `eventstats`, `dedup` keys.
+    /// Groups kept by `stats`, `chart`, `timechart` (and its time buckets), `top`/`rare`,
+    /// `eventstats`, `streamstats`, `dedup` keys.
     pub max_groups: usize,
-    /// Rows buffered by a blocking command (`sort`, `eventstats`, `transaction`, ...) and
-    /// rows waiting in the executor's output.
+    /// Rows buffered by a blocking command (`sort`, `tail`, `eventstats`, `transaction`,
+    /// ...), rows one batch may become (`join max=0`, `mvexpand`), `streamstats window=`,
+    /// and rows waiting in the executor's output.
     pub max_rows_buffered: usize,
     /// Events in one transaction (Splunk's `maxevents` default is 1000).
     pub max_transaction_events: usize,

@@ -35,14 +35,18 @@ fn quote_with(s: &str, q: char) -> String {
     out.push(q);
     let chars: Vec<char> = s.chars().collect();
     for (i, &ch) in chars.iter().enumerate() {
-        if ch == q {
+        // In 'names', `"` and `` ` `` are escaped too, so the comment pass (which skips only
+        // "strings") sees no quote or ``` in them.
+        let escaped = |c: char| c == q || (q == '\'' && matches!(c, '"' | '`'));
+        if escaped(ch) {
             out.push('\\');
             out.push(ch);
         } else if ch == '\\' {
-            // A lone backslash survives parsing unless followed by `\`, the quote, or the end.
+            // A lone backslash survives parsing unless followed by `\`, an escaped character,
+            // or the end.
             match chars.get(i + 1) {
                 None => out.push_str("\\\\"),
-                Some(&n) if n == '\\' || n == q => out.push_str("\\\\"),
+                Some(&n) if n == '\\' || escaped(n) => out.push_str("\\\\"),
                 _ => out.push('\\'),
             }
         } else {
@@ -413,8 +417,11 @@ fn list(out: &mut String, fields: &[String], sep: &str) {
 
 fn sort_key(k: &SortKey) -> String {
     let sign = if k.desc { "-" } else { "" };
-    // A bare `d`/`desc` would read as "reverse the order".
-    let name = if k.field.eq_ignore_ascii_case("d") || k.field.eq_ignore_ascii_case("desc") {
+    // A bare `d`/`desc` would read as "reverse the order", a leading number as the limit.
+    let name = if k.field.eq_ignore_ascii_case("d")
+        || k.field.eq_ignore_ascii_case("desc")
+        || k.field.starts_with(|c: char| c.is_ascii_digit())
+    {
         quote(&k.field)
     } else {
         field(&k.field)

@@ -342,10 +342,14 @@ fn static_errors_are_eval_errors_not_panics() {
     check("if(1, 2)", "if() takes 3 argument(s), got 2");
     check("substr(\"a\")", "substr() takes 2 to 3 argument(s)");
     check("case(1, 2, 3)", "case() takes condition/value pairs");
-    check("match(x, \"(unclosed\")", "invalid regex in match()");
+    check(
+        "match(x, \"(unclosed\")",
+        "invalid regex \"(unclosed\" in match() at bytes",
+    );
+    check("match(x, \"(unclosed\")", ": unclosed group");
     check(
         "replace(x, \"(?<=a)b\", \"\")",
-        "invalid regex in replace()",
+        "invalid regex \"(?<=a)b\" in replace() at bytes",
     );
     // Dynamic patterns fail at run time, with the same kind of error.
     let ev = Evaluator::new(&expr("match(\"a\", p)")).unwrap();

@@ -1182,3 +1182,21 @@ fn spans_point_into_the_text() {
     );
     assert_eq!(err.unwrap_err().span, Some(Span::new(3, 9)));
 }
+
+/// Found by `make fuzz`: a 'name' holding an odd number of `"` used to print so that the
+/// comment pass read a later ```` ``` ```` differently from the original.
+#[test]
+fn fuzz_regression_quotes_inside_single_quoted_names() {
+    canon("|mstats avg(tcp.*) as tcphhan=10s | eval key='dest.workload.name' + \":\" + 'dest.process.nmon` EventCode IN (\"23\",\"26\") TargetFilename = \"*\\\\' | mstats avg(tcp.*) as tcphhan=10s | eval ```='dest.wo\0\0\0\0\0\0\0\0\0\0\0rkload.name' + \":\" + 'dest.process.nmon` EventCode IN (\"23\",\"26\")=1 TargetFilename = \"*\\\\' | joiP");
+    canon(r#"| eval x='a\"b' . "```", y='c\`d\`\`'"#);
+    let mut p = p(r#"| eval x='a\"b'"#);
+    p.strip_spans();
+    assert_eq!(p.to_string(), r#"| eval x='a\"b'"#);
+}
+
+/// Found by `make fuzz`: a sort key starting with a digit printed bare read back as the limit.
+#[test]
+fn fuzz_regression_sort_key_starting_with_a_digit() {
+    assert_eq!(canon("|sort\"0\"\u{1}"), "| sort \"0\u{1}\"");
+    assert_eq!(canon(r#"| sort 5 "404""#), r#"| sort 5 "404""#);
+}

@@ -252,7 +252,7 @@ fn spath_mv_convert_addtotals_regex_makeresults() {
         Row::from_pairs([("a", Value::Int(3)), ("b", Value::Int(4))]),
     ];
     let out = run("| addtotals col=true", rows);
-    assert_eq!(col(&out, "Total"), ["3", "7", ""]);
+    assert_eq!(col(&out, "Total"), ["3", "7", "10"]);
     assert_eq!(col(&out, "a"), ["1", "3", "4"]);
     let out = run(r#"| regex host="web-[12]" | regex status!="^5""#, sample());
     assert_eq!(col(&out, "_time"), ["1000", "1020", "1040"]);

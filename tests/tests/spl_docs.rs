@@ -2,8 +2,11 @@
 //!
 //! An example is a fenced block tagged `spl` followed by a block tagged `result` holding the
 //! expected rows as CSV (header first). Set `LOUPE_DOCS_PRINT=1` to print what each example gives.
+//! A second test keeps the page complete: every command, `stats` function and eval
+//! function the engine knows must be used by some tested example.
 
 use loupe_e2e::{import_into, load_batch_world, shared_data, Server};
+use std::collections::BTreeSet;
 
 /// The samples as the docs describe them: `batchs` (with the inventory lookup), `web`, `app`.
 fn samples() -> Server {
@@ -105,12 +108,66 @@ fn examples(doc: &str) -> Vec<(String, String)> {
     out
 }
 
+fn doc() -> String {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/spl.md");
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// What the tested examples use: command names, aggregation names (canonical), eval functions.
+fn used_in_examples(doc: &str) -> BTreeSet<String> {
+    use loupe_query::{AggCall, AggFunc, CommandKind, Expr};
+    let mut used = BTreeSet::new();
+    for (query, _) in examples(doc) {
+        let p = loupe_query::parse(&query)
+            .unwrap_or_else(|e| panic!("example does not parse: {query}: {e}"));
+        p.walk_commands(&mut |c| {
+            used.insert(format!("command {}", c.name.to_ascii_lowercase()));
+            let aggs: &[AggCall] = match &c.kind {
+                CommandKind::Stats(s)
+                | CommandKind::Eventstats(s)
+                | CommandKind::Streamstats(s) => &s.funcs,
+                CommandKind::Chart(s) => &s.funcs,
+                CommandKind::Timechart(s) => &s.funcs,
+                _ => &[],
+            };
+            for a in aggs {
+                if let Some(f) = AggFunc::parse(&a.func) {
+                    used.insert(format!("stats {}", f.name()));
+                }
+            }
+        });
+        p.walk_exprs(&mut |e| {
+            if let Expr::Call { name, .. } = e {
+                used.insert(format!("function {name}"));
+            }
+        });
+    }
+    used
+}
+
+#[test]
+fn docs_spl_md_has_a_tested_example_for_every_command_and_function() {
+    let used = used_in_examples(&doc());
+    let known = loupe_query::TYPED_COMMANDS
+        .iter()
+        .map(|c| format!("command {c}"))
+        .chain(
+            loupe_query::AGG_FUNCTIONS
+                .iter()
+                .map(|f| format!("stats {f}")),
+        )
+        .chain(loupe_query::eval_functions().map(|f| format!("function {f}")));
+    let missing: Vec<String> = known.filter(|k| !used.contains(k)).collect();
+    assert!(
+        missing.is_empty(),
+        "docs/spl.md has no tested example using: {}",
+        missing.join(", ")
+    );
+}
+
 #[test]
 fn every_example_in_docs_spl_md_gives_its_documented_result() {
-    let doc = std::fs::read_to_string(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/spl.md"),
-    )
-    .unwrap();
+    let doc = doc();
     let examples = examples(&doc);
     assert!(
         examples.len() >= 10,

@@ -26,6 +26,21 @@ fn over(command: &str, n: usize, max: usize) -> Result<(), ExecError> {
     }
 }
 
+/// A streaming command that multiplies rows (`join max=0`, `mvexpand`) stops when one
+/// input batch becomes more rows than a blocking command may buffer.
+pub(crate) fn over_produced(command: &str, n: usize, max: usize) -> Result<(), ExecError> {
+    if n > max {
+        Err(ExecError::limit(
+            command,
+            "rows produced from one batch",
+            max,
+            "max_rows_buffered",
+        ))
+    } else {
+        Ok(())
+    }
+}
+
 /// Compares two rows by sort keys (`num()`/`str()` force numeric or text order).
 pub(crate) fn compare_rows(a: &Row, b: &Row, keys: &[SortKey]) -> Ordering {
     for k in keys {
@@ -84,6 +99,7 @@ impl Operator for Sort {
 pub(crate) struct Tail {
     pub limit: usize,
     pub rows: VecDeque<Row>,
+    pub max_rows: usize,
 }
 
 impl Operator for Tail {
@@ -94,7 +110,7 @@ impl Operator for Tail {
                 self.rows.pop_front();
             }
         }
-        Ok(())
+        over("tail", self.rows.len(), self.max_rows)
     }
 
     fn finish(&mut self, out: &mut RowBatch) -> Result<(), ExecError> {
@@ -499,10 +515,18 @@ pub(crate) struct Join {
     pub max: usize,
     pub right: Vec<Row>,
     pub index: HashMap<Vec<String>, Vec<usize>>,
+    /// Rows one input batch may turn into (`max=0` joins every match).
+    pub max_rows: usize,
 }
 
 impl Join {
-    pub(crate) fn new(fields: Vec<String>, left: bool, max: usize, right: Vec<Row>) -> Join {
+    pub(crate) fn new(
+        fields: Vec<String>,
+        left: bool,
+        max: usize,
+        right: Vec<Row>,
+        max_rows: usize,
+    ) -> Join {
         let mut index: HashMap<Vec<String>, Vec<usize>> = HashMap::new();
         for (i, r) in right.iter().enumerate() {
             let key: Option<Vec<String>> = fields.iter().map(|f| r.get(f).map(text)).collect();
@@ -516,6 +540,7 @@ impl Join {
             max,
             right,
             index,
+            max_rows,
         }
     }
 }
@@ -536,6 +561,7 @@ impl Operator for Join {
                         }
                         out.push(r);
                     }
+                    over_produced("join", out.len(), self.max_rows)?;
                 }
                 None if self.left => out.push(row),
                 None => {}

@@ -7,8 +7,9 @@ pub mod stats;
 pub(crate) mod stream;
 
 use crate::agg::AggSpec;
+use crate::ast::Span;
 use crate::ast::{AggCall, Command, CommandKind};
-use crate::eval::{compile_spl_regex, Evaluator};
+use crate::eval::{at_bytes, compile_spl_regex, regex_reason, Evaluator};
 use crate::plan::{ExecContext, Operator, Opts, PlanError};
 use crate::row::{Row, RowBatch};
 use block::*;
@@ -26,6 +27,20 @@ fn ev(cmd: &Command, e: &crate::Expr, ctx: &ExecContext) -> Result<Evaluator, Pl
             message: format!("{}: {}", cmd.name, e.message),
             span: e.span.or(Some(cmd.span)),
         })
+}
+
+/// A regex argument that does not compile: the message quotes it and says where it is,
+/// and the span underlines the argument rather than the whole command.
+fn bad_regex(cmd: &Command, pattern: &str, span: Span, e: &regex::Error) -> PlanError {
+    PlanError {
+        message: format!(
+            "{}: invalid regex {pattern:?} {}: {}",
+            cmd.name,
+            at_bytes(span),
+            regex_reason(e)
+        ),
+        span: Some(span),
+    }
 }
 
 pub(crate) fn specs(cmd: &Command, funcs: &[AggCall]) -> Result<Arc<[AggSpec]>, PlanError> {
@@ -99,13 +114,14 @@ pub(crate) fn build(
             let max_match = o.take_usize("max_match")?.unwrap_or(1);
             o.done()?;
             match mode {
-                Some("sed") => {
-                    Box::new(Rex::sed(field, &r.pattern).map_err(|e| PlanError::at(cmd, e))?)
-                }
+                Some("sed") => Box::new(Rex::sed(field, &r.pattern).map_err(|e| PlanError {
+                    message: format!("{}: {e} ({})", cmd.name, at_bytes(r.pattern_span)),
+                    span: Some(r.pattern_span),
+                })?),
                 Some(m) => return Err(PlanError::at(cmd, format!("unsupported mode={m}"))),
                 None => {
                     let re = compile_spl_regex(&r.pattern)
-                        .map_err(|e| PlanError::at(cmd, format!("bad regex: {e}")))?;
+                        .map_err(|e| bad_regex(cmd, &r.pattern, r.pattern_span, &e))?;
                     let names: Vec<String> =
                         re.capture_names().flatten().map(str::to_string).collect();
                     if names.is_empty() {
@@ -133,7 +149,7 @@ pub(crate) fn build(
         CommandKind::Regex(r) => Box::new(Filter::Regex {
             field: r.field.clone().unwrap_or_else(|| "_raw".into()),
             re: compile_spl_regex(&r.pattern)
-                .map_err(|e| PlanError::at(cmd, format!("bad regex: {e}")))?,
+                .map_err(|e| bad_regex(cmd, &r.pattern, r.pattern_span, &e))?,
             negate: r.negate,
         }),
         CommandKind::Sort(s) => Box::new(Sort {
@@ -160,6 +176,7 @@ pub(crate) fn build(
         CommandKind::Tail(t) => Box::new(Tail {
             limit: t.limit as usize,
             rows: Default::default(),
+            max_rows: l.max_rows_buffered,
         }),
         CommandKind::Dedup(d) => {
             let mut o = Opts::new(cmd, &d.options);
@@ -196,7 +213,8 @@ pub(crate) fn build(
                     s.by.clone(),
                     l.max_groups,
                     l.max_distinct,
-                ),
+                )
+                .for_command("eventstats"),
                 rows: Vec::new(),
                 max_rows: l.max_rows_buffered,
             })
@@ -206,6 +224,15 @@ pub(crate) fn build(
             let window = o.take_usize("window")?.unwrap_or(0);
             let current = o.take_bool("current", true)?;
             o.done()?;
+            if window > l.max_rows_buffered {
+                return Err(PlanError::at(
+                    cmd,
+                    format!(
+                        "window={window} is above the {} rows a command may buffer (limit max_rows_buffered)",
+                        l.max_rows_buffered
+                    ),
+                ));
+            }
             Box::new(Streamstats {
                 specs: specs(cmd, &s.funcs)?,
                 by: s.by.clone(),
@@ -415,15 +442,14 @@ pub(crate) fn build(
         CommandKind::Mvexpand(m) => Box::new(Mv::Expand {
             field: m.field.clone(),
             limit: m.limit.map(|x| x as usize),
+            max_rows: l.max_rows_buffered,
         }),
         CommandKind::Makemv(m) => {
             let mut o = Opts::new(cmd, &m.options);
             let delim = o.take("delim").map(str::to_string);
             let tokenizer = o
                 .take("tokenizer")
-                .map(|t| {
-                    compile_spl_regex(t).map_err(|e| PlanError::at(cmd, format!("bad regex: {e}")))
-                })
+                .map(|t| compile_spl_regex(t).map_err(|e| bad_regex(cmd, t, cmd.span, &e)))
                 .transpose()?;
             let allow_empty = o.take_bool("allowempty", false)?;
             o.done()?;
@@ -573,6 +599,7 @@ pub(crate) fn build(
                 left,
                 max,
                 subsearch(index, cmd, ctx)?,
+                l.max_rows_buffered,
             ))
         }
         CommandKind::Generic { .. } => {
@@ -582,13 +609,19 @@ pub(crate) fn build(
     Ok(op)
 }
 
+/// The rows of the subsearch of the `append`/`join` at `index`: given by the caller, or,
+/// for a subsearch that starts with a generating command Loupe runs without the index
+/// (`makeresults`, `inputlookup`), computed here.
 fn subsearch(index: usize, cmd: &Command, ctx: &ExecContext) -> Result<RowBatch, PlanError> {
-    let rows = ctx.subsearches.get(&index).cloned().ok_or_else(|| {
-        PlanError::at(
-            cmd,
-            format!("the results of the subsearch of command {index} were not provided"),
-        )
-    })?;
+    let rows = match ctx.subsearches.get(&index) {
+        Some(rows) => rows.clone(),
+        None => local_subsearch(cmd, ctx)?.ok_or_else(|| {
+            PlanError::at(
+                cmd,
+                format!("the results of the subsearch of command {index} were not provided"),
+            )
+        })?,
+    };
     if rows.len() > ctx.limits.max_subsearch_rows {
         return Err(PlanError::at(
             cmd,
@@ -599,6 +632,31 @@ fn subsearch(index: usize, cmd: &Command, ctx: &ExecContext) -> Result<RowBatch,
         ));
     }
     Ok(rows)
+}
+
+/// Runs a subsearch that needs no index (it starts with `makeresults` or `inputlookup`);
+/// `None` for any other subsearch.
+fn local_subsearch(cmd: &Command, ctx: &ExecContext) -> Result<Option<RowBatch>, PlanError> {
+    let sub = match &cmd.kind {
+        CommandKind::Append(a) => &a.subsearch,
+        CommandKind::Join(j) => &j.subsearch,
+        _ => return Ok(None),
+    };
+    let generating = matches!(
+        sub.commands.first().map(|c| &c.kind),
+        Some(CommandKind::Makeresults(_) | CommandKind::Inputlookup(_))
+    );
+    if !generating {
+        return Ok(None);
+    }
+    let inner = ExecContext {
+        subsearches: HashMap::new(),
+        ..ctx.clone()
+    };
+    let mut ex = crate::plan::compile(&sub.commands, &inner)?;
+    let run = ex.push(Vec::new()).and_then(|()| ex.finish());
+    run.map(Some)
+        .map_err(|e| PlanError::at(cmd, format!("subsearch: {e}")))
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -27,6 +27,7 @@ pub struct GroupedAggs {
     max_distinct: usize,
     index: HashMap<Vec<String>, usize>,
     groups: Vec<Group>,
+    command: &'static str,
 }
 
 impl GroupedAggs {
@@ -44,7 +45,15 @@ impl GroupedAggs {
             max_distinct,
             index: HashMap::new(),
             groups: Vec::new(),
+            command: "stats",
         }
+    }
+
+    /// Names the command in limit errors (`chart`, `eventstats`, ...; default `stats`), so
+    /// the message says which part of the search grew too large.
+    pub fn for_command(mut self, command: &'static str) -> GroupedAggs {
+        self.command = command;
+        self
     }
 
     /// The groups, in order of first appearance.
@@ -89,7 +98,7 @@ impl GroupedAggs {
         }
         if self.groups.len() >= self.max_groups {
             return Err(ExecError::limit(
-                "stats",
+                self.command,
                 "groups",
                 self.max_groups,
                 "max_groups",
@@ -534,8 +543,7 @@ impl Operator for Pivot {
             }
             self.feed(rows)?;
         }
-        self.pivot(out);
-        Ok(())
+        self.pivot(out)
     }
 }
 
@@ -546,8 +554,9 @@ impl Pivot {
             None => vec![self.over.clone()],
         };
         let (specs, mg, md) = (self.specs.clone(), self.max_groups, self.max_distinct);
+        let command = self.command;
         self.groups
-            .get_or_insert_with(|| GroupedAggs::new(specs, by, mg, md))
+            .get_or_insert_with(|| GroupedAggs::new(specs, by, mg, md).for_command(command))
     }
 
     fn feed(&mut self, batch: RowBatch) -> Result<(), ExecError> {
@@ -571,7 +580,7 @@ impl Pivot {
         Ok(())
     }
 
-    fn pivot(&mut self, out: &mut RowBatch) {
+    fn pivot(&mut self, out: &mut RowBatch) -> Result<(), ExecError> {
         let md = self.max_distinct;
         let specs = self.specs.clone();
         let groups = self.grouping().clone();
@@ -588,14 +597,20 @@ impl Pivot {
         if let (Some(span), (Some(lo), Some(hi))) = (&self.span, self.range) {
             if span.seconds > 0.0 {
                 let mut t = span.floor(lo);
-                let mut n = 0;
-                while t < hi && n < self.max_groups {
+                while t < hi {
                     let v = crate::row::seconds_value(t);
                     if seen.insert(text(&v), ()).is_none() {
                         xs.push(v);
                     }
+                    if xs.len() > self.max_groups {
+                        return Err(ExecError::limit(
+                            self.command,
+                            "time buckets",
+                            self.max_groups,
+                            "max_groups",
+                        ));
+                    }
                     t += span.seconds;
-                    n += 1;
                 }
             }
         }
@@ -618,7 +633,7 @@ impl Pivot {
                 }
                 out.push(r);
             }
-            return;
+            return Ok(());
         };
         let _ = split;
         // Rank series by the total of their first aggregate.
@@ -681,5 +696,6 @@ impl Pivot {
             }
             out.push(r);
         }
+        Ok(())
     }
 }

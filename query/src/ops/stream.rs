@@ -4,7 +4,7 @@
 
 use super::matcher::Matcher;
 use crate::ast::FieldMap;
-use crate::eval::{compile_spl_regex, truthy, Evaluator};
+use crate::eval::{compile_spl_regex, regex_reason, truthy, Evaluator};
 use crate::lookup::LookupTable;
 use crate::plan::{ExecError, Operator};
 use crate::row::{text, text_ref, values_of, wildcard_match, Row, RowBatch};
@@ -111,7 +111,8 @@ impl Rex {
                 "mode=sed expects s/regex/replacement/flags, got `{expr}`"
             ));
         }
-        let re = compile_spl_regex(&parts[0]).map_err(|e| e.to_string())?;
+        let re = compile_spl_regex(&parts[0])
+            .map_err(|e| format!("invalid regex {:?}: {}", parts[0], regex_reason(&e)))?;
         // `\1` back-references become `${1}`.
         let mut replacement = String::new();
         let mut it = parts[1].chars().peekable();
@@ -354,6 +355,8 @@ pub(crate) enum Mv {
     Expand {
         field: String,
         limit: Option<usize>,
+        /// Rows one input batch may become.
+        max_rows: usize,
     },
 }
 
@@ -391,10 +394,19 @@ impl Operator for Mv {
                     }
                     out.push(row);
                 }
-                Mv::Expand { field, limit } => match row.get(field) {
+                Mv::Expand {
+                    field,
+                    limit,
+                    max_rows,
+                } => match row.get(field) {
                     Some(Value::Multi(vals)) => {
                         let vals = vals.clone();
                         let n = limit.unwrap_or(usize::MAX);
+                        super::block::over_produced(
+                            "mvexpand",
+                            out.len() + vals.len().min(n),
+                            *max_rows,
+                        )?;
                         for v in vals.into_iter().take(n) {
                             let mut r = row.clone();
                             r.set(field.clone(), v);
@@ -548,6 +560,13 @@ impl Operator for Addtotals {
             }
             if self.row && any {
                 row.set(self.fieldname.clone(), crate::agg::num_value(sum));
+                // Splunk's summary row sums every field, the row total included.
+                if self.col {
+                    match self.totals.iter_mut().find(|(n, _)| *n == self.fieldname) {
+                        Some(t) => t.1 += sum,
+                        None => self.totals.push((self.fieldname.clone(), sum)),
+                    }
+                }
             }
         }
         out.extend(batch);
