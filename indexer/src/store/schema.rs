@@ -33,13 +33,9 @@ pub struct Fields {
 /// Builds the schema; identical for every bucket so searches can treat buckets alike.
 pub fn build() -> (Schema, Fields) {
     let mut b = Schema::builder();
-    let time = b.add_i64_field(
-        "_time",
-        NumericOptions::default()
-            .set_indexed()
-            .set_fast()
-            .set_stored(),
-    );
+    // A fast column only: time ranges run on it (tantivy picks the columnar range query), so
+    // an inverted index of ~one term per event and a stored copy would only cost space.
+    let time = b.add_i64_field("_time", NumericOptions::default().set_fast());
     let raw_indexing = TextFieldIndexing::default()
         .set_tokenizer(RAW_TOKENIZER)
         .set_fieldnorms(false)
