@@ -46,6 +46,10 @@ pub struct Config {
     /// Time zone of zone-less timestamps (IANA name); UTC when absent.
     #[serde(default)]
     pub timezone: Option<String>,
+    /// Memory bounds of every search (`[limits]`: `max_groups`, `max_rows_buffered`, ...);
+    /// a missing key keeps its default, an unknown one is an error.
+    #[serde(default)]
+    pub limits: loupe_query::Limits,
     /// How often indexed data becomes searchable (and the write-ahead log is trimmed).
     #[serde(default = "default_commit_interval", with = "humantime_ms")]
     pub commit_interval: Duration,
@@ -129,6 +133,7 @@ impl Default for Config {
             max_event_bytes: default_max_event_bytes(),
             default_year: None,
             timezone: None,
+            limits: loupe_query::Limits::default(),
             commit_interval: default_commit_interval(),
             min_free_disk: default_min_free_disk(),
             macros: BTreeMap::new(),
@@ -319,5 +324,18 @@ max_size = "50GB"
         assert!(parse_size("12 parsecs").is_err());
         assert_eq!(parse_duration("12h").unwrap(), Duration::from_secs(43_200));
         assert!(parse_duration("soon").is_err());
+    }
+
+    #[test]
+    fn limits_table_sets_some_keys_and_refuses_unknown_ones() {
+        let cfg = Config::parse("[limits]\nmax_groups = 10\n").unwrap();
+        assert_eq!(cfg.limits.max_groups, 10);
+        let defaults = loupe_query::Limits::default();
+        assert_eq!(cfg.limits.max_rows_buffered, defaults.max_rows_buffered);
+        assert_eq!(Config::parse("").unwrap().limits, defaults);
+        let err = Config::parse("[limits]\nmax_grups = 10\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("max_grups"), "{err}");
     }
 }

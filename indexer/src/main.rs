@@ -244,6 +244,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 latest,
                 limit,
                 now_ns: None,
+                ..Default::default()
             };
             let resp = match (&data_dir, &url) {
                 (Some(d), None) => {
@@ -283,6 +284,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 latest,
                 limit: 100,
                 now_ns: None,
+                ..Default::default()
             };
             match loupe::search::explain(&store, &SearchScope::default(), &req) {
                 Ok(plan) => {
@@ -293,7 +295,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     eprintln!("error: {e}");
                     Ok(ExitCode::from(2))
                 }
-                Err(e @ loupe::search::SearchError::Unsupported(_)) => {
+                Err(
+                    e @ (loupe::search::SearchError::Unsupported(_)
+                    | loupe::search::SearchError::Plan { .. }),
+                ) => {
                     eprintln!("error: {e}");
                     Ok(ExitCode::from(3))
                 }

@@ -37,6 +37,9 @@ pub struct Limits {
     pub max_distinct: usize,
     /// Rows of a subsearch given to `append`/`join` (Splunk's default is 50,000).
     pub max_subsearch_rows: usize,
+    /// Rows of a base-search subsearch (`[search ...]`) turned into search terms; each becomes
+    /// a clause of the outer search (Splunk's `maxout` default is 10,000).
+    pub max_subsearch_results: usize,
 }
 
 impl Default for Limits {
@@ -48,6 +51,7 @@ impl Default for Limits {
             max_open_transactions: 100_000,
             max_distinct: 1_000_000,
             max_subsearch_rows: 50_000,
+            max_subsearch_results: 10_000,
         }
     }
 }

@@ -134,6 +134,7 @@ async fn search_handler(
         latest: body.latest,
         limit: body.limit.unwrap_or(100).min(50_000),
         now_ns: None,
+        limits: state.config.limits.clone(),
     };
     let store = state.store.clone();
     match tokio::task::spawn_blocking(move || search::run(&store, &scope, &req)).await {
@@ -143,7 +144,8 @@ async fn search_handler(
     }
 }
 
-/// Maps search errors to HTTP: the query's fault is 400 (with the span for the console), ours 500.
+/// Maps search errors to HTTP: the query's fault is 400 (with the span and column for the console
+/// when the error has a place in the query), ours 500.
 pub fn search_error(e: search::SearchError) -> Response {
     match &e {
         search::SearchError::Syntax {
@@ -152,6 +154,17 @@ pub fn search_error(e: search::SearchError) -> Response {
             StatusCode::BAD_REQUEST,
             e.to_string(),
             Some(serde_json::json!({"span": {"start": start, "end": end}, "column": column})),
+        ),
+        search::SearchError::Plan {
+            span: Some(span),
+            column,
+            ..
+        } => api_error(
+            StatusCode::BAD_REQUEST,
+            e.to_string(),
+            Some(
+                serde_json::json!({"span": {"start": span.start, "end": span.end}, "column": column}),
+            ),
         ),
         _ if e.is_query_error() => api_error(StatusCode::BAD_REQUEST, e.to_string(), None),
         _ => api_error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string(), None),

@@ -11,12 +11,16 @@ mod collect;
 pub mod lookups;
 pub mod pushdown;
 pub mod rows;
+pub mod subsearch;
 
 use crate::store::bucket::Bucket;
 use crate::store::Store;
 use loupe_event::Value;
 use loupe_query::needs::FieldNeeds;
-use loupe_query::{Command, CommandKind, ExecContext, Row, SearchExpr, TimeBound};
+use loupe_query::{
+    Command, CommandKind, ExecContext, Limits, PlanError, Row, RowBatch, SearchExpr, Span,
+    TimeBound,
+};
 use pushdown::Pushed;
 use rayon::prelude::*;
 use serde::Serialize;
@@ -40,6 +44,15 @@ pub enum SearchError {
     },
     #[error("unsupported: {0}")]
     Unsupported(String),
+    /// The planner refused a command (unsupported command or option, bad argument or regex,
+    /// a subsearch over its limit); `span` lets the console underline the culprit.
+    #[error("{message}{}", column.map(|c| format!(" (column {c})")).unwrap_or_default())]
+    Plan {
+        message: String,
+        span: Option<Span>,
+        /// 1-based column of `span.start` on its line, once the query text is known.
+        column: Option<usize>,
+    },
     #[error("{0}")]
     Invalid(String),
     #[error("search failed: {0}")]
@@ -51,6 +64,44 @@ impl SearchError {
     pub fn is_query_error(&self) -> bool {
         !matches!(self, SearchError::Internal(_))
     }
+}
+
+impl From<PlanError> for SearchError {
+    fn from(e: PlanError) -> Self {
+        SearchError::Plan {
+            message: e.message,
+            span: e.span,
+            column: None,
+        }
+    }
+}
+
+impl SearchError {
+    /// Fills in the column of a located planner error from the query text it points into.
+    fn locate(self, query: &str) -> SearchError {
+        match self {
+            SearchError::Plan {
+                message,
+                span: Some(span),
+                column: None,
+            } => SearchError::Plan {
+                message,
+                span: Some(span),
+                column: Some(column_of(query, span.start)),
+            },
+            other => other,
+        }
+    }
+}
+
+/// 1-based character column of byte `offset` on its line (clamped to the text).
+fn column_of(text: &str, offset: usize) -> usize {
+    let mut offset = offset.min(text.len());
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+    text[line_start..offset].chars().count() + 1
 }
 
 impl From<tantivy::TantivyError> for SearchError {
@@ -70,6 +121,8 @@ pub struct SearchRequest {
     pub limit: usize,
     /// "Now" for relative times (tests pin it).
     pub now_ns: Option<i64>,
+    /// Memory bounds of the pipeline and its subsearches (`[limits]` of `loupe.toml`).
+    pub limits: Limits,
 }
 
 /// What a user may see: the planner intersects every search's indexes with this.
@@ -202,7 +255,7 @@ fn run_pipeline(
     limit: usize,
     stats: &mut SearchStats,
 ) -> Result<Vec<Row>, SearchError> {
-    let unsupported = |e: loupe_query::PlanError| SearchError::Unsupported(e.to_string());
+    let unsupported = <SearchError as From<PlanError>>::from;
     let invalid = |e: loupe_query::ExecError| SearchError::Invalid(e.to_string());
     let split = loupe_query::needs::row_local_prefix(commands);
     let (local, rest) = commands.split_at(split);
@@ -355,7 +408,7 @@ fn run_partial_stats(
     stats: &mut SearchStats,
 ) -> Result<Vec<Row>, SearchError> {
     let invalid = |e: loupe_query::ExecError| SearchError::Invalid(e.to_string());
-    let unsupported = |e: loupe_query::PlanError| SearchError::Unsupported(e.to_string());
+    let unsupported = <SearchError as From<PlanError>>::from;
     let threads = rayon::current_num_threads().max(1);
     let workers = (0..threads)
         .map(|_| {
@@ -449,16 +502,23 @@ fn rows_response(out: Vec<Row>, stats: SearchStats) -> SearchResponse {
     }
 }
 
-/// Parses, plans and runs a search.
+/// Parses, plans and runs a search (subsearches first, in the same scope and time range).
 pub fn run(
     store: &Store,
     scope: &SearchScope,
     req: &SearchRequest,
 ) -> Result<SearchResponse, SearchError> {
+    run_located(store, scope, req).map_err(|e| e.locate(&req.query))
+}
+
+fn run_located(
+    store: &Store,
+    scope: &SearchScope,
+    req: &SearchRequest,
+) -> Result<SearchResponse, SearchError> {
     let started = Instant::now();
-    let p = prepare(store, scope, req)?;
-    let (earliest, latest, now, limit) = (p.earliest, p.latest, p.now, p.limit);
-    let rest = &p.pipeline.commands[p.first_op..];
+    let mut p = prepare(store, scope, req)?;
+    let (earliest, latest) = (p.earliest, p.latest);
     let plans = p.bucket_plans(store)?;
     let mut stats = SearchStats {
         buckets: plans.len(),
@@ -466,7 +526,8 @@ pub fn run(
     };
     stats.scanned = plans.iter().map(|(b, _)| b.summary().count).sum();
 
-    let mut resp = match p.tail {
+    let tail = std::mem::replace(&mut p.tail, Tail::Pipeline);
+    let mut resp = match tail {
         Tail::CountBy { field, alias } => {
             let maps = plans
                 .into_par_iter()
@@ -534,30 +595,7 @@ pub fn run(
             rows_response(rows, stats)
         }
         Tail::Pipeline => {
-            // An open-ended range ("all time") is the data's own range, which the bucket summaries know:
-            // `timechart` then buckets rows as they stream instead of buffering them to find it.
-            let (data_lo, data_hi) = data_range(&plans);
-            let ctx = ExecContext {
-                now: now as f64 / 1e9,
-                earliest: earliest.or(data_lo).map(|e| e as f64 / 1e9),
-                latest: latest.or(data_hi).map(|l| l as f64 / 1e9),
-                lookups: Some(Arc::new(lookups::DirLookups::new(
-                    store.root().join("lookups"),
-                ))),
-                ..ExecContext::default()
-            };
-            let filter = p.row_filter.then_some(&p.base);
-            let needs = loupe_query::needs::event_fields(&p.pipeline.commands);
-            let out = run_pipeline(
-                plans,
-                rest,
-                &needs,
-                &ctx,
-                filter,
-                (earliest, latest),
-                limit,
-                &mut stats,
-            )?;
+            let out = pipeline_rows(store, p, plans, &mut stats)?;
             rows_response(out, stats)
         }
         Tail::Count(name) => {
@@ -601,6 +639,51 @@ pub fn run(
     Ok(resp)
 }
 
+/// The context of a pipeline: limits, clock, lookups and the rows of its `append`/`join`
+/// subsearches (keyed by position after the base search).
+fn exec_context(
+    store: &Store,
+    p: &mut Prepared,
+    (data_lo, data_hi): (Option<i64>, Option<i64>),
+) -> ExecContext {
+    ExecContext {
+        limits: p.limits.clone(),
+        now: p.now as f64 / 1e9,
+        earliest: p.earliest.or(data_lo).map(|e| e as f64 / 1e9),
+        latest: p.latest.or(data_hi).map(|l| l as f64 / 1e9),
+        lookups: Some(Arc::new(lookups::DirLookups::new(
+            store.root().join("lookups"),
+        ))),
+        subsearches: std::mem::take(&mut p.subsearches),
+        ..ExecContext::default()
+    }
+}
+
+/// Rows of a search through the SPL operators (whatever its tail): what `run` returns for
+/// most pipelines and what a subsearch gives the search around it.
+fn pipeline_rows(
+    store: &Store,
+    mut p: Prepared,
+    plans: Vec<(Arc<Bucket>, Pushed)>,
+    stats: &mut SearchStats,
+) -> Result<Vec<Row>, SearchError> {
+    // An open-ended range ("all time") is the data's own range, which the bucket summaries know:
+    // `timechart` then buckets rows as they stream instead of buffering them to find it.
+    let ctx = exec_context(store, &mut p, data_range(&plans));
+    let filter = p.row_filter.then_some(&p.base);
+    let needs = loupe_query::needs::event_fields(&p.pipeline.commands);
+    run_pipeline(
+        plans,
+        &p.pipeline.commands[p.first_op..],
+        &needs,
+        &ctx,
+        filter,
+        (p.earliest, p.latest),
+        p.limit,
+        stats,
+    )
+}
+
 /// A parsed and planned search, before any bucket is read.
 struct Prepared {
     pipeline: loupe_query::Pipeline,
@@ -617,6 +700,9 @@ struct Prepared {
     latest: Option<i64>,
     now: i64,
     indexes: Vec<String>,
+    limits: Limits,
+    /// Rows of the `append`/`join` subsearches, keyed by position after the base search.
+    subsearches: std::collections::HashMap<usize, RowBatch>,
 }
 
 fn prepare(
@@ -633,12 +719,29 @@ fn prepare(
             column: col,
         }
     })?;
-    // A leading search scans the store; a generating command (`makeresults`, `inputlookup`) does not.
-    let (base, first_op, scan) = match pipeline.commands.first().map(|c| &c.kind) {
-        Some(CommandKind::Search(expr)) => (expr.clone(), 1, true),
-        Some(_) => (SearchExpr::All, 0, false),
-        None => (SearchExpr::All, 0, true),
+    let now = req.now_ns.unwrap_or_else(crate::ingest::now_ns);
+    let tz = jiff::tz::TimeZone::UTC;
+    let frame = subsearch::Frame {
+        store,
+        scope,
+        limits: &req.limits,
+        now,
+        earliest: resolve_time(req.earliest.as_deref(), now, &tz)?,
+        latest: resolve_time(req.latest.as_deref(), now, &tz)?,
+        depth: 0,
     };
+    let limit = if req.limit == 0 { 100 } else { req.limit };
+    plan(pipeline, &frame, limit)
+}
+
+/// Plans a parsed pipeline in `frame`: narrows the time range, runs its subsearches (those of
+/// the base search become search terms, those of `append`/`join` rows for the operators),
+/// then chooses how to answer. At most `limit` streamed rows are returned.
+fn plan(
+    mut pipeline: loupe_query::Pipeline,
+    frame: &subsearch::Frame<'_>,
+    limit: usize,
+) -> Result<Prepared, SearchError> {
     let unsupported = loupe_query::unsupported_functions(&pipeline);
     if !unsupported.is_empty() {
         return Err(SearchError::Unsupported(format!(
@@ -646,18 +749,38 @@ fn prepare(
             unsupported.join(", ")
         )));
     }
+    let now = frame.now;
+    let tz = jiff::tz::TimeZone::UTC;
+    let (mut earliest, mut latest) = (frame.earliest, frame.latest);
+    // The outer search's own `earliest=`/`latest=` bound its subsearches too.
+    if let Some(CommandKind::Search(expr)) = pipeline.commands.first().map(|c| &c.kind) {
+        collect_time_bounds(expr, now, &tz, &mut earliest, &mut latest)?;
+    }
+    let inner = subsearch::Frame {
+        earliest,
+        latest,
+        depth: frame.depth + 1,
+        ..*frame
+    };
+    let subsearches = subsearch::resolve(&mut pipeline, &inner)?;
+    // A leading search scans the store; a generating command (`makeresults`, `inputlookup`) does not.
+    let (base, first_op, scan) = match pipeline.commands.first().map(|c| &c.kind) {
+        Some(CommandKind::Search(expr)) => (expr.clone(), 1, true),
+        Some(_) => (SearchExpr::All, 0, false),
+        None => (SearchExpr::All, 0, true),
+    };
+    // A subsearch may have returned `earliest`/`latest`.
+    collect_time_bounds(&base, now, &tz, &mut earliest, &mut latest)?;
     let row_filter = rows::needs_row_filter(&base);
-    let limit = if req.limit == 0 { 100 } else { req.limit };
     let tail = match fast_tail(&pipeline.commands[first_op..], limit) {
         Some(t) if scan && !row_filter => t,
         _ => Tail::Pipeline,
     };
-    let now = req.now_ns.unwrap_or_else(crate::ingest::now_ns);
-    let tz = jiff::tz::TimeZone::UTC;
-    let mut earliest = resolve_time(req.earliest.as_deref(), now, &tz)?;
-    let mut latest = resolve_time(req.latest.as_deref(), now, &tz)?;
-    collect_time_bounds(&base, now, &tz, &mut earliest, &mut latest)?;
-    let indexes = candidate_indexes(store, scope, names_internal_index(&base));
+    let indexes = candidate_indexes(frame.store, frame.scope, names_internal_index(&base));
+    let subsearches = subsearches
+        .into_iter()
+        .filter_map(|(i, rows)| i.checked_sub(first_op).map(|i| (i, rows)))
+        .collect();
     Ok(Prepared {
         pipeline,
         base,
@@ -670,6 +793,8 @@ fn prepare(
         latest,
         now,
         indexes,
+        limits: frame.limits.clone(),
+        subsearches,
     })
 }
 
@@ -696,12 +821,20 @@ pub fn explain(
     scope: &SearchScope,
     req: &SearchRequest,
 ) -> Result<serde_json::Value, SearchError> {
-    let p = prepare(store, scope, req)?;
-    let rest = &p.pipeline.commands[p.first_op..];
+    explain_located(store, scope, req).map_err(|e| e.locate(&req.query))
+}
+
+fn explain_located(
+    store: &Store,
+    scope: &SearchScope,
+    req: &SearchRequest,
+) -> Result<serde_json::Value, SearchError> {
+    let mut p = prepare(store, scope, req)?;
     if matches!(p.tail, Tail::Pipeline) {
-        let ctx = ExecContext::default();
-        loupe_query::compile(rest, &ctx).map_err(|e| SearchError::Unsupported(e.to_string()))?;
+        let ctx = exec_context(store, &mut p, (None, None));
+        loupe_query::compile(&p.pipeline.commands[p.first_op..], &ctx)?;
     }
+    let rest = &p.pipeline.commands[p.first_op..];
     let pushed = if p.scan {
         pushdown::describe(&p.base, p.row_filter)
     } else {
@@ -736,11 +869,10 @@ pub fn explain(
         FieldNeeds::Only(set) => serde_json::json!(set),
     };
     let parallel = loupe_query::needs::row_local_prefix(rest);
-    let partial_stats =
-        loupe_query::mergeable_stats(&rest[parallel..], &ExecContext::default().limits)
-            .ok()
-            .flatten()
-            .is_some();
+    let partial_stats = loupe_query::mergeable_stats(&rest[parallel..], &p.limits)
+        .ok()
+        .flatten()
+        .is_some();
     let operators: Vec<serde_json::Value> = rest
         .iter()
         .enumerate()

@@ -87,7 +87,7 @@ pub fn translate(
         },
         SearchExpr::Subsearch { .. } => {
             return Err(SearchError::Unsupported(
-                "subsearches are not supported yet".into(),
+                "a subsearch here (it runs only in a search command)".into(),
             ))
         }
     })
@@ -479,6 +479,7 @@ pub fn describe(expr: &SearchExpr, loose: bool) -> String {
         }
         SearchExpr::FieldIn { field, values, .. } => format!("{field} IN {values:?}"),
         SearchExpr::And(items) => join(items, " AND "),
+        SearchExpr::Or(items) if items.is_empty() => "nothing (empty subsearch)".into(),
         SearchExpr::Or(items) => join(items, " OR "),
         SearchExpr::Not(inner) => format!("NOT {}", describe(inner, loose)),
         SearchExpr::Subsearch { .. } => "[subsearch: unsupported]".into(),
