@@ -237,7 +237,7 @@ fn explain_prints_the_plan_and_exit_codes() {
     let plan: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(
         plan["pushdown"],
-        "(_raw:phrase(\"failed password\") AND host:wildcard(=\"web*\"))"
+        "(_raw:term(\"failed password\") AND host:wildcard(=\"web*\"))"
     );
     assert_eq!(plan["reads_stored_documents"], false, "{plan}");
     let (code, out, _) = loupe(&["explain", "status=500 | rex \"(?<x>\\d+)\" | table x"]);

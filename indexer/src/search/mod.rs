@@ -469,6 +469,24 @@ fn shift_subsearches(ctx: &ExecContext, by: usize) -> ExecContext {
     shifted
 }
 
+/// An event row (from the row path) in the shape of [`EventOut`].
+fn event_of_row(r: &Row) -> EventOut {
+    let text = |k: &str| r.get(k).map(|v| v.to_string()).unwrap_or_default();
+    let time_ns = r
+        .get("_time")
+        .and_then(Value::as_f64)
+        .map_or(0, |s| (s * 1e6).round() as i64 * 1000);
+    EventOut {
+        time: format_time(time_ns),
+        time_ns,
+        raw: text("_raw"),
+        host: text("host"),
+        source: text("source"),
+        sourcetype: text("sourcetype"),
+        index: text("index"),
+    }
+}
+
 /// Rows to the API's shape: columns in order of first appearance, `_time` as RFC 3339.
 fn rows_response(out: Vec<Row>, stats: SearchStats) -> SearchResponse {
     let mut columns: Vec<String> = Vec::new();
@@ -595,8 +613,20 @@ fn run_located(
             rows_response(rows, stats)
         }
         Tail::Pipeline => {
+            // A plain search (maybe with `head`) answers events, whichever path ran it.
+            let events_view = p.scan
+                && p.pipeline.commands[p.first_op..]
+                    .iter()
+                    .all(|c| matches!(c.kind, CommandKind::Head(_)));
             let out = pipeline_rows(store, p, plans, &mut stats)?;
-            rows_response(out, stats)
+            let events = if events_view {
+                out.iter().map(event_of_row).collect()
+            } else {
+                Vec::new()
+            };
+            let mut resp = rows_response(out, stats);
+            resp.events = events;
+            resp
         }
         Tail::Count(name) => {
             let counts = plans

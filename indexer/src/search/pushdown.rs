@@ -7,11 +7,11 @@
 
 use super::SearchError;
 use crate::store::schema::{raw_tokens, Fields};
+use crate::store::vocabulary::phrase_terms;
 use loupe_query::{CmpOp, SearchExpr};
 use std::ops::Bound;
 use tantivy::query::{
-    AllQuery, BooleanQuery, EmptyQuery, Occur, PhrasePrefixQuery, PhraseQuery, Query, RangeQuery,
-    RegexQuery, TermQuery,
+    AllQuery, BooleanQuery, EmptyQuery, Occur, Query, RangeQuery, RegexQuery, TermQuery,
 };
 use tantivy::schema::IndexRecordOption;
 use tantivy::Term;
@@ -133,7 +133,8 @@ fn or(parts: Vec<Pushed>) -> Pushed {
     }
 }
 
-/// A word or phrase against `_raw`: split into the index's tokens, matched as a phrase.
+/// A word or phrase against `_raw`: the conjunction of its index terms (word pairs, words,
+/// hashed identifiers). When those are not proof ([`needs_text_check`]), rows are checked.
 fn raw_match(text: &str, f: &Fields) -> Result<Pushed, SearchError> {
     if text.trim() == "*" {
         return Ok(Pushed::All);
@@ -141,25 +142,44 @@ fn raw_match(text: &str, f: &Fields) -> Result<Pushed, SearchError> {
     if text.contains('*') {
         return wildcard_raw(text, f);
     }
-    let tokens = raw_tokens(text);
-    Ok(match tokens.len() {
-        0 => Pushed::All,
-        1 => Pushed::Query(Box::new(TermQuery::new(
-            Term::from_field_text(f.raw, &tokens[0]),
-            IndexRecordOption::Basic,
-        ))),
-        _ => Pushed::Query(Box::new(PhraseQuery::new(
-            tokens
-                .iter()
-                .map(|t| Term::from_field_text(f.raw, t))
-                .collect(),
-        ))),
-    })
+    Ok(all_terms(&phrase_terms(&raw_tokens(text)).terms, f))
 }
 
-/// `fail*`, `*error`, `10.1.*`: per-token regexes; a trailing `*` after several tokens is a phrase prefix.
-fn wildcard_raw(text: &str, f: &Fields) -> Result<Pushed, SearchError> {
-    // Split on breakers but keep `*` attached to the token it touches.
+/// Events holding every one of `terms` in `_raw`.
+fn all_terms(terms: &[String], f: &Fields) -> Pushed {
+    and(terms
+        .iter()
+        .map(|t| {
+            Pushed::Query(Box::new(TermQuery::new(
+                Term::from_field_text(f.raw, t),
+                IndexRecordOption::Basic,
+            )))
+        })
+        .collect())
+}
+
+/// True when the index can only narrow a word or phrase down to candidates (phrases of three
+/// words or more, numbers in phrases, hashed identifiers, wildcards that may reach inside an
+/// identifier or span several words): the candidates' text must be checked.
+pub fn needs_text_check(text: &str) -> bool {
+    if text.trim() == "*" {
+        return false;
+    }
+    if text.contains('*') {
+        let tokens = wildcard_tokens(text);
+        return tokens.len() > 1
+            || tokens
+                .iter()
+                .any(|t| t.contains('*') && t.chars().any(|c| c.is_ascii_digit()))
+            || tokens
+                .iter()
+                .any(|t| !t.contains('*') && !phrase_terms(std::slice::from_ref(t)).exact);
+    }
+    !phrase_terms(&raw_tokens(text)).exact
+}
+
+/// A wildcard search split on breakers, `*` kept attached to the token it touches.
+fn wildcard_tokens(text: &str) -> Vec<String> {
     let mut tokens: Vec<String> = Vec::new();
     let mut cur = String::new();
     for c in text.chars() {
@@ -173,49 +193,40 @@ fn wildcard_raw(text: &str, f: &Fields) -> Result<Pushed, SearchError> {
         tokens.push(cur);
     }
     tokens.retain(|t| t != "*");
+    tokens
+}
+
+/// `fail*`, `*error`, `10.1.*`: each token with a `*` is a regex over the term dictionary,
+/// each plain token its term. A wildcard whose fixed part holds a digit may match an
+/// identifier, which is indexed only by hash: it narrows nothing, and rows are checked.
+fn wildcard_raw(text: &str, f: &Fields) -> Result<Pushed, SearchError> {
+    let tokens = wildcard_tokens(text);
     if tokens.is_empty() {
         return Ok(Pushed::All);
     }
-    let last = tokens.len() - 1;
-    let only_trailing = tokens[..last].iter().all(|t| !t.contains('*'))
-        && tokens[last].ends_with('*')
-        && !tokens[last].trim_end_matches('*').contains('*');
-    if tokens.len() > 1 && only_trailing {
-        let mut terms: Vec<Term> = tokens
-            .iter()
-            .map(|t| Term::from_field_text(f.raw, t.trim_end_matches('*')))
-            .collect();
-        if terms
-            .last()
-            .is_some_and(|t| t.serialized_value_bytes().is_empty())
-        {
-            terms.pop();
-        }
-        return Ok(Pushed::Query(Box::new(PhrasePrefixQuery::new(terms))));
-    }
     let mut parts = Vec::new();
     for t in &tokens {
-        if t.contains('*') {
+        if !t.contains('*') {
+            parts.push(all_terms(&phrase_terms(std::slice::from_ref(t)).terms, f));
+        } else if t.chars().any(|c| c.is_ascii_digit()) {
+            parts.push(Pushed::All);
+        } else {
             let pattern = wildcard_regex(t);
             let q = RegexQuery::from_pattern(&pattern, f.raw)
                 .map_err(|e| SearchError::Invalid(format!("wildcard {t:?}: {e}")))?;
             parts.push(Pushed::Query(Box::new(q)));
-        } else {
-            parts.push(Pushed::Query(Box::new(TermQuery::new(
-                Term::from_field_text(f.raw, t),
-                IndexRecordOption::Basic,
-            ))));
         }
     }
     Ok(and(parts))
 }
 
-/// `web*` becomes the regex `web.*` (everything else escaped).
+/// `web*` becomes the regex `web[^ ~]*` (everything else escaped): a `*` stays inside one token,
+/// never reaching across a word pair's space or into a hashed identifier's `~` form.
 fn wildcard_regex(text: &str) -> String {
     text.split('*')
         .map(regex_escape)
         .collect::<Vec<_>>()
-        .join(".*")
+        .join("[^ ~]*")
 }
 
 fn regex_escape(s: &str) -> String {
@@ -487,14 +498,19 @@ pub fn describe(expr: &SearchExpr, loose: bool) -> String {
 }
 
 fn raw_description(text: &str) -> String {
+    let check = if needs_text_check(text) {
+        " + text check"
+    } else {
+        ""
+    };
     if text.contains('*') {
-        return format!("_raw:wildcard({:?})", text.to_lowercase());
+        return format!("_raw:wildcard({:?}){check}", text.to_lowercase());
     }
-    let tokens = raw_tokens(text);
-    match tokens.len() {
+    let terms = phrase_terms(&raw_tokens(text)).terms;
+    match terms.len() {
         0 => "*".into(),
-        1 => format!("_raw:term({:?})", tokens[0]),
-        _ => format!("_raw:phrase({:?})", tokens.join(" ")),
+        1 => format!("_raw:term({:?}){check}", terms[0]),
+        _ => format!("_raw:terms({:?}){check}", terms.join(" + ")),
     }
 }
 
@@ -528,6 +544,6 @@ mod tests {
         assert!(wildcard_eq("w*-*1", "web-01"));
         assert!(!wildcard_eq("web*", "db-1"));
         assert!(wildcard_eq("main", "MAIN"));
-        assert_eq!(wildcard_regex("a.b*"), "a\\.b.*");
+        assert_eq!(wildcard_regex("a.b*"), "a\\.b[^ ~]*");
     }
 }

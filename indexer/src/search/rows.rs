@@ -232,6 +232,9 @@ pub fn is_indexed_field(name: &str) -> bool {
 /// only narrow the candidates, and rows must be checked).
 pub fn needs_row_filter(expr: &SearchExpr) -> bool {
     match expr {
+        SearchExpr::Term { text, .. } | SearchExpr::Phrase { text, .. } => {
+            super::pushdown::needs_text_check(text)
+        }
         SearchExpr::Field { field, .. } | SearchExpr::FieldIn { field, .. } => {
             !is_indexed_field(field)
         }
@@ -266,7 +269,7 @@ fn matches_row(expr: &SearchExpr, row: &Row, raw: &str) -> bool {
                     .any(|w| super::pushdown::wildcard_eq(&needle, w))
                     || super::pushdown::wildcard_eq(&format!("*{needle}*"), raw)
             } else {
-                raw.contains(&needle)
+                holds_phrase(raw, &needle)
             }
         }
         SearchExpr::Field {
@@ -276,6 +279,42 @@ fn matches_row(expr: &SearchExpr, row: &Row, raw: &str) -> bool {
             .iter()
             .any(|v| field_matches(row, field, CmpOp::Eq, v)),
     }
+}
+
+/// True when the tokens of `needle` occur one after the other among the tokens of `raw` (both
+/// lower-cased): what a phrase means in the index, checked on the text.
+fn holds_phrase(raw: &str, needle: &str) -> bool {
+    let words = |s: &str| -> Vec<(usize, usize)> {
+        let mut out = Vec::new();
+        let mut start = None;
+        for (i, c) in s.char_indices() {
+            match (c.is_alphanumeric(), start) {
+                (true, None) => start = Some(i),
+                (false, Some(st)) => {
+                    out.push((st, i));
+                    start = None;
+                }
+                _ => {}
+            }
+        }
+        if let Some(st) = start {
+            out.push((st, s.len()));
+        }
+        out
+    };
+    let want: Vec<&str> = words(needle)
+        .into_iter()
+        .map(|(a, b)| &needle[a..b])
+        .collect();
+    if want.is_empty() {
+        return true;
+    }
+    // Cheap rejection before splitting the event.
+    if !want.iter().all(|w| raw.contains(w)) {
+        return false;
+    }
+    let have: Vec<&str> = words(raw).into_iter().map(|(a, b)| &raw[a..b]).collect();
+    have.windows(want.len()).any(|w| w == want.as_slice())
 }
 
 fn field_matches(row: &Row, field: &str, op: CmpOp, value: &str) -> bool {

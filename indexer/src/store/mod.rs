@@ -9,6 +9,7 @@
 pub mod bucket;
 pub mod retention;
 pub mod schema;
+pub mod vocabulary;
 pub mod wal;
 
 use bucket::{Bucket, BucketKey, BucketWriter};

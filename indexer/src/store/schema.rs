@@ -36,10 +36,11 @@ pub fn build() -> (Schema, Fields) {
     // A fast column only: time ranges run on it (tantivy picks the columnar range query), so
     // an inverted index of ~one term per event and a stored copy would only cost space.
     let time = b.add_i64_field("_time", NumericOptions::default().set_fast());
+    // Documents only, no positions: phrases are answered by word-pair terms (see `vocabulary`).
     let raw_indexing = TextFieldIndexing::default()
         .set_tokenizer(RAW_TOKENIZER)
         .set_fieldnorms(false)
-        .set_index_option(IndexRecordOption::WithFreqsAndPositions);
+        .set_index_option(IndexRecordOption::Basic);
     let raw = b.add_text_field(
         "_raw",
         TextOptions::default()
@@ -81,6 +82,7 @@ pub fn register_tokenizers(index: &tantivy::Index) {
     let raw = TextAnalyzer::builder(SimpleTokenizer::default())
         .filter(RemoveLongFilter::limit(255))
         .filter(LowerCaser)
+        .filter(super::vocabulary::Vocabulary)
         .build();
     index.tokenizers().register(RAW_TOKENIZER, raw);
     let keyword = TextAnalyzer::builder(RawTokenizer::default())
@@ -89,7 +91,8 @@ pub fn register_tokenizers(index: &tantivy::Index) {
     index.tokenizers().register(KEYWORD_TOKENIZER, keyword);
 }
 
-/// Splits text the way `_raw` is indexed, so search terms become the same tokens.
+/// Splits text into the tokens `_raw` is indexed from (before [`super::vocabulary`] pairs
+/// words and hashes identifiers), so search terms and event text split alike.
 pub fn raw_tokens(text: &str) -> Vec<String> {
     let mut analyzer = TextAnalyzer::builder(SimpleTokenizer::default())
         .filter(RemoveLongFilter::limit(255))

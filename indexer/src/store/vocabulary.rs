@@ -1,0 +1,284 @@
+//! What `_raw` is indexed as, and how a searched word or phrase maps onto it.
+//!
+//! Log text is split into lower-cased alphanumeric tokens, as Splunk's minor breakers do, and
+//! two kinds of extra care keep the index small and fast to build:
+//!
+//! - **Identifiers are hashed.** A token of 6 characters or more that is at least half digits
+//!   (request ids, block ids, hex hashes, long numbers) is nearly unique per event: as exact
+//!   terms they made most of the term dictionary and of the indexing time. They are indexed
+//!   as one of [`ID_BUCKETS`] hashed terms instead (`~` + hex, a form no real token has), so a
+//!   search for one still narrows to a handful of events, which are then checked on their text.
+//! - **No positions; adjacent words become pairs.** Instead of a position per token, each pair
+//!   of adjacent alphabetic tokens is indexed as one term (`failed password`): a two-word
+//!   phrase is then one exact term lookup, and longer phrases or phrases with numbers are the
+//!   conjunction of their pairs and words, checked on the text.
+//!
+//! [`phrase_terms`] gives the terms a searched text needs and whether finding them all is
+//! proof ([`PhraseTerms::exact`]) or only narrows the candidates.
+
+use tantivy::tokenizer::{Token, TokenFilter, TokenStream, Tokenizer};
+
+/// Hashed terms identifiers are spread over: about 5 candidate events per searched id in a
+/// 2-million-event bucket set full of random ids, and a term dictionary that stays small.
+pub const ID_BUCKETS: u64 = 1 << 18;
+
+/// True for the tokens indexed by hash: long, and at least half digits.
+pub fn is_identifier(token: &str) -> bool {
+    token.len() >= 6 && {
+        let digits = token.bytes().filter(u8::is_ascii_digit).count();
+        digits >= 4 && digits * 2 >= token.len()
+    }
+}
+
+/// True for tokens that pair with their neighbours: letters only.
+fn is_word(token: &str) -> bool {
+    token.chars().all(char::is_alphabetic)
+}
+
+/// The hashed term of an identifier (FNV-1a, stable across versions and platforms).
+pub fn identifier_term(token: &str) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in token.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    format!("~{:05x}", h % ID_BUCKETS)
+}
+
+/// The indexed term of one token.
+fn token_term(token: &str) -> String {
+    if is_identifier(token) {
+        identifier_term(token)
+    } else {
+        token.to_string()
+    }
+}
+
+/// The index terms a searched word or phrase needs; see [`phrase_terms`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PhraseTerms {
+    /// Terms every matching event has (empty: the text has no token, it matches everything).
+    pub terms: Vec<String>,
+    /// True when having every term proves the event contains the phrase; otherwise the
+    /// candidates must be checked on their text.
+    pub exact: bool,
+}
+
+/// The terms of `tokens` (already split and lower-cased) taken as a phrase.
+pub fn phrase_terms(tokens: &[String]) -> PhraseTerms {
+    let mut terms = Vec::new();
+    let mut covered = vec![false; tokens.len()];
+    for i in 1..tokens.len() {
+        if is_word(&tokens[i - 1]) && is_word(&tokens[i]) {
+            terms.push(format!("{} {}", tokens[i - 1], tokens[i]));
+            covered[i - 1] = true;
+            covered[i] = true;
+        }
+    }
+    for (t, done) in tokens.iter().zip(&covered) {
+        if !done {
+            terms.push(token_term(t));
+        }
+    }
+    terms.sort();
+    terms.dedup();
+    let exact = match tokens {
+        [one] => !is_identifier(one),
+        [a, b] => is_word(a) && is_word(b),
+        _ => false,
+    };
+    PhraseTerms { terms, exact }
+}
+
+/// Token filter: hashes identifiers and adds the pair term after each pair of adjacent words.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Vocabulary;
+
+impl TokenFilter for Vocabulary {
+    type Tokenizer<T: Tokenizer> = VocabularyFilter<T>;
+
+    fn transform<T: Tokenizer>(self, tokenizer: T) -> VocabularyFilter<T> {
+        VocabularyFilter { inner: tokenizer }
+    }
+}
+
+/// [`Vocabulary`] around a tokenizer.
+#[derive(Clone)]
+pub struct VocabularyFilter<T> {
+    inner: T,
+}
+
+impl<T: Tokenizer> Tokenizer for VocabularyFilter<T> {
+    type TokenStream<'a> = VocabularyStream<T::TokenStream<'a>>;
+
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> Self::TokenStream<'a> {
+        VocabularyStream {
+            inner: self.inner.token_stream(text),
+            out: Token::default(),
+            previous_word: String::new(),
+            pair_pending: false,
+        }
+    }
+}
+
+/// The token stream of [`VocabularyFilter`].
+pub struct VocabularyStream<S> {
+    inner: S,
+    out: Token,
+    /// The last token when it was a word ("" otherwise).
+    previous_word: String,
+    /// The current token and the previous word form a pair still to emit.
+    pair_pending: bool,
+}
+
+impl<S: TokenStream> TokenStream for VocabularyStream<S> {
+    fn advance(&mut self) -> bool {
+        if self.pair_pending {
+            self.pair_pending = false;
+            let current = self.inner.token();
+            self.out.text.clear();
+            self.out.text.push_str(&self.previous_word);
+            self.out.text.push(' ');
+            self.out.text.push_str(&current.text);
+            self.out.position = current.position;
+            self.previous_word.clear();
+            self.previous_word.push_str(&current.text);
+            return true;
+        }
+        if !self.inner.advance() {
+            return false;
+        }
+        let tok = self.inner.token();
+        self.out.offset_from = tok.offset_from;
+        self.out.offset_to = tok.offset_to;
+        self.out.position = tok.position;
+        self.out.position_length = tok.position_length;
+        self.out.text.clear();
+        if is_word(&tok.text) {
+            self.out.text.push_str(&tok.text);
+            if self.previous_word.is_empty() {
+                self.previous_word.push_str(&tok.text);
+            } else {
+                self.pair_pending = true;
+            }
+        } else {
+            if is_identifier(&tok.text) {
+                self.out.text = identifier_term(&tok.text);
+            } else {
+                self.out.text.push_str(&tok.text);
+            }
+            self.previous_word.clear();
+        }
+        true
+    }
+
+    fn token(&self) -> &Token {
+        &self.out
+    }
+
+    fn token_mut(&mut self) -> &mut Token {
+        &mut self.out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tantivy::tokenizer::{LowerCaser, SimpleTokenizer, TextAnalyzer};
+
+    fn index_terms(text: &str) -> Vec<String> {
+        let mut a = TextAnalyzer::builder(SimpleTokenizer::default())
+            .filter(LowerCaser)
+            .filter(Vocabulary)
+            .build();
+        let mut s = a.token_stream(text);
+        let mut out = Vec::new();
+        while s.advance() {
+            out.push(s.token().text.clone());
+        }
+        out
+    }
+
+    fn toks(text: &str) -> Vec<String> {
+        text.split(' ').map(str::to_string).collect()
+    }
+
+    #[test]
+    fn words_pair_up_and_identifiers_are_hashed() {
+        let id = identifier_term("1608999687919862906");
+        let expected = [
+            "failed",
+            "password",
+            "failed password",
+            "for",
+            "password for",
+            "root",
+            "for root",
+            "blk",
+            "root blk",
+            id.as_str(),
+            "port",
+            "22",
+        ];
+        assert_eq!(
+            index_terms("Failed password for root blk_-1608999687919862906 port 22"),
+            expected
+        );
+    }
+
+    #[test]
+    fn identifiers_are_long_and_mostly_digits() {
+        assert!(is_identifier("1608999687919862906"));
+        assert!(is_identifier("0ea0757c"));
+        assert!(!is_identifier("12345"));
+        assert!(!is_identifier("worker12345"));
+        assert!(!is_identifier("password"));
+        assert!(identifier_term("0ea0757c").starts_with('~'));
+        assert_ne!(identifier_term("0ea0757c"), identifier_term("0ea0757d"));
+    }
+
+    #[test]
+    fn phrases_become_pairs_and_say_when_they_are_proof() {
+        let p = phrase_terms(&toks("failed password"));
+        assert_eq!(p.terms, ["failed password"]);
+        assert!(p.exact);
+        let p = phrase_terms(&toks("error"));
+        assert_eq!(p.terms, ["error"]);
+        assert!(p.exact);
+        let p = phrase_terms(&toks("failed password for"));
+        assert_eq!(p.terms, ["failed password", "password for"]);
+        assert!(!p.exact, "pairs may occur apart");
+        let p = phrase_terms(&toks("port 22"));
+        assert_eq!(p.terms, ["22", "port"]);
+        assert!(!p.exact);
+        let p = phrase_terms(&toks("1608999687919862906"));
+        assert_eq!(p.terms, [identifier_term("1608999687919862906")]);
+        assert!(!p.exact, "a hashed id is shared by a few others");
+    }
+
+    #[test]
+    fn every_phrase_term_is_an_index_term_of_a_text_holding_the_phrase() {
+        let text = "2026-03-01 sshd[42]: Failed password for invalid user admin from 10.0.0.7 port 5022 ssh2 req-0ea0757c";
+        let all = index_terms(text);
+        let tokens = index_terms_plain(text);
+        for i in 0..tokens.len() {
+            for j in i + 1..=tokens.len() {
+                for t in phrase_terms(&tokens[i..j]).terms {
+                    assert!(all.contains(&t), "{t:?} of {:?}", &tokens[i..j]);
+                }
+            }
+        }
+    }
+
+    fn index_terms_plain(text: &str) -> Vec<String> {
+        let mut a = TextAnalyzer::builder(SimpleTokenizer::default())
+            .filter(LowerCaser)
+            .build();
+        let mut s = a.token_stream(text);
+        let mut out = Vec::new();
+        while s.advance() {
+            out.push(s.token().text.clone());
+        }
+        out
+    }
+}
