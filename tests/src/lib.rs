@@ -375,6 +375,40 @@ pub fn import_into(s: &Server, args: &[&str]) {
     );
 }
 
+/// Loads the patient portal's access log into index `web` (host `portal-web-1`, `access_combined`).
+pub fn load_web(s: &Server) {
+    let web = shared_data().join("web/access.log");
+    import_into(
+        s,
+        &[
+            "--index",
+            "web",
+            "--sourcetype",
+            "access_combined",
+            "--host",
+            "portal-web-1",
+            &web.to_string_lossy(),
+        ],
+    );
+}
+
+/// Loads the portal's JSON log into index `app` (host `portal-app-1`, `_json`).
+pub fn load_app(s: &Server) {
+    let app = shared_data().join("app/portal.json.log");
+    import_into(
+        s,
+        &[
+            "--index",
+            "app",
+            "--sourcetype",
+            "_json",
+            "--host",
+            "portal-app-1",
+            &app.to_string_lossy(),
+        ],
+    );
+}
+
 /// Loads every batch log into index `batchs` (host = its server, source = the inventory's path form
 /// `/batchs/<client>/<batch>.log`, Paris time) and installs the inventory as lookup `batchs.csv`.
 pub fn load_batch_world(s: &Server) {

@@ -2,7 +2,7 @@
 //! partial `stats` filled on every thread and merged, the ordered row path, and the
 //! needed-field analysis that skips extraction and stored documents nobody reads.
 
-use loupe_e2e::{import_into, shared_data, Server};
+use loupe_e2e::{import_into, load_web, shared_data, Server};
 use std::collections::BTreeMap;
 
 /// The loghub samples of a few systems (several days, several sourcetypes) in `main`.
@@ -134,17 +134,8 @@ fn stats_over_extracted_and_indexed_fields_read_only_what_they_need() {
 #[test]
 fn access_log_status_counts_match_the_file() {
     let s = Server::start("");
+    load_web(&s);
     let path = shared_data().join("web/access.log");
-    import_into(
-        &s,
-        &[
-            "--index",
-            "web",
-            "--sourcetype",
-            "access_combined",
-            path.to_str().unwrap(),
-        ],
-    );
     let re = regex::Regex::new(r#"" (\d{3}) "#).unwrap();
     let mut expected: BTreeMap<String, u64> = BTreeMap::new();
     for l in std::fs::read_to_string(&path).unwrap().lines() {
@@ -191,7 +182,11 @@ fn phrases_identifiers_and_wildcards_find_exactly_their_events() {
         let expected = lines.iter().filter(|l| holds(l, phrase)).count() as u64;
         assert_eq!(s.count(&format!("\"{phrase}\"")), expected, "{phrase}");
     }
-    assert_eq!(s.count("\"blk_-8775602795571523802\""), 2, "two lines name it twice each");
+    assert_eq!(
+        s.count("\"blk_-8775602795571523802\""),
+        2,
+        "two lines name it twice each"
+    );
     // A wildcard with digits may reach inside an identifier: rows are checked.
     let expected = lines
         .iter()

@@ -1,6 +1,6 @@
 //! SPL pipelines through the real server on the shared samples: search-time fields, lookups, stats.
 
-use loupe_e2e::{import_into, load_batch_world, shared_data, Server};
+use loupe_e2e::{load_batch_world, load_web, shared_data, Server};
 use std::collections::BTreeMap;
 
 /// A server with the batch world loaded (see `loupe_e2e::load_batch_world`).
@@ -66,17 +66,8 @@ fn batch_errors_enriched_with_the_inventory() {
 #[test]
 fn search_time_fields_of_access_logs() {
     let s = Server::start("");
+    load_web(&s);
     let file = shared_data().join("web/access.log");
-    import_into(
-        &s,
-        &[
-            "--index",
-            "web",
-            "--sourcetype",
-            "access_combined",
-            file.to_str().unwrap(),
-        ],
-    );
     s.flush();
     let text = std::fs::read_to_string(&file).unwrap();
     let status_of = |l: &str| {

@@ -5,40 +5,15 @@
 //! A second test keeps the page complete: every command, `stats` function and eval
 //! function the engine knows must be used by some tested example.
 
-use loupe_e2e::{import_into, load_batch_world, shared_data, Server};
+use loupe_e2e::{load_app, load_batch_world, load_web, Server};
 use std::collections::BTreeSet;
 
 /// The samples as the docs describe them: `batchs` (with the inventory lookup), `web`, `app`.
 fn samples() -> Server {
     let s = Server::start("");
     load_batch_world(&s);
-    let root = shared_data();
-    let web = root.join("web/access.log");
-    import_into(
-        &s,
-        &[
-            "--index",
-            "web",
-            "--sourcetype",
-            "access_combined",
-            "--host",
-            "portal-web-1",
-            web.to_str().unwrap(),
-        ],
-    );
-    let app = root.join("app/portal.json.log");
-    import_into(
-        &s,
-        &[
-            "--index",
-            "app",
-            "--sourcetype",
-            "_json",
-            "--host",
-            "portal-app-1",
-            app.to_str().unwrap(),
-        ],
-    );
+    load_web(&s);
+    load_app(&s);
     s.flush();
     s
 }

@@ -3,7 +3,7 @@
 //! index scope of the caller, the `[limits]` of `loupe.toml`, and located planner errors.
 //! Expected values are computed here from the sample files, not from Loupe.
 
-use loupe_e2e::{bin, import_into, load_batch_world, shared_data, Server, TOKEN};
+use loupe_e2e::{bin, load_app, load_batch_world, load_web, shared_data, Server, TOKEN};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// One access-log line: client IP, status, day of March 2026 (local time).
@@ -45,33 +45,8 @@ fn failures(app: &[serde_json::Value]) -> Vec<&serde_json::Value> {
 /// A server with the portal's access log in `web` and its JSON log in `app`; `extra` is config.
 fn portal(extra: &str) -> Server {
     let s = Server::start(extra);
-    let root = shared_data();
-    let web = root.join("web/access.log");
-    let app = root.join("app/portal.json.log");
-    import_into(
-        &s,
-        &[
-            "--index",
-            "web",
-            "--sourcetype",
-            "access_combined",
-            "--host",
-            "portal-web-1",
-            web.to_str().unwrap(),
-        ],
-    );
-    import_into(
-        &s,
-        &[
-            "--index",
-            "app",
-            "--sourcetype",
-            "_json",
-            "--host",
-            "portal-app-1",
-            app.to_str().unwrap(),
-        ],
-    );
+    load_web(&s);
+    load_app(&s);
     s
 }
 

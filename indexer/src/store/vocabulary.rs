@@ -187,10 +187,14 @@ mod tests {
     use tantivy::tokenizer::{LowerCaser, SimpleTokenizer, TextAnalyzer};
 
     fn index_terms(text: &str) -> Vec<String> {
-        let mut a = TextAnalyzer::builder(SimpleTokenizer::default())
+        let a = TextAnalyzer::builder(SimpleTokenizer::default())
             .filter(LowerCaser)
             .filter(Vocabulary)
             .build();
+        terms_of(a, text)
+    }
+
+    fn terms_of(mut a: TextAnalyzer, text: &str) -> Vec<String> {
         let mut s = a.token_stream(text);
         let mut out = Vec::new();
         while s.advance() {
@@ -271,14 +275,9 @@ mod tests {
     }
 
     fn index_terms_plain(text: &str) -> Vec<String> {
-        let mut a = TextAnalyzer::builder(SimpleTokenizer::default())
+        let a = TextAnalyzer::builder(SimpleTokenizer::default())
             .filter(LowerCaser)
             .build();
-        let mut s = a.token_stream(text);
-        let mut out = Vec::new();
-        while s.advance() {
-            out.push(s.token().text.clone());
-        }
-        out
+        terms_of(a, text)
     }
 }
