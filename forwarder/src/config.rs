@@ -407,7 +407,8 @@ impl Config {
     }
 }
 
-/// Compiles globs; on Windows `\` is a separator, elsewhere paths use `/`.
+/// Compiles globs; on Windows `\` is a separator and case does not matter, elsewhere paths use
+/// `/` and case does.
 fn globs(patterns: &[String]) -> Result<globset::GlobSet, String> {
     let mut b = globset::GlobSetBuilder::new();
     for p in patterns {
@@ -415,6 +416,8 @@ fn globs(patterns: &[String]) -> Result<globset::GlobSet, String> {
         let g = globset::GlobBuilder::new(&norm)
             .literal_separator(true)
             .backslash_escape(!cfg!(windows))
+            // NTFS names are case-insensitive: `D:\Batchs\*.log` must match `d:\batchs\x.LOG`.
+            .case_insensitive(cfg!(windows))
             .build()
             .map_err(|e| format!("bad glob {p:?}: {e}"))?;
         b.add(g);

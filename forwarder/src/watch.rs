@@ -61,13 +61,27 @@ impl Waker {
             }
         }
         let watcher = if watch {
-            let state = std::fs::canonicalize(state_dir).unwrap_or_else(|_| state_dir.into());
+            // Event paths start with the root as written, which may be a symlink to the real one.
+            let own: Vec<PathBuf> = [
+                Some(state_dir.to_path_buf()),
+                std::fs::canonicalize(state_dir).ok(),
+            ]
+            .into_iter()
+            .flatten()
+            .collect();
             let (wake, flag) = (tx.clone(), rescan.clone());
             let handler = move |res: notify::Result<notify::Event>| {
                 let changed = match &res {
                     // Lost events (queue overflow): look at everything again.
                     Err(_) => Some(true),
-                    Ok(ev) if ev.paths.iter().all(|p| p.starts_with(&state)) => None,
+                    Ok(ev)
+                        if ev
+                            .paths
+                            .iter()
+                            .all(|p| own.iter().any(|o| p.starts_with(o))) =>
+                    {
+                        None
+                    }
                     Ok(ev) => match ev.kind {
                         // Opens and reads (ours included) say nothing new.
                         EventKind::Access(_) => None,
