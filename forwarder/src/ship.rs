@@ -250,8 +250,15 @@ fn tls(
                 _ => None,
             })
             .collect();
+        if chain.is_empty() {
+            return Err(ShipError::Tls(format!(
+                "{}: no certificate",
+                cert.display()
+            )));
+        }
+        let key_file = output.client_key_file.as_ref().unwrap_or(cert);
         let key = PrivateKey::from_pem(&key_pem)
-            .map_err(|e| ShipError::Tls(format!("client key: {e}")))?;
+            .map_err(|e| ShipError::Tls(format!("{}: no usable key: {e}", key_file.display())))?;
         tc = tc.client_cert(Some(ClientCert::new_with_certs(&chain, key)));
     }
     Ok(builder.tls_config(tc.build()))
