@@ -4,7 +4,7 @@
 # that acknowledges everything, so the numbers are the forwarder's own; then end to end, the
 # 2M-line corpus through `--once` into a release `loupe serve` until `* | stats count` sees it all.
 # Usage: forwarder/bench/bench.sh   (from the workspace root; needs python3, GNU time and rg)
-# The corpus is bench-out/corpus-2000000.log (made by `make bench`), $LOUPE_BENCH_CORPUS, or
+# The corpus is $LOUPE_BENCH_CORPUS, else ${BENCH_OUT:-bench-out}/corpus-2000000.log (made by `make bench`), else
 # generated with $LOUPE_SHARED/bench/corpus.py.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -66,7 +66,7 @@ echo "sustained CPU: $TICKS ticks (1/100 s) over ~31 s; $(grep VmHWM /proc/$FWD/
 kill $FWD
 
 # --- 1 GB class: the corpus four times over, read + gzip + spool + ship to the sink.
-CORPUS=${LOUPE_BENCH_CORPUS:-bench-out/corpus-2000000.log}
+CORPUS=${LOUPE_BENCH_CORPUS:-${BENCH_OUT:-bench-out}/corpus-2000000.log}
 if [ ! -f "$CORPUS" ]; then
   CORPUS="$W/corpus-2000000.log"
   python3 "${LOUPE_SHARED:-../shared}/bench/corpus.py" "$CORPUS" 2000000 >/dev/null

@@ -171,3 +171,42 @@ fn forwarder_presents_its_client_certificate_for_mutual_tls() {
     assert_eq!(code, 0, "{err}");
     assert_exactly_once(&server, "mtls", 300);
 }
+
+#[test]
+fn loupe_serve_with_unusable_tls_files_stops_and_names_the_file() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let ca = Ca::new(dir.path(), "good");
+    let (cert, _key) = ca.sign(dir.path(), "server", &["127.0.0.1"]);
+    let not_a_key = dir.path().join("not-a-key.pem");
+    std::fs::write(&not_a_key, "hello\n").expect("write");
+    for (cert, key, named) in [
+        (
+            dir.path().join("missing.pem"),
+            not_a_key.clone(),
+            "missing.pem",
+        ),
+        (cert.clone(), not_a_key.clone(), "not-a-key.pem"),
+    ] {
+        let config = dir.path().join("loupe.toml");
+        std::fs::write(
+            &config,
+            format!(
+                "data_dir = {:?}\nlisten = \"127.0.0.1:0\"\n[tls]\ncert_file = {cert:?}\nkey_file = {key:?}\n",
+                dir.path().join("data")
+            ),
+        )
+        .expect("write config");
+        let out = std::process::Command::new(loupe_e2e::bin("loupe"))
+            .args(["serve", "--config"])
+            .arg(&config)
+            .output()
+            .expect("run loupe serve");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{err}");
+        assert!(err.contains(named), "{err}");
+        assert!(
+            !String::from_utf8_lossy(&out.stdout).contains("listening"),
+            "it listened"
+        );
+    }
+}
