@@ -5,7 +5,7 @@ VENV := target/pyenv
 PY := $(VENV)/bin/python
 NEXTEST := $(shell cargo nextest --version >/dev/null 2>&1 && echo yes)
 
-.PHONY: demo test bench fmt lint clean pydeps build release fuzz
+.PHONY: demo test bench fmt lint clean pydeps build release fuzz check-windows
 
 ## demo: build, start the indexer on a temp data dir, ship the bundled samples, print the URL
 demo: release
@@ -38,6 +38,18 @@ pydeps: $(PY)
 $(PY):
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check splunk_handler==3.0.0
+
+## check-windows: type-check the forwarder for Windows from Linux (not part of `make test`).
+## Needs `rustup target add x86_64-pc-windows-gnu`; TLS (ring's C code) also needs a MinGW C compiler
+## (Debian: gcc-mingw-w64-x86-64), without one only the plain-HTTP build is checked.
+check-windows:
+	rustup target list --installed | grep -q x86_64-pc-windows-gnu || rustup target add x86_64-pc-windows-gnu
+	if command -v x86_64-w64-mingw32-gcc >/dev/null; then \
+	  cargo check -p loupe-forwarder --target x86_64-pc-windows-gnu --all-targets; \
+	else \
+	  echo "no x86_64-w64-mingw32-gcc: checking without TLS"; \
+	  cargo check -p loupe-forwarder --target x86_64-pc-windows-gnu --all-targets --no-default-features; \
+	fi
 
 fmt:
 	cargo fmt --all

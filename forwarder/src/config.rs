@@ -58,6 +58,8 @@ struct RawConfig {
     spool_max_bytes: Option<u64>,
     #[serde(default)]
     stats_interval: Option<String>,
+    #[serde(default)]
+    watch: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -66,11 +68,11 @@ struct RawOutput {
     urls: Vec<String>,
     token: String,
     #[serde(default)]
-    tls_ca_file: Option<PathBuf>,
+    ca_file: Option<PathBuf>,
     #[serde(default)]
-    tls_client_cert: Option<PathBuf>,
+    client_cert_file: Option<PathBuf>,
     #[serde(default)]
-    tls_client_key: Option<PathBuf>,
+    client_key_file: Option<PathBuf>,
     #[serde(default)]
     compression: Option<String>,
     #[serde(default)]
@@ -146,12 +148,12 @@ pub struct Output {
     pub urls: Vec<String>,
     /// HEC token sent as `Authorization: Splunk <token>`.
     pub token: String,
-    /// PEM file of CAs trusted for `https://` (default: the platform's roots).
-    pub tls_ca_file: Option<PathBuf>,
-    /// PEM client certificate for mutual TLS.
-    pub tls_client_cert: Option<PathBuf>,
-    /// PEM private key of the client certificate (default: inside `tls_client_cert`).
-    pub tls_client_key: Option<PathBuf>,
+    /// PEM file of the CAs trusted for `https://` (default: the bundled Mozilla roots).
+    pub ca_file: Option<PathBuf>,
+    /// PEM client certificate chain for mutual TLS.
+    pub client_cert_file: Option<PathBuf>,
+    /// PEM private key of the client certificate (default: inside `client_cert_file`).
+    pub client_key_file: Option<PathBuf>,
     /// Body compression.
     pub compression: Compression,
     /// Per-request timeout.
@@ -205,8 +207,11 @@ pub struct Config {
     pub batch_max_bytes: usize,
     /// ...or when its first event is this old.
     pub batch_max_age: Duration,
-    /// How often files are checked for growth and new files.
+    /// How often files are checked for growth and new files (with `watch`, a fallback).
     pub poll_interval: Duration,
+    /// Wake on file-system notifications (inotify, ReadDirectoryChangesW...) rather than
+    /// waiting for the next poll; polling goes on where watching is unavailable.
+    pub watch: bool,
     /// A file silent this long has its last partial line and pending event shipped.
     pub idle_timeout: Duration,
     /// Reading pauses while the spool holds more than this.
@@ -267,9 +272,18 @@ impl Config {
                 )))
             }
         };
-        for f in [&raw.output.tls_ca_file, &raw.output.tls_client_cert]
-            .into_iter()
-            .flatten()
+        if raw.output.client_key_file.is_some() && raw.output.client_cert_file.is_none() {
+            return Err(invalid(
+                "[output] client_key_file needs client_cert_file".into(),
+            ));
+        }
+        for f in [
+            &raw.output.ca_file,
+            &raw.output.client_cert_file,
+            &raw.output.client_key_file,
+        ]
+        .into_iter()
+        .flatten()
         {
             if !f.is_file() {
                 return Err(invalid(format!(
@@ -286,9 +300,9 @@ impl Config {
                 .map(|u| u.trim_end_matches('/').to_string())
                 .collect(),
             token: raw.output.token,
-            tls_ca_file: raw.output.tls_ca_file,
-            tls_client_cert: raw.output.tls_client_cert,
-            tls_client_key: raw.output.tls_client_key,
+            ca_file: raw.output.ca_file,
+            client_cert_file: raw.output.client_cert_file,
+            client_key_file: raw.output.client_key_file,
             compression,
             timeout: dur(raw.output.timeout.as_deref(), "30s", "[output] timeout")
                 .map_err(invalid)?,
@@ -383,6 +397,7 @@ impl Config {
                 .map_err(invalid)?,
             poll_interval: dur(raw.poll_interval.as_deref(), "250ms", "poll_interval")
                 .map_err(invalid)?,
+            watch: raw.watch.unwrap_or(true),
             idle_timeout: dur(raw.idle_timeout.as_deref(), "2s", "idle_timeout")
                 .map_err(invalid)?,
             spool_max_bytes: raw.spool_max_bytes.unwrap_or(1 << 30),
@@ -392,7 +407,8 @@ impl Config {
     }
 }
 
-/// Compiles globs; on Windows `\` is a separator, elsewhere paths use `/`.
+/// Compiles globs; on Windows `\` is a separator and case does not matter, elsewhere paths use
+/// `/` and case does.
 fn globs(patterns: &[String]) -> Result<globset::GlobSet, String> {
     let mut b = globset::GlobSetBuilder::new();
     for p in patterns {
@@ -400,6 +416,8 @@ fn globs(patterns: &[String]) -> Result<globset::GlobSet, String> {
         let g = globset::GlobBuilder::new(&norm)
             .literal_separator(true)
             .backslash_escape(!cfg!(windows))
+            // NTFS names are case-insensitive: `D:\Batchs\*.log` must match `d:\batchs\x.LOG`.
+            .case_insensitive(cfg!(windows))
             .build()
             .map_err(|e| format!("bad glob {p:?}: {e}"))?;
         b.add(g);
@@ -475,6 +493,32 @@ mod tests {
         assert!(c.inputs[0].include.is_match("/var/log/a/b/x.log"));
         assert!(c.inputs[0].exclude.is_match("/var/log/old/x.log"));
         assert_eq!(c.poll_interval, Duration::from_millis(250));
+        assert!(c.watch);
+        let c = Config::parse(
+            &format!("watch = false\npoll_interval = \"1h\"\n{BASE}"),
+            Path::new("f.toml"),
+        )
+        .unwrap();
+        assert!(!c.watch);
+        assert_eq!(c.poll_interval, Duration::from_secs(3600));
+    }
+
+    #[test]
+    fn tls_files_must_exist() {
+        let e = Config::parse(
+            "state_dir = \"/tmp/x\"\n[output]\nurls = [\"https://h:1\"]\ntoken = \"t\"\nca_file = \"/nonexistent/ca.pem\"\n",
+            Path::new("f.toml"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("/nonexistent/ca.pem"), "{e}");
+        let e = Config::parse(
+            "state_dir = \"/tmp/x\"\n[output]\nurls = [\"https://h:1\"]\ntoken = \"t\"\nclient_key_file = \"/k.pem\"\n",
+            Path::new("f.toml"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("client_cert_file"), "{e}");
     }
 
     #[test]

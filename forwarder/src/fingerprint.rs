@@ -51,8 +51,9 @@ fn read_head(file: &mut File, n: usize) -> std::io::Result<Vec<u8>> {
     Ok(head)
 }
 
-/// The platform part of a file's identity: `dev:inode` on Unix; on Windows (where
-/// std exposes no stable file index) the path, so rotation there re-keys by name.
+/// The platform part of a file's identity: `dev:inode` on Unix, volume serial number and file
+/// index on Windows (both survive a rename, so rotation is followed); the path only where the
+/// platform gives neither (or the file cannot be opened to ask).
 pub fn file_id(path: &Path, meta: &Metadata) -> String {
     #[cfg(unix)]
     {
@@ -60,7 +61,20 @@ pub fn file_id(path: &Path, meta: &Metadata) -> String {
         let _ = path;
         format!("u:{}:{}", meta.dev(), meta.ino())
     }
-    #[cfg(not(unix))]
+    #[cfg(windows)]
+    {
+        let _ = meta;
+        // std opens with FILE_SHARE_READ | WRITE | DELETE: writers and rotation are not hindered.
+        match File::open(path).and_then(|f| winapi_util::file::information(&f)) {
+            Ok(info) => format!(
+                "w:{:x}:{:x}",
+                info.volume_serial_number(),
+                info.file_index()
+            ),
+            Err(_) => format!("p:{}", path.display()),
+        }
+    }
+    #[cfg(not(any(unix, windows)))]
     {
         let _ = meta;
         format!("p:{}", path.display())

@@ -41,6 +41,7 @@ pub mod ship;
 pub mod spool;
 pub mod stats;
 pub mod tail;
+pub mod watch;
 
 pub use config::{Config, ConfigError};
 
@@ -60,8 +61,16 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tail::{TailEvent, Tailer};
 
-/// How often globs are walked for new files (open files are polled every `poll_interval`).
+/// How often globs are walked for new files (open files are polled every `poll_interval`);
+/// a notification that names appeared walks them at once.
 const DISCOVER_EVERY: Duration = Duration::from_secs(1);
+
+/// Shortest gap between two passes woken by notifications: a writer flushing every line
+/// costs one pass per burst, not one per line.
+const MIN_WAKE_GAP: Duration = Duration::from_millis(10);
+
+/// How often a reader paused by a full spool looks again.
+const BACKPRESSURE_RECHECK: Duration = Duration::from_millis(200);
 
 /// How to run.
 #[derive(Debug, Clone, Default)]
@@ -285,10 +294,22 @@ impl Reader<'_> {
     fn run(&mut self, once: bool) -> Result<(), RunError> {
         let mut last_stats = Instant::now();
         let mut last_discover: Option<Instant> = None;
+        // Watching starts before the first pass: a line written during it still wakes the next.
+        let mut waker = (!once).then(|| {
+            watch::Waker::new(
+                &self.cfg.inputs,
+                self.cfg.watch,
+                &self.cfg.state_dir,
+                self.stats,
+            )
+        });
+        let mut rescan = false;
         loop {
             let started = Instant::now();
-            // Walking directories costs more than polling open files: at most once a second.
-            if last_discover.is_none_or(|t| t.elapsed() >= DISCOVER_EVERY) {
+            // Walking directories costs more than polling open files: at most once a second,
+            // unless a notification said names changed.
+            if rescan || last_discover.is_none_or(|t| t.elapsed() >= DISCOVER_EVERY) {
+                rescan = false;
                 last_discover = Some(started);
                 self.discover();
             }
@@ -352,11 +373,44 @@ impl Reader<'_> {
             {
                 self.seal()?;
             }
-            let spent = started.elapsed();
-            if spent < self.cfg.poll_interval {
-                std::thread::sleep(self.cfg.poll_interval - spent);
+            let Some(waker) = waker.as_mut() else {
+                continue;
+            };
+            match waker.wait(self.next_deadline(started, last_stats)) {
+                watch::Wake::Timeout => waker.refresh(self.stats),
+                watch::Wake::Changed { rescan: r } => {
+                    rescan = r;
+                    let since = started.elapsed();
+                    if since < MIN_WAKE_GAP {
+                        std::thread::sleep(MIN_WAKE_GAP - since);
+                    }
+                }
             }
         }
+    }
+
+    /// When the next pass must run even if no file changes: the next poll, and anything due
+    /// earlier — a batch reaching `batch_max_age`, a file reaching `idle_timeout` (its last
+    /// partial line is shipped, a rotated file is let go), the stats event, a full spool.
+    fn next_deadline(&self, started: Instant, last_stats: Instant) -> Instant {
+        let now = Instant::now();
+        let mut due = started + self.cfg.poll_interval;
+        due = due.min(last_stats + self.cfg.stats_interval);
+        for b in [&self.batch, &self.internal] {
+            if b.count > 0 {
+                due = due.min(now + self.cfg.batch_max_age.saturating_sub(b.age()));
+            }
+        }
+        for t in &self.tailers {
+            let idle_at = t.last_growth + self.cfg.idle_timeout;
+            if idle_at > now || t.has_pending() {
+                due = due.min(idle_at.max(now));
+            }
+        }
+        if self.spool.bytes() > self.cfg.spool_max_bytes {
+            due = due.min(now + BACKPRESSURE_RECHECK);
+        }
+        due
     }
 
     /// Opens files that match and are not followed yet; notes renames.

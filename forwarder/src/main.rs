@@ -34,6 +34,13 @@ fn main() -> ExitCode {
 fn run(cli: &Cli) -> anyhow::Result<()> {
     let config = loupe_forwarder::Config::load(&cli.config)?;
     if cli.check {
+        // Builds the HTTP client too: TLS files that are not PEM certificates and keys fail here.
+        loupe_forwarder::ship::Shipper::new(
+            &config.output,
+            String::new(),
+            std::sync::Arc::new(loupe_forwarder::stats::Stats::default()),
+        )
+        .with_context(|| format!("{}: [output]", cli.config.display()))?;
         println!(
             "{}: ok ({} input(s), {} indexer(s))",
             cli.config.display(),

@@ -136,7 +136,7 @@ impl Shipper {
             req = req.header("Content-Encoding", "gzip");
         }
         match req.send(payload) {
-            Err(e) => Attempt::Retry(e.to_string()),
+            Err(e) => Attempt::Retry(describe(&e)),
             Ok(mut r) => {
                 let status = r.status().as_u16();
                 let text = r.body_mut().read_to_string().unwrap_or_default();
@@ -154,6 +154,35 @@ impl Shipper {
             }
         }
     }
+}
+
+/// A transport error as a user can act on it: certificate trouble names the setting to fix.
+fn describe(e: &ureq::Error) -> String {
+    #[cfg(feature = "tls")]
+    {
+        let tls = match e {
+            ureq::Error::Rustls(t) => Some(t),
+            ureq::Error::Io(io) => io.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()),
+            _ => None,
+        };
+        match tls {
+            Some(t @ rustls::Error::InvalidCertificate(_)) => {
+                return format!(
+                    "TLS: the indexer's certificate is not trusted ({t}): [output] ca_file must \
+                     hold the CA that signed it, and the URL's host must be one of its names"
+                )
+            }
+            Some(t @ rustls::Error::AlertReceived(_)) => {
+                return format!(
+                    "TLS: the indexer refused the connection ({t}): does it require a client \
+                     certificate ([output] client_cert_file, client_key_file)?"
+                )
+            }
+            Some(t) => return format!("TLS: {t}"),
+            None => {}
+        }
+    }
+    e.to_string()
 }
 
 /// `base * 2^round`, capped, with ±25 % jitter so that many forwarders do not retry in step.
@@ -192,7 +221,7 @@ fn tls(
 ) -> Result<ureq::config::ConfigBuilder<ureq::typestate::AgentScope>, ShipError> {
     use ureq::tls::{Certificate, ClientCert, PemItem, PrivateKey, RootCerts, TlsConfig};
     let mut tc = TlsConfig::builder();
-    if let Some(ca) = &output.tls_ca_file {
+    if let Some(ca) = &output.ca_file {
         let pem =
             std::fs::read(ca).map_err(|e| ShipError::Tls(format!("{}: {e}", ca.display())))?;
         let certs: Vec<Certificate<'static>> = ureq::tls::parse_pem(&pem)
@@ -206,10 +235,10 @@ fn tls(
         }
         tc = tc.root_certs(RootCerts::new_with_certs(&certs));
     }
-    if let Some(cert) = &output.tls_client_cert {
+    if let Some(cert) = &output.client_cert_file {
         let pem =
             std::fs::read(cert).map_err(|e| ShipError::Tls(format!("{}: {e}", cert.display())))?;
-        let key_pem = match &output.tls_client_key {
+        let key_pem = match &output.client_key_file {
             Some(k) => {
                 std::fs::read(k).map_err(|e| ShipError::Tls(format!("{}: {e}", k.display())))?
             }
@@ -221,8 +250,15 @@ fn tls(
                 _ => None,
             })
             .collect();
+        if chain.is_empty() {
+            return Err(ShipError::Tls(format!(
+                "{}: no certificate",
+                cert.display()
+            )));
+        }
+        let key_file = output.client_key_file.as_ref().unwrap_or(cert);
         let key = PrivateKey::from_pem(&key_pem)
-            .map_err(|e| ShipError::Tls(format!("client key: {e}")))?;
+            .map_err(|e| ShipError::Tls(format!("{}: no usable key: {e}", key_file.display())))?;
         tc = tc.client_cert(Some(ClientCert::new_with_certs(&chain, key)));
     }
     Ok(builder.tls_config(tc.build()))

@@ -59,6 +59,23 @@ pub struct Config {
     /// CSV lookups, macros, etc. are resolved relative to the data dir; this is where macros live.
     #[serde(default)]
     pub macros: BTreeMap<String, String>,
+    /// Serve HTTPS with this certificate (forwarders across a network); absent means plain HTTP.
+    #[serde(default)]
+    pub tls: Option<TlsConfig>,
+}
+
+/// `[tls]`: the server's certificate chain and key (PEM), and optionally the CA that client
+/// certificates must chain to (mutual TLS: only forwarders holding such a certificate connect).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsConfig {
+    /// PEM certificate chain, server certificate first.
+    pub cert_file: PathBuf,
+    /// PEM private key (PKCS#8, PKCS#1 or SEC1).
+    pub key_file: PathBuf,
+    /// PEM CA certificates; when set, every client must present a certificate they signed.
+    #[serde(default)]
+    pub client_ca_file: Option<PathBuf>,
 }
 
 /// An ingest/API token and what it may write.
@@ -137,6 +154,7 @@ impl Default for Config {
             commit_interval: default_commit_interval(),
             min_free_disk: default_min_free_disk(),
             macros: BTreeMap::new(),
+            tls: None,
         }
     }
 }
@@ -306,6 +324,18 @@ max_size = "50GB"
         let main = &cfg.indexes["main"];
         assert_eq!(main.max_age.unwrap().0, Duration::from_secs(90 * 86_400));
         assert_eq!(main.max_size.unwrap().0, 50 << 30);
+    }
+
+    #[test]
+    fn tls_table_is_strict() {
+        let cfg = Config::parse("[tls]\ncert_file = \"/c.pem\"\nkey_file = \"/k.pem\"\n").unwrap();
+        let tls = cfg.tls.unwrap();
+        assert_eq!(tls.cert_file, PathBuf::from("/c.pem"));
+        assert!(tls.client_ca_file.is_none());
+        let err = Config::parse("[tls]\ncert_file = \"/c.pem\"\nkey = \"/k.pem\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("key"), "{err}");
     }
 
     #[test]

@@ -1,10 +1,12 @@
 //! `loupe serve`: opens the store, replays the log, starts the pipeline and the HTTP API.
 
 use crate::api::{self, AppState};
-use crate::config::{Config, TokenConfig};
+use crate::config::{Config, TlsConfig, TokenConfig};
 use crate::ingest::pipeline::{hostname, Pipeline, PipelineOptions};
 use crate::store::{Store, StoreError};
+use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// Errors that stop the server from starting.
 #[derive(Debug, thiserror::Error)]
@@ -18,6 +20,9 @@ pub enum ServeError {
     },
     #[error("server error: {0}")]
     Http(std::io::Error),
+    /// `[tls]` files that cannot be used: which one and why, before anything listens.
+    #[error("tls: {0}")]
+    Tls(String),
 }
 
 /// Makes sure ingest has a token: with none configured, one is generated once and kept in the data dir.
@@ -76,6 +81,8 @@ pub async fn serve(mut cfg: Config) -> Result<(), ServeError> {
             cfg.data_dir.join("hec_token").display()
         );
     }
+    // TLS files are checked before the store opens: a typo fails fast with the file's name.
+    let tls = cfg.tls.as_ref().map(rustls_config).transpose()?;
     let store = Arc::new(Store::open(&cfg.data_dir)?);
     for name in cfg.indexes.keys() {
         store.create_index(name)?;
@@ -102,14 +109,81 @@ pub async fn serve(mut cfg: Config) -> Result<(), ServeError> {
         hostname: hostname(),
     };
     // Printed on stdout so scripts and tests can find the port when listening on :0.
-    println!("loupe listening on http://{local}");
-    axum::serve(listener, api::router(state))
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .map_err(ServeError::Http)?;
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    println!("loupe listening on {scheme}://{local}");
+    match tls {
+        None => axum::serve(listener, api::router(state))
+            .with_graceful_shutdown(shutdown_signal())
+            .await
+            .map_err(ServeError::Http)?,
+        Some(tls) => {
+            let handle = axum_server::Handle::new();
+            let on_signal = handle.clone();
+            tokio::spawn(async move {
+                shutdown_signal().await;
+                on_signal.graceful_shutdown(Some(Duration::from_secs(30)));
+            });
+            let std_listener = listener.into_std().map_err(ServeError::Http)?;
+            axum_server::from_tcp_rustls(std_listener, tls)
+                .map_err(ServeError::Http)?
+                .handle(handle)
+                .http1_only()
+                .serve(api::router(state).into_make_service())
+                .await
+                .map_err(ServeError::Http)?;
+        }
+    }
     let p = pipeline.clone();
     let _ = tokio::task::spawn_blocking(move || p.shutdown()).await;
     Ok(())
+}
+
+/// The rustls server configuration for `[tls]` (ring, as the forwarder's client uses).
+fn rustls_config(tls: &TlsConfig) -> Result<axum_server::tls_rustls::RustlsConfig, ServeError> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let bad = |path: &Path, e: &dyn std::fmt::Display| {
+        ServeError::Tls(format!("{}: {e}", path.display()))
+    };
+    let read_certs = |path: &Path| -> Result<Vec<CertificateDer<'static>>, ServeError> {
+        let certs = CertificateDer::pem_file_iter(path)
+            .map_err(|e| bad(path, &e))?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| bad(path, &e))?;
+        if certs.is_empty() {
+            return Err(bad(path, &"no PEM certificate in the file"));
+        }
+        Ok(certs)
+    };
+    let certs = read_certs(&tls.cert_file)?;
+    let key = PrivateKeyDer::from_pem_file(&tls.key_file).map_err(|e| bad(&tls.key_file, &e))?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let builder = rustls::ServerConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .map_err(|e| ServeError::Tls(e.to_string()))?;
+    let builder = match &tls.client_ca_file {
+        None => builder.with_no_client_auth(),
+        Some(ca) => {
+            let mut roots = rustls::RootCertStore::empty();
+            for c in read_certs(ca)? {
+                roots.add(c).map_err(|e| bad(ca, &e))?;
+            }
+            let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
+                Arc::new(roots),
+                provider,
+            )
+            .build()
+            .map_err(|e| bad(ca, &e))?;
+            builder.with_client_cert_verifier(verifier)
+        }
+    };
+    let mut config = builder
+        .with_single_cert(certs, key)
+        .map_err(|e| bad(&tls.key_file, &e))?;
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(axum_server::tls_rustls::RustlsConfig::from_config(
+        Arc::new(config),
+    ))
 }
 
 async fn shutdown_signal() {

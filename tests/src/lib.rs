@@ -50,17 +50,52 @@ pub struct Server {
 }
 
 fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
+    agent_trusting(None, None)
+}
+
+/// A client for the test server; `ca` (PEM) is the CA its HTTPS certificate chains to, `client`
+/// a (certificate, key) PEM pair for servers that require one.
+fn agent_trusting(ca: Option<&Path>, client: Option<(&Path, &Path)>) -> ureq::Agent {
+    let mut b = ureq::Agent::config_builder()
         .http_status_as_error(false)
-        .timeout_global(Some(std::time::Duration::from_secs(60)))
-        .build()
-        .into()
+        .timeout_global(Some(std::time::Duration::from_secs(60)));
+    use ureq::tls::{Certificate, ClientCert, PemItem, PrivateKey, RootCerts, TlsConfig};
+    let certs = |path: &Path| -> Vec<Certificate<'static>> {
+        let pem = std::fs::read(path).expect("read PEM file");
+        let certs: Vec<Certificate<'static>> = ureq::tls::parse_pem(&pem)
+            .filter_map(|i| match i {
+                Ok(PemItem::Certificate(c)) => Some(c),
+                _ => None,
+            })
+            .collect();
+        assert!(!certs.is_empty(), "no certificate in {}", path.display());
+        certs
+    };
+    if let Some(ca) = ca {
+        let mut tls = TlsConfig::builder().root_certs(RootCerts::new_with_certs(&certs(ca)));
+        if let Some((cert, key)) = client {
+            let key = PrivateKey::from_pem(&std::fs::read(key).expect("read key")).expect("key");
+            tls = tls.client_cert(Some(ClientCert::new_with_certs(&certs(cert), key)));
+        }
+        b = b.tls_config(tls.build());
+    }
+    b.build().into()
 }
 
 impl Server {
     /// Starts a server on a free port; `extra` is appended to its `loupe.toml` (indexes, limits...).
     pub fn start(extra: &str) -> Server {
         Server::start_on("127.0.0.1:0", extra)
+    }
+
+    /// Starts a server serving HTTPS: `tls` is the body of its `[tls]` table, `ca` the PEM CA
+    /// that its certificate chains to (trusted by this helper's own client).
+    /// `client` is the (certificate, key) this helper presents when the server requires one.
+    pub fn start_tls(tls: &str, ca: &Path, client: Option<(&Path, &Path)>) -> Server {
+        let mut s = Server::start_on("127.0.0.1:0", &format!("[tls]\n{tls}\n"));
+        s.agent = agent_trusting(Some(ca), client);
+        assert!(s.url.starts_with("https://"), "{}", s.url);
+        s
     }
 
     /// Starts a server listening on `listen` with `extra` config lines.
@@ -307,11 +342,21 @@ pub struct ForwarderProcess {
 impl ForwarderProcess {
     /// Spawns it.
     pub fn start(config: &Path) -> ForwarderProcess {
+        ForwarderProcess::spawn(config, Stdio::inherit())
+    }
+
+    /// Spawns it with its stderr (warnings) written to `log`, for tests that read them.
+    pub fn start_logging(config: &Path, log: &Path) -> ForwarderProcess {
+        let file = std::fs::File::create(log).expect("create forwarder log");
+        ForwarderProcess::spawn(config, Stdio::from(file))
+    }
+
+    fn spawn(config: &Path, stderr: Stdio) -> ForwarderProcess {
         let child = Command::new(bin("loupe-forwarder"))
             .arg("--config")
             .arg(config)
             .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
+            .stderr(stderr)
             .spawn()
             .expect("start loupe-forwarder");
         ForwarderProcess { child }
@@ -328,6 +373,52 @@ impl Drop for ForwarderProcess {
     fn drop(&mut self) {
         self.kill9();
     }
+}
+
+/// Appends `<tag> line=<i> ...` for each `i` in `range` to `path` (created if missing).
+pub fn append_lines(path: &Path, tag: &str, range: std::ops::Range<usize>) {
+    let mut s = String::new();
+    for i in range {
+        s.push_str(&format!(
+            "{tag} line={i:06} some payload to make it longer\n"
+        ));
+    }
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .expect("open log");
+    std::io::Write::write_all(&mut f, s.as_bytes()).expect("append");
+}
+
+/// Waits (at most 60 s) until lines 0..n tagged `tag` ([`append_lines`]) are in `index=main`,
+/// then asserts each is there exactly once.
+pub fn assert_exactly_once(server: &Server, tag: &str, n: usize) {
+    let query = format!("index=main {tag}");
+    wait_until(60, &format!("{n} events tagged {tag}"), || {
+        server.count(&query) >= n as u64
+    });
+    assert_eq!(server.count(&query), n as u64, "duplicates for {tag}");
+    let all = raws(server, &query, n + 100);
+    assert_eq!(all.len(), n, "{tag}: events returned");
+    let distinct: std::collections::HashSet<&str> = all.iter().map(String::as_str).collect();
+    assert_eq!(distinct.len(), n, "{tag}: some line is in the index twice");
+    for i in 0..n {
+        let line = format!("{tag} line={i:06} some payload to make it longer");
+        assert!(distinct.contains(line.as_str()), "missing: {line}");
+    }
+}
+
+/// Rewrites a forwarder config: `global` lines go at the top (settings outside tables), `output` lines
+/// into its `[output]` table, and every `from` is replaced by `to` in `replace`.
+pub fn edit_forwarder_config(path: &Path, global: &str, output: &str, replace: &[(&str, &str)]) {
+    let mut text = std::fs::read_to_string(path).expect("read forwarder.toml");
+    for (from, to) in replace {
+        assert!(text.contains(from), "{from:?} not in {text}");
+        text = text.replace(from, to);
+    }
+    text = text.replacen("[output]\n", &format!("[output]\n{output}"), 1);
+    std::fs::write(path, format!("{global}{text}")).expect("write forwarder.toml");
 }
 
 /// The `_raw` of every event a search returns (up to `limit`); reads answers of any

@@ -60,3 +60,21 @@ fn forwarder_check_reports_bad_glob_and_bad_regex() {
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("unknown builtin"), "{out}");
 }
+
+#[test]
+fn forwarder_check_reports_tls_files_that_hold_no_certificate() {
+    let dir = tempfile::tempdir().unwrap();
+    let ca = dir.path().join("ca.pem");
+    std::fs::write(&ca, "not a certificate\n").unwrap();
+    let (code, out) = check(&format!(
+        "state_dir = \"/tmp/lf\"\n[output]\nurls = [\"https://127.0.0.1:8088\"]\ntoken = \"t\"\nca_file = {ca:?}\n"
+    ));
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("no certificate"), "{out}");
+    assert!(out.contains("ca.pem"), "{out}");
+    let (code, out) = check(
+        "state_dir = \"/tmp/lf\"\n[output]\nurls = [\"https://127.0.0.1:8088\"]\ntoken = \"t\"\nca_file = \"/nonexistent/ca.pem\"\n",
+    );
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("/nonexistent/ca.pem"), "{out}");
+}

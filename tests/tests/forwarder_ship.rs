@@ -3,44 +3,10 @@
 //! index exactly once (`stats count` and the distinct set of `_raw`).
 
 use loupe_e2e::{
-    forwarder_config, forwarder_once, free_port, raws, server_on, wait_until, ForwarderProcess,
-    Server,
+    append_lines as append, assert_exactly_once, forwarder_config, forwarder_once, free_port,
+    server_on, wait_until, ForwarderProcess, Server,
 };
-use std::collections::HashSet;
-use std::io::Write;
 use std::path::Path;
-
-fn append(path: &Path, tag: &str, range: std::ops::Range<usize>) {
-    let mut f = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-        .expect("open log");
-    let mut s = String::new();
-    for i in range {
-        s.push_str(&format!(
-            "{tag} line={i:06} some payload to make it longer\n"
-        ));
-    }
-    f.write_all(s.as_bytes()).expect("append");
-}
-
-/// Asserts that lines 0..n tagged `tag` are each in the index exactly once.
-fn assert_exactly_once(server: &Server, tag: &str, n: usize) {
-    let query = format!("index=main {tag}");
-    wait_until(60, &format!("{n} events tagged {tag}"), || {
-        server.count(&query) >= n as u64
-    });
-    assert_eq!(server.count(&query), n as u64, "duplicates for {tag}");
-    let all = raws(server, &query, n + 100);
-    assert_eq!(all.len(), n, "{tag}: events returned");
-    let distinct: HashSet<&str> = all.iter().map(String::as_str).collect();
-    assert_eq!(distinct.len(), n, "{tag}: some line is in the index twice");
-    for i in 0..n {
-        let line = format!("{tag} line={i:06} some payload to make it longer");
-        assert!(distinct.contains(line.as_str()), "missing: {line}");
-    }
-}
 
 fn input(dir: &Path) -> String {
     format!(
