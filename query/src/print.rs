@@ -361,7 +361,13 @@ impl Display for SearchExpr {
                 f.write_char(')')
             }
             SearchExpr::TimeBound { bound, value, .. } => {
-                write!(f, "{}={}", bound.keyword(), search_value(value, &[]))
+                // `latest==-1h` would read back as the comparison `==`: quote such values.
+                let v = if value.starts_with(['=', '<', '>', '!']) {
+                    quote(value)
+                } else {
+                    search_value(value, &[])
+                };
+                write!(f, "{}={v}", bound.keyword())
             }
             SearchExpr::Subsearch { pipeline, .. } => {
                 f.write_char('[')?;

@@ -1200,3 +1200,11 @@ fn fuzz_regression_sort_key_starting_with_a_digit() {
     assert_eq!(canon("|sort\"0\"\u{1}"), "| sort \"0\u{1}\"");
     assert_eq!(canon(r#"| sort 5 "404""#), r#"| sort 5 "404""#);
 }
+
+/// Found by `make fuzz`: `latest===-1h` keeps the value `=-1h`, which printed bare read back as
+/// the comparison `==`.
+#[test]
+fn fuzz_regression_time_bound_value_starting_with_an_operator() {
+    canon("x latest===-1h");
+    canon("earliest=<5 y");
+}

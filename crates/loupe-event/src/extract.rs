@@ -94,12 +94,16 @@ pub fn sourcetype_may_give(sourcetype: &str, name: &str) -> bool {
 /// False when JSON and `key=value` extraction cannot give `name` from `raw`: their names
 /// (the last segment of `a.b{}`) appear literally in the text.
 pub fn text_may_hold(raw: &str, name: &str) -> bool {
-    let key = name
-        .rsplit('.')
+    memchr::memmem::find(raw.as_bytes(), text_key(name).as_bytes()).is_some()
+}
+
+/// The part of a field name that JSON or `key=value` text must contain for extraction to give
+/// it (see [`text_may_hold`]); callers checking many events compute it once.
+pub fn text_key(name: &str) -> &str {
+    name.rsplit('.')
         .map(|seg| seg.trim_end_matches("{}"))
         .find(|seg| !seg.is_empty())
-        .unwrap_or(name);
-    memchr::memmem::find(raw.as_bytes(), key.as_bytes()).is_some()
+        .unwrap_or(name)
 }
 
 /// The fields added by this call (those before `start` belong to the caller).

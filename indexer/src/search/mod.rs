@@ -385,6 +385,10 @@ fn read_chunk(
     Ok((local.drain(), matched))
 }
 
+/// Work for one thread at a time: which bucket, which of its matching documents (one segment,
+/// in index order), and whether to walk the segment's store in order.
+type WorkUnit<'a> = (usize, &'a [(i64, DocAddress)], bool);
+
 /// A thread's share of a partial `stats`: its own row-local commands and aggregate, kept for
 /// the whole search so each thread builds one partial whatever the number of buckets.
 struct StatsWorker {
@@ -419,28 +423,79 @@ fn run_partial_stats(
             }))
         })
         .collect::<Result<Vec<_>, SearchError>>()?;
-    for (b, p) in plans {
-        let searcher = b.reader.searcher();
-        let docs = matching_timed(&b, &searcher, p, (earliest, latest), needs.wants("_time"))?;
-        let reader = rows::RowReader::new(&b, &searcher, needs);
-        let share = docs.len().div_ceil(threads).max(1);
-        docs.par_chunks(share)
-            .zip(workers.par_iter())
-            .try_for_each(|(part, worker)| {
-                let mut w = worker.lock();
-                let w = &mut *w;
-                let mut cache = rows::KeywordCache::default();
-                for chunk in part.chunks(ROW_BATCH) {
-                    let (rows, matched) =
-                        read_chunk(&reader, &mut cache, chunk, filter, &mut w.local)?;
-                    w.matched += matched;
-                    for row in &rows {
-                        w.partial.update(row).map_err(invalid)?;
-                    }
-                }
-                Ok::<_, SearchError>(())
-            })?;
+    // Every bucket's matching documents, cut into units of work: a segment whose documents are
+    // mostly wanted is walked in store order (each block decompressed once, no lookups), the
+    // rest is read document by document in slices. Each thread aggregates into its own partial.
+    let opened = plans
+        .into_iter()
+        .map(|(b, p)| {
+            let searcher = b.reader.searcher();
+            let docs = matching_timed(&b, &searcher, p, (earliest, latest), needs.wants("_time"))?;
+            Ok((b, searcher, docs))
+        })
+        .collect::<Result<Vec<_>, SearchError>>()?;
+    let readers: Vec<rows::RowReader<'_>> = opened
+        .iter()
+        .map(|(b, searcher, _)| rows::RowReader::new(b, searcher, needs))
+        .collect();
+    let mut units: Vec<WorkUnit<'_>> = Vec::new();
+    for (i, (_, searcher, docs)) in opened.iter().enumerate() {
+        for segment in docs.chunk_by(|a, b| a.1.segment_ord == b.1.segment_ord) {
+            let max_doc = searcher.segment_reader(segment[0].1.segment_ord).max_doc() as usize;
+            if readers[i].reads_documents() && segment.len() * 4 >= max_doc {
+                units.push((i, segment, true));
+            } else {
+                units.extend(segment.chunks(ROW_BATCH * 16).map(|c| (i, c, false)));
+            }
+        }
     }
+    units
+        .par_iter()
+        .try_for_each(|&(i, docs, in_store_order)| {
+            let slot = rayon::current_thread_index().unwrap_or(0) % workers.len();
+            let mut w = workers[slot].lock();
+            let w = &mut *w;
+            let reader = &readers[i];
+            let mut cache = rows::KeywordCache::default();
+            let absorb = |w: &mut StatsWorker, batch: Vec<Row>| -> Result<(), SearchError> {
+                w.matched += batch.len() as u64;
+                w.local.push(batch).map_err(invalid)?;
+                for row in &w.local.drain() {
+                    w.partial.update(row).map_err(invalid)?;
+                }
+                Ok(())
+            };
+            if in_store_order {
+                let mut batch = Vec::with_capacity(ROW_BATCH);
+                reader.each_document(docs[0].1.segment_ord, docs, |&(t, addr), stored| {
+                    let row = reader
+                        .row_with(&mut cache, addr, t, Some(stored))
+                        .map_err(SearchError::Internal)?;
+                    if filter.is_none_or(|f| rows::row_matches(f, &row)) {
+                        batch.push(row);
+                    }
+                    if batch.len() >= ROW_BATCH {
+                        absorb(w, std::mem::take(&mut batch))?;
+                    }
+                    Ok::<_, SearchError>(())
+                })?;
+                absorb(w, batch)
+            } else {
+                for chunk in docs.chunks(ROW_BATCH) {
+                    let mut batch = Vec::with_capacity(chunk.len());
+                    for &(t, addr) in chunk {
+                        let row = reader
+                            .row(&mut cache, addr, t)
+                            .map_err(SearchError::Internal)?;
+                        if filter.is_none_or(|f| rows::row_matches(f, &row)) {
+                            batch.push(row);
+                        }
+                    }
+                    absorb(w, batch)?;
+                }
+                Ok(())
+            }
+        })?;
     let mut total = partial;
     for w in workers {
         let w = w.into_inner();

@@ -17,6 +17,9 @@ const BUILTIN: [&str; 6] = ["_raw", "_time", "host", "source", "sourcetype", "in
 /// A stored document as written by the store: `_raw` and, when the event had some, `_fields`.
 struct Stored(Vec<(Field, OwnedValue)>);
 
+/// A stored document read ahead of its row.
+pub struct StoredDoc(Stored);
+
 impl DocumentDeserialize for Stored {
     fn deserialize<'de, D>(mut d: D) -> Result<Self, DeserializeError>
     where
@@ -40,6 +43,9 @@ pub struct RowReader<'a> {
     columns: Vec<[Option<StrColumn>; 3]>,
     /// Fields beyond the built-in ones the pipeline reads; `None`: all of them.
     extra: Option<Vec<String>>,
+    /// For each of `extra`, what an event's text must contain for JSON or `key=value`
+    /// extraction to give it.
+    extra_keys: Vec<memchr::memmem::Finder<'static>>,
     /// host, source, sourcetype, index: whether each is put in the row.
     builtin: [bool; 4],
     /// Whether the stored document is read at all.
@@ -87,6 +93,11 @@ impl<'a> RowReader<'a> {
                     .collect(),
             ),
         };
+        let extra_keys = extra
+            .iter()
+            .flatten()
+            .map(|n| memchr::memmem::Finder::new(loupe_event::extract::text_key(n)).into_owned())
+            .collect();
         let builtin = ["host", "source", "sourcetype", "index"].map(|n| needs.wants(n));
         let read_doc = reads_documents(needs);
         RowReader {
@@ -94,6 +105,7 @@ impl<'a> RowReader<'a> {
             searcher,
             columns,
             extra,
+            extra_keys,
             builtin,
             read_doc,
             raw_wanted: needs.wants("_raw"),
@@ -131,6 +143,51 @@ impl<'a> RowReader<'a> {
         addr: DocAddress,
         time_ns: i64,
     ) -> Result<Row, String> {
+        self.row_with(cache, addr, time_ns, None)
+    }
+
+    /// True when rows need the stored document (else [`RowReader::row`] reads columns only).
+    pub fn reads_documents(&self) -> bool {
+        self.read_doc
+    }
+
+    /// Calls `f` with each of `wanted` (documents of one segment, in increasing order) and its
+    /// stored document, walking the segment's doc store in order: each block is decompressed
+    /// once and no document is looked up, the cheapest way when most documents are wanted.
+    pub fn each_document<E: From<tantivy::TantivyError>>(
+        &self,
+        segment: u32,
+        wanted: &[(i64, DocAddress)],
+        mut f: impl FnMut(&(i64, DocAddress), StoredDoc) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let store = self
+            .searcher
+            .segment_reader(segment)
+            .get_store_reader(0)
+            .map_err(|e| E::from(tantivy::TantivyError::from(e)))?;
+        let mut next = wanted.iter().peekable();
+        for (doc_id, doc) in store.iter::<Stored>(None).enumerate() {
+            let Some(w) = next.peek() else {
+                break;
+            };
+            if w.1.doc_id as usize != doc_id {
+                continue;
+            }
+            let doc = doc.map_err(E::from)?;
+            f(w, StoredDoc(doc))?;
+            next.next();
+        }
+        Ok(())
+    }
+
+    /// [`RowReader::row`] with the stored document already read (by [`RowReader::segment_documents`]).
+    pub fn row_with(
+        &self,
+        cache: &mut KeywordCache,
+        addr: DocAddress,
+        time_ns: i64,
+        stored: Option<StoredDoc>,
+    ) -> Result<Row, String> {
         let mut row = Row::new();
         if time_ns != i64::MIN {
             row.set_time_ns(time_ns);
@@ -151,7 +208,10 @@ impl<'a> RowReader<'a> {
             }
             return Ok(row);
         }
-        let Stored(values) = self.searcher.doc(addr).map_err(|e| e.to_string())?;
+        let Stored(values) = match stored {
+            Some(StoredDoc(doc)) => doc,
+            None => self.searcher.doc(addr).map_err(|e| e.to_string())?,
+        };
         let mut raw = String::new();
         let mut indexed = None;
         for (field, value) in values {
@@ -186,9 +246,10 @@ impl<'a> RowReader<'a> {
                         }
                     };
                     patterned
-                        || extra
+                        || self
+                            .extra_keys
                             .iter()
-                            .any(|n| loupe_event::extract::text_may_hold(&raw, n))
+                            .any(|k| k.find(raw.as_bytes()).is_some())
                 }
             };
             if st {

@@ -3,7 +3,7 @@
 
 use crate::agg::{Agg, AggFunc, AggSpec};
 use crate::plan::{ExecError, Operator};
-use crate::row::{compare_values, text, values_of, Row, RowBatch};
+use crate::row::{compare_values, text, values_of, Row, RowBatch, SortKey};
 use loupe_event::Value;
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
@@ -25,7 +25,7 @@ pub struct GroupedAggs {
     by: Vec<String>,
     max_groups: usize,
     max_distinct: usize,
-    index: HashMap<Vec<String>, usize>,
+    index: HashMap<Vec<String>, usize, foldhash::fast::RandomState>,
     groups: Vec<Group>,
     command: &'static str,
 }
@@ -43,7 +43,7 @@ impl GroupedAggs {
             by,
             max_groups,
             max_distinct,
-            index: HashMap::new(),
+            index: HashMap::default(),
             groups: Vec::new(),
             command: "stats",
         }
@@ -154,14 +154,7 @@ impl GroupedAggs {
             return vec![r];
         }
         let mut order: Vec<&Group> = self.groups.iter().collect();
-        order.sort_by(|a, b| {
-            a.key
-                .iter()
-                .zip(&b.key)
-                .map(|(x, y)| compare_values(x, y))
-                .find(|o| o.is_ne())
-                .unwrap_or(std::cmp::Ordering::Equal)
-        });
+        order.sort_by_cached_key(|g| g.key.iter().map(SortKey::of).collect::<Vec<_>>());
         order
             .into_iter()
             .map(|g| {
