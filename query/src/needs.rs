@@ -223,6 +223,17 @@ pub fn event_fields(commands: &[Command]) -> FieldNeeds {
     FieldNeeds::All
 }
 
+/// The fields one command reads from the rows it gets; `None` when it may read any
+/// (wildcards, commands the analysis does not model). What `loupe explain` shows per operator.
+pub fn command_fields(cmd: &Command) -> Option<BTreeSet<String>> {
+    let mut c = Collector {
+        read: BTreeSet::new(),
+        defined: BTreeSet::new(),
+    };
+    c.command(cmd)?;
+    Some(c.read)
+}
+
 /// True for commands that transform each row on its own, with no state across rows and no
 /// effect on order or count beyond dropping or expanding single rows: they may run in
 /// parallel over separate batches.
@@ -320,6 +331,19 @@ mod tests {
             needs("* | stats latest(status) as s"),
             only(&["_time", "status"])
         );
+    }
+
+    #[test]
+    fn each_command_names_what_it_reads() {
+        let p =
+            parse(r#"* | rex field=uri "(?<a>\d)" | eval b=a+x | stats sum(b) by host | table *"#)
+                .expect("parses");
+        let f =
+            |i: usize| command_fields(&p.commands[i]).map(|s| s.into_iter().collect::<Vec<_>>());
+        assert_eq!(f(1), Some(vec!["uri".to_string()]));
+        assert_eq!(f(2), Some(vec!["a".to_string(), "x".to_string()]));
+        assert_eq!(f(3), Some(vec!["b".to_string(), "host".to_string()]));
+        assert_eq!(f(4), None);
     }
 
     #[test]

@@ -267,6 +267,16 @@ fn explain_prints_the_plan_and_exit_codes() {
         .map(|o| o["threads"].as_str().unwrap())
         .collect();
     assert_eq!(threads, ["all", "all", "one"], "{plan}");
+    assert_eq!(
+        plan["operators"][0]["fields"],
+        serde_json::json!(["_raw"]),
+        "{plan}"
+    );
+    assert_eq!(
+        plan["operators"][1]["fields"],
+        serde_json::json!(["x"]),
+        "{plan}"
+    );
     let (code, _, err) = loupe(&["explain", "* | tstats count"]);
     assert_eq!(code, 3, "{err}");
     assert!(err.contains("tstats"), "{err}");

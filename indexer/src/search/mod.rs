@@ -967,7 +967,11 @@ fn explain_located(
             } else {
                 "one"
             };
-            serde_json::json!({"command": c.name, "spl": c.to_string(), "threads": threads})
+            let fields = match loupe_query::needs::command_fields(c) {
+                Some(set) => serde_json::json!(set),
+                None => serde_json::json!("all"),
+            };
+            serde_json::json!({"command": c.name, "spl": c.to_string(), "threads": threads, "fields": fields})
         })
         .collect();
     Ok(serde_json::json!({
