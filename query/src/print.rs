@@ -591,7 +591,17 @@ impl Display for Command {
                 }
                 opts(&mut s, &x.options);
                 s.push(' ');
-                list(&mut s, &x.fields, ", ");
+                // A first field starting with a digit would read back as the count (`top 5 x`).
+                match x.fields.split_first() {
+                    Some((first, more)) if first.starts_with(|c: char| c.is_ascii_digit()) => {
+                        s.push_str(&quote(first));
+                        if !more.is_empty() {
+                            s.push_str(", ");
+                            list(&mut s, more, ", ");
+                        }
+                    }
+                    _ => list(&mut s, &x.fields, ", "),
+                }
                 if !x.by.is_empty() {
                     s.push_str(" BY ");
                     list(&mut s, &x.by, ", ");

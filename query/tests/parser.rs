@@ -1208,3 +1208,11 @@ fn fuzz_regression_time_bound_value_starting_with_an_operator() {
     canon("x latest===-1h");
     canon("earliest=<5 y");
 }
+
+/// Found by `make fuzz`: `top ,0001x` names the field `0001x`, which printed bare read back as
+/// the count 1 and the field `x`.
+#[test]
+fn fuzz_regression_top_field_starting_with_a_digit() {
+    canon("* | top ,000000000000001369188889006504527!!2");
+    canon("* | rare ,5xx, status");
+}
