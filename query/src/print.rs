@@ -74,6 +74,12 @@ fn parens_balanced(s: &str) -> bool {
     depth == 0
 }
 
+/// Ends a subsearch. The blank before `]` keeps a bare last argument (`spath [(`) from reading
+/// the bracket as part of itself.
+fn close_subsearch(f: &mut impl std::fmt::Write) -> std::fmt::Result {
+    f.write_str(" ]")
+}
+
 /// A field name in command arguments: bare when the argument reader gives it back
 /// unchanged, quoted otherwise.
 pub(crate) fn field(s: &str) -> String {
@@ -97,8 +103,9 @@ pub(crate) fn field(s: &str) -> String {
 /// (`span=1h`, `tokenizer=(\S+)`, `startswith=(a="b c")`), quoted otherwise.
 pub(crate) fn value(s: &str) -> String {
     let bare = !s.is_empty() && !s.starts_with(['"', '=']) && !s.contains("```") && {
-        // Read it back as the parser would, followed by the blank the printer puts after it.
-        let padded = format!("{s} ");
+        // Read it back as the parser would, followed by a blank and more text, as the printer
+        // may put after it (an open parenthesis would run on to a later closing one).
+        let padded = format!("{s} x)");
         let mut c = Cursor::new(&padded);
         matches!(c.value(), Ok((v, false, span)) if v == s && span.end == s.len())
     };
@@ -372,7 +379,7 @@ impl Display for SearchExpr {
             SearchExpr::Subsearch { pipeline, .. } => {
                 f.write_char('[')?;
                 write_pipeline(f, pipeline, true)?;
-                f.write_char(']')
+                close_subsearch(f)
             }
         }
     }
@@ -714,7 +721,7 @@ impl Display for Command {
                 let _ = write!(s, " [");
                 f.write_str(&s)?;
                 write_pipeline(f, &x.subsearch, true)?;
-                return f.write_char(']');
+                return close_subsearch(f);
             }
             CommandKind::Join(x) => {
                 opts(&mut s, &x.options);
@@ -725,7 +732,7 @@ impl Display for Command {
                 let _ = write!(s, " [");
                 f.write_str(&s)?;
                 write_pipeline(f, &x.subsearch, true)?;
-                return f.write_char(']');
+                return close_subsearch(f);
             }
             CommandKind::Generic { args } => {
                 if !args.is_empty() {

@@ -1216,3 +1216,17 @@ fn fuzz_regression_top_field_starting_with_a_digit() {
     canon("* | top ,000000000000001369188889006504527!!2");
     canon("* | rare ,5xx, status");
 }
+
+/// Found by `make fuzz`: the last bare argument of a subsearch (`spath [(`) printed right
+/// before `]` read the bracket as part of itself.
+#[test]
+fn fuzz_regression_bare_argument_before_the_end_of_a_subsearch() {
+    canon("[spath [( ]");
+    canon("x | append [makeresults | eval a=1 ]");
+}
+
+/// Found by `make fuzz`: an option value `(` printed bare ran on into the next argument.
+#[test]
+fn fuzz_regression_option_value_with_an_open_parenthesis() {
+    canon(r#"|bucket t d=(|eval r=('`")"')"#);
+}
