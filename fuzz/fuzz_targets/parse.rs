@@ -1,5 +1,6 @@
-//! Parses arbitrary UTF-8 as SPL: the parser must never panic, and whatever parses must
-//! print (canonical SPL) to text that parses again to the same tree (spans aside).
+//! Parses arbitrary UTF-8 as SPL: the parser, the printer and the static checks must never
+//! panic, whatever the input (`make fuzz`). The stricter round-trip property is the
+//! `roundtrip` target (`make fuzz-roundtrip`).
 
 #![no_main]
 
@@ -9,18 +10,10 @@ fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    let Ok(mut first) = loupe_query::parse(text) else {
-        return;
-    };
-    let printed = first.to_string();
-    let mut second = match loupe_query::parse(&printed) {
-        Ok(p) => p,
-        Err(e) => panic!("the printed form of {text:?} does not parse: {printed:?}: {e}"),
-    };
-    first.strip_spans();
-    second.strip_spans();
-    assert_eq!(
-        first, second,
-        "round trip of {text:?} via {printed:?} changed the tree"
-    );
+    if let Ok(p) = loupe_query::parse(text) {
+        let printed = p.to_string();
+        let _ = loupe_query::parse(&printed);
+        let _ = loupe_query::unsupported_functions(&p);
+        let _ = loupe_query::needs::event_fields(&p.commands);
+    }
 });
