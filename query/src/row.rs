@@ -58,6 +58,27 @@ impl Row {
         }
     }
 
+    /// Renames a field where it stands (Splunk's `rename` keeps the column's place); a field
+    /// already called `to` is replaced. False when `from` is absent.
+    pub fn rename(&mut self, from: &str, to: &str) -> bool {
+        if from == to {
+            return self.contains(from);
+        }
+        let Some(i) = self.fields.iter().position(|(k, _)| k == from) else {
+            return false;
+        };
+        self.fields[i].0 = CompactString::from(to);
+        if let Some(j) = self
+            .fields
+            .iter()
+            .enumerate()
+            .position(|(j, (k, _))| j != i && k == to)
+        {
+            self.fields.remove(j);
+        }
+        true
+    }
+
     /// Removes a field, returning its value.
     pub fn remove(&mut self, name: &str) -> Option<Value> {
         let i = self.fields.iter().position(|(k, _)| k == name)?;
@@ -263,6 +284,21 @@ impl Ord for SortKey {
 #[cfg(test)]
 mod sort_key_tests {
     use super::*;
+
+    #[test]
+    fn rename_keeps_the_place_and_replaces_an_existing_target() {
+        let mut r = Row::from_pairs([
+            ("a", Value::Int(1)),
+            ("b", Value::Int(2)),
+            ("c", Value::Int(3)),
+        ]);
+        assert!(r.rename("a", "x"));
+        assert_eq!(r.names().collect::<Vec<_>>(), ["x", "b", "c"]);
+        assert!(r.rename("b", "c"));
+        assert_eq!(r.names().collect::<Vec<_>>(), ["x", "c"]);
+        assert_eq!(r.get("c"), Some(&Value::Int(2)));
+        assert!(!r.rename("nope", "y"));
+    }
 
     #[test]
     fn sort_keys_order_values_as_compare_values_does() {

@@ -158,10 +158,11 @@ fn rex_named_groups_max_match_and_sed() {
 
 #[test]
 fn fields_table_rename_fillnull() {
+    // `rename` keeps the column where it was, as Splunk does.
     let out = run("| fields host, status | rename host AS h", sample());
     assert_eq!(
         out[0].names().collect::<Vec<_>>(),
-        ["_time", "status", "_raw", "h"]
+        ["_time", "h", "status", "_raw"]
     );
     let out = run("| table status, host", sample());
     assert_eq!(out[0].names().collect::<Vec<_>>(), ["status", "host"]);

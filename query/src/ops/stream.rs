@@ -258,12 +258,10 @@ impl Operator for Shape {
                                 .collect();
                             for n in names {
                                 let target = rename_wild(from, to, &n);
-                                if let Some(v) = row.remove(&n) {
-                                    row.set(target, v);
-                                }
+                                row.rename(&n, &target);
                             }
-                        } else if let Some(v) = row.remove(from) {
-                            row.set(to.clone(), v);
+                        } else {
+                            row.rename(from, to);
                         }
                     }
                 }
