@@ -189,6 +189,20 @@ pub fn values_of(v: &Value) -> Vec<&Value> {
     }
 }
 
+/// Every key extended by every one of `vals`: how several multi-valued fields become one
+/// group or match key per combination (`stats ... by`, `lookup`).
+pub fn extend_keys<T: Clone>(keys: Vec<Vec<T>>, vals: &[T]) -> Vec<Vec<T>> {
+    keys.into_iter()
+        .flat_map(|k| {
+            vals.iter().map(move |v| {
+                let mut k = k.clone();
+                k.push(v.clone());
+                k
+            })
+        })
+        .collect()
+}
+
 /// Glob match with `*` wildcards, case-sensitive (field names).
 pub fn wildcard_match(pattern: &str, s: &str) -> bool {
     if !pattern.contains('*') {

@@ -1047,20 +1047,30 @@ mod fuzz {
         })
     }
 
+    /// `first` (parsed from `text`) prints to SPL that parses back to the same tree.
+    fn reads_back(text: &str, mut first: Pipeline) -> Result<(), TestCaseError> {
+        let printed = first.to_string();
+        let second = parse(&printed);
+        prop_assert!(
+            second.is_ok(),
+            "{text:?} printed as {printed:?}: {:?}",
+            second.err()
+        );
+        let mut second = second.unwrap_or_else(|_| unreachable!());
+        first.strip_spans();
+        second.strip_spans();
+        prop_assert_eq!(&first, &second, "{:?} printed as {:?}", text, printed);
+        Ok(())
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig { cases: 3000, ..ProptestConfig::default() })]
 
         #[test]
         fn random_text_never_panics_and_round_trips(parts in prop::collection::vec(fragment(), 0..25)) {
             let text: String = parts.concat();
-            if let Ok(mut first) = parse(&text) {
-                let printed = first.to_string();
-                let second = parse(&printed);
-                prop_assert!(second.is_ok(), "{text:?} printed as {printed:?}: {:?}", second.err());
-                let mut second = second.unwrap_or_else(|_| unreachable!());
-                first.strip_spans();
-                second.strip_spans();
-                prop_assert_eq!(&first, &second, "{:?} printed as {:?}", text, printed);
+            if let Ok(first) = parse(&text) {
+                reads_back(&text, first)?;
             }
         }
 
@@ -1092,17 +1102,11 @@ mod fuzz {
                 text.push_str(" | ");
                 text.push_str(&cmd);
             }
-            let mut first = match parse(&text) {
+            let first = match parse(&text) {
                 Ok(p) => p,
                 Err(e) => return Err(TestCaseError::fail(format!("{text:?} does not parse: {e}"))),
             };
-            let printed = first.to_string();
-            let second = parse(&printed);
-            prop_assert!(second.is_ok(), "{text:?} printed as {printed:?}: {:?}", second.err());
-            let mut second = second.unwrap_or_else(|_| unreachable!());
-            first.strip_spans();
-            second.strip_spans();
-            prop_assert_eq!(&first, &second, "{:?} printed as {:?}", text, printed);
+            reads_back(&text, first)?;
         }
 
         #[test]

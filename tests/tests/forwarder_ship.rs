@@ -94,12 +94,7 @@ fn forwarder_kill9_mid_file_then_restart_loses_and_duplicates_nothing() {
     }
     let cfg = forwarder_config(dir.path(), &[&server.url], &input(dir.path()));
     // Small batches (~60 lines): many acknowledgements, so the kills land mid-file.
-    let text = std::fs::read_to_string(&cfg).unwrap();
-    std::fs::write(
-        &cfg,
-        text.replace("batch_max_bytes = 65536", "batch_max_bytes = 4096"),
-    )
-    .unwrap();
+    small_batches(&cfg);
     // Three kill -9 at different points of the file, each once the forwarder's checkpoint
     // has moved (read from its state dir: searching would be too slow to catch it mid-file).
     let checkpoint = dir.path().join("state/checkpoint.json");
@@ -181,12 +176,7 @@ fn forwarder_survives_indexer_kill9_during_shipping() {
     let log = dir.path().join("logs/a.log");
     append(&log, "ikill", 0..30_000);
     let cfg = forwarder_config(dir.path(), &[&server.url], &input(dir.path()));
-    let text = std::fs::read_to_string(&cfg).unwrap();
-    std::fs::write(
-        &cfg,
-        text.replace("batch_max_bytes = 65536", "batch_max_bytes = 4096"),
-    )
-    .unwrap();
+    small_batches(&cfg);
     let _fwd = ForwarderProcess::start(&cfg);
     // Kill the indexer as soon as the forwarder has its first acknowledgement.
     let checkpoint = dir.path().join("state/checkpoint.json");
@@ -232,4 +222,15 @@ fn forwarder_drops_only_events_for_a_refused_index() {
     assert_exactly_once(&server, "parta", 200);
     assert_exactly_once(&server, "partc", 200);
     assert_eq!(server.count("partb"), 0);
+}
+
+/// Batches of about 60 lines instead of the default 64 KiB: many acknowledgements per file,
+/// so a kill lands in the middle of it.
+fn small_batches(cfg: &std::path::Path) {
+    let text = std::fs::read_to_string(cfg).unwrap();
+    std::fs::write(
+        cfg,
+        text.replace("batch_max_bytes = 65536", "batch_max_bytes = 4096"),
+    )
+    .unwrap();
 }

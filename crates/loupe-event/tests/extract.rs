@@ -21,27 +21,6 @@ fn s(v: &str) -> Value {
     Value::Str(v.to_owned())
 }
 
-fn rows(system: &str) -> Vec<HashMap<String, String>> {
-    let path = data_dir().join(format!("loghub/{system}/{system}_2k.log_structured.csv"));
-    let mut rdr = csv::Reader::from_path(&path).expect("csv");
-    let headers: Vec<String> = rdr
-        .byte_headers()
-        .expect("headers")
-        .iter()
-        .map(|h| String::from_utf8_lossy(h).into_owned())
-        .collect();
-    rdr.byte_records()
-        .map(|r| {
-            let r = r.expect("record");
-            headers
-                .iter()
-                .cloned()
-                .zip(r.iter().map(|f| String::from_utf8_lossy(f).into_owned()))
-                .collect()
-        })
-        .collect()
-}
-
 /// (our field, Loghub column) pairs that must agree on every line.
 fn mapping(system: &str) -> &'static [(&'static str, &'static str)] {
     match system {
@@ -104,7 +83,7 @@ fn loghub_fields_match_ground_truth() {
     for system in SYSTEMS {
         let bytes = read(&data_dir().join(format!("loghub/{system}/{system}_2k.log")));
         let lines = lines(&bytes);
-        let rows = rows(system);
+        let rows = structured_rows(system);
         assert_eq!(lines.len(), rows.len());
         let mut bad = 0;
         for (line, row) in lines.iter().zip(&rows) {

@@ -13,31 +13,6 @@ use std::collections::HashMap;
 
 type Row = HashMap<String, String>;
 
-fn rows(system: &str) -> Vec<Row> {
-    let path = data_dir()
-        .join("loghub")
-        .join(system)
-        .join(format!("{system}_2k.log_structured.csv"));
-    let mut rdr =
-        csv::Reader::from_path(&path).unwrap_or_else(|e| panic!("opening {}: {e}", path.display()));
-    let headers: Vec<String> = rdr
-        .byte_headers()
-        .expect("headers")
-        .iter()
-        .map(|h| String::from_utf8_lossy(h).into_owned())
-        .collect();
-    rdr.byte_records()
-        .map(|r| {
-            let r = r.expect("csv record");
-            headers
-                .iter()
-                .cloned()
-                .zip(r.iter().map(|f| String::from_utf8_lossy(f).into_owned()))
-                .collect()
-        })
-        .collect()
-}
-
 fn col<'a>(row: &'a Row, name: &str) -> &'a str {
     row.get(name)
         .unwrap_or_else(|| panic!("no column {name}"))
@@ -181,7 +156,7 @@ fn check(system: &str, sourcetype_name: &str, chunk: usize) {
     let bytes = read(&path);
     let ctx = TimeContext::utc(default_year(system));
     let events = ingest(&st, &ctx, &bytes, chunk);
-    let rows = rows(system);
+    let rows = structured_rows(system);
     let lines = lines(&bytes);
     assert_eq!(
         events.len(),
@@ -248,7 +223,7 @@ fn every_loghub_folder_has_a_sourcetype() {
 #[test]
 fn bgl_epoch_matches_pacific_detail() {
     let la = TimeZone::get("America/Los_Angeles").expect("tzdb");
-    for row in rows("BGL") {
+    for row in structured_rows("BGL") {
         let t = col(&row, "Time"); // 2005-06-03-15.42.50.675872
         let p: Vec<&str> = t.split(['-', '.']).collect();
         let local = civil_ns(
@@ -271,7 +246,7 @@ fn bgl_epoch_matches_pacific_detail() {
 #[test]
 fn thunderbird_epoch_matches_pacific_syslog_time() {
     let la = TimeZone::get("America/Los_Angeles").expect("tzdb");
-    for row in rows("Thunderbird") {
+    for row in structured_rows("Thunderbird") {
         let year = int(&col(&row, "Date")[0..4]);
         let (h, mi, s, f) = hms(col(&row, "Time"));
         let local = civil_ns(

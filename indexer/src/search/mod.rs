@@ -360,6 +360,23 @@ fn matching_timed(
     Ok(timed)
 }
 
+/// Events read as rows (document by document), those the row filter keeps.
+fn filtered_rows(
+    reader: &rows::RowReader<'_>,
+    cache: &mut rows::KeywordCache,
+    chunk: &[(i64, DocAddress)],
+    filter: Option<&SearchExpr>,
+) -> Result<Vec<Row>, SearchError> {
+    let mut batch = Vec::with_capacity(chunk.len());
+    for &(t, addr) in chunk {
+        let row = reader.row(cache, addr, t).map_err(SearchError::Internal)?;
+        if filter.is_none_or(|f| rows::row_matches(f, &row)) {
+            batch.push(row);
+        }
+    }
+    Ok(batch)
+}
+
 /// One batch of events read as rows, checked against the row filter and passed through the
 /// row-local commands; also how many matched the base search.
 fn read_chunk(
@@ -369,15 +386,7 @@ fn read_chunk(
     filter: Option<&SearchExpr>,
     local: &mut loupe_query::Executor,
 ) -> Result<(Vec<Row>, u64), SearchError> {
-    let mut batch = Vec::with_capacity(chunk.len());
-    for (t, addr) in chunk {
-        let row = reader
-            .row(cache, *addr, *t)
-            .map_err(SearchError::Internal)?;
-        if filter.is_none_or(|f| rows::row_matches(f, &row)) {
-            batch.push(row);
-        }
-    }
+    let batch = filtered_rows(reader, cache, chunk, filter)?;
     let matched = batch.len() as u64;
     local
         .push(batch)
@@ -482,16 +491,7 @@ fn run_partial_stats(
                 absorb(w, batch)
             } else {
                 for chunk in docs.chunks(ROW_BATCH) {
-                    let mut batch = Vec::with_capacity(chunk.len());
-                    for &(t, addr) in chunk {
-                        let row = reader
-                            .row(&mut cache, addr, t)
-                            .map_err(SearchError::Internal)?;
-                        if filter.is_none_or(|f| rows::row_matches(f, &row)) {
-                            batch.push(row);
-                        }
-                    }
-                    absorb(w, batch)?;
+                    absorb(w, filtered_rows(reader, &mut cache, chunk, filter)?)?;
                 }
                 Ok(())
             }

@@ -3,7 +3,7 @@
 
 use crate::agg::{Agg, AggFunc, AggSpec};
 use crate::plan::{ExecError, Operator};
-use crate::row::{compare_values, text, values_of, Row, RowBatch, SortKey};
+use crate::row::{compare_values, extend_keys, text, values_of, Row, RowBatch, SortKey};
 use loupe_event::Value;
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
@@ -77,16 +77,7 @@ impl GroupedAggs {
             if vals.is_empty() {
                 return Vec::new();
             }
-            keys = keys
-                .into_iter()
-                .flat_map(|k| {
-                    vals.iter().map(move |v| {
-                        let mut k = k.clone();
-                        k.push(v.clone());
-                        k
-                    })
-                })
-                .collect();
+            keys = extend_keys(keys, &vals);
         }
         keys
     }

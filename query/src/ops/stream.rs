@@ -7,7 +7,7 @@ use crate::ast::FieldMap;
 use crate::eval::{compile_spl_regex, regex_reason, truthy, Evaluator};
 use crate::lookup::LookupTable;
 use crate::plan::{ExecError, Operator};
-use crate::row::{text, text_ref, values_of, wildcard_match, Row, RowBatch};
+use crate::row::{extend_keys, text, text_ref, values_of, wildcard_match, Row, RowBatch};
 use loupe_event::Value;
 use regex::Regex;
 use std::sync::Arc;
@@ -770,16 +770,7 @@ impl Operator for Lookup {
                 let vals: Vec<String> = row
                     .get(f)
                     .map_or(Vec::new(), |v| values_of(v).into_iter().map(text).collect());
-                keys = keys
-                    .into_iter()
-                    .flat_map(|k| {
-                        vals.iter().map(move |v| {
-                            let mut k = k.clone();
-                            k.push(v.clone());
-                            k
-                        })
-                    })
-                    .collect();
+                keys = extend_keys(keys, &vals);
             }
             let mut hits: Vec<usize> = Vec::new();
             for k in &keys {

@@ -135,3 +135,29 @@ pub const SYSTEMS: &[&str] = &[
     "Windows",
     "Zookeeper",
 ];
+
+/// The rows of a Loghub system's `_structured.csv` (the ground truth), column name to text.
+pub fn structured_rows(system: &str) -> Vec<std::collections::HashMap<String, String>> {
+    let path = data_dir()
+        .join("loghub")
+        .join(system)
+        .join(format!("{system}_2k.log_structured.csv"));
+    let mut rdr =
+        csv::Reader::from_path(&path).unwrap_or_else(|e| panic!("opening {}: {e}", path.display()));
+    let headers: Vec<String> = rdr
+        .byte_headers()
+        .expect("headers")
+        .iter()
+        .map(|h| String::from_utf8_lossy(h).into_owned())
+        .collect();
+    rdr.byte_records()
+        .map(|r| {
+            let r = r.expect("csv record");
+            headers
+                .iter()
+                .cloned()
+                .zip(r.iter().map(|f| String::from_utf8_lossy(f).into_owned()))
+                .collect()
+        })
+        .collect()
+}
