@@ -100,7 +100,12 @@ impl Server {
 
     /// Starts a server listening on `listen` with `extra` config lines.
     pub fn start_on(listen: &str, extra: &str) -> Server {
-        let dir = tempfile::tempdir().expect("temp dir");
+        Server::start_in(tempfile::tempdir().expect("temp dir"), listen, extra)
+    }
+
+    /// Starts a server whose data dir is `dir/data`, which the caller may have prepared (a
+    /// mount point, say).
+    pub fn start_in(dir: tempfile::TempDir, listen: &str, extra: &str) -> Server {
         let config = dir.path().join("loupe.toml");
         let data = dir.path().join("data");
         let text = format!(

@@ -178,10 +178,26 @@ fn phrases_identifiers_and_wildcards_find_exactly_their_events() {
         "Receiving block",
         "1608999687919862906",
         "no such phrase anywhere",
+        // Numbers of one or two digits are not indexed: every event is a candidate.
+        "22",
+        "07",
+        "5",
+        "10 07",
+        // Five digits make an identifier, indexed by hash.
+        "24833",
     ] {
         let expected = lines.iter().filter(|l| holds(l, phrase)).count() as u64;
         assert_eq!(s.count(&format!("\"{phrase}\"")), expected, "{phrase}");
     }
+    // Unindexed numbers under NOT and beside indexed terms.
+    let with_22 = lines.iter().filter(|l| holds(l, "22")).count() as u64;
+    assert_eq!(s.count("NOT 22"), lines.len() as u64 - with_22);
+    let expected = lines
+        .iter()
+        .filter(|l| holds(l, "22") && holds(l, "sshd"))
+        .count() as u64;
+    assert!(expected > 0);
+    assert_eq!(s.count("sshd 22"), expected);
     assert_eq!(
         s.count("\"blk_-8775602795571523802\""),
         2,

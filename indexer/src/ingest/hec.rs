@@ -56,28 +56,26 @@ pub fn parse_event_body(
         }
         return Ok(events);
     }
-    let stream = serde_json::Deserializer::from_slice(trimmed).into_iter::<serde_json::Value>();
-    for item in stream {
-        let value = match item {
-            Ok(v) => v,
-            Err(e) => {
+    // Envelopes are read straight into their struct (no intermediate JSON tree); what starts
+    // an item is looked at first, so a non-object gets its own message.
+    let mut stream = serde_json::Deserializer::from_slice(trimmed).into_iter::<Envelope>();
+    loop {
+        let rest = trimmed.get(stream.byte_offset()..).unwrap_or_default();
+        match rest.iter().find(|b| !b.is_ascii_whitespace()) {
+            None => break,
+            Some(b'{') => {}
+            Some(_) => {
                 return Err(fail(
                     events,
                     HecCode::InvalidDataFormat,
-                    format!("Invalid data format: {e}"),
+                    "Invalid data format: an event must be a JSON object".into(),
                 ))
             }
-        };
-        if !value.is_object() {
-            return Err(fail(
-                events,
-                HecCode::InvalidDataFormat,
-                "Invalid data format: an event must be a JSON object".into(),
-            ));
         }
-        let env: Envelope = match serde_json::from_value(value) {
-            Ok(env) => env,
-            Err(e) => {
+        let env = match stream.next() {
+            None => break,
+            Some(Ok(env)) => env,
+            Some(Err(e)) => {
                 return Err(fail(
                     events,
                     HecCode::InvalidDataFormat,

@@ -472,7 +472,9 @@ fn index_loop(
     };
     loop {
         let timeout = next_commit.saturating_duration_since(Instant::now());
-        match rx.recv_timeout(timeout) {
+        // Under a steady stream the receive never times out: the commit is also due when a
+        // batch ends past the interval, so what was acknowledged is searchable within it.
+        let due = match rx.recv_timeout(timeout) {
             Ok(IndexMsg::Batch(lsn, events)) => {
                 for ev in events {
                     count_event(&counters, &ev);
@@ -482,31 +484,34 @@ fn index_loop(
                     }
                 }
                 last_lsn = lsn;
+                Instant::now() >= next_commit
             }
             Ok(IndexMsg::Flush(reply)) => {
                 let res = commit(&mut writer, last_lsn, &mut reported);
                 let _ = reply.send(res);
                 next_commit = Instant::now() + opts.commit_interval;
+                false
             }
-            Err(RecvTimeoutError::Timeout) => {
-                if let Err(e) = commit(&mut writer, last_lsn, &mut reported) {
-                    tracing::error!(error = %e, "commit failed; will retry");
-                    healthy.store(false, Ordering::Relaxed);
-                } else {
-                    healthy.store(true, Ordering::Relaxed);
-                }
-                next_commit = Instant::now() + opts.commit_interval;
-                if Instant::now() >= next_retention {
-                    let store = writer.store().clone();
-                    if let Err(e) =
-                        retention::enforce(&store, Some(&mut writer), &opts.retention, now_ns())
-                    {
-                        tracing::warn!(error = %e, "retention failed");
-                    }
-                    next_retention = Instant::now() + Duration::from_secs(60);
-                }
-            }
+            Err(RecvTimeoutError::Timeout) => true,
             Ok(IndexMsg::Stop) | Err(RecvTimeoutError::Disconnected) => break,
+        };
+        if due {
+            if let Err(e) = commit(&mut writer, last_lsn, &mut reported) {
+                tracing::error!(error = %e, "commit failed; will retry");
+                healthy.store(false, Ordering::Relaxed);
+            } else {
+                healthy.store(true, Ordering::Relaxed);
+            }
+            next_commit = Instant::now() + opts.commit_interval;
+            if Instant::now() >= next_retention {
+                let store = writer.store().clone();
+                if let Err(e) =
+                    retention::enforce(&store, Some(&mut writer), &opts.retention, now_ns())
+                {
+                    tracing::warn!(error = %e, "retention failed");
+                }
+                next_retention = Instant::now() + Duration::from_secs(60);
+            }
         }
     }
     let _ = commit(&mut writer, last_lsn, &mut reported);

@@ -508,7 +508,7 @@ fn raw_description(text: &str) -> String {
     }
     let terms = phrase_terms(&raw_tokens(text)).terms;
     match terms.len() {
-        0 => "*".into(),
+        0 => format!("*{check}"),
         1 => format!("_raw:term({:?}){check}", terms[0]),
         _ => format!("_raw:terms({:?}){check}", terms.join(" + ")),
     }

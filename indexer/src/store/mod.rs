@@ -86,6 +86,8 @@ pub struct WriterOptions {
     pub budget_per_bucket: usize,
     /// A day bucket rolls to a new one past this many events.
     pub max_bucket_events: u64,
+    /// A bucket no event went to for this many events is closed, its indexing memory freed.
+    pub idle_events: u64,
 }
 
 impl Default for WriterOptions {
@@ -93,8 +95,9 @@ impl Default for WriterOptions {
         WriterOptions {
             max_hot: 3,
             threads_per_bucket: 2,
-            budget_per_bucket: 64 << 20,
+            budget_per_bucket: 128 << 20,
             max_bucket_events: 50_000_000,
+            idle_events: 50_000,
         }
     }
 }
@@ -304,9 +307,6 @@ pub struct StoreWriter {
     clock: u64,
 }
 
-/// A day bucket unused for this many events may be closed to make room for another day.
-const IDLE_EVENTS: u64 = 50_000;
-
 impl StoreWriter {
     /// A writer over a store opened with [`Store::open`].
     pub fn new(store: Arc<Store>, opts: WriterOptions) -> Self {
@@ -326,6 +326,13 @@ impl StoreWriter {
     /// Adds an event from log record `lsn` (0 for imports); skipped if its bucket already committed that record.
     pub fn add(&mut self, ev: Event, lsn: u64) -> Result<(), StoreError> {
         self.clock += 1;
+        // Looked for a few times per idle span (and never more often than every 8,192 events).
+        if self
+            .clock
+            .is_multiple_of((self.opts.idle_events / 4).clamp(1, 8_192))
+        {
+            self.close_idle()?;
+        }
         let day = BucketKey::day_of(ev.time_ns);
         let slot = self.route(&ev.index, day)?;
         let full = self
@@ -350,6 +357,23 @@ impl StoreWriter {
         writer.add(ev, lsn)
     }
 
+    /// Closes the buckets no event went to lately (yesterday's, once today's events flow):
+    /// each holds an indexing arena of up to its memory budget until closed.
+    fn close_idle(&mut self) -> Result<(), StoreError> {
+        let idle: Vec<Slot> = self
+            .hot
+            .iter()
+            .filter(|(_, w)| w.last_used + self.opts.idle_events < self.clock)
+            .map(|(k, _)| k.clone())
+            .collect();
+        for slot in idle {
+            if let Some(w) = self.hot.remove(&slot) {
+                w.close()?;
+            }
+        }
+        Ok(())
+    }
+
     /// Picks (opening if needed) the slot of an event's day.
     fn route(&mut self, index: &str, day: i64) -> Result<Slot, StoreError> {
         let slot = Slot::Day(index.to_string(), day);
@@ -367,7 +391,7 @@ impl StoreWriter {
                 .iter()
                 .filter(|(k, _)| matches!(k, Slot::Day(..)))
                 .min_by_key(|(_, w)| w.last_used)
-                .filter(|(_, w)| w.last_used + IDLE_EVENTS < self.clock)
+                .filter(|(_, w)| w.last_used + self.opts.idle_events < self.clock)
                 .map(|(k, _)| k.clone());
             match idle {
                 Some(k) => {
@@ -544,6 +568,76 @@ mod tests {
         let spill = buckets.iter().find(|b| b.key.seq >= SPILL_SEQ).unwrap();
         let (lo, hi) = spill.time_range().unwrap();
         assert!(hi - lo > day * 100);
+    }
+
+    #[test]
+    fn a_bucket_left_idle_is_closed_and_its_events_searchable() {
+        let dir = tempfile::tempdir().unwrap();
+        let day = 86_400_000_000_000i64;
+        let store = Arc::new(Store::open(dir.path()).unwrap());
+        let opts = WriterOptions {
+            idle_events: 40,
+            budget_per_bucket: 30 << 20,
+            ..WriterOptions::default()
+        };
+        let mut w = StoreWriter::new(store.clone(), opts);
+        for i in 0..10 {
+            w.add(ev(day * 20_000 + i, "yesterday"), 0).unwrap();
+        }
+        for i in 0..60 {
+            w.add(ev(day * 20_001 + i, "today"), 0).unwrap();
+        }
+        // Nothing was committed by hand: closing the idle bucket did it.
+        let yesterday = store.buckets_for(&["main".into()], None, Some(day * 20_001));
+        assert_eq!(yesterday.len(), 1);
+        assert_eq!(yesterday[0].summary().count, 10);
+        assert_eq!(yesterday[0].reader.searcher().num_docs(), 10);
+        assert!(w.hot.keys().all(|s| *s != Slot::Day("main".into(), 20_000)));
+        assert!(w.is_dirty(), "today's bucket is still open");
+    }
+
+    #[test]
+    fn interleaved_streams_are_stored_side_by_side_each_in_its_order() {
+        use tantivy::schema::Value;
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(Store::open(dir.path()).unwrap());
+        let opts = WriterOptions {
+            threads_per_bucket: 1,
+            budget_per_bucket: 30 << 20,
+            ..WriterOptions::default()
+        };
+        let mut w = StoreWriter::new(store.clone(), opts);
+        let t = 86_400_000_000_000i64 * 20_000;
+        for i in 0..300 {
+            for src in ["a", "b", "c"] {
+                let mut e = ev(t, &format!("{src} {i:03}"));
+                e.source = src.into();
+                w.add(e, 0).unwrap();
+            }
+        }
+        w.close_all().unwrap();
+        let bucket = &store.buckets_of("main")[0];
+        let searcher = bucket.reader.searcher();
+        let mut raws = Vec::new();
+        for (ord, seg) in searcher.segment_readers().iter().enumerate() {
+            for doc in 0..seg.max_doc() {
+                let d: tantivy::TantivyDocument = searcher
+                    .doc(tantivy::DocAddress::new(ord as u32, doc))
+                    .unwrap();
+                let raw = d.get_first(bucket.fields.raw).unwrap().as_str().unwrap();
+                raws.push(raw.to_string());
+            }
+        }
+        assert_eq!(raws.len(), 900);
+        // Three runs, one per source, each in arrival order.
+        let runs: Vec<&[String]> = raws.chunk_by(|a, b| a[..1] == b[..1]).collect();
+        assert_eq!(runs.len(), 3, "{:?}", &raws[..10]);
+        for run in runs {
+            let expected: Vec<String> = (0..300)
+                .map(|i| format!("{} {i:03}", &run[0][..1]))
+                .collect();
+            assert_eq!(run, expected.as_slice());
+        }
     }
 
     #[test]

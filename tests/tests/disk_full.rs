@@ -1,0 +1,105 @@
+//! A disk that really fills up (a small tmpfs under the data dir, `ENOSPC` from the kernel):
+//! ingest answers 503, keeps every acknowledged event, and takes data again once there is room.
+//! Mounting needs root; the test says so and passes without running elsewhere.
+
+use loupe_e2e::Server;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// A tmpfs mounted for the test, unmounted when dropped.
+struct Mount(PathBuf);
+
+impl Mount {
+    fn new(at: &Path, size: &str) -> Mount {
+        std::fs::create_dir_all(at).unwrap();
+        let ok = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(at)
+            .status()
+            .expect("run mount");
+        assert!(ok.success(), "mount a tmpfs at {}", at.display());
+        Mount(at.to_path_buf())
+    }
+
+    fn resize(&self, size: &str) {
+        let ok = Command::new("mount")
+            .args(["-o", &format!("remount,size={size}")])
+            .arg(&self.0)
+            .status()
+            .expect("run mount");
+        assert!(ok.success(), "remount {}", self.0.display());
+    }
+}
+
+impl Drop for Mount {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg("-l").arg(&self.0).status();
+    }
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| o.stdout.trim_ascii() == b"0")
+}
+
+/// One HEC body of `n` events of about 1 KB, tagged with the batch number.
+fn batch(b: usize, n: usize) -> Vec<u8> {
+    let pad = "x".repeat(1000);
+    let mut body = Vec::new();
+    for i in 0..n {
+        body.extend_from_slice(
+            serde_json::json!({"event": format!("fill batch{b} event{i} {pad}")})
+                .to_string()
+                .as_bytes(),
+        );
+    }
+    body
+}
+
+#[test]
+fn a_really_full_disk_answers_503_then_recovers_and_loses_nothing_acknowledged() {
+    if !is_root() {
+        eprintln!("not run: mounting a small filesystem needs root");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mount = Mount::new(&dir.path().join("data"), "24m");
+    // The free-space guard is off: the kernel's ENOSPC is what is tested.
+    let mut s = Server::start_in(dir, "127.0.0.1:0", "min_free_disk = \"0\"\n");
+    let mut acked = 0usize;
+    let mut refused = None;
+    for b in 0..400 {
+        let (status, a) = s.hec("/services/collector/event", &batch(b, 200), &[]);
+        if status == 200 {
+            acked += 1;
+            continue;
+        }
+        refused = Some((status, a));
+        break;
+    }
+    let (status, a) = refused.expect("24 MB filled up without a refusal");
+    assert_eq!(status, 503, "{a}");
+    assert_eq!(a["code"], 9, "{a}");
+    assert!(acked > 0, "some batches fit before the disk filled");
+    let (status, h) = s.hec("/services/collector/event", &batch(9_999, 1), &[]);
+    assert_eq!(status, 503, "still full: {h}");
+
+    // Room again: the same server takes data and everything acknowledged is searchable.
+    mount.resize("512m");
+    let (status, a) = s.hec("/services/collector/event", &batch(10_000, 200), &[]);
+    assert_eq!(status, 200, "after space was freed: {a}");
+    acked += 1;
+    s.flush();
+    assert_eq!(s.count("fill"), (acked * 200) as u64);
+    assert_eq!(s.count("batch9999"), 0, "a refused batch is not indexed");
+
+    // And after a crash, from the log and the buckets alone.
+    s.kill9();
+    s.restart();
+    s.flush();
+    assert_eq!(s.count("fill"), (acked * 200) as u64);
+    s.kill9();
+    drop(mount);
+}
