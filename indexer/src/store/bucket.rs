@@ -225,19 +225,23 @@ fn read_summary(index: &Index) -> Result<BucketSummary, StoreError> {
 
 /// Documents handed to tantivy per message (one wake-up of its indexing threads each). Its
 /// channel holds 10,000 messages: this also bounds how far ahead of indexing the caller runs.
-const BATCH_DOCS: usize = 8;
+const BATCH_DOCS: usize = 16;
 
-/// Documents gathered before they are put in stream order and handed to tantivy.
+/// Documents gathered at most before they are put in stream order and handed to tantivy.
 ///
 /// Events arrive interleaved (many hosts and sourcetypes in one HEC batch). Grouped by stream
 /// inside a window, neighbouring documents share their words: doc-id gaps in the postings
 /// shrink, doc-store blocks hold similar lines (which zstd compresses better), and the
 /// indexing threads find the terms they update still in cache. The window bounds the memory
-/// this costs.
-const STREAM_WINDOW_DOCS: usize = 64 * 1024;
+/// this costs. A new writer's window starts at [`FIRST_WINDOW_DOCS`] and grows fourfold with each
+/// hand-over, so its indexing threads are not left waiting for a whole window at the start.
+const STREAM_WINDOW_DOCS: usize = 128 * 1024;
+
+/// The first window of a writer (see [`STREAM_WINDOW_DOCS`]).
+const FIRST_WINDOW_DOCS: usize = 16 * 1024;
 
 /// Raw bytes gathered at most before the window is handed over (huge events, small windows).
-const STREAM_WINDOW_BYTES: usize = 32 << 20;
+const STREAM_WINDOW_BYTES: usize = 64 << 20;
 
 /// Which stream an event belongs to: sourcetype first (lines of one kind together, whatever
 /// their host), then source. Within a stream events keep their order, so `_time` mostly rises
@@ -259,6 +263,8 @@ pub struct BucketWriter {
     /// sent in batches, one channel message each.
     window: Vec<((u64, u64), TantivyDocument)>,
     window_bytes: usize,
+    /// Documents that make the current window full (grows up to [`STREAM_WINDOW_DOCS`]).
+    window_docs: usize,
     pending: BucketSummary,
     dirty: bool,
     /// Monotonic use counter for least-recently-used eviction.
@@ -282,6 +288,7 @@ impl BucketWriter {
             writer,
             window: Vec::new(),
             window_bytes: 0,
+            window_docs: FIRST_WINDOW_DOCS,
             pending,
             dirty: false,
             last_used: 0,
@@ -306,7 +313,10 @@ impl BucketWriter {
         let f = &self.bucket.fields;
         let warnings = warnings(&ev);
         let key = stream_key(&ev);
-        let mut doc = TantivyDocument::new();
+        // One allocation for the document's values (it copies every string it is given).
+        let mut doc = TantivyDocument::with_capacity(
+            ev.raw.len() + ev.host.len() + ev.source.len() + ev.sourcetype.len() + 64,
+        );
         doc.add_i64(f.time, ev.time_ns);
         doc.add_text(f.host, &ev.host);
         doc.add_text(f.source, &ev.source);
@@ -334,7 +344,7 @@ impl BucketWriter {
         doc.add_text(f.raw, &ev.raw);
         self.window_bytes += ev.raw.len();
         self.window.push((key, doc));
-        if self.window.len() >= STREAM_WINDOW_DOCS || self.window_bytes >= STREAM_WINDOW_BYTES {
+        if self.window.len() >= self.window_docs || self.window_bytes >= STREAM_WINDOW_BYTES {
             self.send_window()?;
         }
         Ok(())
@@ -344,6 +354,7 @@ impl BucketWriter {
     fn send_window(&mut self) -> Result<(), StoreError> {
         let mut window = std::mem::take(&mut self.window);
         self.window_bytes = 0;
+        self.window_docs = (self.window_docs * 4).min(STREAM_WINDOW_DOCS);
         window.sort_by_key(|(key, _)| *key);
         let mut docs = window.into_iter().map(|(_, doc)| doc).peekable();
         while docs.peek().is_some() {
