@@ -1,7 +1,8 @@
 //! The tantivy schema every bucket shares (DESIGN.md §5) and the tokenizers it names.
 //!
-//! `_raw` is split like Splunk's minor breakers (every non-alphanumeric character),
-//! lower-cased, with positions so phrases work. `host`, `source`, `sourcetype` are
+//! `_raw` is split like Splunk's minor breakers (every non-alphanumeric character) and
+//! lower-cased, without positions: phrases are answered by word-pair terms (see
+//! [`super::vocabulary`]). `host`, `source`, `sourcetype` are
 //! keywords: indexed lower-cased (searches are case-insensitive) and kept as-is in
 //! fast columns (stats show the original spelling). Structured fields go to one
 //! JSON field, `_fields`.
@@ -10,9 +11,7 @@ use tantivy::schema::{
     Field, IndexRecordOption, JsonObjectOptions, NumericOptions, Schema, TextFieldIndexing,
     TextOptions,
 };
-use tantivy::tokenizer::{
-    LowerCaser, RawTokenizer, RemoveLongFilter, SimpleTokenizer, TextAnalyzer,
-};
+use tantivy::tokenizer::{LowerCaser, RawTokenizer, TextAnalyzer};
 
 /// Tokenizer of `_raw`: minor-breaker segmentation, lower case, terms over 255 bytes dropped.
 pub const RAW_TOKENIZER: &str = "loupe_raw";
@@ -79,11 +78,7 @@ pub fn build() -> (Schema, Fields) {
 
 /// Registers Loupe's tokenizers; tantivy does not persist them, so every opened index needs this.
 pub fn register_tokenizers(index: &tantivy::Index) {
-    let raw = TextAnalyzer::builder(SimpleTokenizer::default())
-        .filter(RemoveLongFilter::limit(255))
-        .filter(LowerCaser)
-        .filter(super::vocabulary::Vocabulary)
-        .build();
+    let raw = TextAnalyzer::from(super::vocabulary::LogTokenizer);
     index.tokenizers().register(RAW_TOKENIZER, raw);
     let keyword = TextAnalyzer::builder(RawTokenizer::default())
         .filter(LowerCaser)
@@ -94,16 +89,7 @@ pub fn register_tokenizers(index: &tantivy::Index) {
 /// Splits text into the tokens `_raw` is indexed from (before [`super::vocabulary`] pairs
 /// words and hashes identifiers), so search terms and event text split alike.
 pub fn raw_tokens(text: &str) -> Vec<String> {
-    let mut analyzer = TextAnalyzer::builder(SimpleTokenizer::default())
-        .filter(RemoveLongFilter::limit(255))
-        .filter(LowerCaser)
-        .build();
-    let mut out = Vec::new();
-    let mut stream = analyzer.token_stream(text);
-    while let Some(tok) = stream.next() {
-        out.push(tok.text.clone());
-    }
-    out
+    super::vocabulary::split_tokens(text)
 }
 
 #[cfg(test)]
