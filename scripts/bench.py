@@ -153,6 +153,14 @@ def main():
             ("phrase count", '"Failed password" | stats count', ["-c", "Failed password"]),
             ("common word count", "error | stats count", ["-c", "-w", "-i", "error"]),
             ("everything count", "* | stats count", ["-c", ""]),
+            # The prices of a small index: identifiers are hashed (candidates checked on their
+            # text), numbers of one or two digits are not indexed (the phrase narrows by `port`,
+            # a bare number reads every event).
+            ("hashed identifier count", '"blk_-5182337498941343524" | stats count', ["-c", "-e", "blk_-5182337498941343524"]),
+            # rg patterns with the index's token boundaries (every non-alphanumeric breaks).
+            ("phrase with a 2-digit number", '"port 22" | stats count',
+             ["-c", "-i", "-e", "(^|[^a-zA-Z0-9])port[^a-zA-Z0-9]+22([^a-zA-Z0-9]|$)"]),
+            ("bare 2-digit number", "22 | stats count", ["-c", "-e", "(^|[^a-zA-Z0-9])22([^a-zA-Z0-9]|$)"]),
         ]
         for name, q, rg_args in queries:
             answer, _ = server.search(q)
