@@ -37,6 +37,8 @@ pub enum StoreError {
     UnknownIndex(String),
     #[error("the data dir {0} is in use by another Loupe process")]
     Locked(PathBuf),
+    #[error("{}: indexed with vocabulary version {found}, this Loupe reads version {}; import its events again into a new data dir", path.display(), vocabulary::VERSION)]
+    OldVocabulary { path: PathBuf, found: u32 },
 }
 
 impl StoreError {
@@ -638,6 +640,38 @@ mod tests {
                 .collect();
             assert_eq!(run, expected.as_slice());
         }
+    }
+
+    #[test]
+    fn a_bucket_of_another_vocabulary_is_refused_not_misread() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let store = Arc::new(Store::open(dir.path()).unwrap());
+            let mut w = StoreWriter::new(store, WriterOptions::default());
+            w.add(ev(86_400_000_000_000 * 20_000, "port 2222"), 0)
+                .unwrap();
+            w.close_all().unwrap();
+        }
+        let key = BucketKey {
+            index: "main".into(),
+            day: 20_000,
+            seq: 0,
+        };
+        let bucket = dir.path().join("indexes/main").join(key.dir_name());
+        let meta = std::fs::read_to_string(bucket.join("meta.json")).unwrap();
+        let current = format!("\\\"vocabulary\\\":{}", vocabulary::VERSION);
+        assert!(meta.contains(&current), "{meta}");
+        std::fs::write(
+            bucket.join("meta.json"),
+            meta.replace(&current, "\\\"vocabulary\\\":1"),
+        )
+        .unwrap();
+        let err = Store::open(dir.path()).unwrap_err();
+        assert!(
+            matches!(err, StoreError::OldVocabulary { found: 1, .. }),
+            "{err}"
+        );
+        assert!(err.to_string().contains("import its events again"), "{err}");
     }
 
     #[test]

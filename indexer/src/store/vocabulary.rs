@@ -22,6 +22,10 @@
 
 use tantivy::tokenizer::{Token, TokenStream, Tokenizer};
 
+/// Version of what a text is indexed as: raised whenever a change here would make an existing
+/// bucket answer differently (a bucket of another version is refused, never misread).
+pub const VERSION: u32 = 2;
+
 /// Hashed terms identifiers are spread over: a few dozen candidate events per searched id in
 /// 2 million events full of random ids. Each segment holds nearly all of them, so this sets the
 /// size of the term dictionary: 2^18 made it twice as large and import 10% slower.
