@@ -7,7 +7,7 @@ install() { apt-get install -y -q "$@" >/dev/null 2>&1 || sudo apt-get install -
 command -v rg >/dev/null || install ripgrep
 [ -x /usr/bin/time ] || install time
 python3 scripts/bench.py
-out=$(forwarder/bench/bench.sh 2>&1)
+out=$(forwarder/bench/bench.sh 2>&1) || { echo "$out"; echo "forwarder/bench/bench.sh failed" >&2; exit 1; }
 echo "$out"
 {
   echo
