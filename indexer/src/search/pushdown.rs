@@ -6,8 +6,8 @@
 //! becomes "all" or "nothing" and whole buckets are skipped.
 
 use super::SearchError;
-use crate::store::schema::{raw_tokens, Fields};
-use crate::store::vocabulary::phrase_terms;
+use crate::store::schema::Fields;
+use crate::store::vocabulary::{phrase_terms, split_tokens};
 use loupe_query::{CmpOp, SearchExpr};
 use std::ops::Bound;
 use tantivy::query::{
@@ -142,7 +142,7 @@ fn raw_match(text: &str, f: &Fields) -> Result<Pushed, SearchError> {
     if text.contains('*') {
         return wildcard_raw(text, f);
     }
-    Ok(all_terms(&phrase_terms(&raw_tokens(text)).terms, f))
+    Ok(all_terms(&phrase_terms(&split_tokens(text)).terms, f))
 }
 
 /// Events holding every one of `terms` in `_raw`.
@@ -175,7 +175,7 @@ pub fn needs_text_check(text: &str) -> bool {
                 .iter()
                 .any(|t| !t.contains('*') && !phrase_terms(std::slice::from_ref(t)).exact);
     }
-    !phrase_terms(&raw_tokens(text)).exact
+    !phrase_terms(&split_tokens(text)).exact
 }
 
 /// A wildcard search split on breakers, `*` kept attached to the token it touches.
@@ -506,7 +506,7 @@ fn raw_description(text: &str) -> String {
     if text.contains('*') {
         return format!("_raw:wildcard({:?}){check}", text.to_lowercase());
     }
-    let terms = phrase_terms(&raw_tokens(text)).terms;
+    let terms = phrase_terms(&split_tokens(text)).terms;
     match terms.len() {
         0 => format!("*{check}"),
         1 => format!("_raw:term({:?}){check}", terms[0]),

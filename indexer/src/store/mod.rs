@@ -359,13 +359,18 @@ impl StoreWriter {
         writer.add(ev, lsn)
     }
 
+    /// True when no event went to `w` for the last `idle_events` events.
+    fn is_idle(&self, w: &BucketWriter) -> bool {
+        w.last_used + self.opts.idle_events < self.clock
+    }
+
     /// Closes the buckets no event went to lately (yesterday's, once today's events flow):
     /// each holds an indexing arena of up to its memory budget until closed.
     fn close_idle(&mut self) -> Result<(), StoreError> {
         let idle: Vec<Slot> = self
             .hot
             .iter()
-            .filter(|(_, w)| w.last_used + self.opts.idle_events < self.clock)
+            .filter(|(_, w)| self.is_idle(w))
             .map(|(k, _)| k.clone())
             .collect();
         for slot in idle {
@@ -393,7 +398,7 @@ impl StoreWriter {
                 .iter()
                 .filter(|(k, _)| matches!(k, Slot::Day(..)))
                 .min_by_key(|(_, w)| w.last_used)
-                .filter(|(_, w)| w.last_used + self.opts.idle_events < self.clock)
+                .filter(|(_, w)| self.is_idle(w))
                 .map(|(k, _)| k.clone());
             match idle {
                 Some(k) => {

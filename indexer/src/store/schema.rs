@@ -85,24 +85,3 @@ pub fn register_tokenizers(index: &tantivy::Index) {
         .build();
     index.tokenizers().register(KEYWORD_TOKENIZER, keyword);
 }
-
-/// Splits text into the tokens `_raw` is indexed from (before [`super::vocabulary`] pairs
-/// words and hashes identifiers), so search terms and event text split alike.
-pub fn raw_tokens(text: &str) -> Vec<String> {
-    super::vocabulary::split_tokens(text)
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn raw_tokens_follow_minor_breakers() {
-        assert_eq!(
-            super::raw_tokens("zebra-needle-771 Appears"),
-            vec!["zebra", "needle", "771", "appears"]
-        );
-        assert_eq!(
-            super::raw_tokens("from 10.1.2.3:22"),
-            vec!["from", "10", "1", "2", "3", "22"]
-        );
-    }
-}

@@ -31,32 +31,70 @@ pub const VERSION: u32 = 2;
 /// size of the term dictionary: 2^18 made it twice as large and import 10% slower.
 pub const ID_BUCKETS: u64 = 1 << 16;
 
+/// What a token is indexed as, decided in one pass over it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    /// Letters only: indexed, and paired with its neighbouring words.
+    Word,
+    /// A number of one or two digits: left out of the index.
+    SmallNumber,
+    /// Long and at least half digits: indexed by hash.
+    Identifier,
+    /// Anything else: indexed as itself.
+    Plain,
+}
+
+fn kind(token: &str) -> Kind {
+    let (mut digits, mut letters_only) = (0usize, true);
+    for c in token.chars() {
+        if c.is_ascii_digit() {
+            digits += 1;
+            letters_only = false;
+        } else if !c.is_alphabetic() {
+            letters_only = false;
+        }
+    }
+    let len = token.len();
+    if letters_only {
+        Kind::Word
+    } else if digits == len && len <= 2 {
+        Kind::SmallNumber
+    } else if len >= 5 && digits >= 4 && digits * 2 >= len {
+        Kind::Identifier
+    } else {
+        Kind::Plain
+    }
+}
+
 /// True for the tokens indexed by hash: long, and at least half digits.
 pub fn is_identifier(token: &str) -> bool {
-    token.len() >= 5 && {
-        let digits = token.bytes().filter(u8::is_ascii_digit).count();
-        digits >= 4 && digits * 2 >= token.len()
-    }
+    kind(token) == Kind::Identifier
 }
 
 /// False for the tokens left out of the index: numbers of one or two digits.
 pub fn is_indexed(token: &str) -> bool {
-    token.len() > 2 || !token.bytes().all(|b| b.is_ascii_digit())
+    kind(token) != Kind::SmallNumber
 }
 
 /// True for tokens that pair with their neighbours: letters only.
 fn is_word(token: &str) -> bool {
-    token.chars().all(char::is_alphabetic)
+    kind(token) == Kind::Word
 }
 
-/// The hashed term of an identifier (FNV-1a, stable across versions and platforms).
+/// The hashed term of an identifier (`~` and the hex of [`identifier_bucket`]).
 pub fn identifier_term(token: &str) -> String {
+    format!("~{:05x}", identifier_bucket(token))
+}
+
+/// Which of the [`ID_BUCKETS`] an identifier falls in (FNV-1a, stable across versions and
+/// platforms).
+fn identifier_bucket(token: &str) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for b in token.bytes() {
         h ^= u64::from(b);
         h = h.wrapping_mul(0x0000_0100_0000_01b3);
     }
-    format!("~{:05x}", h % ID_BUCKETS)
+    h % ID_BUCKETS
 }
 
 /// The indexed term of one token.
@@ -214,35 +252,37 @@ impl TokenStream for LogTokenStream<'_> {
             std::mem::swap(&mut self.previous_word, &mut self.word);
             return true;
         }
-        let (from, to) = loop {
+        let ((from, to), kind) = loop {
             let Some(range) = next_token(self.text, &mut self.pos, &mut self.word) else {
                 return false;
             };
-            if is_indexed(&self.word) {
-                break range;
+            match kind(&self.word) {
+                // Left out, but still a break between words: no pair across it.
+                Kind::SmallNumber => self.previous_word.clear(),
+                kind => break (range, kind),
             }
-            // Left out, but still a break between words: no pair across it.
-            self.previous_word.clear();
         };
         self.out.offset_from = from;
         self.out.offset_to = to;
         self.out.position = self.out.position.wrapping_add(1);
         self.out.text.clear();
-        if is_word(&self.word) {
-            self.out.text.push_str(&self.word);
-            if self.previous_word.is_empty() {
-                self.previous_word.push_str(&self.word);
-            } else {
-                self.pair_pending = true;
-            }
-        } else {
-            if is_identifier(&self.word) {
-                self.out.text = identifier_term(&self.word);
-            } else {
+        match kind {
+            Kind::Word => {
                 self.out.text.push_str(&self.word);
+                if self.previous_word.is_empty() {
+                    self.previous_word.push_str(&self.word);
+                } else {
+                    self.pair_pending = true;
+                }
+                return true;
             }
-            self.previous_word.clear();
+            Kind::Identifier => {
+                use std::fmt::Write;
+                let _ = write!(self.out.text, "~{:05x}", identifier_bucket(&self.word));
+            }
+            Kind::SmallNumber | Kind::Plain => self.out.text.push_str(&self.word),
         }
+        self.previous_word.clear();
         true
     }
 
@@ -297,6 +337,18 @@ mod tests {
         assert_eq!(
             index_terms("Failed password for root blk_-1608999687919862906 port 2222"),
             expected
+        );
+    }
+
+    #[test]
+    fn tokens_follow_minor_breakers() {
+        assert_eq!(
+            split_tokens("zebra-needle-771 Appears"),
+            vec!["zebra", "needle", "771", "appears"]
+        );
+        assert_eq!(
+            split_tokens("from 10.1.2.3:22"),
+            vec!["from", "10", "1", "2", "3", "22"]
         );
     }
 
