@@ -86,8 +86,11 @@ fn a_really_full_disk_answers_503_then_recovers_and_loses_nothing_acknowledged()
     let (status, h) = s.hec("/services/collector/event", &batch(9_999, 1), &[]);
     assert_eq!(status, 503, "still full: {h}");
 
-    // Room again: the same server takes data and everything acknowledged is searchable.
+    // Room again: the same server takes data and everything acknowledged is searchable. If a
+    // commit failed while the disk was full, ingest stays refused (503) until one succeeds: the
+    // flush is that commit, where a live server would wait for its next commit tick.
     mount.resize("512m");
+    s.flush();
     let (status, a) = s.hec("/services/collector/event", &batch(10_000, 200), &[]);
     assert_eq!(status, 200, "after space was freed: {a}");
     acked += 1;
@@ -100,6 +103,62 @@ fn a_really_full_disk_answers_503_then_recovers_and_loses_nothing_acknowledged()
     s.restart();
     s.flush();
     assert_eq!(s.count("fill"), (acked * 200) as u64);
+    s.kill9();
+    drop(mount);
+}
+
+/// Fills what is left of the disk with a file; returns its path (remove it to free the room).
+fn fill_up(dir: &Path) -> PathBuf {
+    use std::io::Write;
+    let path = dir.join("filler");
+    let mut f = std::fs::File::create(&path).expect("create filler");
+    let chunk = vec![0u8; 64 * 1024];
+    while f.write_all(&chunk).is_ok() {}
+    while f.write_all(&chunk[..512]).is_ok() {}
+    path
+}
+
+/// A commit that fails (the disk filled up between the acknowledgement and the commit) must not
+/// lose the events tantivy held: the server indexes them again from its log, and once there is
+/// room the same process, without a restart, finds every one of them.
+#[test]
+fn a_commit_that_fails_on_a_full_disk_loses_nothing_it_held() {
+    if !is_root() {
+        eprintln!("not run: mounting a small filesystem needs root");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mount = Mount::new(&dir.path().join("data"), "64m");
+    // No commit but the ones asked for, and no free-space guard: the kernel's ENOSPC decides.
+    let mut s = Server::start_in(
+        dir,
+        "127.0.0.1:0",
+        "min_free_disk = \"0\"\ncommit_interval = \"1h\"\n",
+    );
+    for b in 0..20 {
+        let (status, a) = s.hec("/services/collector/event", &batch(b, 200), &[]);
+        assert_eq!(status, 200, "batch {b}: {a}");
+    }
+    let filler = fill_up(&s.data_dir());
+    let (status, text) = s.try_flush();
+    assert_ne!(
+        status, 200,
+        "a commit on a full disk cannot succeed: {text}"
+    );
+    let (status, a) = s.hec("/services/collector/event", &batch(9_999, 1), &[]);
+    assert_eq!(status, 503, "refused while commits fail: {a}");
+    assert_eq!(a["code"], 9, "{a}");
+
+    std::fs::remove_file(&filler).unwrap();
+    s.flush();
+    assert_eq!(s.count("fill"), 20 * 200);
+    let (status, a) = s.hec("/services/collector/event", &batch(20, 200), &[]);
+    assert_eq!(status, 200, "healthy again after a commit: {a}");
+    assert_eq!(s.count("fill"), 21 * 200);
+
+    s.kill9();
+    s.restart();
+    assert_eq!(s.count("fill"), 21 * 200);
     s.kill9();
     drop(mount);
 }

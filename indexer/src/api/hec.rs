@@ -221,6 +221,10 @@ async fn submit(
             HecCode::ServerBusy,
             format!("Server is busy: {msg}"),
         ))),
+        Err(e @ IngestError::Unavailable(_)) => Err(answer(HecAnswer::with_text(
+            HecCode::ServerBusy,
+            format!("Server is busy: {e}"),
+        ))),
         Err(IngestError::Internal(msg)) => Err(answer(HecAnswer::with_text(
             HecCode::InternalError,
             format!("Internal server error: {msg}"),

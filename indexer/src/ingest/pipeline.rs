@@ -30,6 +30,9 @@ pub enum IngestError {
     Busy,
     #[error("disk is full: {0}")]
     DiskFull(String),
+    /// Indexing is failing (a commit failed, as on a full disk): senders should retry later.
+    #[error("indexing is failing, commits are retried every second: {0}")]
+    Unavailable(String),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -246,9 +249,7 @@ impl Pipeline {
     /// Logs a batch durably; returns once it would survive `kill -9`, or why it was refused.
     pub async fn submit(&self, batch: LoggedBatch) -> Result<Accepted, IngestError> {
         if !self.healthy.load(Ordering::Relaxed) {
-            return Err(IngestError::Internal(
-                "indexing is failing; see the server log".into(),
-            ));
+            return Err(IngestError::Unavailable("see the server log".into()));
         }
         let (reply, rx) = tokio::sync::oneshot::channel();
         let tx = self
@@ -444,6 +445,32 @@ fn to_ingest_error(e: &StoreError) -> IngestError {
     }
 }
 
+/// After a failed commit: the open buckets go back to their last commit ([`StoreWriter::abandon`])
+/// and the events logged since the last full commit are added again from the log, each bucket
+/// skipping the records it had committed. The next commit then holds everything acknowledged.
+fn reindex_from_log(writer: &mut StoreWriter, after: u64, up_to: u64) {
+    writer.abandon();
+    let dir = writer.store().root().join("wal");
+    let mut events = 0u64;
+    let res = crate::store::wal::read_range(&dir, after, up_to, |lsn, payload| {
+        for ev in decode_batch(payload)?.events {
+            writer.add(ev, lsn)?;
+            events += 1;
+        }
+        Ok(())
+    });
+    match res {
+        Ok(()) => tracing::info!(
+            events,
+            after,
+            up_to,
+            "uncommitted events indexed again from the log"
+        ),
+        // They stay in the log, which is not trimmed past them: a restart replays them.
+        Err(e) => tracing::error!(error = %e, "cannot index the log's uncommitted events again"),
+    }
+}
+
 fn index_loop(
     mut writer: StoreWriter,
     rx: Receiver<IndexMsg>,
@@ -488,6 +515,13 @@ fn index_loop(
             }
             Ok(IndexMsg::Flush(reply)) => {
                 let res = commit(&mut writer, last_lsn, &mut reported);
+                if let Err(e) = &res {
+                    tracing::error!(error = %e, "commit failed; will retry");
+                    healthy.store(false, Ordering::Relaxed);
+                    reindex_from_log(&mut writer, checkpoint.load(Ordering::Acquire), last_lsn);
+                } else {
+                    healthy.store(true, Ordering::Relaxed);
+                }
                 let _ = reply.send(res);
                 next_commit = Instant::now() + opts.commit_interval;
                 false
@@ -499,6 +533,7 @@ fn index_loop(
             if let Err(e) = commit(&mut writer, last_lsn, &mut reported) {
                 tracing::error!(error = %e, "commit failed; will retry");
                 healthy.store(false, Ordering::Relaxed);
+                reindex_from_log(&mut writer, checkpoint.load(Ordering::Acquire), last_lsn);
             } else {
                 healthy.store(true, Ordering::Relaxed);
             }

@@ -481,6 +481,14 @@ impl StoreWriter {
         self.hot.values().any(BucketWriter::is_dirty)
     }
 
+    /// Drops every open bucket writer without committing. A failed commit leaves tantivy's
+    /// writer having lost part of what it held (a worker that failed to write its segment takes
+    /// its documents with it), so the buckets go back to their last commit and the caller adds
+    /// the events since then again.
+    pub fn abandon(&mut self) {
+        self.hot.clear();
+    }
+
     /// Commits and closes every hot bucket (end of import, shutdown, retention).
     pub fn close_all(&mut self) -> Result<(), StoreError> {
         for (_, w) in self.hot.drain() {

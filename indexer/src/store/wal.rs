@@ -49,18 +49,7 @@ impl Wal {
     ) -> Result<Wal, StoreError> {
         std::fs::create_dir_all(dir).map_err(|e| StoreError::io(dir, e))?;
         let checkpoint = read_checkpoint(dir)?;
-        let mut segments: Vec<u64> = Vec::new();
-        for entry in std::fs::read_dir(dir).map_err(|e| StoreError::io(dir, e))? {
-            let entry = entry.map_err(|e| StoreError::io(dir, e))?;
-            let name = entry.file_name().to_string_lossy().to_string();
-            if let Some(n) = name
-                .strip_suffix(".wal")
-                .and_then(|n| n.parse::<u64>().ok())
-            {
-                segments.push(n);
-            }
-        }
-        segments.sort_unstable();
+        let mut segments = list_segments(dir)?;
         let mut next_lsn = checkpoint + 1;
         for (i, &first) in segments.iter().enumerate() {
             let path = segment_path(dir, first);
@@ -198,6 +187,59 @@ impl Wal {
             })
             .sum()
     }
+}
+
+/// First lsns of the log's segments, oldest first.
+fn list_segments(dir: &Path) -> Result<Vec<u64>, StoreError> {
+    let mut segments: Vec<u64> = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(|e| StoreError::io(dir, e))? {
+        let entry = entry.map_err(|e| StoreError::io(dir, e))?;
+        let name = entry.file_name().to_string_lossy().to_string();
+        if let Some(n) = name
+            .strip_suffix(".wal")
+            .and_then(|n| n.parse::<u64>().ok())
+        {
+            segments.push(n);
+        }
+    }
+    segments.sort_unstable();
+    Ok(segments)
+}
+
+/// Reads again, without changing anything, the records `after < lsn <= up_to` of a log another
+/// thread is appending to: what the indexer must add again when a commit failed. Those records
+/// were synced before they were handed to the indexer, and the log is never trimmed past an
+/// uncommitted one, so all of them are there; a record being written fails its checksum and ends
+/// its segment.
+pub fn read_range(
+    dir: &Path,
+    after: u64,
+    up_to: u64,
+    mut each: impl FnMut(u64, &[u8]) -> Result<(), StoreError>,
+) -> Result<(), StoreError> {
+    for first in list_segments(dir)? {
+        if first > up_to {
+            break;
+        }
+        let path = segment_path(dir, first);
+        let data = match std::fs::read(&path) {
+            Ok(data) => data,
+            // Trimmed meanwhile: it held only committed records.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(StoreError::io(&path, e)),
+        };
+        let mut pos = 0usize;
+        while let Some((lsn, payload, len)) = read_record(&data[pos..]) {
+            if lsn > up_to {
+                return Ok(());
+            }
+            if lsn > after {
+                each(lsn, payload)?;
+            }
+            pos += len;
+        }
+    }
+    Ok(())
 }
 
 /// Atomically records that the store holds every record up to `lsn` (used at shutdown too).
