@@ -15,7 +15,7 @@ pub mod wal;
 use bucket::{Bucket, BucketKey, BucketWriter};
 use loupe_event::Event;
 use parking_lot::RwLock;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -292,8 +292,8 @@ pub const SPILL_SEQ: u32 = 1000;
 /// Where an event is written: its day's bucket, or its index's spill bucket.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 enum Slot {
-    Day(String, i64),
-    Spill(String),
+    Day(Arc<str>, i64),
+    Spill(Arc<str>),
 }
 
 /// The single writer of a store: routes events to day buckets, keeps a few open, commits them together.
@@ -305,7 +305,10 @@ enum Slot {
 pub struct StoreWriter {
     store: Arc<Store>,
     opts: WriterOptions,
-    hot: HashMap<Slot, BucketWriter>,
+    hot: foldhash::HashMap<Slot, BucketWriter>,
+    /// The day slot the last event went to: nearly every event goes where the one before it
+    /// went, and then finds its slot without allocating.
+    last_day: Option<Slot>,
     clock: u64,
 }
 
@@ -315,7 +318,8 @@ impl StoreWriter {
         StoreWriter {
             store,
             opts,
-            hot: HashMap::new(),
+            hot: foldhash::HashMap::default(),
+            last_day: None,
             clock: 0,
         }
     }
@@ -383,8 +387,14 @@ impl StoreWriter {
 
     /// Picks (opening if needed) the slot of an event's day.
     fn route(&mut self, index: &str, day: i64) -> Result<Slot, StoreError> {
-        let slot = Slot::Day(index.to_string(), day);
+        if let Some(last @ Slot::Day(i, d)) = &self.last_day {
+            if *d == day && **i == *index && self.hot.contains_key(last) {
+                return Ok(last.clone());
+            }
+        }
+        let slot = Slot::Day(index.into(), day);
         if self.hot.contains_key(&slot) {
+            self.last_day = Some(slot.clone());
             return Ok(slot);
         }
         let days_open = self
@@ -407,7 +417,7 @@ impl StoreWriter {
                     }
                 }
                 None => {
-                    let spill = Slot::Spill(index.to_string());
+                    let spill = Slot::Spill(index.into());
                     if !self.hot.contains_key(&spill) {
                         self.open(&spill, day)?;
                     }
@@ -416,12 +426,13 @@ impl StoreWriter {
             }
         }
         self.open(&slot, day)?;
+        self.last_day = Some(slot.clone());
         Ok(slot)
     }
 
     fn open(&mut self, slot: &Slot, day: i64) -> Result<(), StoreError> {
         let index = match slot {
-            Slot::Day(i, _) | Slot::Spill(i) => i.clone(),
+            Slot::Day(i, _) | Slot::Spill(i) => i.to_string(),
         };
         validate_index_name(&index)?;
         let existing = self.store.buckets_of(&index);
@@ -487,6 +498,7 @@ impl StoreWriter {
     /// the events since then again.
     pub fn abandon(&mut self) {
         self.hot.clear();
+        self.last_day = None;
     }
 
     /// Commits and closes every hot bucket (end of import, shutdown, retention).

@@ -78,7 +78,7 @@ pub fn build() -> (Schema, Fields) {
 
 /// Registers Loupe's tokenizers; tantivy does not persist them, so every opened index needs this.
 pub fn register_tokenizers(index: &tantivy::Index) {
-    let raw = TextAnalyzer::from(super::vocabulary::LogTokenizer);
+    let raw = TextAnalyzer::from(super::vocabulary::LogTokenizer::default());
     index.tokenizers().register(RAW_TOKENIZER, raw);
     let keyword = TextAnalyzer::builder(RawTokenizer::default())
         .filter(LowerCaser)

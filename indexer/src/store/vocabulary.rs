@@ -3,11 +3,14 @@
 //! Log text is split into lower-cased alphanumeric tokens, as Splunk's minor breakers do, and
 //! two kinds of extra care keep the index small and fast to build:
 //!
-//! - **Identifiers are hashed.** A token of 5 characters or more that is at least half digits
-//!   (request ids, block ids, hex hashes, long numbers) is nearly unique per event: as exact
-//!   terms they made most of the term dictionary and of the indexing time. They are indexed
-//!   as one of [`ID_BUCKETS`] hashed terms instead (`~` + hex, a form no real token has), so a
-//!   search for one still narrows to a handful of events, which are then checked on their text.
+//! - **Identifiers are hashed, as two coordinates.** A token of 5 characters or more that is
+//!   at least half digits (request ids, block ids, hex hashes, long numbers) is nearly unique
+//!   per event: as exact terms they made most of the term dictionary and of the indexing time.
+//!   Each is indexed instead as two terms (`~a` and `~b` + hex, forms no real token has), the
+//!   two coordinates of a 20-bit hash, each one of [`ID_COORDINATES`] values. A search for an
+//!   identifier needs both, so it still narrows to a handful of events (checked on their text),
+//!   while indexing touches only 2 × [`ID_COORDINATES`] terms that stay in cache: one term per
+//!   hash value (65,536 of them, each a cache miss) cost 15 % of the import time.
 //! - **Numbers of one or two digits are not indexed.** They are a fifth of all tokens (the
 //!   parts of every timestamp: `07`, `29`, `12`, `34`) and almost never searched alone. A
 //!   search for one narrows by the other terms of its phrase, or reads the events, and checks
@@ -24,12 +27,13 @@ use tantivy::tokenizer::{Token, TokenStream, Tokenizer};
 
 /// Version of what a text is indexed as: raised whenever a change here would make an existing
 /// bucket answer differently (a bucket of another version is refused, never misread).
-pub const VERSION: u32 = 2;
+pub const VERSION: u32 = 3;
 
-/// Hashed terms identifiers are spread over: a few dozen candidate events per searched id in
-/// 2 million events full of random ids. Each segment holds nearly all of them, so this sets the
-/// size of the term dictionary: 2^18 made it twice as large and import 10% slower.
-pub const ID_BUCKETS: u64 = 1 << 16;
+/// Values of each of an identifier's two hash coordinates. An event holding `k` identifiers is
+/// a false candidate for a searched one with odds of about `(k / ID_COORDINATES)^2`: a few
+/// events in a million for the usual one or two. The 2,048 terms of both coordinates stay in
+/// the indexing threads' cache; 4,096 or more would not.
+pub const ID_COORDINATES: u64 = 1 << 10;
 
 /// What a token is indexed as, decided in one pass over it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -81,28 +85,37 @@ fn is_word(token: &str) -> bool {
     kind(token) == Kind::Word
 }
 
-/// The hashed term of an identifier (`~` and the hex of [`identifier_bucket`]).
-pub fn identifier_term(token: &str) -> String {
-    format!("~{:05x}", identifier_bucket(token))
+/// The two hashed terms of an identifier (`~a` and `~b`, each with the hex of one coordinate).
+pub fn identifier_terms(token: &str) -> [String; 2] {
+    let (a, b) = identifier_coordinates(token);
+    [format!("~a{a:03x}"), format!("~b{b:03x}")]
 }
 
-/// Which of the [`ID_BUCKETS`] an identifier falls in (FNV-1a, stable across versions and
+/// The two coordinates of an identifier's hash, each below [`ID_COORDINATES`] (FNV-1a, then a
+/// multiplicative mix so both coordinates draw on every byte; stable across versions and
 /// platforms).
-fn identifier_bucket(token: &str) -> u64 {
+fn identifier_coordinates(token: &str) -> (u16, u16) {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for b in token.bytes() {
         h ^= u64::from(b);
         h = h.wrapping_mul(0x0000_0100_0000_01b3);
     }
-    h % ID_BUCKETS
+    let h = (h ^ (h >> 32)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    let bits = ID_COORDINATES.trailing_zeros();
+    let mask = ID_COORDINATES - 1;
+    (
+        ((h >> (64 - bits)) & mask) as u16,
+        ((h >> (64 - 2 * bits)) & mask) as u16,
+    )
 }
 
-/// The indexed term of one token.
-fn token_term(token: &str) -> String {
-    if is_identifier(token) {
-        identifier_term(token)
-    } else {
-        token.to_string()
+/// Writes `~` + `tag` + three hex digits into `out`, as [`identifier_terms`] spells them.
+fn push_coordinate(out: &mut String, tag: char, value: u16) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.push('~');
+    out.push(tag);
+    for shift in [8, 4, 0] {
+        out.push(char::from(HEX[usize::from((value >> shift) & 0xf)]));
     }
 }
 
@@ -128,8 +141,10 @@ pub fn phrase_terms(tokens: &[String]) -> PhraseTerms {
         }
     }
     for (t, done) in tokens.iter().zip(&covered) {
-        if !done && is_indexed(t) {
-            terms.push(token_term(t));
+        if !done && is_identifier(t) {
+            terms.extend(identifier_terms(t));
+        } else if !done && is_indexed(t) {
+            terms.push(t.clone());
         }
     }
     terms.sort();
@@ -208,21 +223,37 @@ pub fn split_tokens(text: &str) -> Vec<String> {
 /// `_raw`'s whole analysis in one pass over the text: tokens split and lower-cased
 /// ([`split_tokens`]), small numbers left out, identifiers hashed, and the pair term emitted
 /// after each pair of adjacent words. One pass instead of a chain of filters: tokenizing is a
-/// fifth of the indexing time.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct LogTokenizer;
+/// fifth of the indexing time. Its buffers live in the tokenizer, which tantivy keeps per
+/// indexing thread, so a document's stream allocates nothing.
+#[derive(Clone, Debug, Default)]
+pub struct LogTokenizer {
+    buffers: StreamBuffers,
+}
+
+/// What a [`LogTokenStream`] writes into, reused from one document to the next.
+#[derive(Clone, Debug, Default)]
+struct StreamBuffers {
+    /// The current token, lower-cased.
+    word: String,
+    /// The last token when it was a word ("" otherwise).
+    previous_word: String,
+    out: Token,
+}
 
 impl Tokenizer for LogTokenizer {
     type TokenStream<'a> = LogTokenStream<'a>;
 
     fn token_stream<'a>(&'a mut self, text: &'a str) -> LogTokenStream<'a> {
+        let b = &mut self.buffers;
+        b.word.clear();
+        b.previous_word.clear();
+        b.out.reset();
         LogTokenStream {
             text,
             pos: 0,
-            word: String::new(),
-            out: Token::default(),
-            previous_word: String::new(),
+            b,
             pair_pending: false,
+            coordinate_pending: None,
         }
     }
 }
@@ -232,66 +263,71 @@ pub struct LogTokenStream<'a> {
     text: &'a str,
     /// Byte offset the next token is looked for from.
     pos: usize,
-    /// The current token, lower-cased.
-    word: String,
-    out: Token,
-    /// The last token when it was a word ("" otherwise).
-    previous_word: String,
+    b: &'a mut StreamBuffers,
     /// The current token and the previous word form a pair still to emit.
     pair_pending: bool,
+    /// The second coordinate of the current identifier, still to emit.
+    coordinate_pending: Option<u16>,
 }
 
 impl TokenStream for LogTokenStream<'_> {
     fn advance(&mut self) -> bool {
         if self.pair_pending {
             self.pair_pending = false;
-            self.out.text.clear();
-            self.out.text.push_str(&self.previous_word);
-            self.out.text.push(' ');
-            self.out.text.push_str(&self.word);
-            std::mem::swap(&mut self.previous_word, &mut self.word);
+            self.b.out.text.clear();
+            self.b.out.text.push_str(&self.b.previous_word);
+            self.b.out.text.push(' ');
+            self.b.out.text.push_str(&self.b.word);
+            let b = &mut *self.b;
+            std::mem::swap(&mut b.previous_word, &mut b.word);
+            return true;
+        }
+        if let Some(b) = self.coordinate_pending.take() {
+            self.b.out.text.clear();
+            push_coordinate(&mut self.b.out.text, 'b', b);
             return true;
         }
         let ((from, to), kind) = loop {
-            let Some(range) = next_token(self.text, &mut self.pos, &mut self.word) else {
+            let Some(range) = next_token(self.text, &mut self.pos, &mut self.b.word) else {
                 return false;
             };
-            match kind(&self.word) {
+            match kind(&self.b.word) {
                 // Left out, but still a break between words: no pair across it.
-                Kind::SmallNumber => self.previous_word.clear(),
+                Kind::SmallNumber => self.b.previous_word.clear(),
                 kind => break (range, kind),
             }
         };
-        self.out.offset_from = from;
-        self.out.offset_to = to;
-        self.out.position = self.out.position.wrapping_add(1);
-        self.out.text.clear();
+        self.b.out.offset_from = from;
+        self.b.out.offset_to = to;
+        self.b.out.position = self.b.out.position.wrapping_add(1);
+        self.b.out.text.clear();
         match kind {
             Kind::Word => {
-                self.out.text.push_str(&self.word);
-                if self.previous_word.is_empty() {
-                    self.previous_word.push_str(&self.word);
+                self.b.out.text.push_str(&self.b.word);
+                if self.b.previous_word.is_empty() {
+                    self.b.previous_word.push_str(&self.b.word);
                 } else {
                     self.pair_pending = true;
                 }
                 return true;
             }
             Kind::Identifier => {
-                use std::fmt::Write;
-                let _ = write!(self.out.text, "~{:05x}", identifier_bucket(&self.word));
+                let (a, b) = identifier_coordinates(&self.b.word);
+                push_coordinate(&mut self.b.out.text, 'a', a);
+                self.coordinate_pending = Some(b);
             }
-            Kind::SmallNumber | Kind::Plain => self.out.text.push_str(&self.word),
+            Kind::SmallNumber | Kind::Plain => self.b.out.text.push_str(&self.b.word),
         }
-        self.previous_word.clear();
+        self.b.previous_word.clear();
         true
     }
 
     fn token(&self) -> &Token {
-        &self.out
+        &self.b.out
     }
 
     fn token_mut(&mut self) -> &mut Token {
-        &mut self.out
+        &mut self.b.out
     }
 }
 
@@ -301,7 +337,7 @@ mod tests {
     use tantivy::tokenizer::{LowerCaser, SimpleTokenizer, TextAnalyzer};
 
     fn index_terms(text: &str) -> Vec<String> {
-        terms_of(TextAnalyzer::from(LogTokenizer), text)
+        terms_of(TextAnalyzer::from(LogTokenizer::default()), text)
     }
 
     fn terms_of(mut a: TextAnalyzer, text: &str) -> Vec<String> {
@@ -319,7 +355,7 @@ mod tests {
 
     #[test]
     fn words_pair_up_and_identifiers_are_hashed() {
-        let id = identifier_term("1608999687919862906");
+        let [a, b] = identifier_terms("1608999687919862906");
         let expected = [
             "failed",
             "password",
@@ -330,7 +366,8 @@ mod tests {
             "for root",
             "blk",
             "root blk",
-            id.as_str(),
+            a.as_str(),
+            b.as_str(),
             "port",
             "2222",
         ];
@@ -370,8 +407,31 @@ mod tests {
         assert!(!is_identifier("2026"));
         assert!(!is_identifier("worker12345"));
         assert!(!is_identifier("password"));
-        assert!(identifier_term("0ea0757c").starts_with('~'));
-        assert_ne!(identifier_term("0ea0757c"), identifier_term("0ea0757d"));
+        let [a, b] = identifier_terms("0ea0757c");
+        assert!(a.starts_with("~a") && b.starts_with("~b") && a.len() == 5 && b.len() == 5);
+        assert_ne!(identifier_terms("0ea0757c"), identifier_terms("0ea0757d"));
+    }
+
+    /// Sequential ids (the usual kind: counters, block numbers) must spread evenly over both
+    /// coordinates and over their 2^20 combinations, or searching one would read many events.
+    #[test]
+    fn identifier_coordinates_spread_sequential_ids() {
+        let n = 200_000u32;
+        let (mut a_counts, mut b_counts) = (vec![0u32; 1024], vec![0u32; 1024]);
+        let mut joint = std::collections::HashSet::new();
+        for i in 0..n {
+            let (a, b) = identifier_coordinates(&(1_000_000 + i).to_string());
+            a_counts[usize::from(a)] += 1;
+            b_counts[usize::from(b)] += 1;
+            joint.insert((a, b));
+        }
+        // 195 expected per value; a binomial spread stays well inside these bounds.
+        for counts in [&a_counts, &b_counts] {
+            let (min, max) = (counts.iter().min(), counts.iter().max());
+            assert!(min >= Some(&120) && max <= Some(&280), "{min:?}..{max:?}");
+        }
+        // 200k draws over 2^20 cells: about 181k distinct when the cells are independent.
+        assert!(joint.len() > 175_000, "{} distinct pairs", joint.len());
     }
 
     #[test]
@@ -395,7 +455,7 @@ mod tests {
         assert!(p.terms.is_empty(), "every event is a candidate");
         assert!(!p.exact);
         let p = phrase_terms(&toks("1608999687919862906"));
-        assert_eq!(p.terms, [identifier_term("1608999687919862906")]);
+        assert_eq!(p.terms, identifier_terms("1608999687919862906"));
         assert!(!p.exact, "a hashed id is shared by a few others");
     }
 
