@@ -44,6 +44,17 @@ fn is_root() -> bool {
         .is_ok_and(|o| o.stdout.trim_ascii() == b"0")
 }
 
+/// A server whose data dir is a tmpfs of `size`; `None` (and a note) when not root.
+fn server_on_tmpfs(size: &str, extra: &str) -> Option<(Mount, Server)> {
+    if !is_root() {
+        eprintln!("not run: mounting a small filesystem needs root");
+        return None;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mount = Mount::new(&dir.path().join("data"), size);
+    Some((mount, Server::start_in(dir, "127.0.0.1:0", extra)))
+}
+
 /// One HEC body of `n` events of about 1 KB, tagged with the batch number.
 fn batch(b: usize, n: usize) -> Vec<u8> {
     let pad = "x".repeat(1000);
@@ -60,14 +71,10 @@ fn batch(b: usize, n: usize) -> Vec<u8> {
 
 #[test]
 fn a_really_full_disk_answers_503_then_recovers_and_loses_nothing_acknowledged() {
-    if !is_root() {
-        eprintln!("not run: mounting a small filesystem needs root");
-        return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let mount = Mount::new(&dir.path().join("data"), "24m");
     // The free-space guard is off: the kernel's ENOSPC is what is tested.
-    let mut s = Server::start_in(dir, "127.0.0.1:0", "min_free_disk = \"0\"\n");
+    let Some((mount, mut s)) = server_on_tmpfs("24m", "min_free_disk = \"0\"\n") else {
+        return;
+    };
     let mut acked = 0usize;
     let mut refused = None;
     for b in 0..400 {
@@ -123,18 +130,11 @@ fn fill_up(dir: &Path) -> PathBuf {
 /// room the same process, without a restart, finds every one of them.
 #[test]
 fn a_commit_that_fails_on_a_full_disk_loses_nothing_it_held() {
-    if !is_root() {
-        eprintln!("not run: mounting a small filesystem needs root");
-        return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let mount = Mount::new(&dir.path().join("data"), "64m");
     // No commit but the ones asked for, and no free-space guard: the kernel's ENOSPC decides.
-    let mut s = Server::start_in(
-        dir,
-        "127.0.0.1:0",
-        "min_free_disk = \"0\"\ncommit_interval = \"1h\"\n",
-    );
+    let extra = "min_free_disk = \"0\"\ncommit_interval = \"1h\"\n";
+    let Some((mount, mut s)) = server_on_tmpfs("64m", extra) else {
+        return;
+    };
     for b in 0..20 {
         let (status, a) = s.hec("/services/collector/event", &batch(b, 200), &[]);
         assert_eq!(status, 200, "batch {b}: {a}");
