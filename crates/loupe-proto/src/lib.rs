@@ -54,7 +54,8 @@ pub struct Envelope {
 pub struct BadTime(pub String);
 
 impl Envelope {
-    /// Reads `time` exactly (no float rounding): `1767225601.123456789` keeps its nanoseconds.
+    /// Reads `time` without float arithmetic: a string keeps all nine decimals; a JSON number
+    /// arrives as an f64, whose shortest decimal form keeps milliseconds and microseconds exact.
     pub fn time_ns(&self) -> Result<Option<i64>, BadTime> {
         match &self.time {
             None | Some(serde_json::Value::Null) => Ok(None),
@@ -246,6 +247,13 @@ mod tests {
     fn envelope_time_accepts_numbers_and_strings() {
         let e: Envelope = serde_json::from_str(r#"{"time":1767225601.25,"event":"x"}"#).unwrap();
         assert_eq!(e.time_ns().unwrap(), Some(1_767_225_601_250_000_000));
+        // A number's microseconds survive the f64 it is read as; a string keeps nanoseconds.
+        let e: Envelope =
+            serde_json::from_str(r#"{"time":1767225601.123456,"event":"x"}"#).unwrap();
+        assert_eq!(e.time_ns().unwrap(), Some(1_767_225_601_123_456_000));
+        let e: Envelope =
+            serde_json::from_str(r#"{"time":"1767225601.123456789","event":"x"}"#).unwrap();
+        assert_eq!(e.time_ns().unwrap(), Some(1_767_225_601_123_456_789));
         let e: Envelope = serde_json::from_str(r#"{"time":"1767225601","event":"x"}"#).unwrap();
         assert_eq!(e.time_ns().unwrap(), Some(1_767_225_601_000_000_000));
         let e: Envelope = serde_json::from_str(r#"{"time":"soon","event":"x"}"#).unwrap();
