@@ -483,19 +483,34 @@ fn index_loop(
     let mut next_commit = Instant::now() + opts.commit_interval;
     let mut next_retention = Instant::now();
     let mut reported = InternalReport::default();
+    // A commit, the health it proves or disproves, and after a failure the events since the
+    // last full commit indexed again from the log.
     let commit = |writer: &mut StoreWriter,
                   last_lsn: u64,
                   reported: &mut InternalReport|
      -> Result<(), String> {
-        reported
+        let res = reported
             .emit(writer, &counters)
-            .map_err(|e| e.to_string())?;
-        if writer.is_dirty() {
-            writer.commit().map_err(|e| e.to_string())?;
-            counters.commits.fetch_add(1, Ordering::Relaxed);
+            .and_then(|()| {
+                if writer.is_dirty() {
+                    writer.commit()?;
+                    counters.commits.fetch_add(1, Ordering::Relaxed);
+                }
+                Ok(())
+            })
+            .map_err(|e| e.to_string());
+        match &res {
+            Ok(()) => {
+                checkpoint.store(last_lsn, Ordering::Release);
+                healthy.store(true, Ordering::Relaxed);
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "commit failed; will retry");
+                healthy.store(false, Ordering::Relaxed);
+                reindex_from_log(writer, checkpoint.load(Ordering::Acquire), last_lsn);
+            }
         }
-        checkpoint.store(last_lsn, Ordering::Release);
-        Ok(())
+        res
     };
     loop {
         let timeout = next_commit.saturating_duration_since(Instant::now());
@@ -514,15 +529,7 @@ fn index_loop(
                 Instant::now() >= next_commit
             }
             Ok(IndexMsg::Flush(reply)) => {
-                let res = commit(&mut writer, last_lsn, &mut reported);
-                if let Err(e) = &res {
-                    tracing::error!(error = %e, "commit failed; will retry");
-                    healthy.store(false, Ordering::Relaxed);
-                    reindex_from_log(&mut writer, checkpoint.load(Ordering::Acquire), last_lsn);
-                } else {
-                    healthy.store(true, Ordering::Relaxed);
-                }
-                let _ = reply.send(res);
+                let _ = reply.send(commit(&mut writer, last_lsn, &mut reported));
                 next_commit = Instant::now() + opts.commit_interval;
                 false
             }
@@ -530,13 +537,7 @@ fn index_loop(
             Ok(IndexMsg::Stop) | Err(RecvTimeoutError::Disconnected) => break,
         };
         if due {
-            if let Err(e) = commit(&mut writer, last_lsn, &mut reported) {
-                tracing::error!(error = %e, "commit failed; will retry");
-                healthy.store(false, Ordering::Relaxed);
-                reindex_from_log(&mut writer, checkpoint.load(Ordering::Acquire), last_lsn);
-            } else {
-                healthy.store(true, Ordering::Relaxed);
-            }
+            let _ = commit(&mut writer, last_lsn, &mut reported);
             next_commit = Instant::now() + opts.commit_interval;
             if Instant::now() >= next_retention {
                 let store = writer.store().clone();

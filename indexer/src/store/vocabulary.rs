@@ -88,7 +88,11 @@ fn is_word(token: &str) -> bool {
 /// The two hashed terms of an identifier (`~a` and `~b`, each with the hex of one coordinate).
 pub fn identifier_terms(token: &str) -> [String; 2] {
     let (a, b) = identifier_coordinates(token);
-    [format!("~a{a:03x}"), format!("~b{b:03x}")]
+    [('a', a), ('b', b)].map(|(tag, value)| {
+        let mut term = String::with_capacity(5);
+        push_coordinate(&mut term, tag, value);
+        term
+    })
 }
 
 /// The two coordinates of an identifier's hash, each below [`ID_COORDINATES`] (FNV-1a, then a
@@ -140,17 +144,17 @@ pub fn phrase_terms(tokens: &[String]) -> PhraseTerms {
             covered[i] = true;
         }
     }
-    for (t, done) in tokens.iter().zip(&covered) {
-        if !done && is_identifier(t) {
-            terms.extend(identifier_terms(t));
-        } else if !done && is_indexed(t) {
-            terms.push(t.clone());
+    for (t, _) in tokens.iter().zip(&covered).filter(|(_, done)| !**done) {
+        match kind(t) {
+            Kind::Identifier => terms.extend(identifier_terms(t)),
+            Kind::SmallNumber => {}
+            Kind::Word | Kind::Plain => terms.push(t.clone()),
         }
     }
     terms.sort();
     terms.dedup();
     let exact = match tokens {
-        [one] => is_indexed(one) && !is_identifier(one),
+        [one] => matches!(kind(one), Kind::Word | Kind::Plain),
         [a, b] => is_word(a) && is_word(b),
         _ => false,
     };
@@ -282,9 +286,9 @@ impl TokenStream for LogTokenStream<'_> {
             std::mem::swap(&mut b.previous_word, &mut b.word);
             return true;
         }
-        if let Some(b) = self.coordinate_pending.take() {
+        if let Some(second) = self.coordinate_pending.take() {
             self.b.out.text.clear();
-            push_coordinate(&mut self.b.out.text, 'b', b);
+            push_coordinate(&mut self.b.out.text, 'b', second);
             return true;
         }
         let ((from, to), kind) = loop {
