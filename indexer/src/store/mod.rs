@@ -537,6 +537,16 @@ mod tests {
         assert!(validate_index_name("-x").is_err());
     }
 
+    /// A store in `dir` and its writer with a small per-bucket budget (tests open several).
+    fn small_writer(dir: &Path, opts: WriterOptions) -> (Arc<Store>, StoreWriter) {
+        let store = Arc::new(Store::open(dir).unwrap());
+        let opts = WriterOptions {
+            budget_per_bucket: 30 << 20,
+            ..opts
+        };
+        (store.clone(), StoreWriter::new(store, opts))
+    }
+
     fn ev(t: i64, raw: &str) -> Event {
         Event {
             time_ns: t,
@@ -575,13 +585,11 @@ mod tests {
     fn scattered_days_spill_instead_of_opening_a_writer_each() {
         let dir = tempfile::tempdir().unwrap();
         let day = 86_400_000_000_000i64;
-        let store = Arc::new(Store::open(dir.path()).unwrap());
         let opts = WriterOptions {
             max_hot: 2,
-            budget_per_bucket: 30 << 20,
             ..WriterOptions::default()
         };
-        let mut w = StoreWriter::new(store.clone(), opts);
+        let (store, mut w) = small_writer(dir.path(), opts);
         for i in 0..500 {
             w.add(ev(day * (20_000 + (i * 7919) % 300), "scattered"), 0)
                 .unwrap();
@@ -601,13 +609,11 @@ mod tests {
     fn a_bucket_left_idle_is_closed_and_its_events_searchable() {
         let dir = tempfile::tempdir().unwrap();
         let day = 86_400_000_000_000i64;
-        let store = Arc::new(Store::open(dir.path()).unwrap());
         let opts = WriterOptions {
             idle_events: 40,
-            budget_per_bucket: 30 << 20,
             ..WriterOptions::default()
         };
-        let mut w = StoreWriter::new(store.clone(), opts);
+        let (store, mut w) = small_writer(dir.path(), opts);
         for i in 0..10 {
             w.add(ev(day * 20_000 + i, "yesterday"), 0).unwrap();
         }
@@ -627,13 +633,11 @@ mod tests {
     fn interleaved_streams_are_stored_side_by_side_each_in_its_order() {
         use tantivy::schema::Value;
         let dir = tempfile::tempdir().unwrap();
-        let store = Arc::new(Store::open(dir.path()).unwrap());
         let opts = WriterOptions {
             threads_per_bucket: 1,
-            budget_per_bucket: 30 << 20,
             ..WriterOptions::default()
         };
-        let mut w = StoreWriter::new(store.clone(), opts);
+        let (store, mut w) = small_writer(dir.path(), opts);
         let t = 86_400_000_000_000i64 * 20_000;
         for i in 0..300 {
             for src in ["a", "b", "c"] {
