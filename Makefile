@@ -5,7 +5,7 @@ VENV := target/pyenv
 PY := $(VENV)/bin/python
 NEXTEST := $(shell cargo nextest --version >/dev/null 2>&1 && echo yes)
 
-.PHONY: demo test bench fmt lint clean pydeps build release fuzz fuzz-roundtrip check-windows
+.PHONY: demo test bench fmt lint clean pydeps build release fuzz fuzz-parse fuzz-hec fuzz-roundtrip check-windows
 
 ## demo: build, start the indexer on a temp data dir, ship the bundled samples, print the URL
 demo: release
@@ -22,14 +22,22 @@ test: pydeps
 bench: release
 	LOUPE_SHARED=$(SHARED) scripts/bench.sh
 
-## fuzz: the SPL parser under cargo fuzz for 10 minutes, seeded with the Security Content searches (not in CI):
-## no input may make the parser, printer or static checks panic.
+## fuzz: every target under cargo fuzz for FUZZ_TIME seconds each (not in CI): the SPL parser (seeded with the
+## Security Content searches: no input may make the parser, printer or static checks panic) and the HEC body
+## decoders (`hec`: /event and /raw bodies, plain and gzip, seeded from fuzz/seeds/hec).
 ## fuzz-roundtrip: the stricter property that whatever parses prints to SPL that parses to the same tree.
 ## Stable toolchain: RUSTC_BOOTSTRAP=1 lets cargo fuzz pass its nightly flags; no sanitizer is needed for safe Rust.
 FUZZ_TIME ?= 600
-fuzz: FUZZ_TARGET = parse
+fuzz:
+	$(MAKE) fuzz-parse fuzz-hec
+fuzz-parse: FUZZ_TARGET = parse
 fuzz-roundtrip: FUZZ_TARGET = roundtrip
-fuzz fuzz-roundtrip:
+fuzz-hec:
+	@command -v cargo-fuzz >/dev/null 2>&1 || cargo install cargo-fuzz
+	mkdir -p fuzz/corpus/hec && cp fuzz/seeds/hec/* fuzz/corpus/hec/
+	cd fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run --sanitizer none hec corpus/hec -- \
+	  -max_total_time=$(FUZZ_TIME) -max_len=1048576 -timeout=10 -rss_limit_mb=2048
+fuzz-parse fuzz-roundtrip:
 	@command -v cargo-fuzz >/dev/null 2>&1 || cargo install cargo-fuzz
 	python3 fuzz/scripts/seed_corpus.py $(SHARED)/data/spl/security_content_searches.ndjson fuzz/corpus/$(FUZZ_TARGET)
 	cd fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run --sanitizer none $(FUZZ_TARGET) corpus/$(FUZZ_TARGET) -- \

@@ -92,6 +92,13 @@ pub struct TokenConfig {
     pub default_index: Option<String>,
     #[serde(default)]
     pub disabled: bool,
+    /// Lookup tables this token may read (names or wildcards, `.csv` optional); absent means
+    /// all for a token without `indexes`, none for one limited to some indexes.
+    #[serde(default)]
+    pub lookups_read: Option<Vec<String>>,
+    /// Lookup tables this token may write with `outputlookup` (same defaults).
+    #[serde(default)]
+    pub lookups_write: Option<Vec<String>>,
 }
 
 /// Per-index settings: retention.
@@ -104,6 +111,22 @@ pub struct IndexConfig {
     /// Oldest buckets are deleted while the index is larger than this (`50GB`).
     #[serde(default)]
     pub max_size: Option<ByteSize>,
+}
+
+/// `name(a, b)` → (`name`, [`a`, `b`]); a plain `name` has no parameters.
+fn macro_signature(key: &str) -> (&str, Vec<String>) {
+    match key.trim().split_once('(') {
+        Some((name, rest)) => {
+            let params = rest.trim_end().trim_end_matches(')');
+            let args = params
+                .split(',')
+                .map(|a| a.trim().to_string())
+                .filter(|a| !a.is_empty())
+                .collect();
+            (name.trim(), args)
+        }
+        None => (key.trim(), Vec::new()),
+    }
 }
 
 fn default_data_dir() -> PathBuf {
@@ -160,6 +183,18 @@ impl Default for Config {
 }
 
 impl Config {
+    /// `[macros]` as a table: keys `name` or `name(a, b)` (the parameters' names, used as
+    /// `$a$` in the definition), values the definitions.
+    pub fn macro_table(&self) -> loupe_query::MacroTable {
+        let mut table = loupe_query::MacroTable::new();
+        for (key, definition) in &self.macros {
+            let (name, args) = macro_signature(key);
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            table.define(name, &args, definition);
+        }
+        table
+    }
+
     /// Reads and validates a config file; errors carry the file name and TOML's line/column.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {

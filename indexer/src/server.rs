@@ -3,10 +3,14 @@
 use crate::api::{self, AppState};
 use crate::config::{Config, TlsConfig, TokenConfig};
 use crate::ingest::pipeline::{hostname, Pipeline, PipelineOptions};
+use crate::search::admission::Admission;
 use crate::store::{Store, StoreError};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
+
+/// How long open connections may take to finish once shutdown began.
+const GRACE: Duration = Duration::from_secs(5);
 
 /// Errors that stop the server from starting.
 #[derive(Debug, thiserror::Error)]
@@ -51,6 +55,8 @@ pub fn ensure_token(cfg: &mut Config) -> Result<Option<String>, StoreError> {
         indexes: None,
         default_index: None,
         disabled: false,
+        lookups_read: None,
+        lookups_write: None,
     });
     Ok(Some(token))
 }
@@ -101,27 +107,53 @@ pub async fn serve(mut cfg: Config) -> Result<(), ServeError> {
             source,
         })?;
     let local = listener.local_addr().map_err(ServeError::Http)?;
+    let admission = Arc::new(Admission::new(&cfg.limits));
     let state = AppState {
         store,
         pipeline: pipeline.clone(),
         tokens: Arc::new(cfg.tokens.clone()),
+        macros: Arc::new(cfg.macro_table()),
         config: Arc::new(cfg),
         hostname: hostname(),
+        admission: admission.clone(),
+    };
+    // On SIGTERM/Ctrl-C: running searches stop at their next check, ingest answers 503
+    // code 9, and the open connections get `GRACE` to finish before the log is committed.
+    let stopping = {
+        let admission = admission.clone();
+        async move {
+            shutdown_signal().await;
+            tracing::info!("shutting down: stopping searches, refusing new ingest");
+            admission.shut_down();
+        }
     };
     // Printed on stdout so scripts and tests can find the port when listening on :0.
     let scheme = if tls.is_some() { "https" } else { "http" };
     println!("loupe listening on {scheme}://{local}");
     match tls {
-        None => axum::serve(listener, api::router(state))
-            .with_graceful_shutdown(shutdown_signal())
-            .await
-            .map_err(ServeError::Http)?,
+        None => {
+            let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+            let server =
+                axum::serve(listener, api::router(state)).with_graceful_shutdown(async move {
+                    stopping.await;
+                    let _ = tx.send(());
+                });
+            // A client that keeps its connection open cannot hold the shutdown past GRACE.
+            let deadline = async move {
+                let _ = rx.await;
+                tokio::time::sleep(GRACE).await;
+            };
+            tokio::select! {
+                r = server => r.map_err(ServeError::Http)?,
+                _ = deadline => tracing::warn!("connections still open after {GRACE:?}: closing them"),
+            }
+        }
         Some(tls) => {
             let handle = axum_server::Handle::new();
             let on_signal = handle.clone();
             tokio::spawn(async move {
-                shutdown_signal().await;
-                on_signal.graceful_shutdown(Some(Duration::from_secs(30)));
+                stopping.await;
+                on_signal.graceful_shutdown(Some(GRACE));
             });
             let std_listener = listener.into_std().map_err(ServeError::Http)?;
             axum_server::from_tcp_rustls(std_listener, tls)

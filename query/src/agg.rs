@@ -265,14 +265,18 @@ impl Agg {
 
     /// Feeds one value (multi-values value by value; null is skipped). `time` is the
     /// row's `_time`, used by `earliest`/`latest`.
-    pub fn update(&mut self, v: &Value, time: Option<f64>) -> Result<(), AggError> {
+    ///
+    /// Answers the heap bytes the partial grew by (a new distinct value, a kept number), so
+    /// the caller can charge them to the search's memory budget.
+    pub fn update(&mut self, v: &Value, time: Option<f64>) -> Result<usize, AggError> {
         match v {
-            Value::Null => Ok(()),
+            Value::Null => Ok(0),
             Value::Multi(m) => {
+                let mut grown = 0;
                 for x in m {
-                    self.update(x, time)?;
+                    grown += self.update(x, time)?;
                 }
-                Ok(())
+                Ok(grown)
             }
             one => self.update_one(one, time),
         }
@@ -292,8 +296,9 @@ impl Agg {
         }
     }
 
-    fn update_one(&mut self, v: &Value, time: Option<f64>) -> Result<(), AggError> {
+    fn update_one(&mut self, v: &Value, time: Option<f64>) -> Result<usize, AggError> {
         let cap = self.max_distinct;
+        let mut grown = 0;
         let over = match &mut self.state {
             State::Count(c) => {
                 *c += 1;
@@ -301,7 +306,10 @@ impl Agg {
             }
             State::Distinct(set) => {
                 let k = text(v);
-                set.entry(k).or_insert_with(|| v.clone());
+                if let std::collections::btree_map::Entry::Vacant(slot) = set.entry(k) {
+                    grown = 2 * slot.key().len() + 64;
+                    slot.insert(v.clone());
+                }
                 set.len() > cap
             }
             State::Sum {
@@ -356,11 +364,13 @@ impl Agg {
             State::Numbers(ns) => {
                 if let Some(f) = v.as_f64().filter(|f| f.is_finite()) {
                     ns.push(f);
+                    grown = 8;
                 }
                 ns.len() > cap
             }
             State::List(l) => {
                 if l.len() < LIST_CAP {
+                    grown = 32 + crate::row::value_bytes(v);
                     l.push(v.clone());
                 }
                 false
@@ -403,6 +413,7 @@ impl Agg {
                 match m.get_mut(&k) {
                     Some(e) => e.0 += 1,
                     None => {
+                        grown = 2 * k.len() + 72;
                         m.insert(k, (1, v.clone()));
                     }
                 }
@@ -412,7 +423,7 @@ impl Agg {
         if over {
             Err(self.too_many())
         } else {
-            Ok(())
+            Ok(grown)
         }
     }
 
@@ -755,19 +766,17 @@ impl AggSpec {
         Ok(AggSpec { func, input, name })
     }
 
-    /// Feeds one row to `agg`.
-    pub fn update(&self, agg: &mut Agg, row: &Row) -> Result<(), crate::ExecError> {
+    /// Feeds one row to `agg`; answers the bytes the partial grew by.
+    pub fn update(&self, agg: &mut Agg, row: &Row) -> Result<usize, crate::ExecError> {
         match &self.input {
             AggInput::Rows => {
                 agg.count_row();
-                Ok(())
+                Ok(0)
             }
-            AggInput::Field(f) => {
-                if let Some(v) = row.get(f) {
-                    agg.update(v, row.time())?;
-                }
-                Ok(())
-            }
+            AggInput::Field(f) => match row.get(f) {
+                Some(v) => Ok(agg.update(v, row.time())?),
+                None => Ok(0),
+            },
             AggInput::Eval(ev) => {
                 let v = ev.eval(row).map_err(|e| crate::ExecError::Eval {
                     command: "stats".into(),
@@ -778,8 +787,7 @@ impl AggSpec {
                 } else {
                     v
                 };
-                agg.update(&v, row.time())?;
-                Ok(())
+                Ok(agg.update(&v, row.time())?)
             }
         }
     }

@@ -7,6 +7,7 @@
 //! and compiles its regexes once; [`eval`] is the one-shot convenience.
 
 use crate::ast::{BinOp, Expr, Pipeline, Span, UnaryOp};
+use crate::guard::{SearchGuard, Stop};
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
 use loupe_event::Value;
@@ -57,13 +58,25 @@ pub struct EvalError {
     pub message: String,
     /// The offending node, when known, for the console to underline.
     pub span: Option<Span>,
+    /// Set when the search's guard refused the work (a string past the memory budget), so
+    /// the search reports which limit stopped it (boxed: `ev` recurses with this in its frame).
+    pub stop: Option<Box<Stop>>,
 }
 
 impl EvalError {
-    fn at(span: Span, message: impl Into<String>) -> Self {
+    pub(crate) fn at(span: Span, message: impl Into<String>) -> Self {
         EvalError {
             message: message.into(),
             span: Some(span),
+            stop: None,
+        }
+    }
+
+    fn stopped(span: Span, stop: Stop) -> Self {
+        EvalError {
+            message: stop.to_string(),
+            span: Some(span),
+            stop: Some(Box::new(stop)),
         }
     }
 }
@@ -172,6 +185,8 @@ pub struct Evaluator {
     fixed: HashMap<String, Arc<Regex>>,
     /// Patterns computed at run time.
     dynamic: Mutex<HashMap<String, Arc<Regex>>>,
+    /// Asked before building a string, so `s . s` repeated cannot outgrow the search's budget.
+    guard: Option<Arc<SearchGuard>>,
 }
 
 impl Clone for Evaluator {
@@ -182,6 +197,7 @@ impl Clone for Evaluator {
             tz: self.tz.clone(),
             fixed: self.fixed.clone(),
             dynamic: Mutex::new(HashMap::new()),
+            guard: self.guard.clone(),
         }
     }
 }
@@ -378,7 +394,25 @@ impl Evaluator {
             tz: TimeZone::UTC,
             fixed,
             dynamic: Mutex::new(HashMap::new()),
+            guard: None,
         })
+    }
+
+    /// Checks strings it builds against `guard`'s memory budget.
+    pub fn with_guard(mut self, guard: Arc<SearchGuard>) -> Evaluator {
+        self.guard = Some(guard);
+        self
+    }
+
+    /// `Err` when a string of `bytes` would not fit in the search's memory budget.
+    #[inline(never)]
+    fn fits(&self, bytes: usize, span: Span) -> Result<(), EvalError> {
+        match &self.guard {
+            Some(g) => g
+                .fits(bytes, "eval")
+                .map_err(|stop| EvalError::stopped(span, stop)),
+            None => Ok(()),
+        }
     }
 
     /// Fixes `now()` (epoch seconds): a search uses one instant for all its rows.
@@ -435,7 +469,10 @@ impl Evaluator {
             Expr::Int { value, .. } => Value::Int(*value),
             Expr::Float { value, .. } => Value::Float(*value),
             Expr::Bool { value, .. } => Value::Bool(*value),
-            Expr::Field { name, .. } => row.field(name).map(Cow::into_owned).unwrap_or(Value::Null),
+            Expr::Field { name, span } => match row.field(name) {
+                Some(v) => v.into_owned(),
+                None => self.dotted_concat(name, *span, row)?,
+            },
             Expr::And { items, .. } => {
                 for x in items {
                     if !truthy(&self.ev(x, row)?) {
@@ -492,6 +529,31 @@ impl Evaluator {
         })
     }
 
+    /// `s.t` names a field when the row has one; otherwise, as Splunk reads it, it is `s . t`
+    /// (the lexer cannot tell, since dots are legal in field names). Null when a part is.
+    /// Out of line: `ev` recurses once per operator and its frame must stay small.
+    #[inline(never)]
+    fn dotted_concat(
+        &self,
+        name: &str,
+        span: Span,
+        row: &dyn RowAccess,
+    ) -> Result<Value, EvalError> {
+        if !name.contains('.') || name.split('.').any(str::is_empty) {
+            return Ok(Value::Null);
+        }
+        let mut out = String::new();
+        for part in name.split('.') {
+            let Some(v) = row.field(part) else {
+                return Ok(Value::Null);
+            };
+            let t = text(&v);
+            self.fits(out.len() + t.len(), span)?;
+            out.push_str(&t);
+        }
+        Ok(Value::Str(out))
+    }
+
     fn binary(&self, op: BinOp, a: &Value, b: &Value, span: Span) -> Result<Value, EvalError> {
         Ok(match op {
             BinOp::Xor => Value::Bool(truthy(a) ^ truthy(b)),
@@ -509,7 +571,9 @@ impl Evaluator {
                 if a.is_null() || b.is_null() {
                     Value::Null
                 } else {
-                    Value::Str(format!("{}{}", text(a), text(b)))
+                    let (a, b) = (text(a), text(b));
+                    self.fits(a.len() + b.len(), span)?;
+                    Value::Str(a + &b)
                 }
             }
             BinOp::Add => match (number(a), number(b)) {

@@ -15,6 +15,8 @@
 //! - Errors are [`ParseError`]s carrying the byte [`Span`] of the offending token and
 //!   displaying as "expected X at column N".
 //! - [`MacroTable`] and [`expand_macros`] implement `` `macro(args)` `` expansion.
+//! - A [`SearchGuard`] (in [`ExecContext`]) carries a search's time limit, cancellation and
+//!   memory budget: every operator checks it between batches and charges what it buffers.
 //! - `Display` on [`Pipeline`] prints canonical SPL; parsing it again gives the same tree
 //!   once spans are removed with [`Pipeline::strip_spans`].
 //!
@@ -54,6 +56,7 @@ pub mod commands;
 pub mod error;
 pub mod eval;
 mod expr;
+pub mod guard;
 mod lexer;
 pub mod lookup;
 pub mod macros;
@@ -73,6 +76,7 @@ pub use eval::{
     compile_spl_regex, eval, eval_functions, is_known_function, truthy, unsupported_functions,
     EvalError, Evaluator, RowAccess,
 };
+pub use guard::{GuardPool, SearchGuard, Stop};
 pub use lexer::strip_comments;
 pub use lookup::{LookupError, LookupProvider, LookupTable, MemoryLookups};
 pub use loupe_event::Value;

@@ -29,6 +29,18 @@ pub enum LookupError {
         /// What failed.
         message: String,
     },
+    /// The caller's grant does not name the table (answered whether or not it exists).
+    #[error(
+        "lookup table `{name}`: {who} may not {action} it (lookups_{action} of its token or role)"
+    )]
+    Denied {
+        /// Table name.
+        name: String,
+        /// The principal, as the operator knows it (`token "web"`).
+        who: String,
+        /// `read` or `write`.
+        action: &'static str,
+    },
     /// The table has no column of that name.
     #[error("lookup table `{table}` has no column `{column}`")]
     NoColumn {

@@ -10,6 +10,7 @@
 use crate::agg::AggError;
 use crate::ast::{CmdOption, Command, CommandKind, Span};
 use crate::eval::EvalError;
+use crate::guard::{SearchGuard, Stop};
 use crate::lookup::{LookupError, LookupProvider};
 use crate::ops::stats::GroupedAggs;
 use crate::row::RowBatch;
@@ -40,6 +41,83 @@ pub struct Limits {
     /// Rows of a base-search subsearch (`[search ...]`) turned into search terms; each becomes
     /// a clause of the outer search (Splunk's `maxout` default is 10,000).
     pub max_subsearch_results: usize,
+    /// Wall-time limit of one search, subsearches included (`"5m"`, `"30s"`, or seconds).
+    #[serde(deserialize_with = "de_duration")]
+    pub search_timeout: std::time::Duration,
+    /// Bytes one search may keep: buffered rows, groups, distinct values, built strings
+    /// (`"512MB"`, or bytes).
+    #[serde(deserialize_with = "de_bytes")]
+    pub search_memory: usize,
+    /// Bytes all running searches of a server may keep together (the indexer's budget).
+    #[serde(deserialize_with = "de_bytes")]
+    pub server_memory: usize,
+    /// Searches running at once on a server; more wait in a queue.
+    pub max_concurrent_searches: usize,
+    /// Searches waiting for a slot; past this a search is refused with 503 and `Retry-After`.
+    pub max_queued_searches: usize,
+}
+
+fn de_duration<'de, D: serde::Deserializer<'de>>(d: D) -> Result<std::time::Duration, D::Error> {
+    #[derive(serde::Deserialize)]
+    #[serde(untagged)]
+    enum Text {
+        Seconds(u64),
+        Span(String),
+    }
+    match <Text as serde::Deserialize>::deserialize(d)? {
+        Text::Seconds(s) => Ok(std::time::Duration::from_secs(s)),
+        Text::Span(s) if s.trim().ends_with("ms") => s
+            .trim()
+            .trim_end_matches("ms")
+            .trim()
+            .parse::<u64>()
+            .map(std::time::Duration::from_millis)
+            .map_err(|_| serde::de::Error::custom(format!("{s:?} is not a duration"))),
+        Text::Span(s) => crate::ops::parse_time_span(&s)
+            .map(std::time::Duration::from_secs_f64)
+            .ok_or_else(|| {
+                serde::de::Error::custom(format!(
+                    "{s:?} is not a duration (\"30s\", \"5m\", \"1h\")"
+                ))
+            }),
+    }
+}
+
+fn de_bytes<'de, D: serde::Deserializer<'de>>(d: D) -> Result<usize, D::Error> {
+    #[derive(serde::Deserialize)]
+    #[serde(untagged)]
+    enum Text {
+        Bytes(usize),
+        Size(String),
+    }
+    match <Text as serde::Deserialize>::deserialize(d)? {
+        Text::Bytes(b) => Ok(b),
+        Text::Size(s) => parse_byte_size(&s).ok_or_else(|| {
+            serde::de::Error::custom(format!("{s:?} is not a size (\"512MB\", \"2GB\")"))
+        }),
+    }
+}
+
+/// `512MB`, `2GB`, `64KiB`, `1048576`: decimal units as Splunk's limits.conf, binary with `i`.
+pub fn parse_byte_size(s: &str) -> Option<usize> {
+    let s = s.trim();
+    let split = s
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(s.len());
+    let (n, unit) = s.split_at(split);
+    let n: f64 = n.parse().ok()?;
+    let mult: f64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1.0,
+        "kb" | "k" => 1e3,
+        "mb" | "m" => 1e6,
+        "gb" | "g" => 1e9,
+        "tb" | "t" => 1e12,
+        "kib" => 1024.0,
+        "mib" => 1024.0 * 1024.0,
+        "gib" => 1024.0 * 1024.0 * 1024.0,
+        _ => return None,
+    };
+    Some((n * mult) as usize)
 }
 
 impl Default for Limits {
@@ -52,6 +130,11 @@ impl Default for Limits {
             max_distinct: 1_000_000,
             max_subsearch_rows: 50_000,
             max_subsearch_results: 10_000,
+            search_timeout: std::time::Duration::from_secs(300),
+            search_memory: 512_000_000,
+            server_memory: 2_000_000_000,
+            max_concurrent_searches: 4,
+            max_queued_searches: 32,
         }
     }
 }
@@ -76,6 +159,8 @@ pub struct ExecContext {
     /// Results of the subsearch of the `append`/`join` at this index of the command slice
     /// given to [`compile`]; the caller runs subsearches first.
     pub subsearches: HashMap<usize, RowBatch>,
+    /// Time limit, cancellation and memory budget of the search this pipeline belongs to.
+    pub guard: Arc<SearchGuard>,
 }
 
 impl Default for ExecContext {
@@ -88,6 +173,7 @@ impl Default for ExecContext {
             latest: None,
             lookups: None,
             subsearches: HashMap::new(),
+            guard: Arc::new(SearchGuard::default()),
         }
     }
 }
@@ -154,6 +240,9 @@ pub enum ExecError {
     /// A lookup table could not be read or written.
     #[error(transparent)]
     Lookup(#[from] LookupError),
+    /// The search was cancelled, ran out of time or of memory.
+    #[error(transparent)]
+    Stop(#[from] Stop),
     /// Anything else, as a sentence.
     #[error("{0}")]
     Other(String),
@@ -226,11 +315,16 @@ pub(crate) trait Operator: Send {
     }
 }
 
+/// Rows pushed through the stages at a time: small enough that a cancelled search stops
+/// within milliseconds, large enough that the per-batch costs vanish.
+const SLICE: usize = 4096;
+
 /// A compiled pipeline: push batches, then [`Executor::finish`].
 pub struct Executor {
     ops: Vec<Box<dyn Operator>>,
     output: RowBatch,
     max_output: usize,
+    guard: Arc<SearchGuard>,
 }
 
 impl std::fmt::Debug for Executor {
@@ -250,11 +344,28 @@ impl Executor {
     }
 
     fn run_from(&mut self, start: usize, batch: RowBatch) -> Result<(), ExecError> {
+        // A generating or blocking stage may emit millions of rows at once: they go on in
+        // slices, so the guard is asked every `SLICE` rows and a cancel is seen in time.
+        if batch.len() > SLICE {
+            let mut rows = batch.into_iter();
+            loop {
+                let slice: RowBatch = rows.by_ref().take(SLICE).collect();
+                if slice.is_empty() {
+                    return Ok(());
+                }
+                self.run_slice(start, slice)?;
+            }
+        }
+        self.run_slice(start, batch)
+    }
+
+    fn run_slice(&mut self, start: usize, batch: RowBatch) -> Result<(), ExecError> {
         let mut cur = batch;
         for op in &mut self.ops[start..] {
             if cur.is_empty() {
                 return Ok(());
             }
+            self.guard.check()?;
             let mut out = Vec::new();
             op.push(cur, &mut out)?;
             cur = out;
@@ -285,6 +396,7 @@ impl Executor {
     /// Ends the input: flushes every blocking stage in order and returns the remaining rows.
     pub fn finish(mut self) -> Result<RowBatch, ExecError> {
         for i in 0..self.ops.len() {
+            self.guard.check()?;
             let mut out = Vec::new();
             self.ops[i].finish(&mut out)?;
             self.run_from(i + 1, out)?;
@@ -303,6 +415,7 @@ pub fn compile(commands: &[Command], ctx: &ExecContext) -> Result<Executor, Plan
         ops,
         output: Vec::new(),
         max_output: ctx.limits.max_rows_buffered,
+        guard: ctx.guard.clone(),
     })
 }
 

@@ -24,6 +24,20 @@ pub struct Row {
 /// A batch of rows, the unit pushed through an executor.
 pub type RowBatch = Vec<Row>;
 
+/// Heap bytes of a value beyond its inline slot (strings, multi-values).
+pub fn value_bytes(v: &Value) -> usize {
+    match v {
+        Value::Str(s) => s.capacity(),
+        Value::Multi(items) => items.iter().map(|x| 32 + value_bytes(x)).sum(),
+        _ => 0,
+    }
+}
+
+/// Heap bytes of a batch of rows ([`Row::heap_bytes`] summed).
+pub fn batch_bytes(rows: &[Row]) -> usize {
+    rows.iter().map(Row::heap_bytes).sum()
+}
+
 impl Row {
     /// An empty row.
     pub fn new() -> Row {
@@ -37,6 +51,19 @@ impl Row {
             r.set(k, v);
         }
         r
+    }
+
+    /// Heap bytes the row keeps, roughly (names, values, the vector's slots): what buffering
+    /// operators charge to a search's memory budget. Cheap: one pass over the fields.
+    pub fn heap_bytes(&self) -> usize {
+        let mut n = std::mem::size_of::<Row>() + self.fields.capacity() * 48;
+        for (k, v) in &self.fields {
+            if k.len() > 24 {
+                n += k.len();
+            }
+            n += value_bytes(v);
+        }
+        n
     }
 
     /// The field's value; `None` when absent (SPL null).

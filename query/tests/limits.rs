@@ -319,3 +319,118 @@ fn function_lists_match_what_the_engine_accepts() {
     assert!(names.len() > 50 && names.iter().all(|n| is_known_function(n)));
     assert!(names.contains(&"json_extract") && !is_known_function("nosuch"));
 }
+
+/// A context whose searches have `memory` bytes and the given guard state.
+fn guarded(memory: usize) -> (ExecContext, std::sync::Arc<loupe_query::SearchGuard>) {
+    let guard = std::sync::Arc::new(loupe_query::SearchGuard::new(None, memory));
+    let ctx = ExecContext {
+        guard: guard.clone(),
+        ..Default::default()
+    };
+    (ctx, guard)
+}
+
+#[test]
+fn buffering_commands_charge_the_search_memory_budget() {
+    // 20,000 rows of ~100 bytes each do not fit in 1 MB: each buffering command names itself.
+    for (q, command) in [
+        ("| sort 0 id", "sort"),
+        ("| eventstats count", "eventstats"),
+        ("| stats count by id", "stats"),
+        ("| stats dc(id) as d", "stats"),
+        ("| dedup id", "dedup"),
+        ("| top limit=0 id", "top"),
+        ("| streamstats count by id", "streamstats"),
+        ("| tail 100000", "tail"),
+        ("| transaction k maxevents=100000", "transaction"),
+        ("| timechart span=1s count by id", "timechart"),
+    ] {
+        let (ctx, _) = guarded(1_000_000);
+        let msg = fails(q, &ctx, rows(20_000));
+        assert!(
+            msg.starts_with(command) && msg.contains("memory budget of 1 MB"),
+            "{q}: {msg}"
+        );
+    }
+    // The same searches fit in the default budget and charge what they hold.
+    let (ctx, guard) = guarded(512_000_000);
+    assert_eq!(runs("| sort 0 id", &ctx, rows(20_000)).len(), 20_000);
+    assert!(guard.used() > 20_000 * 50, "{} bytes charged", guard.used());
+}
+
+#[test]
+fn strings_are_checked_before_they_are_built() {
+    let (ctx, guard) = guarded(64_000_000);
+    let doubling = "| eval s=s . s".repeat(26);
+    let q = format!("| eval s=\"aaaaaaaaaaaaaaaa\" {doubling}");
+    let msg = fails(&q, &ctx, vec![Row::new()]);
+    assert!(
+        msg.starts_with("eval:") && msg.contains("memory budget"),
+        "{msg}"
+    );
+    // It stopped before the budget was spent, not after building a gigabyte.
+    assert!(guard.used() < 64_000_000);
+}
+
+#[test]
+fn a_cancelled_or_late_search_stops_at_the_next_slice() {
+    let (ctx, guard) = guarded(usize::MAX);
+    guard.cancel();
+    let msg = fails("| makeresults count=100000 | eval x=1", &ctx, Vec::new());
+    assert_eq!(msg, "the search was cancelled");
+    let guard = std::sync::Arc::new(loupe_query::SearchGuard::new(
+        Some(std::time::Duration::ZERO),
+        usize::MAX,
+    ));
+    let ctx = ExecContext {
+        guard,
+        ..Default::default()
+    };
+    let msg = fails("| eval x=1", &ctx, rows(10));
+    assert!(msg.contains("time limit"), "{msg}");
+}
+
+#[test]
+fn a_server_pool_bounds_every_search_together() {
+    let pool = std::sync::Arc::new(loupe_query::GuardPool::new(1_500_000));
+    let ctx = |_: ()| ExecContext {
+        guard: std::sync::Arc::new(
+            loupe_query::SearchGuard::new(None, 2_000_000).in_pool(pool.clone()),
+        ),
+        ..Default::default()
+    };
+    let first = ctx(());
+    assert_eq!(runs("| sort 0 id", &first, rows(2_000)).len(), 2_000);
+    let held = pool.used();
+    assert!(held > 500_000, "{held}");
+    // While the first search still holds its rows, a second one cannot take the rest.
+    let second = ctx(());
+    let msg = fails("| sort 0 id", &second, rows(2_000));
+    assert!(msg.contains("server's searches together"), "{msg}");
+    drop(first);
+    drop(second);
+    assert_eq!(pool.used(), 0);
+}
+
+#[test]
+fn dotted_names_concatenate_when_no_such_field_exists() {
+    let ctx = ExecContext::default();
+    let input = vec![Row::from_pairs([
+        ("s", s("ab")),
+        ("t", s("cd")),
+        ("a.b", s("field")),
+    ])];
+    let out = runs("| eval x=s.t, y=a.b, z=s.nosuch, w=s.s.t", &ctx, input);
+    assert_eq!(out[0].get("x"), Some(&s("abcd")));
+    assert_eq!(
+        out[0].get("y"),
+        Some(&s("field")),
+        "an existing dotted field wins"
+    );
+    assert_eq!(
+        out[0].get("z"),
+        None,
+        "a missing part is null, as `.` with null"
+    );
+    assert_eq!(out[0].get("w"), Some(&s("ababcd")));
+}

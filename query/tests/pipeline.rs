@@ -591,7 +591,7 @@ proptest! {
             let mut b = Agg::new(f, 10_000);
             for (i, (v, t)) in vals.iter().enumerate() {
                 one.update(v, Some(*t as f64)).unwrap();
-                if i < cut { a.update(v, Some(*t as f64)).unwrap() } else { b.update(v, Some(*t as f64)).unwrap() }
+                if i < cut { a.update(v, Some(*t as f64)).unwrap(); } else { b.update(v, Some(*t as f64)).unwrap(); }
             }
             a.merge(&b).unwrap();
             prop_assert!(close(&a.finish(), &one.finish()), "{}: {:?} vs {:?}", name, a.finish(), one.finish());

@@ -230,6 +230,50 @@ impl Server {
         )
     }
 
+    /// `POST /api/v1/search` with `body` as `token` (no flush): status, answer and the
+    /// `Retry-After` header when there is one.
+    pub fn search_with(
+        &self,
+        token: &str,
+        body: &serde_json::Value,
+    ) -> (u16, serde_json::Value, Option<String>) {
+        let mut r = self
+            .agent
+            .post(&format!("{}/api/v1/search", self.url))
+            .header("Authorization", &format!("Bearer {token}"))
+            .send_json(body)
+            .expect("search");
+        let status = r.status().as_u16();
+        let retry = r
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let text = r.body_mut().read_to_string().unwrap_or_default();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)),
+            retry,
+        )
+    }
+
+    /// One value of `/metrics` (the first line starting with `name`), 0 when absent.
+    pub fn metric(&self, name: &str) -> f64 {
+        let mut r = self
+            .agent
+            .get(&format!("{}/metrics", self.url))
+            .call()
+            .expect("metrics");
+        let text = r.body_mut().read_to_string().unwrap_or_default();
+        text.lines()
+            .filter(|l| !l.starts_with('#'))
+            .find_map(|l| {
+                let (k, v) = l.rsplit_once(' ')?;
+                (k == name).then(|| v.parse().ok()).flatten()
+            })
+            .unwrap_or(0.0)
+    }
+
     /// `QUERY | stats count`, as a number.
     pub fn count(&self, query: &str) -> u64 {
         let (status, body) = self.search(&format!("{query} | stats count"), 1);

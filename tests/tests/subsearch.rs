@@ -359,20 +359,8 @@ fn nesting_is_bounded() {
 /// `POST /api/v1/search` with another token.
 fn search_as(s: &Server, token: &str, q: &str) -> (u16, serde_json::Value) {
     s.flush();
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .build()
-        .into();
-    let mut r = agent
-        .post(&format!("{}/api/v1/search", s.url))
-        .header("Authorization", &format!("Bearer {token}"))
-        .send_json(serde_json::json!({"query": q, "limit": 1000}))
-        .unwrap();
-    let status = r.status().as_u16();
-    (
-        status,
-        serde_json::from_str(&r.body_mut().read_to_string().unwrap()).unwrap(),
-    )
+    let (status, answer, _) = s.search_with(token, &serde_json::json!({"query": q, "limit": 1000}));
+    (status, answer)
 }
 
 #[test]

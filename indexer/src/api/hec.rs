@@ -13,7 +13,6 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use loupe_proto::{AckAnswer, AckRequest, HecAnswer, HecCode, CHANNEL_HEADER, SEQUENCE_HEADER};
 use std::collections::HashMap;
-use std::io::Read;
 
 /// An HEC answer with the status its code implies, always JSON.
 pub fn answer(a: HecAnswer) -> Response {
@@ -57,9 +56,9 @@ fn authenticate(
             let mut parts = h.splitn(2, ' ');
             let scheme = parts.next().unwrap_or("");
             let value = parts.next().map(str::trim).unwrap_or("");
-            if !(scheme.eq_ignore_ascii_case("splunk") || scheme.eq_ignore_ascii_case("bearer"))
-                || value.is_empty()
-            {
+            // Only Splunk's scheme, as the docs say: `Bearer` is the API's, and a collector that
+            // took it would let an API token write under another convention.
+            if !scheme.eq_ignore_ascii_case("splunk") || value.is_empty() {
                 return Err(code(HecCode::InvalidAuthorization));
             }
             value.to_string()
@@ -117,18 +116,14 @@ async fn read_body(state: &AppState, headers: &HeaderMap, body: Body) -> Result<
     if !gzip {
         return Ok(bytes);
     }
-    let mut out = Vec::with_capacity(bytes.len() * 4);
-    let mut dec = flate2::read::MultiGzDecoder::new(&bytes[..]).take(limit as u64 + 1);
-    dec.read_to_end(&mut out).map_err(|e| {
-        answer(HecAnswer::with_text(
+    match crate::ingest::body::gunzip(&bytes, limit) {
+        Ok(out) => Ok(Bytes::from(out)),
+        Err(crate::ingest::body::BodyError::TooLarge(_)) => Err(too_large()),
+        Err(e) => Err(answer(HecAnswer::with_text(
             HecCode::InvalidDataFormat,
-            format!("Invalid gzip body: {e}"),
-        ))
-    })?;
-    if out.len() > limit {
-        return Err(too_large());
+            e.to_string(),
+        ))),
     }
-    Ok(Bytes::from(out))
 }
 
 fn channel_of(
@@ -193,8 +188,12 @@ fn check_indexes(
             ));
         }
         if !state.store.has_index(&ev.index) {
-            let creatable =
-                state.config.auto_create_indexes || state.config.indexes.contains_key(&ev.index);
+            if let Err(e) = crate::store::validate_index_name(&ev.index) {
+                return Some((i, format!("Incorrect index: {e}")));
+            }
+            // Internal indexes (`_audit`, `_internal`...) are Loupe's own: never made by a sender.
+            let creatable = state.config.indexes.contains_key(&ev.index)
+                || (state.config.auto_create_indexes && !ev.index.starts_with('_'));
             let created = creatable && state.store.create_index(&ev.index).is_ok();
             if !created {
                 return Some((i, format!("Incorrect index: {:?} does not exist", ev.index)));
@@ -211,6 +210,12 @@ async fn submit(
 ) -> Result<Option<u64>, Response> {
     if batch.events.is_empty() {
         return Ok(None);
+    }
+    if state.admission.pool().is_shut_down() {
+        return Err(answer(HecAnswer::with_text(
+            HecCode::ServerBusy,
+            "Server is busy: shutting down",
+        )));
     }
     match state.pipeline.submit(batch).await {
         Ok(Accepted::Logged(_)) | Ok(Accepted::Duplicate) => {

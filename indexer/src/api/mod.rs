@@ -9,16 +9,22 @@ pub mod hec;
 
 use crate::config::{Config, TokenConfig};
 use crate::ingest::pipeline::Pipeline;
+use crate::search::admission::{Admission, CancelOnDrop, Refused};
+use crate::search::lookups::LookupGrant;
 use crate::search::{self, SearchRequest, SearchScope};
 use crate::store::Store;
 use axum::extract::{DefaultBodyLimit, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use loupe_query::MacroTable;
 use serde::Deserialize;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
+
+/// Largest body of an `/api` request (a query of tens of kilobytes fits many times over).
+pub const MAX_API_BODY: usize = 1 << 20;
 
 /// Everything a handler may need, cloned cheaply into each request.
 #[derive(Clone)]
@@ -28,6 +34,10 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub tokens: Arc<Vec<TokenConfig>>,
     pub hostname: String,
+    /// Search slots, budgets and the shutdown switch shared by every search.
+    pub admission: Arc<Admission>,
+    /// `[macros]` of the config, parsed once.
+    pub macros: Arc<MacroTable>,
 }
 
 /// Builds the router: HEC under `/services/collector`, the API under `/api/v1`.
@@ -49,8 +59,68 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/indexes", get(indexes_handler))
         .route("/health", get(health_handler))
         .route("/metrics", get(metrics_handler))
-        .layer(DefaultBodyLimit::max(1 << 20))
+        .layer(DefaultBodyLimit::max(MAX_API_BODY))
+        .layer(axum::middleware::from_fn(refuse_declared_oversize))
+        .layer(axum::middleware::map_response(json_errors))
         .with_state(state)
+}
+
+/// A body declared larger than the API takes is refused before a byte of it is read: the
+/// client gets its 413 at once instead of after uploading megabytes (HEC has its own limit).
+async fn refuse_declared_oversize(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    let hec = req.uri().path().starts_with("/services/collector");
+    if !hec && declared.is_some_and(|n| n > MAX_API_BODY as u64) {
+        let mut resp = api_error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("request body larger than the limit of {MAX_API_BODY} bytes"),
+            None,
+        );
+        resp.headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        return resp;
+    }
+    next.run(req).await
+}
+
+/// Every error answer is JSON, including those axum writes itself (413 body too large, 404,
+/// 405, a body that is not JSON): clients read `error` whatever went wrong.
+async fn json_errors(resp: Response) -> Response {
+    let status = resp.status();
+    let is_json = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return resp;
+    }
+    let (parts, body) = resp.into_parts();
+    let text = axum::body::to_bytes(body, 64 * 1024)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).trim().to_string())
+        .unwrap_or_default();
+    let message = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => {
+            format!("request body larger than the limit of {MAX_API_BODY} bytes")
+        }
+        _ if text.is_empty() => status.canonical_reason().unwrap_or("error").to_string(),
+        _ => text,
+    };
+    let mut out = api_error(status, message, None);
+    for (name, value) in parts.headers.iter() {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            out.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    out
 }
 
 /// A JSON error for the `/api` routes.
@@ -89,10 +159,28 @@ fn api_auth(state: &AppState, headers: &HeaderMap) -> Result<SearchScope, Respon
         .iter()
         .find(|t| t.token == token && !t.disabled)
     {
-        Some(t) => Ok(SearchScope {
-            allowed_indexes: t.indexes.clone(),
-        }),
+        Some(t) => Ok(token_scope(t)),
         None => Err(api_error(StatusCode::FORBIDDEN, "invalid token", None)),
+    }
+}
+
+/// What a token may search: its indexes, and its lookup tables. A token limited to some
+/// indexes gets no lookup table unless its `lookups_read`/`lookups_write` name it, since a
+/// table written from one index would otherwise reveal it to every other.
+pub fn token_scope(t: &TokenConfig) -> SearchScope {
+    let restricted = t.indexes.is_some();
+    let grant = |list: &Option<Vec<String>>| match list {
+        Some(l) => Some(l.clone()),
+        None if restricted => Some(Vec::new()),
+        None => None,
+    };
+    SearchScope {
+        allowed_indexes: t.indexes.clone(),
+        lookups: LookupGrant {
+            who: format!("token {:?}", t.name),
+            read: grant(&t.lookups_read),
+            write: grant(&t.lookups_write),
+        },
     }
 }
 
@@ -107,6 +195,31 @@ pub struct SearchBody {
     pub latest: Option<String>,
     #[serde(default)]
     pub limit: Option<usize>,
+    /// A time limit below `[limits] search_timeout` (`"30s"` or seconds).
+    #[serde(default)]
+    pub timeout: Option<serde_json::Value>,
+}
+
+/// A request's own time limit: seconds as a number, or a span (`"30s"`, `"2m"`).
+fn request_timeout(v: Option<&serde_json::Value>) -> Result<Option<std::time::Duration>, String> {
+    let secs = match v {
+        None | Some(serde_json::Value::Null) => return Ok(None),
+        Some(serde_json::Value::Number(n)) => n.as_f64(),
+        Some(serde_json::Value::String(s)) => loupe_query::ops::parse_time_span(s),
+        Some(_) => None,
+    };
+    match secs {
+        Some(s) if s > 0.0 && s.is_finite() => Ok(Some(std::time::Duration::from_secs_f64(s))),
+        _ => Err("timeout must be a positive number of seconds or a span such as \"30s\"".into()),
+    }
+}
+
+/// A search refused at the door: 503 with `Retry-After`, as for a busy HEC.
+pub fn refused(r: Refused) -> Response {
+    let mut resp = api_error(StatusCode::SERVICE_UNAVAILABLE, r.to_string(), None);
+    resp.headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+    resp
 }
 
 async fn search_handler(
@@ -128,6 +241,16 @@ async fn search_handler(
             )
         }
     };
+    let timeout = match request_timeout(body.timeout.as_ref()) {
+        Ok(t) => t,
+        Err(e) => return api_error(StatusCode::BAD_REQUEST, e, None),
+    };
+    let ticket = match state.admission.enter(timeout).await {
+        Ok(t) => t,
+        Err(r) => return refused(r),
+    };
+    // Dropped with this future when the client goes away: the search stops at its next check.
+    let cancel = CancelOnDrop(ticket.guard.clone());
     let req = SearchRequest {
         query: body.query,
         earliest: body.earliest,
@@ -135,9 +258,24 @@ async fn search_handler(
         limit: body.limit.unwrap_or(100).min(50_000),
         now_ns: None,
         limits: state.config.limits.clone(),
+        guard: ticket.guard.clone(),
+        macros: state.macros.clone(),
     };
     let store = state.store.clone();
-    match tokio::task::spawn_blocking(move || search::run(&store, &scope, &req)).await {
+    let admission = state.admission.clone();
+    // The ticket (the slot) goes with the work: it is free only once the search has stopped,
+    // and the outcome is counted there, since a gone client leaves nobody here to count it.
+    let answer = tokio::task::spawn_blocking(move || {
+        let _ticket = ticket;
+        let answer = search::run(&store, &scope, &req);
+        if let Err(search::SearchError::Stopped(stop)) = &answer {
+            admission.record_stop(stop);
+        }
+        answer
+    })
+    .await;
+    drop(cancel); // after the end, cancelling changes nothing
+    match answer {
         Ok(Ok(resp)) => Json(resp).into_response(),
         Ok(Err(e)) => search_error(e),
         Err(e) => api_error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string(), None),
@@ -166,6 +304,29 @@ pub fn search_error(e: search::SearchError) -> Response {
                 serde_json::json!({"span": {"start": span.start, "end": span.end}, "column": column}),
             ),
         ),
+        search::SearchError::Forbidden(_) => api_error(StatusCode::FORBIDDEN, e.to_string(), None),
+        search::SearchError::Stopped(stop) => {
+            let status = match stop {
+                loupe_query::Stop::Shutdown | loupe_query::Stop::ServerMemory { .. } => {
+                    StatusCode::SERVICE_UNAVAILABLE
+                }
+                // Nobody reads the answer of a cancelled search; 499 as nginx logs it.
+                loupe_query::Stop::Cancelled => {
+                    StatusCode::from_u16(499).unwrap_or(StatusCode::BAD_REQUEST)
+                }
+                _ => StatusCode::UNPROCESSABLE_ENTITY,
+            };
+            let mut resp = api_error(
+                status,
+                e.to_string(),
+                Some(serde_json::json!({"stopped_by": stop.reason()})),
+            );
+            if status == StatusCode::SERVICE_UNAVAILABLE {
+                resp.headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+            }
+            resp
+        }
         _ if e.is_query_error() => api_error(StatusCode::BAD_REQUEST, e.to_string(), None),
         _ => api_error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string(), None),
     }
@@ -270,6 +431,51 @@ async fn metrics_handler(State(state): State<AppState>) -> Response {
     for (name, help, v) in metrics {
         out.push_str(&format!(
             "# HELP {name} {help}\n# TYPE {name} counter\n{name} {v}\n"
+        ));
+    }
+    let a = state.admission.counts();
+    let searches = [
+        (
+            "loupe_searches_running",
+            "Searches running now",
+            "gauge",
+            a.running as u64,
+        ),
+        (
+            "loupe_searches_queued",
+            "Searches waiting for a slot",
+            "gauge",
+            a.queued as u64,
+        ),
+        (
+            "loupe_searches_refused_total",
+            "Searches refused with 503 (queue full)",
+            "counter",
+            a.refused,
+        ),
+        (
+            "loupe_searches_completed_total",
+            "Searches that ended (any outcome)",
+            "counter",
+            a.completed,
+        ),
+        (
+            "loupe_search_memory_bytes",
+            "Bytes held by running searches",
+            "gauge",
+            a.memory_bytes as u64,
+        ),
+    ];
+    for (name, help, kind, v) in searches {
+        out.push_str(&format!(
+            "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {v}\n"
+        ));
+    }
+    out.push_str("# HELP loupe_searches_stopped_total Searches stopped before their end, by reason\n# TYPE loupe_searches_stopped_total counter\n");
+    let stopped = state.admission.stopped();
+    for (reason, n) in crate::search::admission::STOP_REASONS.iter().zip(stopped) {
+        out.push_str(&format!(
+            "loupe_searches_stopped_total{{reason=\"{reason}\"}} {n}\n"
         ));
     }
     ([("content-type", "text/plain; version=0.0.4")], out).into_response()

@@ -20,6 +20,53 @@ pub fn parse_event_body(
     defaults: &EventDefaults,
     limits: &Limits,
 ) -> Result<Vec<Event>, BodyError> {
+    // A Latin-1 or cut UTF-8 sender loses nothing: the body is decoded lossily, as `/raw`
+    // does, and the events that held bad bytes are flagged (`ingest_warning=invalid_utf8`).
+    let Some(repairs) = invalid_utf8(body) else {
+        return parse_utf8_body(body, defaults, limits, &[]);
+    };
+    let (text, at) = repairs;
+    parse_utf8_body(text.as_bytes(), defaults, limits, &at)
+}
+
+/// `None` for valid UTF-8; otherwise the lossy text and the offsets (in it) of each U+FFFD
+/// that stands for invalid bytes.
+fn invalid_utf8(body: &[u8]) -> Option<(String, Vec<usize>)> {
+    if std::str::from_utf8(body).is_ok() {
+        return None;
+    }
+    let mut text = String::with_capacity(body.len() + 16);
+    let mut at = Vec::new();
+    for chunk in body.utf8_chunks() {
+        text.push_str(chunk.valid());
+        if !chunk.invalid().is_empty() {
+            at.push(text.len());
+            text.push(char::REPLACEMENT_CHARACTER);
+        }
+    }
+    Some((text, at))
+}
+
+/// serde_json's words for a `\ud800` with no second half are about hex digits; say what it is.
+fn json_message(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    if text.contains("surrogate") || text.contains("hex escape") {
+        return format!(
+            "Invalid data format: a \\u escape is a lone UTF-16 surrogate (\\ud800-\\udfff must come in pairs, high then low) at line {} column {}",
+            e.line(),
+            e.column()
+        );
+    }
+    format!("Invalid data format: {text}")
+}
+
+fn parse_utf8_body(
+    body: &[u8],
+    defaults: &EventDefaults,
+    limits: &Limits,
+    repaired_at: &[usize],
+) -> Result<Vec<Event>, BodyError> {
+    let lead = body.len() - body.trim_ascii_start().len();
     let trimmed = trim_ascii(body);
     if trimmed.is_empty() {
         return Err(BodyError {
@@ -41,16 +88,16 @@ pub fn parse_event_body(
     };
     if trimmed[0] == b'[' {
         // Not Splunk's format, but some senders batch as an array; accept it.
-        let arr: Vec<Envelope> = serde_json::from_slice(trimmed).map_err(|e| {
-            fail(
-                Vec::new(),
-                HecCode::InvalidDataFormat,
-                format!("Invalid data format: {e}"),
-            )
-        })?;
+        let arr: Vec<Envelope> = serde_json::from_slice(trimmed)
+            .map_err(|e| fail(Vec::new(), HecCode::InvalidDataFormat, json_message(&e)))?;
+        let lossy = !repaired_at.is_empty();
         for env in arr {
             match envelope_to_event(env, defaults, limits) {
-                Ok(ev) => events.push(ev),
+                Ok(mut ev) => {
+                    // An array's items have no offsets of their own: flag any that shows one.
+                    ev.flags.lossy_utf8 |= lossy && holds_replacement(&ev);
+                    events.push(ev)
+                }
                 Err((code, msg)) => return Err(fail(events, code, msg)),
             }
         }
@@ -72,23 +119,28 @@ pub fn parse_event_body(
                 ))
             }
         }
+        let start = lead + stream.byte_offset();
         let env = match stream.next() {
             None => break,
             Some(Ok(env)) => env,
-            Some(Err(e)) => {
-                return Err(fail(
-                    events,
-                    HecCode::InvalidDataFormat,
-                    format!("Invalid data format: {e}"),
-                ))
-            }
+            Some(Err(e)) => return Err(fail(events, HecCode::InvalidDataFormat, json_message(&e))),
         };
+        let end = lead + stream.byte_offset();
         match envelope_to_event(env, defaults, limits) {
-            Ok(ev) => events.push(ev),
+            Ok(mut ev) => {
+                ev.flags.lossy_utf8 |= repaired_at.iter().any(|&i| i >= start && i < end);
+                events.push(ev)
+            }
             Err((code, msg)) => return Err(fail(events, code, msg)),
         }
     }
     Ok(events)
+}
+
+fn holds_replacement(ev: &Event) -> bool {
+    ev.raw.contains(char::REPLACEMENT_CHARACTER)
+        || ev.host.contains(char::REPLACEMENT_CHARACTER)
+        || ev.source.contains(char::REPLACEMENT_CHARACTER)
 }
 
 fn trim_ascii(b: &[u8]) -> &[u8] {
@@ -329,5 +381,52 @@ mod tests {
         let evs = parse_event_body(body.as_bytes(), &defaults(), &limits()).unwrap();
         assert_eq!(evs[0].raw.len(), 64);
         assert!(evs[0].flags.truncated);
+    }
+
+    #[test]
+    fn invalid_utf8_is_decoded_lossily_and_flagged() {
+        // Latin-1 "café", then a clean event, then UTF-8 cut inside a 3-byte sequence.
+        let mut body = b"{\"event\":\"caf\xe9\"} {\"event\":\"clean\"} ".to_vec();
+        body.extend_from_slice(b"{\"event\":\"cut \xe2\x82\"}");
+        let evs = parse_event_body(&body, &defaults(), &limits()).unwrap();
+        assert_eq!(evs.len(), 3);
+        assert_eq!(evs[0].raw, "caf\u{fffd}");
+        assert!(evs[0].flags.lossy_utf8);
+        assert_eq!(evs[1].raw, "clean");
+        assert!(
+            !evs[1].flags.lossy_utf8,
+            "only the events holding bad bytes are flagged"
+        );
+        assert_eq!(evs[2].raw, "cut \u{fffd}");
+        assert!(evs[2].flags.lossy_utf8);
+        // The same in an array, and in a host name.
+        let evs = parse_event_body(
+            b"[{\"event\":\"ok\"},{\"event\":\"x\",\"host\":\"h\xf6st\"}]",
+            &defaults(),
+            &limits(),
+        )
+        .unwrap();
+        assert!(!evs[0].flags.lossy_utf8);
+        assert!(evs[1].flags.lossy_utf8);
+        assert_eq!(evs[1].host, "h\u{fffd}st");
+    }
+
+    #[test]
+    fn a_lone_surrogate_escape_is_named() {
+        let err = parse_event_body(
+            br#"{"event":"a"}{"event":"\ud800"}"#,
+            &defaults(),
+            &limits(),
+        )
+        .unwrap_err();
+        assert_eq!((err.code, err.index), (HecCode::InvalidDataFormat, 1));
+        assert!(
+            err.message.contains("lone UTF-16 surrogate"),
+            "{}",
+            err.message
+        );
+        // A proper pair is a character.
+        let evs = parse_event_body(br#"{"event":"\ud83d\ude00"}"#, &defaults(), &limits()).unwrap();
+        assert_eq!(evs[0].raw, "\u{1f600}");
     }
 }

@@ -1,9 +1,11 @@
 //! Ingest: from request bodies and files to events, and from events to durable storage.
 //!
+//! - [`body`] inflates gzip bodies within the size limit.
 //! - [`hec`] reads `/services/collector/event` bodies, [`raw`] line-breaks `/raw` bodies and files.
 //! - [`pipeline`] is the durable path: write-ahead log with group commit, deduplication by
 //!   channel and sequence, then indexing and periodic commits.
 
+pub mod body;
 pub mod hec;
 pub mod pipeline;
 pub mod raw;

@@ -7,6 +7,7 @@
 //! The index restriction of [`SearchScope`] is applied to bucket selection itself, so no
 //! command can reach an index outside it.
 
+pub mod admission;
 mod collect;
 pub mod lookups;
 pub mod pushdown;
@@ -18,8 +19,8 @@ use crate::store::Store;
 use loupe_event::Value;
 use loupe_query::needs::FieldNeeds;
 use loupe_query::{
-    Command, CommandKind, ExecContext, Limits, PlanError, Row, RowBatch, SearchExpr, Span,
-    TimeBound,
+    Command, CommandKind, ExecContext, ExecError, Limits, LookupError, PlanError, Row, RowBatch,
+    SearchExpr, SearchGuard, Span, Stop, TimeBound,
 };
 use pushdown::Pushed;
 use rayon::prelude::*;
@@ -55,6 +56,12 @@ pub enum SearchError {
     },
     #[error("{0}")]
     Invalid(String),
+    /// The caller may not do this (a lookup table outside its grant).
+    #[error("{0}")]
+    Forbidden(String),
+    /// Cancelled, out of time or out of memory: which limit says [`Stop::reason`].
+    #[error(transparent)]
+    Stopped(#[from] Stop),
     #[error("search failed: {0}")]
     Internal(String),
 }
@@ -62,7 +69,23 @@ pub enum SearchError {
 impl SearchError {
     /// True when the query, not the system, is at fault.
     pub fn is_query_error(&self) -> bool {
-        !matches!(self, SearchError::Internal(_))
+        !matches!(
+            self,
+            SearchError::Internal(_)
+                | SearchError::Stopped(Stop::Shutdown | Stop::ServerMemory { .. })
+        )
+    }
+}
+
+impl From<ExecError> for SearchError {
+    fn from(e: ExecError) -> Self {
+        match e {
+            ExecError::Stop(stop) => SearchError::Stopped(stop),
+            ExecError::Lookup(l @ LookupError::Denied { .. }) => {
+                SearchError::Forbidden(l.to_string())
+            }
+            other => SearchError::Invalid(other.to_string()),
+        }
     }
 }
 
@@ -123,6 +146,11 @@ pub struct SearchRequest {
     pub now_ns: Option<i64>,
     /// Memory bounds of the pipeline and its subsearches (`[limits]` of `loupe.toml`).
     pub limits: Limits,
+    /// Time limit, cancellation and memory budget of this search and its subsearches; the
+    /// caller keeps a clone to cancel it (client gone, `DELETE` of a job, shutdown).
+    pub guard: Arc<SearchGuard>,
+    /// Macros the query may call (`` `name(args)` ``), expanded before parsing.
+    pub macros: Arc<loupe_query::MacroTable>,
 }
 
 /// What a user may see: the planner intersects every search's indexes with this.
@@ -130,6 +158,8 @@ pub struct SearchRequest {
 pub struct SearchScope {
     /// `None`: every index.
     pub allowed_indexes: Option<Vec<String>>,
+    /// Lookup tables it may read (`inputlookup`, `lookup`) and write (`outputlookup`).
+    pub lookups: lookups::LookupGrant,
 }
 
 /// One returned event.
@@ -250,13 +280,12 @@ fn run_pipeline(
     commands: &[Command],
     needs: &FieldNeeds,
     ctx: &ExecContext,
-    filter: Option<&SearchExpr>,
+    filter: Option<&rows::RowFilter>,
     (earliest, latest): (Option<i64>, Option<i64>),
     limit: usize,
     stats: &mut SearchStats,
 ) -> Result<Vec<Row>, SearchError> {
     let unsupported = <SearchError as From<PlanError>>::from;
-    let invalid = |e: loupe_query::ExecError| SearchError::Invalid(e.to_string());
     let split = loupe_query::needs::row_local_prefix(commands);
     let (local, rest) = commands.split_at(split);
     let rest_ctx = shift_subsearches(ctx, split);
@@ -282,6 +311,7 @@ fn run_pipeline(
         let timed = matching_newest_first(&b, &searcher, p, (earliest, latest))?;
         let reader = rows::RowReader::new(&b, &searcher, needs);
         for part in timed.chunks(window) {
+            ctx.guard.check()?;
             let batches: Vec<Result<(Vec<Row>, u64), SearchError>> = part
                 .par_chunks(ROW_BATCH)
                 .map_init(
@@ -292,6 +322,7 @@ fn run_pipeline(
                         )
                     },
                     |(cache, local_exec), chunk| {
+                        ctx.guard.check()?;
                         let local_exec = local_exec.as_mut().map_err(|e| unsupported(e.clone()))?;
                         read_chunk(&reader, cache, chunk, filter, local_exec)
                     },
@@ -300,8 +331,11 @@ fn run_pipeline(
             for batch in batches {
                 let (batch, matched) = batch?;
                 stats.matched += matched;
-                exec.push(batch).map_err(invalid)?;
-                streamed.extend(exec.drain());
+                exec.push(batch)?;
+                let out = exec.drain();
+                ctx.guard
+                    .charge(loupe_query::row::batch_bytes(&out), "search")?;
+                streamed.extend(out);
                 if exec.is_done() || streamed.len() >= limit {
                     break 'buckets;
                 }
@@ -309,7 +343,7 @@ fn run_pipeline(
         }
     }
     let capped = streamed.len() >= limit;
-    streamed.extend(exec.finish().map_err(invalid)?);
+    streamed.extend(exec.finish()?);
     if capped {
         streamed.truncate(limit);
     }
@@ -365,12 +399,12 @@ fn filtered_rows(
     reader: &rows::RowReader<'_>,
     cache: &mut rows::KeywordCache,
     chunk: &[(i64, DocAddress)],
-    filter: Option<&SearchExpr>,
+    filter: Option<&rows::RowFilter>,
 ) -> Result<Vec<Row>, SearchError> {
     let mut batch = Vec::with_capacity(chunk.len());
     for &(t, addr) in chunk {
         let row = reader.row(cache, addr, t).map_err(SearchError::Internal)?;
-        if filter.is_none_or(|f| rows::row_matches(f, &row)) {
+        if filter.is_none_or(|f| f.matches(&row)) {
             batch.push(row);
         }
     }
@@ -383,14 +417,12 @@ fn read_chunk(
     reader: &rows::RowReader<'_>,
     cache: &mut rows::KeywordCache,
     chunk: &[(i64, DocAddress)],
-    filter: Option<&SearchExpr>,
+    filter: Option<&rows::RowFilter>,
     local: &mut loupe_query::Executor,
 ) -> Result<(Vec<Row>, u64), SearchError> {
     let batch = filtered_rows(reader, cache, chunk, filter)?;
     let matched = batch.len() as u64;
-    local
-        .push(batch)
-        .map_err(|e| SearchError::Invalid(e.to_string()))?;
+    local.push(batch)?;
     Ok((local.drain(), matched))
 }
 
@@ -415,13 +447,13 @@ fn run_partial_stats(
     (local, rest): (&[Command], &[Command]),
     needs: &FieldNeeds,
     (ctx, rest_ctx): (&ExecContext, &ExecContext),
-    filter: Option<&SearchExpr>,
+    filter: Option<&rows::RowFilter>,
     (earliest, latest): (Option<i64>, Option<i64>),
     partial: loupe_query::GroupedAggs,
     stats: &mut SearchStats,
 ) -> Result<Vec<Row>, SearchError> {
-    let invalid = |e: loupe_query::ExecError| SearchError::Invalid(e.to_string());
     let unsupported = <SearchError as From<PlanError>>::from;
+    let partial = partial.with_guard(ctx.guard.clone());
     let threads = rayon::current_num_threads().max(1);
     let workers = (0..threads)
         .map(|_| {
@@ -467,10 +499,11 @@ fn run_partial_stats(
             let reader = &readers[i];
             let mut cache = rows::KeywordCache::default();
             let absorb = |w: &mut StatsWorker, batch: Vec<Row>| -> Result<(), SearchError> {
+                ctx.guard.check()?;
                 w.matched += batch.len() as u64;
-                w.local.push(batch).map_err(invalid)?;
+                w.local.push(batch)?;
                 for row in &w.local.drain() {
-                    w.partial.update(row).map_err(invalid)?;
+                    w.partial.update(row)?;
                 }
                 Ok(())
             };
@@ -480,7 +513,7 @@ fn run_partial_stats(
                     let row = reader
                         .row_with(&mut cache, addr, t, Some(stored))
                         .map_err(SearchError::Internal)?;
-                    if filter.is_none_or(|f| rows::row_matches(f, &row)) {
+                    if filter.is_none_or(|f| f.matches(&row)) {
                         batch.push(row);
                     }
                     if batch.len() >= ROW_BATCH {
@@ -500,14 +533,14 @@ fn run_partial_stats(
     for w in workers {
         let w = w.into_inner();
         stats.matched += w.matched;
-        total.merge(&w.partial).map_err(invalid)?;
+        total.merge(&w.partial)?;
     }
     // The commands after `stats` see its rows.
     let after_ctx = shift_subsearches(rest_ctx, 1);
     let mut exec = loupe_query::compile(&rest[1..], &after_ctx).map_err(unsupported)?;
-    exec.push(total.finish()).map_err(invalid)?;
+    exec.push(total.finish())?;
     let mut out = exec.drain();
-    out.extend(exec.finish().map_err(invalid)?);
+    out.extend(exec.finish()?);
     Ok(out)
 }
 
@@ -604,7 +637,10 @@ fn run_located(
         Tail::CountBy { field, alias } => {
             let maps = plans
                 .into_par_iter()
-                .map(|(b, p)| count_by_bucket(&b, p, &field, earliest, latest))
+                .map(|(b, p)| {
+                    req.guard.check()?;
+                    count_by_bucket(&b, p, &field, earliest, latest)
+                })
                 .collect::<Result<Vec<_>, SearchError>>()?;
             let mut total: BTreeMap<String, u64> = BTreeMap::new();
             for m in maps {
@@ -633,7 +669,10 @@ fn run_located(
             let (data_lo, data_hi) = data_range(&plans);
             let maps = plans
                 .into_par_iter()
-                .map(|(b, p)| histogram_bucket(&b, p, span, earliest, latest))
+                .map(|(b, p)| {
+                    req.guard.check()?;
+                    histogram_bucket(&b, p, span, earliest, latest)
+                })
                 .collect::<Result<Vec<_>, SearchError>>()?;
             let mut total: BTreeMap<i64, u64> = BTreeMap::new();
             for m in maps {
@@ -686,7 +725,10 @@ fn run_located(
         Tail::Count(name) => {
             let counts = plans
                 .into_par_iter()
-                .map(|(b, p)| count_bucket(&b, p, earliest, latest))
+                .map(|(b, p)| {
+                    req.guard.check()?;
+                    count_bucket(&b, p, earliest, latest)
+                })
                 .collect::<Result<Vec<u64>, SearchError>>()?;
             let total: u64 = counts.iter().sum();
             stats.matched = total;
@@ -700,7 +742,7 @@ fn run_located(
             }
         }
         Tail::Events(n) => {
-            let events = newest_events(plans, earliest, latest, n, &mut stats)?;
+            let events = newest_events(plans, earliest, latest, n, &req.guard, &mut stats)?;
             let columns: Vec<String> = ["_time", "host", "source", "sourcetype", "index", "_raw"]
                 .iter()
                 .map(|s| s.to_string())
@@ -738,8 +780,10 @@ fn exec_context(
         latest: p.latest.or(data_hi).map(|l| l as f64 / 1e9),
         lookups: Some(Arc::new(lookups::DirLookups::new(
             store.root().join("lookups"),
+            p.lookup_grant.clone(),
         ))),
         subsearches: std::mem::take(&mut p.subsearches),
+        guard: p.guard.clone(),
         ..ExecContext::default()
     }
 }
@@ -755,14 +799,14 @@ fn pipeline_rows(
     // An open-ended range ("all time") is the data's own range, which the bucket summaries know:
     // `timechart` then buckets rows as they stream instead of buffering them to find it.
     let ctx = exec_context(store, &mut p, data_range(&plans));
-    let filter = p.row_filter.then_some(&p.base);
+    let filter = p.row_filter.then(|| rows::RowFilter::new(&p.base));
     let needs = loupe_query::needs::event_fields(&p.pipeline.commands);
     run_pipeline(
         plans,
         &p.pipeline.commands[p.first_op..],
         &needs,
         &ctx,
-        filter,
+        filter.as_ref(),
         (p.earliest, p.latest),
         p.limit,
         stats,
@@ -788,6 +832,8 @@ struct Prepared {
     limits: Limits,
     /// Rows of the `append`/`join` subsearches, keyed by position after the base search.
     subsearches: std::collections::HashMap<usize, RowBatch>,
+    guard: Arc<SearchGuard>,
+    lookup_grant: lookups::LookupGrant,
 }
 
 fn prepare(
@@ -795,15 +841,19 @@ fn prepare(
     scope: &SearchScope,
     req: &SearchRequest,
 ) -> Result<Prepared, SearchError> {
-    let pipeline = loupe_query::parse(&req.query).map_err(|e| {
-        let (_, col) = e.line_col(&req.query);
+    let syntax = |e: loupe_query::ParseError, text: &str| {
+        let (_, col) = e.line_col(text);
         SearchError::Syntax {
             message: e.to_string(),
             start: e.span.start,
             end: e.span.end,
             column: col,
         }
-    })?;
+    };
+    // Macros first, as Splunk does: an unknown one is an error at its call, never literal text.
+    let expanded =
+        loupe_query::expand_macros(&req.query, &req.macros).map_err(|e| syntax(e, &req.query))?;
+    let pipeline = loupe_query::parse(&expanded).map_err(|e| syntax(e, &expanded))?;
     let now = req.now_ns.unwrap_or_else(crate::ingest::now_ns);
     let tz = jiff::tz::TimeZone::UTC;
     let frame = subsearch::Frame {
@@ -814,6 +864,7 @@ fn prepare(
         earliest: resolve_time(req.earliest.as_deref(), now, &tz)?,
         latest: resolve_time(req.latest.as_deref(), now, &tz)?,
         depth: 0,
+        guard: &req.guard,
     };
     let limit = if req.limit == 0 { 100 } else { req.limit };
     plan(pipeline, &frame, limit)
@@ -834,6 +885,7 @@ fn plan(
             unsupported.join(", ")
         )));
     }
+    check_lookup_access(&pipeline, &frame.scope.lookups)?;
     let now = frame.now;
     let tz = jiff::tz::TimeZone::UTC;
     let (mut earliest, mut latest) = (frame.earliest, frame.latest);
@@ -856,6 +908,7 @@ fn plan(
     };
     // A subsearch may have returned `earliest`/`latest`.
     collect_time_bounds(&base, now, &tz, &mut earliest, &mut latest)?;
+    check_index_names(&base)?;
     let row_filter = rows::needs_row_filter(&base);
     let tail = match fast_tail(&pipeline.commands[first_op..], limit) {
         Some(t) if scan && !row_filter => t,
@@ -880,6 +933,8 @@ fn plan(
         indexes,
         limits: frame.limits.clone(),
         subsearches,
+        guard: frame.guard.clone(),
+        lookup_grant: frame.scope.lookups.clone(),
     })
 }
 
@@ -1047,6 +1102,68 @@ fn candidate_indexes(store: &Store, scope: &SearchScope, internal: bool) -> Vec<
                 .is_none_or(|allowed| allowed.iter().any(|a| a == i))
         })
         .collect()
+}
+
+/// Lookup tables are decided here, once per pipeline (subsearches are planned through here
+/// too), before anything runs: a table outside the grant is 403 whether it exists or not, and
+/// an `outputlookup` that may not write never runs its search.
+fn check_lookup_access(
+    pipeline: &loupe_query::Pipeline,
+    grant: &lookups::LookupGrant,
+) -> Result<(), SearchError> {
+    let denied = |name: &str, action: &'static str| {
+        SearchError::Forbidden(
+            LookupError::Denied {
+                name: name.to_string(),
+                who: grant.who.clone(),
+                action,
+            }
+            .to_string(),
+        )
+    };
+    for cmd in &pipeline.commands {
+        match &cmd.kind {
+            CommandKind::Lookup(l) if !grant.may_read(&l.table) => {
+                return Err(denied(&l.table, "read"))
+            }
+            CommandKind::Inputlookup(i) if !grant.may_read(&i.table) => {
+                return Err(denied(&i.table, "read"))
+            }
+            CommandKind::Outputlookup(o) if !grant.may_write(&o.table) => {
+                return Err(denied(&o.table, "write"))
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// `index=../../etc` is refused by name, not answered "no such index": an index pattern holds
+/// the letters of index names (in any case, as Splunk compares them) and `*`.
+fn check_index_names(expr: &SearchExpr) -> Result<(), SearchError> {
+    let check = |value: &str| {
+        let lower = value.to_lowercase();
+        let plain = lower.replace('*', "a");
+        match lower == "*" || crate::store::validate_index_name(&plain).is_ok() {
+            true => Ok(()),
+            false => Err(SearchError::Invalid(
+                crate::store::StoreError::BadIndexName(value.to_string()).to_string(),
+            )),
+        }
+    };
+    match expr {
+        SearchExpr::Field { field, value, .. } if field.eq_ignore_ascii_case("index") => {
+            check(value)
+        }
+        SearchExpr::FieldIn { field, values, .. } if field.eq_ignore_ascii_case("index") => {
+            values.iter().try_for_each(|v| check(v))
+        }
+        SearchExpr::And(items) | SearchExpr::Or(items) => {
+            items.iter().try_for_each(check_index_names)
+        }
+        SearchExpr::Not(inner) => check_index_names(inner),
+        _ => Ok(()),
+    }
 }
 
 /// True when the search names an internal index (`index=_internal`, `index=_*`), as Splunk requires.
@@ -1219,10 +1336,12 @@ fn newest_events(
     earliest: Option<i64>,
     latest: Option<i64>,
     n: usize,
+    guard: &SearchGuard,
     stats: &mut SearchStats,
 ) -> Result<Vec<EventOut>, SearchError> {
     let mut found: Vec<(i64, Arc<Bucket>, DocAddress)> = Vec::new();
     for (b, p) in plans {
+        guard.check()?;
         if found.len() >= n {
             let nth = found[n - 1].0;
             if b.time_range().is_some_and(|(_, hi)| hi < nth) {

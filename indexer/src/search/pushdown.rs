@@ -12,6 +12,7 @@ use loupe_query::{CmpOp, SearchExpr};
 use std::ops::Bound;
 use tantivy::query::{
     AllQuery, BooleanQuery, EmptyQuery, Occur, Query, RangeQuery, RegexQuery, TermQuery,
+    TermSetQuery,
 };
 use tantivy::schema::IndexRecordOption;
 use tantivy::Term;
@@ -55,10 +56,14 @@ pub fn translate(
             field, op, value, ..
         } => field_match(field, *op, value, f, index, loose)?,
         SearchExpr::FieldIn { field, values, .. } => {
-            let parts = values
-                .iter()
-                .map(|v| field_match(field, CmpOp::Eq, v, f, index, loose))
-                .collect::<Result<Vec<_>, _>>()?;
+            let mut set = TermSet::default();
+            let mut parts = Vec::new();
+            for v in values {
+                if !set.take(field_set_term(field, v), f) {
+                    parts.push(field_match(field, CmpOp::Eq, v, f, index, loose)?);
+                }
+            }
+            parts.extend(set.into_query());
             or(parts)
         }
         SearchExpr::And(items) => {
@@ -69,10 +74,16 @@ pub fn translate(
             and(parts)
         }
         SearchExpr::Or(items) => {
-            let parts = items
-                .iter()
-                .map(|i| translate(i, f, index, loose))
-                .collect::<Result<Vec<_>, _>>()?;
+            // Single words and `host=`-style values gather into one set query per field: an
+            // `OR` of 10,000 words is one pass over the term dictionary, not 10,000 clauses.
+            let mut set = TermSet::default();
+            let mut parts = Vec::new();
+            for item in items {
+                if !set.take(set_term(item), f) {
+                    parts.push(translate(item, f, index, loose)?);
+                }
+            }
+            parts.extend(set.into_query());
             or(parts)
         }
         // The negation of a superset is not a superset: leave it to the row filter.
@@ -91,6 +102,89 @@ pub fn translate(
             ))
         }
     })
+}
+
+/// One term of a set query: the field (`_raw` or a keyword field) and its index term.
+struct SetTerm {
+    field: &'static str,
+    term: String,
+}
+
+/// The index term `expr` stands for when it is exactly one (a word standing for one term, an
+/// exact value of a keyword field): such terms of one `OR` gather into a [`TermSetQuery`].
+fn set_term(expr: &SearchExpr) -> Option<SetTerm> {
+    let raw = |text: &str| {
+        if text.contains('*') {
+            return None;
+        }
+        match phrase_terms(&split_tokens(text)).terms.as_slice() {
+            [one] => Some(SetTerm {
+                field: "_raw",
+                term: one.clone(),
+            }),
+            _ => None,
+        }
+    };
+    match expr {
+        SearchExpr::Term { text, .. } | SearchExpr::Phrase { text, .. } => raw(text),
+        SearchExpr::Field {
+            field,
+            op: CmpOp::Eq,
+            value,
+            ..
+        } => field_set_term(field, value).or_else(|| {
+            field
+                .eq_ignore_ascii_case("_raw")
+                .then(|| raw(value))
+                .flatten()
+        }),
+        _ => None,
+    }
+}
+
+fn field_set_term(field: &str, value: &str) -> Option<SetTerm> {
+    if value.contains('*') {
+        return None;
+    }
+    let name = field.to_ascii_lowercase();
+    let field = KEYWORD_FIELDS.iter().find(|k| **k == name)?;
+    Some(SetTerm {
+        field,
+        term: value.to_lowercase(),
+    })
+}
+
+/// Gathers set terms, then becomes one query over all of them.
+#[derive(Default)]
+struct TermSet {
+    terms: Vec<Term>,
+}
+
+impl TermSet {
+    /// Takes `t` when there is one; false leaves the expression to the caller.
+    fn take(&mut self, t: Option<SetTerm>, f: &Fields) -> bool {
+        let Some(t) = t else { return false };
+        let field = match t.field {
+            "_raw" => f.raw,
+            "host" => f.host,
+            "source" => f.source,
+            _ => f.sourcetype,
+        };
+        self.terms.push(Term::from_field_text(field, &t.term));
+        true
+    }
+
+    /// The set as one query; none when it took nothing, a plain term query for one term.
+    fn into_query(mut self) -> Option<Pushed> {
+        match self.terms.len() {
+            0 => None,
+            1 => self
+                .terms
+                .pop()
+                .map(|t| Pushed::Query(Box::new(TermQuery::new(t, IndexRecordOption::Basic)))),
+            _ => Some(Pushed::Query(Box::new(TermSetQuery::new(self.terms)))),
+        }
+    }
 }
 
 fn and(parts: Vec<Pushed>) -> Pushed {
@@ -488,10 +582,42 @@ pub fn describe(expr: &SearchExpr, loose: bool) -> String {
                 format!("_fields.{field}:range({o}{value})")
             }
         }
-        SearchExpr::FieldIn { field, values, .. } => format!("{field} IN {values:?}"),
+        SearchExpr::FieldIn { field, values, .. } => {
+            let set = values
+                .iter()
+                .filter(|v| field_set_term(field, v).is_some())
+                .count();
+            if set >= 2 {
+                format!("{}:set({set} terms)", field.to_ascii_lowercase())
+            } else {
+                format!("{field} IN {values:?}")
+            }
+        }
         SearchExpr::And(items) => join(items, " AND "),
         SearchExpr::Or(items) if items.is_empty() => "nothing (empty subsearch)".into(),
-        SearchExpr::Or(items) => join(items, " OR "),
+        SearchExpr::Or(items) => {
+            // What `translate` gathers into set queries, counted per field.
+            let mut sets: Vec<(&str, usize)> = Vec::new();
+            let mut rest = Vec::new();
+            for item in items {
+                match set_term(item) {
+                    Some(t) => match sets.iter_mut().find(|(f, _)| *f == t.field) {
+                        Some(slot) => slot.1 += 1,
+                        None => sets.push((t.field, 1)),
+                    },
+                    None => rest.push(item.clone()),
+                }
+            }
+            if sets.iter().all(|(_, n)| *n < 2) {
+                return join(items, " OR ");
+            }
+            let mut parts: Vec<String> = sets
+                .iter()
+                .map(|(f, n)| format!("{f}:set({n} terms)"))
+                .collect();
+            parts.extend(rest.iter().map(|i| describe(i, loose)));
+            format!("({})", parts.join(" OR "))
+        }
         SearchExpr::Not(inner) => format!("NOT {}", describe(inner, loose)),
         SearchExpr::Subsearch { .. } => "[subsearch: unsupported]".into(),
     }

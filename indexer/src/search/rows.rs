@@ -6,6 +6,7 @@ use loupe_event::Value;
 use loupe_query::needs::FieldNeeds;
 use loupe_query::{CmpOp, Row, SearchExpr};
 use std::collections::HashMap;
+use std::collections::HashSet;
 use tantivy::columnar::StrColumn;
 use tantivy::schema::document::{DeserializeError, DocumentDeserialize, DocumentDeserializer};
 use tantivy::schema::{Field, OwnedValue};
@@ -305,16 +306,96 @@ pub fn needs_row_filter(expr: &SearchExpr) -> bool {
     }
 }
 
-/// Splunk's search-command semantics on a row: terms and phrases against `_raw` (case-insensitive),
-/// `field=value` against the row's fields (wildcards, numbers compared as numbers).
+/// A base search compiled for checking rows: the `OR`s of many single words become a set the
+/// row's words are looked up in, so the check costs the event's length, not the number of
+/// terms (a subsearch may return ten thousand).
+#[derive(Debug, Clone)]
+pub enum RowFilter {
+    And(Vec<RowFilter>),
+    Or(Vec<RowFilter>),
+    Not(Box<RowFilter>),
+    /// Any of these lower-cased words is a word of `_raw`.
+    AnyWord(HashSet<String>),
+    /// Anything else, checked as written.
+    Expr(SearchExpr),
+}
+
+/// Fewer single words than this in one `OR` stay plain terms (a set costs a split of the row).
+const WORD_SET_MIN: usize = 8;
+
+impl RowFilter {
+    pub fn new(expr: &SearchExpr) -> RowFilter {
+        match expr {
+            SearchExpr::And(items) => RowFilter::And(items.iter().map(RowFilter::new).collect()),
+            SearchExpr::Not(inner) => RowFilter::Not(Box::new(RowFilter::new(inner))),
+            SearchExpr::Or(items) => {
+                let single = |e: &SearchExpr| match e {
+                    SearchExpr::Term { text, .. } | SearchExpr::Phrase { text, .. }
+                        if !text.contains('*') =>
+                    {
+                        let lower = text.to_lowercase();
+                        let mut words = words_of(&lower);
+                        match (words.next(), words.next()) {
+                            (Some(w), None) => Some(w.to_string()),
+                            _ => None,
+                        }
+                    }
+                    _ => None,
+                };
+                let words: Vec<Option<String>> = items.iter().map(single).collect();
+                if words.iter().flatten().count() < WORD_SET_MIN {
+                    return RowFilter::Or(items.iter().map(RowFilter::new).collect());
+                }
+                let mut set = HashSet::new();
+                let mut rest = Vec::new();
+                for (item, word) in items.iter().zip(words) {
+                    match word {
+                        Some(w) => {
+                            set.insert(w);
+                        }
+                        None => rest.push(RowFilter::new(item)),
+                    }
+                }
+                rest.push(RowFilter::AnyWord(set));
+                RowFilter::Or(rest)
+            }
+            other => RowFilter::Expr(other.clone()),
+        }
+    }
+
+    /// Splunk's search-command semantics on a row: terms and phrases against `_raw`
+    /// (case-insensitive), `field=value` against the row's fields (wildcards, numbers
+    /// compared as numbers).
+    pub fn matches(&self, row: &Row) -> bool {
+        // Lower-cased once per row, whatever the number of terms.
+        let raw = row
+            .get("_raw")
+            .map(|v| v.to_string())
+            .unwrap_or_default()
+            .to_lowercase();
+        self.matches_raw(row, &raw)
+    }
+
+    fn matches_raw(&self, row: &Row, raw: &str) -> bool {
+        match self {
+            RowFilter::And(items) => items.iter().all(|i| i.matches_raw(row, raw)),
+            RowFilter::Or(items) => items.iter().any(|i| i.matches_raw(row, raw)),
+            RowFilter::Not(inner) => !inner.matches_raw(row, raw),
+            RowFilter::AnyWord(set) => words_of(raw).any(|w| set.contains(w)),
+            RowFilter::Expr(e) => matches_row(e, row, raw),
+        }
+    }
+}
+
+/// The words of lower-cased text, as a phrase check splits it (runs of alphanumerics).
+fn words_of(text: &str) -> impl Iterator<Item = &str> {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+}
+
+/// [`RowFilter::matches`] of an expression compiled for one row (tests, one-off checks).
 pub fn row_matches(expr: &SearchExpr, row: &Row) -> bool {
-    // Lower-cased once per row, whatever the number of terms.
-    let raw = row
-        .get("_raw")
-        .map(|v| v.to_string())
-        .unwrap_or_default()
-        .to_lowercase();
-    matches_row(expr, row, &raw)
+    RowFilter::new(expr).matches(row)
 }
 
 fn matches_row(expr: &SearchExpr, row: &Row, raw: &str) -> bool {

@@ -34,6 +34,8 @@ pub(crate) struct Frame<'a> {
     pub latest: Option<i64>,
     /// 0 for the user's search, n for a subsearch inside n brackets.
     pub depth: usize,
+    /// The whole search's guard: a subsearch counts against the same time and memory.
+    pub guard: &'a std::sync::Arc<loupe_query::SearchGuard>,
 }
 
 /// Runs the subsearches of `pipeline` (already at `frame.depth`): those in search expressions

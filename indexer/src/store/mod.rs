@@ -31,7 +31,7 @@ pub enum StoreError {
     Tantivy(#[from] tantivy::TantivyError),
     #[error("corrupt data: {0}")]
     Corrupt(String),
-    #[error("invalid index name {0:?}: use letters, digits, '_' and '-', not starting with '-' (at most 64)")]
+    #[error("invalid index name {0:?}: an index name holds lower-case letters, digits, '_' and '-', does not start with '-' (nor '_', kept for internal indexes) and has at most 80 characters")]
     BadIndexName(String),
     #[error("unknown index {0:?}")]
     UnknownIndex(String),
@@ -64,17 +64,32 @@ impl StoreError {
 
 /// Index names become directory names: keep them to a safe alphabet.
 pub fn validate_index_name(name: &str) -> Result<(), StoreError> {
+    // Splunk's rule, so names travel between the two; lower case only, so `MAIN` and `CON`
+    // are refused rather than made beside `main` (and clash on case-insensitive disks).
     let ok = !name.is_empty()
-        && name.len() <= 64
+        && name.len() <= MAX_INDEX_NAME
         && !name.starts_with('-')
         && name
             .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
     if ok {
         Ok(())
     } else {
         Err(StoreError::BadIndexName(name.to_string()))
     }
+}
+
+/// Longest index name (Splunk's limit).
+pub const MAX_INDEX_NAME: usize = 80;
+
+/// A directory name an older Loupe may have made an index of (any case): still opened, so
+/// a stricter rule never hides data already on disk.
+fn legacy_index_dir(name: &str) -> bool {
+    !name.is_empty()
+        && !name.starts_with('-')
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
 /// Tuning of the write side; defaults suit a 2-core machine.
@@ -150,7 +165,7 @@ impl Store {
             for entry in std::fs::read_dir(&idx_root).map_err(|e| StoreError::io(&idx_root, e))? {
                 let entry = entry.map_err(|e| StoreError::io(&idx_root, e))?;
                 let name = entry.file_name().to_string_lossy().to_string();
-                if validate_index_name(&name).is_err() || !entry.path().is_dir() {
+                if !legacy_index_dir(&name) || !entry.path().is_dir() {
                     continue;
                 }
                 let mut buckets = Vec::new();
@@ -535,6 +550,16 @@ mod tests {
         assert!(validate_index_name("../etc").is_err());
         assert!(validate_index_name("").is_err());
         assert!(validate_index_name("-x").is_err());
+        for bad in ["MAIN", "CON", "Web", "a b", "a/b", "a.b", "é"] {
+            assert!(validate_index_name(bad).is_err(), "{bad}");
+        }
+        assert!(validate_index_name(&"a".repeat(80)).is_ok());
+        assert!(validate_index_name(&"a".repeat(81)).is_err());
+        let msg = validate_index_name("MAIN").unwrap_err().to_string();
+        assert!(
+            msg.contains("invalid index name") && msg.contains("lower-case"),
+            "{msg}"
+        );
     }
 
     /// A store in `dir` and its writer with a small per-bucket budget (tests open several).

@@ -4,16 +4,51 @@
 use super::matcher::Matcher;
 use super::stats::TimeSpan;
 use crate::eval::{truthy, Evaluator};
+use crate::guard::SearchGuard;
 use crate::lookup::LookupProvider;
 use crate::plan::{ExecError, Operator};
-use crate::row::{compare_values, seconds_value, text, values_of, Row, RowBatch};
+use crate::row::{batch_bytes, compare_values, seconds_value, text, values_of, Row, RowBatch};
 use crate::SortKey;
 use loupe_event::Value;
 use std::cmp::Ordering;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 
-fn over(command: &str, n: usize, max: usize) -> Result<(), ExecError> {
+/// What a buffering command may keep: rows (`max_rows_buffered`) and bytes (the search's
+/// memory budget, through its guard).
+#[derive(Clone)]
+pub(crate) struct Budget {
+    pub max_rows: usize,
+    pub guard: Arc<SearchGuard>,
+}
+
+impl Budget {
+    pub(crate) fn of(ctx: &crate::plan::ExecContext) -> Budget {
+        Budget {
+            max_rows: ctx.limits.max_rows_buffered,
+            guard: ctx.guard.clone(),
+        }
+    }
+
+    /// Appends `batch` to what `command` buffers, counting its rows and bytes.
+    pub(crate) fn keep(
+        &self,
+        command: &str,
+        rows: &mut Vec<Row>,
+        batch: RowBatch,
+    ) -> Result<(), ExecError> {
+        self.guard.charge(batch_bytes(&batch), command)?;
+        rows.extend(batch);
+        over(command, rows.len(), self.max_rows)
+    }
+
+    /// Counts `bytes` kept by `command` (keys, groups, states).
+    pub(crate) fn charge(&self, command: &str, bytes: usize) -> Result<(), ExecError> {
+        Ok(self.guard.charge(bytes, command)?)
+    }
+}
+
+pub(crate) fn over(command: &str, n: usize, max: usize) -> Result<(), ExecError> {
     if n > max {
         Err(ExecError::limit(
             command,
@@ -72,13 +107,12 @@ pub(crate) struct Sort {
     pub reverse: bool,
     pub limit: usize,
     pub rows: RowBatch,
-    pub max_rows: usize,
+    pub budget: Budget,
 }
 
 impl Operator for Sort {
     fn push(&mut self, batch: RowBatch, _out: &mut RowBatch) -> Result<(), ExecError> {
-        self.rows.extend(batch);
-        over("sort", self.rows.len(), self.max_rows)
+        self.budget.keep("sort", &mut self.rows, batch)
     }
 
     fn finish(&mut self, out: &mut RowBatch) -> Result<(), ExecError> {
@@ -99,18 +133,19 @@ impl Operator for Sort {
 pub(crate) struct Tail {
     pub limit: usize,
     pub rows: VecDeque<Row>,
-    pub max_rows: usize,
+    pub budget: Budget,
 }
 
 impl Operator for Tail {
     fn push(&mut self, batch: RowBatch, _out: &mut RowBatch) -> Result<(), ExecError> {
         for r in batch {
+            self.budget.charge("tail", r.heap_bytes())?;
             self.rows.push_back(r);
             if self.rows.len() > self.limit {
                 self.rows.pop_front();
             }
         }
-        over("tail", self.rows.len(), self.max_rows)
+        over("tail", self.rows.len(), self.budget.max_rows)
     }
 
     fn finish(&mut self, out: &mut RowBatch) -> Result<(), ExecError> {
@@ -130,7 +165,7 @@ pub(crate) struct Dedup {
     pub last: Option<Vec<String>>,
     pub max_groups: usize,
     pub rows: RowBatch,
-    pub max_rows: usize,
+    pub budget: Budget,
 }
 
 impl Operator for Dedup {
@@ -153,6 +188,10 @@ impl Operator for Dedup {
                 continue;
             }
             let n = self.seen.len();
+            if !self.seen.contains_key(&key) {
+                let bytes: usize = key.iter().map(|k| k.capacity() + 24).sum();
+                self.budget.charge("dedup", bytes + 48)?;
+            }
             let c = self.seen.entry(key).or_insert(0);
             if *c < self.limit {
                 *c += 1;
@@ -170,8 +209,7 @@ impl Operator for Dedup {
         if self.sortby.is_empty() {
             out.extend(kept);
         } else {
-            self.rows.extend(kept);
-            over("dedup", self.rows.len(), self.max_rows)?;
+            self.budget.keep("dedup", &mut self.rows, kept)?;
         }
         Ok(())
     }
@@ -188,13 +226,12 @@ impl Operator for Dedup {
 pub(crate) struct FillAll {
     pub value: Value,
     pub rows: RowBatch,
-    pub max_rows: usize,
+    pub budget: Budget,
 }
 
 impl Operator for FillAll {
     fn push(&mut self, batch: RowBatch, _out: &mut RowBatch) -> Result<(), ExecError> {
-        self.rows.extend(batch);
-        over("fillnull", self.rows.len(), self.max_rows)
+        self.budget.keep("fillnull", &mut self.rows, batch)
     }
 
     fn finish(&mut self, out: &mut RowBatch) -> Result<(), ExecError> {
@@ -271,6 +308,35 @@ impl Operator for Generate {
     }
 }
 
+/// `makeresults count=N`: N rows stamped `now`, made when the pipeline ends (after any
+/// input, as Splunk orders them), a slice at a time so a cancel or the budget stops it.
+pub(crate) struct Makeresults {
+    pub count: usize,
+    pub now: f64,
+    pub budget: Budget,
+}
+
+impl Operator for Makeresults {
+    fn push(&mut self, batch: RowBatch, out: &mut RowBatch) -> Result<(), ExecError> {
+        out.extend(batch);
+        Ok(())
+    }
+
+    fn finish(&mut self, out: &mut RowBatch) -> Result<(), ExecError> {
+        let mut left = self.count;
+        while left > 0 {
+            self.budget.guard.check()?;
+            let n = left.min(4096);
+            let mut row = Row::new();
+            row.set_time(self.now);
+            self.budget.charge("makeresults", n * row.heap_bytes())?;
+            out.extend(std::iter::repeat_n(row, n));
+            left -= n;
+        }
+        Ok(())
+    }
+}
+
 /// `inputlookup`: reads the table when the pipeline ends (filter and `max` applied).
 pub(crate) struct Inputlookup {
     pub provider: Arc<dyn LookupProvider>,
@@ -309,13 +375,12 @@ pub(crate) struct Outputlookup {
     pub table: String,
     pub append: bool,
     pub rows: RowBatch,
-    pub max_rows: usize,
+    pub budget: Budget,
 }
 
 impl Operator for Outputlookup {
     fn push(&mut self, batch: RowBatch, _out: &mut RowBatch) -> Result<(), ExecError> {
-        self.rows.extend(batch);
-        over("outputlookup", self.rows.len(), self.max_rows)
+        self.budget.keep("outputlookup", &mut self.rows, batch)
     }
 
     fn finish(&mut self, out: &mut RowBatch) -> Result<(), ExecError> {
@@ -366,7 +431,7 @@ pub(crate) struct Transaction {
     pub endswith: Option<TxnCond>,
     pub max_open: usize,
     pub rows: RowBatch,
-    pub max_rows: usize,
+    pub budget: Budget,
 }
 
 struct Open {
@@ -428,8 +493,7 @@ impl Transaction {
 
 impl Operator for Transaction {
     fn push(&mut self, batch: RowBatch, _out: &mut RowBatch) -> Result<(), ExecError> {
-        self.rows.extend(batch);
-        over("transaction", self.rows.len(), self.max_rows)
+        self.budget.keep("transaction", &mut self.rows, batch)
     }
 
     fn finish(&mut self, out: &mut RowBatch) -> Result<(), ExecError> {

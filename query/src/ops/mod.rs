@@ -11,7 +11,7 @@ use crate::ast::Span;
 use crate::ast::{AggCall, Command, CommandKind};
 use crate::eval::{at_bytes, compile_spl_regex, regex_reason, Evaluator};
 use crate::plan::{ExecContext, Operator, Opts, PlanError};
-use crate::row::{Row, RowBatch};
+use crate::row::RowBatch;
 use block::*;
 use loupe_event::Value;
 use matcher::Matcher;
@@ -22,7 +22,11 @@ use stream::*;
 
 fn ev(cmd: &Command, e: &crate::Expr, ctx: &ExecContext) -> Result<Evaluator, PlanError> {
     Evaluator::new(e)
-        .map(|x| x.with_now(ctx.now).with_time_zone(ctx.time_zone.clone()))
+        .map(|x| {
+            x.with_now(ctx.now)
+                .with_time_zone(ctx.time_zone.clone())
+                .with_guard(ctx.guard.clone())
+        })
         .map_err(|e| PlanError {
             message: format!("{}: {}", cmd.name, e.message),
             span: e.span.or(Some(cmd.span)),
@@ -157,7 +161,7 @@ pub(crate) fn build(
             reverse: s.reverse,
             limit: s.limit.unwrap_or(10_000) as usize,
             rows: Vec::new(),
-            max_rows: l.max_rows_buffered,
+            budget: Budget::of(ctx),
         }),
         CommandKind::Head(h) => {
             let o = Opts::new(cmd, &h.options);
@@ -176,7 +180,7 @@ pub(crate) fn build(
         CommandKind::Tail(t) => Box::new(Tail {
             limit: t.limit as usize,
             rows: Default::default(),
-            max_rows: l.max_rows_buffered,
+            budget: Budget::of(ctx),
         }),
         CommandKind::Dedup(d) => {
             let mut o = Opts::new(cmd, &d.options);
@@ -193,17 +197,20 @@ pub(crate) fn build(
                 last: None,
                 max_groups: l.max_groups,
                 rows: Vec::new(),
-                max_rows: l.max_rows_buffered,
+                budget: Budget::of(ctx),
             })
         }
         CommandKind::Stats(s) => {
             Opts::new(cmd, &s.options).done()?;
-            Box::new(Stats(GroupedAggs::new(
-                specs(cmd, &s.funcs)?,
-                s.by.clone(),
-                l.max_groups,
-                l.max_distinct,
-            )))
+            Box::new(Stats(
+                GroupedAggs::new(
+                    specs(cmd, &s.funcs)?,
+                    s.by.clone(),
+                    l.max_groups,
+                    l.max_distinct,
+                )
+                .with_guard(ctx.guard.clone()),
+            ))
         }
         CommandKind::Eventstats(s) => {
             Opts::new(cmd, &s.options).done()?;
@@ -214,9 +221,10 @@ pub(crate) fn build(
                     l.max_groups,
                     l.max_distinct,
                 )
-                .for_command("eventstats"),
+                .for_command("eventstats")
+                .with_guard(ctx.guard.clone()),
                 rows: Vec::new(),
-                max_rows: l.max_rows_buffered,
+                budget: Budget::of(ctx),
             })
         }
         CommandKind::Streamstats(s) => {
@@ -242,6 +250,7 @@ pub(crate) fn build(
                 max_distinct: l.max_distinct,
                 running: HashMap::new(),
                 windows: HashMap::new(),
+                budget: Budget::of(ctx),
             })
         }
         CommandKind::Chart(c) => {
@@ -308,6 +317,7 @@ pub(crate) fn build(
                 groups: Vec::new(),
                 index: HashMap::new(),
                 entries: 0,
+                budget: Budget::of(ctx),
             })
         }
         CommandKind::Bin(b) => {
@@ -347,7 +357,7 @@ pub(crate) fn build(
                 Box::new(FillAll {
                     value,
                     rows: Vec::new(),
-                    max_rows: l.max_rows_buffered,
+                    budget: Budget::of(ctx),
                 })
             } else {
                 Box::new(FillFields {
@@ -412,7 +422,7 @@ pub(crate) fn build(
                 table: out.table.clone(),
                 append,
                 rows: Vec::new(),
-                max_rows: l.max_rows_buffered,
+                budget: Budget::of(ctx),
             })
         }
         CommandKind::Makeresults(m) => {
@@ -428,15 +438,10 @@ pub(crate) fn build(
                     format!("count={count} is above max_rows_buffered"),
                 ));
             }
-            let now = ctx.now.floor();
-            Box::new(Generate {
-                rows: (0..count)
-                    .map(|_| {
-                        let mut r = Row::new();
-                        r.set_time(now);
-                        r
-                    })
-                    .collect(),
+            Box::new(Makeresults {
+                count,
+                now: ctx.now.floor(),
+                budget: Budget::of(ctx),
             })
         }
         CommandKind::Mvexpand(m) => Box::new(Mv::Expand {
@@ -568,7 +573,7 @@ pub(crate) fn build(
                 endswith,
                 max_open: l.max_open_transactions,
                 rows: Vec::new(),
-                max_rows: l.max_rows_buffered,
+                budget: Budget::of(ctx),
             })
         }
         CommandKind::Append(a) => {
@@ -695,6 +700,6 @@ fn pivot(
         span,
         groups: None,
         rows: Vec::new(),
-        max_rows: ctx.limits.max_rows_buffered,
+        budget: Budget::of(ctx),
     })
 }

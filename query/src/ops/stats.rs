@@ -2,6 +2,8 @@
 //! `top`/`rare`, built on [`GroupedAggs`], the mergeable group-by partial.
 
 use crate::agg::{Agg, AggFunc, AggSpec};
+use crate::guard::SearchGuard;
+use crate::ops::block::Budget;
 use crate::plan::{ExecError, Operator};
 use crate::row::{compare_values, extend_keys, text, values_of, Row, RowBatch, SortKey};
 use loupe_event::Value;
@@ -28,6 +30,9 @@ pub struct GroupedAggs {
     index: HashMap<Vec<String>, usize, foldhash::fast::RandomState>,
     groups: Vec<Group>,
     command: &'static str,
+    /// Where new groups and grown partials are charged; none for partials built outside a
+    /// search (tests, merges of already-charged partials).
+    guard: Option<Arc<SearchGuard>>,
 }
 
 impl GroupedAggs {
@@ -46,6 +51,20 @@ impl GroupedAggs {
             index: HashMap::default(),
             groups: Vec::new(),
             command: "stats",
+            guard: None,
+        }
+    }
+
+    /// Charges what the groups keep to `guard` (the search's memory budget).
+    pub fn with_guard(mut self, guard: Arc<SearchGuard>) -> GroupedAggs {
+        self.guard = Some(guard);
+        self
+    }
+
+    fn charge(&self, bytes: usize) -> Result<(), ExecError> {
+        match &self.guard {
+            Some(g) => Ok(g.charge(bytes, self.command)?),
+            None => Ok(()),
         }
     }
 
@@ -95,11 +114,13 @@ impl GroupedAggs {
                 "max_groups",
             ));
         }
-        let aggs = self
+        let aggs: Vec<Agg> = self
             .specs
             .iter()
             .map(|s| Agg::new(s.func, self.max_distinct))
             .collect();
+        let key_bytes: usize = tk.iter().map(|k| 2 * k.capacity() + 56).sum();
+        self.charge(key_bytes + aggs.len() * std::mem::size_of::<Agg>() + 96)?;
         self.groups.push(Group { key, aggs });
         self.index.insert(tk, self.groups.len() - 1);
         Ok(self.groups.len() - 1)
@@ -116,9 +137,11 @@ impl GroupedAggs {
         for key in self.keys_of(row) {
             let i = self.slot(key)?;
             let specs = self.specs.clone();
+            let mut grown = 0;
             for (spec, agg) in specs.iter().zip(self.groups[i].aggs.iter_mut()) {
-                spec.update(agg, row)?;
+                grown += spec.update(agg, row)?;
             }
+            self.charge(grown)?;
         }
         Ok(())
     }
@@ -183,7 +206,7 @@ impl Operator for Stats {
 pub(crate) struct Eventstats {
     pub groups: GroupedAggs,
     pub rows: RowBatch,
-    pub max_rows: usize,
+    pub budget: Budget,
 }
 
 impl Operator for Eventstats {
@@ -191,16 +214,7 @@ impl Operator for Eventstats {
         for row in &batch {
             self.groups.update(row)?;
         }
-        self.rows.extend(batch);
-        if self.rows.len() > self.max_rows {
-            return Err(ExecError::limit(
-                "eventstats",
-                "buffered rows",
-                self.max_rows,
-                "max_rows_buffered",
-            ));
-        }
-        Ok(())
+        self.budget.keep("eventstats", &mut self.rows, batch)
     }
 
     fn finish(&mut self, out: &mut RowBatch) -> Result<(), ExecError> {
@@ -241,6 +255,7 @@ pub(crate) struct Streamstats {
     pub max_distinct: usize,
     pub running: HashMap<Vec<String>, Vec<Agg>>,
     pub windows: HashMap<Vec<String>, VecDeque<Row>>,
+    pub budget: Budget,
 }
 
 impl Streamstats {
@@ -282,26 +297,35 @@ impl Operator for Streamstats {
                     "max_groups",
                 ));
             }
+            if !known {
+                let bytes: usize = key.iter().map(|k| k.capacity() + 24).sum();
+                self.budget.charge("streamstats", bytes + 96)?;
+            }
             if self.window == 0 {
                 let mut aggs = match self.running.remove(&key) {
                     Some(a) => a,
                     None => self.fresh(),
                 };
+                let mut grown = 0;
                 if self.current {
                     for (s, a) in self.specs.iter().zip(aggs.iter_mut()) {
-                        s.update(a, &row)?;
+                        grown += s.update(a, &row)?;
                     }
                     self.emit(&aggs, &mut row);
                 } else {
                     let snapshot = aggs.clone();
                     for (s, a) in self.specs.iter().zip(aggs.iter_mut()) {
-                        s.update(a, &row)?;
+                        grown += s.update(a, &row)?;
                     }
                     self.emit(&snapshot, &mut row);
                 }
+                self.budget.charge("streamstats", grown)?;
                 self.running.insert(key, aggs);
             } else {
                 let mut win = self.windows.remove(&key).unwrap_or_default();
+                if win.len() < self.window {
+                    self.budget.charge("streamstats", row.heap_bytes())?;
+                }
                 if self.current {
                     win.push_back(row.clone());
                     if win.len() > self.window {
@@ -344,6 +368,7 @@ pub(crate) struct Top {
     pub groups: Vec<TopGroup>,
     pub index: HashMap<Vec<String>, usize>,
     pub entries: usize,
+    pub budget: Budget,
 }
 
 /// The counts of one `top ... by` group.
@@ -379,6 +404,11 @@ impl Operator for Top {
             g.total += 1;
             let fk: Vec<String> = fv.iter().map(text).collect();
             let n = g.counts.len();
+            if !g.counts.contains_key(&fk) {
+                let bytes: usize = fk.iter().map(|k| 2 * k.capacity() + 64).sum();
+                self.budget
+                    .charge(if self.rare { "rare" } else { "top" }, bytes + 64)?;
+            }
             let e = g.counts.entry(fk).or_insert_with(|| {
                 self.entries += 1;
                 (fv, 0, n)
@@ -458,7 +488,7 @@ pub(crate) struct Pivot {
     pub range: (Option<f64>, Option<f64>),
     pub groups: Option<GroupedAggs>,
     pub rows: RowBatch,
-    pub max_rows: usize,
+    pub budget: Budget,
 }
 
 /// A time span for `timechart`/`bin` on `_time`.
@@ -497,16 +527,7 @@ impl Operator for Pivot {
     fn push(&mut self, batch: RowBatch, _out: &mut RowBatch) -> Result<(), ExecError> {
         if self.span.is_some() && self.range.0.is_none() {
             // Default span needs the data's time range: buffer.
-            self.rows.extend(batch);
-            if self.rows.len() > self.max_rows {
-                return Err(ExecError::limit(
-                    self.command,
-                    "buffered rows",
-                    self.max_rows,
-                    "max_rows_buffered",
-                ));
-            }
-            return Ok(());
+            return self.budget.keep(self.command, &mut self.rows, batch);
         }
         self.feed(batch)
     }
@@ -539,8 +560,12 @@ impl Pivot {
         };
         let (specs, mg, md) = (self.specs.clone(), self.max_groups, self.max_distinct);
         let command = self.command;
-        self.groups
-            .get_or_insert_with(|| GroupedAggs::new(specs, by, mg, md).for_command(command))
+        let guard = self.budget.guard.clone();
+        self.groups.get_or_insert_with(|| {
+            GroupedAggs::new(specs, by, mg, md)
+                .for_command(command)
+                .with_guard(guard)
+        })
     }
 
     fn feed(&mut self, batch: RowBatch) -> Result<(), ExecError> {

@@ -13,9 +13,12 @@ use regex::Regex;
 use std::sync::Arc;
 
 fn eval_err(cmd: &str) -> impl Fn(crate::EvalError) -> ExecError + '_ {
-    move |e| ExecError::Eval {
-        command: cmd.to_string(),
-        source: e,
+    move |e| match e.stop {
+        Some(stop) => ExecError::Stop(*stop),
+        None => ExecError::Eval {
+            command: cmd.to_string(),
+            source: e,
+        },
     }
 }
 
