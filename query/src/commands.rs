@@ -100,9 +100,7 @@ pub(crate) fn parse_command_args(c: &mut Cursor, name: &str) -> Result<CommandKi
         "lookup" => CommandKind::Lookup(parse_lookup(c)?),
         "inputlookup" => CommandKind::Inputlookup(parse_inputlookup(c)?),
         "outputlookup" => CommandKind::Outputlookup(parse_outputlookup(c)?),
-        "makeresults" => CommandKind::Makeresults(MakeresultsCmd {
-            options: only_options(c, name)?,
-        }),
+        "makeresults" => CommandKind::Makeresults(parse_makeresults(c)?),
         "regex" => CommandKind::Regex(parse_regex(c)?),
         "mvexpand" => CommandKind::Mvexpand(parse_mvexpand(c)?),
         "makemv" => CommandKind::Makemv(parse_makemv(c)?),
@@ -213,6 +211,21 @@ fn parse_u64_opt(c: &Cursor, v: &str, span: Span, what: &str) -> Result<u64, Par
             &["a number"],
         )
     })
+}
+
+/// `makeresults [N] [options]`: a bare number is the count (`| makeresults 1` is common in
+/// dashboards); it is kept as `count=N`, which prints and plans the same.
+fn parse_makeresults(c: &mut Cursor) -> Result<MakeresultsCmd, ParseError> {
+    c.skip_ws();
+    let mut options = Vec::new();
+    if let Some(n) = c.uint() {
+        options.push(CmdOption {
+            key: "count".into(),
+            value: n.to_string(),
+        });
+    }
+    options.extend(only_options(c, "makeresults")?);
+    Ok(MakeresultsCmd { options })
 }
 
 // ---------------------------------------------------------------- where / eval

@@ -10,6 +10,7 @@ use crate::agg::AggSpec;
 use crate::ast::Span;
 use crate::ast::{AggCall, Command, CommandKind};
 use crate::eval::{at_bytes, compile_spl_regex, regex_reason, Evaluator};
+use crate::pcre::SplRegex;
 use crate::plan::{ExecContext, Operator, Opts, PlanError};
 use crate::row::{Row, RowBatch};
 use block::*;
@@ -31,13 +32,12 @@ fn ev(cmd: &Command, e: &crate::Expr, ctx: &ExecContext) -> Result<Evaluator, Pl
 
 /// A regex argument that does not compile: the message quotes it and says where it is,
 /// and the span underlines the argument rather than the whole command.
-fn bad_regex(cmd: &Command, pattern: &str, span: Span, e: &regex::Error) -> PlanError {
+fn bad_regex(cmd: &Command, pattern: &str, span: Span, e: &dyn std::fmt::Display) -> PlanError {
     PlanError {
         message: format!(
-            "{}: invalid regex {pattern:?} {}: {}",
+            "{}: invalid regex {pattern:?} {}: {e}",
             cmd.name,
             at_bytes(span),
-            regex_reason(e)
         ),
         span: Some(span),
     }
@@ -120,10 +120,9 @@ pub(crate) fn build(
                 })?),
                 Some(m) => return Err(PlanError::at(cmd, format!("unsupported mode={m}"))),
                 None => {
-                    let re = compile_spl_regex(&r.pattern)
+                    let re = SplRegex::new(&r.pattern)
                         .map_err(|e| bad_regex(cmd, &r.pattern, r.pattern_span, &e))?;
-                    let names: Vec<String> =
-                        re.capture_names().flatten().map(str::to_string).collect();
+                    let names = re.capture_names();
                     if names.is_empty() {
                         return Err(PlanError::at(
                             cmd,
@@ -148,7 +147,7 @@ pub(crate) fn build(
         CommandKind::Rename(p) => Box::new(Shape::Rename(p.clone())),
         CommandKind::Regex(r) => Box::new(Filter::Regex {
             field: r.field.clone().unwrap_or_else(|| "_raw".into()),
-            re: compile_spl_regex(&r.pattern)
+            re: SplRegex::new(&r.pattern)
                 .map_err(|e| bad_regex(cmd, &r.pattern, r.pattern_span, &e))?,
             negate: r.negate,
         }),
@@ -449,7 +448,9 @@ pub(crate) fn build(
             let delim = o.take("delim").map(str::to_string);
             let tokenizer = o
                 .take("tokenizer")
-                .map(|t| compile_spl_regex(t).map_err(|e| bad_regex(cmd, t, cmd.span, &e)))
+                .map(|t| {
+                    compile_spl_regex(t).map_err(|e| bad_regex(cmd, t, cmd.span, &regex_reason(&e)))
+                })
                 .transpose()?;
             let allow_empty = o.take_bool("allowempty", false)?;
             o.done()?;
