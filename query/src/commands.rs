@@ -44,6 +44,24 @@ pub const TYPED_COMMANDS: &[&str] = &[
     "addtotals",
     "append",
     "join",
+    "fieldformat",
+    "appendpipe",
+    "nomv",
+    "untable",
+    "xyseries",
+    "transpose",
+    "addcoltotals",
+    "addinfo",
+];
+
+/// The commands parsed as [`CommandKind::Args`].
+pub(crate) const ARGS_COMMANDS: &[&str] = &[
+    "nomv",
+    "untable",
+    "xyseries",
+    "transpose",
+    "addcoltotals",
+    "addinfo",
 ];
 
 /// Splunk commands that may open a subsearch without a leading `|` (`[tstats ...]`).
@@ -106,8 +124,11 @@ pub(crate) fn parse_command_args(c: &mut Cursor, name: &str) -> Result<CommandKi
         "makemv" => CommandKind::Makemv(parse_makemv(c)?),
         "convert" => CommandKind::Convert(parse_convert(c)?),
         "addtotals" => CommandKind::Addtotals(parse_addtotals(c)?),
-        "append" => CommandKind::Append(parse_append(c)?),
+        "append" => CommandKind::Append(parse_append(c, name)?),
         "join" => CommandKind::Join(parse_join(c)?),
+        "fieldformat" => CommandKind::Fieldformat(parse_eval(c)?),
+        "appendpipe" => CommandKind::Appendpipe(parse_append(c, name)?),
+        n if ARGS_COMMANDS.contains(&n) => CommandKind::Args(parse_args_cmd(c)?),
         _ => CommandKind::Generic {
             args: c.raw_until_command_end()?.trim().to_string(),
         },
@@ -1103,16 +1124,41 @@ fn parse_addtotals(c: &mut Cursor) -> Result<AddtotalsCmd, ParseError> {
     Ok(AddtotalsCmd { options, fields })
 }
 
+// ---------------------------------------------------------------- count, options, fields
+
+fn parse_args_cmd(c: &mut Cursor) -> Result<ArgsCmd, ParseError> {
+    c.skip_ws();
+    let count = c.uint();
+    let mut fields = Vec::new();
+    let mut options = Vec::new();
+    loop {
+        skip_sep(c);
+        if c.at_command_end() {
+            break;
+        }
+        if c.peek_option_key().is_some() {
+            options.push(option(c)?);
+        } else {
+            fields.push(c.field_name()?.0);
+        }
+    }
+    Ok(ArgsCmd {
+        count,
+        fields,
+        options,
+    })
+}
+
 // ---------------------------------------------------------------- append / join
 
-fn parse_append(c: &mut Cursor) -> Result<AppendCmd, ParseError> {
+fn parse_append(c: &mut Cursor, cmd: &str) -> Result<AppendCmd, ParseError> {
     let mut options = Vec::new();
     while at_option(c) {
         options.push(option(c)?);
     }
     c.skip_ws();
     if c.peek() != Some('[') {
-        return Err(c.expected_after("a subsearch `[...]`", "append"));
+        return Err(c.expected_after("a subsearch `[...]`", cmd));
     }
     let subsearch = parse_subsearch(c)?;
     expect_end(c, "end of command")?;

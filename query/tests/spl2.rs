@@ -369,3 +369,255 @@ fn a_bad_pcre_pattern_is_a_plan_error_with_the_regex_span() {
         Some(r#""(?<a>x)(?=y""#)
     );
 }
+
+// ---------------------------------------------------------------- reshaping commands
+
+fn table() -> RowBatch {
+    [("web-1", 200, 3), ("web-1", 500, 1), ("web-2", 200, 5)]
+        .iter()
+        .map(|(h, st, n)| {
+            Row::from_pairs([
+                ("host", s(h)),
+                ("status", Value::Int(*st)),
+                ("count", Value::Int(*n)),
+            ])
+        })
+        .collect()
+}
+
+fn names(r: &Row) -> Vec<&str> {
+    r.names().collect()
+}
+
+#[test]
+fn xyseries_pivots_and_untable_undoes_it() {
+    let out = run("| xyseries host status count", table());
+    assert_eq!(out.len(), 2);
+    assert_eq!(names(&out[0]), ["host", "200", "500"]);
+    assert_eq!(col(&out, "200"), ["3", "5"]);
+    assert_eq!(col(&out, "500"), ["1", ""]);
+    let back = run(
+        "| xyseries host status count | untable host status count",
+        table(),
+    );
+    assert_eq!(col(&back, "host"), ["web-1", "web-1", "web-2"]);
+    assert_eq!(col(&back, "status"), ["200", "500", "200"]);
+    assert_eq!(col(&back, "count"), ["3", "1", "5"]);
+    let two = run(
+        "| eval c2=count*2 | xyseries sep=\"|\" host status count c2",
+        table(),
+    );
+    assert_eq!(
+        names(&two[0]),
+        ["host", "count|200", "c2|200", "count|500", "c2|500"]
+    );
+    let err = run_ctx("| xyseries host", &ExecContext::default(), table()).unwrap_err();
+    assert!(err.contains("xyseries <x-field>"), "{err}");
+    let err = run_ctx("| untable a b", &ExecContext::default(), table()).unwrap_err();
+    assert!(err.contains("three fields"), "{err}");
+}
+
+#[test]
+fn transpose_turns_rows_into_columns() {
+    let out = run("| transpose", table());
+    assert_eq!(col(&out, "column"), ["host", "status", "count"]);
+    assert_eq!(names(&out[0]), ["column", "row 1", "row 2", "row 3"]);
+    assert_eq!(col(&out, "row 3"), ["web-2", "200", "5"]);
+    let out = run("| transpose 2 header_field=host column_name=field", table());
+    assert_eq!(col(&out, "field"), ["status", "count"]);
+    assert_eq!(names(&out[0]), ["field", "web-1"]);
+    let err = run_ctx("| transpose bogus=1", &ExecContext::default(), table()).unwrap_err();
+    assert!(err.contains("unsupported option bogus="), "{err}");
+}
+
+#[test]
+fn addcoltotals_appends_a_sum_row() {
+    let out = run("| addcoltotals labelfield=host label=ALL count", table());
+    assert_eq!(out.len(), 4);
+    assert_eq!(col(&out, "host")[3], "ALL");
+    assert_eq!(col(&out, "count")[3], "9");
+    assert_eq!(col(&out, "status")[3], "");
+    let out = run("| addcoltotals", table());
+    assert_eq!(col(&out, "status")[3], "900");
+}
+
+#[test]
+fn nomv_and_fieldformat() {
+    let rows = vec![Row::from_pairs([
+        ("m", Value::Multi(vec![s("a"), s("b")])),
+        ("n", Value::Int(1234567)),
+    ])];
+    let out = run(r#"| nomv m | fieldformat n=tostring(n, "commas")"#, rows);
+    assert_eq!(out[0].get("m"), Some(&s("a\nb")));
+    assert_eq!(out[0].get("n"), Some(&s("1,234,567")));
+    assert!(run_ctx("| nomv", &ExecContext::default(), Vec::new()).is_err());
+}
+
+#[test]
+fn addinfo_gives_the_search_range() {
+    let ctx = ExecContext {
+        now: 1000.0,
+        earliest: Some(100.0),
+        latest: Some(900.0),
+        ..ExecContext::default()
+    };
+    let out = run_ctx("| makeresults | addinfo", &ctx, Vec::new()).unwrap();
+    assert_eq!(col(&out, "info_min_time"), ["100"]);
+    assert_eq!(col(&out, "info_max_time"), ["900"]);
+    assert_eq!(col(&out, "info_search_time"), ["1000"]);
+    let out = run_ctx(
+        "| makeresults | addinfo",
+        &ExecContext::default(),
+        Vec::new(),
+    )
+    .unwrap();
+    assert_eq!(col(&out, "info_max_time"), ["+Infinity"]);
+}
+
+#[test]
+fn appendpipe_runs_its_pipeline_over_the_rows_so_far() {
+    let out = run(
+        r#"| stats sum(count) AS count by host | appendpipe [stats sum(count) AS count | eval host="total"]"#,
+        table(),
+    );
+    assert_eq!(col(&out, "host"), ["web-1", "web-2", "total"]);
+    assert_eq!(col(&out, "count"), ["4", "5", "9"]);
+    let p = parse("| appendpipe [| stats count]").unwrap();
+    assert_eq!(p.to_string(), "| appendpipe [| stats count ]");
+    let err = run_ctx(
+        "| appendpipe [stats nosuch(x)]",
+        &ExecContext::default(),
+        table(),
+    )
+    .unwrap_err();
+    assert!(err.contains("nosuch"), "{err}");
+}
+
+#[test]
+fn reshaping_commands_print_and_parse_back() {
+    for q in [
+        "| transpose 3 column_name=f",
+        "| xyseries host status count",
+        "| addcoltotals labelfield=h label=T a b",
+        "| nomv m",
+        "| untable _time name value",
+        "| addinfo",
+        r#"| fieldformat n=tostring(n, "commas")"#,
+    ] {
+        let mut a = parse(q).unwrap_or_else(|e| panic!("{q}: {e}"));
+        assert_eq!(a.to_string(), q);
+        let mut b = parse(&a.to_string()).unwrap();
+        a.strip_spans();
+        b.strip_spans();
+        assert_eq!(a, b);
+    }
+}
+
+// ---------------------------------------------------------------- timechart, streamstats
+
+fn timed(times: &[(i64, &str, i64)]) -> RowBatch {
+    times
+        .iter()
+        .map(|(t, h, b)| {
+            Row::from_pairs([
+                ("_time", Value::Int(*t)),
+                ("host", s(h)),
+                ("bytes", Value::Int(*b)),
+            ])
+        })
+        .collect()
+}
+
+#[test]
+fn timechart_rates_divide_by_the_span() {
+    let rows = timed(&[(0, "a", 60), (30, "b", 120), (70, "a", 600)]);
+    let out = run("| timechart span=1m per_second(bytes) AS bps", rows.clone());
+    assert_eq!(col(&out, "bps"), ["3", "10"]);
+    let out = run("| timechart span=1m per_minute(bytes)", rows.clone());
+    assert_eq!(col(&out, "per_minute(bytes)"), ["180", "600"]);
+    let out = run("| timechart span=2m per_hour(bytes) by host", rows.clone());
+    assert_eq!(col(&out, "a"), ["19800"]);
+    assert_eq!(col(&out, "b"), ["3600"]);
+    let out = run("| timechart span=1m per_second(bytes), count", rows);
+    assert_eq!(col(&out, "per_second(bytes)"), ["3", "10"]);
+    assert_eq!(col(&out, "count"), ["2", "1"]);
+}
+
+#[test]
+fn timechart_partial_false_drops_cut_buckets() {
+    let ctx = ExecContext {
+        earliest: Some(30.0),
+        latest: Some(250.0),
+        ..ExecContext::default()
+    };
+    let rows = timed(&[(40, "a", 1), (70, "a", 1), (130, "a", 1), (200, "a", 1)]);
+    let all = run_ctx("| timechart span=1m count", &ctx, rows.clone()).unwrap();
+    assert_eq!(col(&all, "_time"), ["0", "60", "120", "180", "240"]);
+    let whole = run_ctx("| timechart span=1m partial=false count", &ctx, rows).unwrap();
+    assert_eq!(col(&whole, "_time"), ["60", "120", "180"]);
+}
+
+#[test]
+fn timechart_minspan_raises_the_automatic_span() {
+    let ctx = ExecContext {
+        earliest: Some(0.0),
+        latest: Some(600.0),
+        ..ExecContext::default()
+    };
+    let rows = timed(&[(10, "a", 1), (200, "a", 1)]);
+    let out = run_ctx("| timechart count", &ctx, rows.clone()).unwrap();
+    assert_eq!(out.len(), 60);
+    let out = run_ctx("| timechart minspan=5m count", &ctx, rows.clone()).unwrap();
+    assert_eq!(col(&out, "count"), ["2", "0"]);
+    let err = run_ctx("| timechart minspan=often count", &ctx, rows).unwrap_err();
+    assert!(err.contains("minspan=often"), "{err}");
+}
+
+#[test]
+fn bin_takes_any_whole_number_of_units() {
+    let rows = timed(&[(5430, "a", 1)]);
+    assert_eq!(
+        col(&run("| bin span=60m _time", rows.clone()), "_time"),
+        ["3600"]
+    );
+    assert_eq!(
+        col(&run("| bin span=90m _time", rows.clone()), "_time"),
+        ["5400"]
+    );
+    assert_eq!(col(&run("| bin span=45s _time", rows), "_time"), ["5400"]);
+    let ms = vec![Row::from_pairs([("_time", Value::Float(10.75))])];
+    assert_eq!(col(&run("| bin span=500ms _time", ms), "_time"), ["10.5"]);
+}
+
+#[test]
+fn streamstats_time_window_counts_recent_rows() {
+    // Newest first, as a search gives them.
+    let rows = timed(&[
+        (300, "a", 1),
+        (250, "a", 1),
+        (200, "b", 1),
+        (100, "a", 1),
+        (90, "a", 1),
+    ]);
+    let out = run("| streamstats time_window=2m count", rows.clone());
+    assert_eq!(col(&out, "count"), ["1", "2", "3", "2", "3"]);
+    let out = run("| streamstats time_window=2m count by host", rows.clone());
+    assert_eq!(col(&out, "count"), ["1", "2", "1", "1", "2"]);
+    let out = run(
+        "| streamstats time_window=2m current=false count",
+        rows.clone(),
+    );
+    assert_eq!(col(&out, "count"), ["0", "1", "2", "1", "2"]);
+    let out = run(
+        "| streamstats time_window=1h window=2 sum(bytes) AS s",
+        rows.clone(),
+    );
+    assert_eq!(col(&out, "s"), ["1", "2", "2", "2", "2"]);
+    let err = run_ctx(
+        "| streamstats time_window=soon count",
+        &ExecContext::default(),
+        rows,
+    )
+    .unwrap_err();
+    assert!(err.contains("time_window=soon"), "{err}");
+}
