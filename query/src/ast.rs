@@ -133,7 +133,7 @@ pub enum CommandKind {
     /// `appendpipe [subpipeline]`: the subpipeline runs over the rows so far, its output is appended.
     Appendpipe(AppendCmd),
     /// Commands whose arguments are an optional count, `key=value` options and field names:
-    /// `nomv`, `untable`, `xyseries`, `transpose`, `addcoltotals`, `addinfo`.
+    /// `nomv`, `untable`, `xyseries`, `transpose`, `addcoltotals`, `addinfo`, `cluster`, `patterns`.
     Args(ArgsCmd),
     /// Any other command: its raw argument text, so the planner can report
     /// "unsupported command X" instead of the parser reporting a syntax error.

@@ -52,6 +52,8 @@ pub const TYPED_COMMANDS: &[&str] = &[
     "transpose",
     "addcoltotals",
     "addinfo",
+    "cluster",
+    "patterns",
 ];
 
 /// The commands parsed as [`CommandKind::Args`].
@@ -62,6 +64,8 @@ pub(crate) const ARGS_COMMANDS: &[&str] = &[
     "transpose",
     "addcoltotals",
     "addinfo",
+    "cluster",
+    "patterns",
 ];
 
 /// Splunk commands that may open a subsearch without a leading `|` (`[tstats ...]`).

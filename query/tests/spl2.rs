@@ -621,3 +621,50 @@ fn streamstats_time_window_counts_recent_rows() {
     .unwrap_err();
     assert!(err.contains("time_window=soon"), "{err}");
 }
+
+// ---------------------------------------------------------------- cluster, patterns
+
+fn log_lines() -> RowBatch {
+    [
+        "10:00:01 ERROR disk /dev/sda1 full",
+        "10:00:02 INFO user ann logged in",
+        "10:00:03 ERROR disk /dev/sdb2 full",
+        "10:00:04 INFO user bob logged in",
+        "10:00:05 INFO user carl logged in",
+    ]
+    .iter()
+    .map(|l| Row::from_pairs([("_raw", s(l))]))
+    .collect()
+}
+
+#[test]
+fn cluster_keeps_one_event_per_cluster_or_labels_all() {
+    let out = run("| cluster showcount=t", log_lines());
+    assert_eq!(col(&out, "cluster_label"), ["1", "2"]);
+    assert_eq!(col(&out, "cluster_count"), ["2", "3"]);
+    let out = run("| cluster labelonly=t", log_lines());
+    assert_eq!(col(&out, "cluster_label"), ["1", "2", "1", "2", "2"]);
+    let out = run("| cluster labelonly=t match=termset t=0.5", log_lines());
+    assert_eq!(col(&out, "cluster_label"), ["1", "2", "1", "2", "2"]);
+    let out = run("| cluster labelonly=t match=ngramset t=0.9", log_lines());
+    assert_eq!(col(&out, "cluster_label").len(), 5);
+    for (q, needle) in [
+        ("| cluster match=words", "unsupported match=words"),
+        ("| cluster t=2", "t=2 is not a number"),
+        ("| cluster _raw", "unexpected argument `_raw`"),
+        ("| cluster sideways=1", "unsupported option sideways="),
+    ] {
+        let err = run_ctx(q, &ExecContext::default(), log_lines()).unwrap_err();
+        assert!(err.contains(needle), "{q}: {err}");
+    }
+}
+
+#[test]
+fn patterns_gives_templates_with_counts() {
+    let out = run("| patterns", log_lines());
+    assert_eq!(
+        col(&out, "pattern"),
+        ["<*> INFO user <*> logged in", "<*> ERROR disk <*> full"]
+    );
+    assert_eq!(col(&out, "count"), ["3", "2"]);
+}

@@ -2,6 +2,7 @@
 //! command into one (checking every option: unknown ones are a [`PlanError`]).
 
 pub(crate) mod block;
+mod cluster;
 pub(crate) mod matcher;
 mod reshape;
 pub mod stats;

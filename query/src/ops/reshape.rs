@@ -36,6 +36,7 @@ pub(crate) fn build(cmd: &Command, ctx: &ExecContext) -> Result<Box<dyn Operator
             })
         }
         CommandKind::Args(a) => match cmd.name.as_str() {
+            "cluster" | "patterns" => return super::cluster::build(cmd, ctx),
             "nomv" => {
                 let field = one_field(cmd, a, "nomv <field>")?;
                 Opts::new(cmd, &a.options).done()?;
