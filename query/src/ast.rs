@@ -128,6 +128,13 @@ pub enum CommandKind {
     Append(AppendCmd),
     /// `join [type=] fields [subsearch]`.
     Join(JoinCmd),
+    /// `fieldformat a=expr, ...`: as `eval` (Loupe has no separate display value).
+    Fieldformat(Vec<(String, Expr)>),
+    /// `appendpipe [subpipeline]`: the subpipeline runs over the rows so far, its output is appended.
+    Appendpipe(AppendCmd),
+    /// Commands whose arguments are an optional count, `key=value` options and field names:
+    /// `nomv`, `untable`, `xyseries`, `transpose`, `addcoltotals`, `addinfo`, `cluster`, `patterns`.
+    Args(ArgsCmd),
     /// Any other command: its raw argument text, so the planner can report
     /// "unsupported command X" instead of the parser reporting a syntax error.
     Generic {
@@ -428,6 +435,17 @@ pub struct AddtotalsCmd {
     pub options: Vec<CmdOption>,
     /// Fields to add up; empty means all numeric fields.
     pub fields: Vec<String>,
+}
+
+/// Arguments of the commands parsed as [`CommandKind::Args`].
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ArgsCmd {
+    /// A leading bare number (`transpose 10`).
+    pub count: Option<u64>,
+    /// Field names in order, wildcards allowed.
+    pub fields: Vec<String>,
+    /// `key=value` options.
+    pub options: Vec<CmdOption>,
 }
 
 /// Arguments of `append`.
@@ -859,7 +877,9 @@ impl Pipeline {
             match &mut c.kind {
                 CommandKind::Search(s) => s.strip_spans(),
                 CommandKind::Where(e) => e.strip_spans(),
-                CommandKind::Eval(v) => v.iter_mut().for_each(|(_, e)| e.strip_spans()),
+                CommandKind::Eval(v) | CommandKind::Fieldformat(v) => {
+                    v.iter_mut().for_each(|(_, e)| e.strip_spans())
+                }
                 CommandKind::Head(h) => {
                     if let Some(e) = &mut h.expr {
                         e.strip_spans();
@@ -875,7 +895,7 @@ impl Pipeline {
                         f.strip_spans();
                     }
                 }
-                CommandKind::Append(a) => a.subsearch.strip_spans(),
+                CommandKind::Append(a) | CommandKind::Appendpipe(a) => a.subsearch.strip_spans(),
                 CommandKind::Join(j) => j.subsearch.strip_spans(),
                 CommandKind::Rex(r) => r.pattern_span = Span::default(),
                 CommandKind::Regex(r) => r.pattern_span = Span::default(),
@@ -890,7 +910,9 @@ impl Pipeline {
             match &c.kind {
                 CommandKind::Search(s) => s.walk_subsearches(&mut |p| p.walk_exprs(f)),
                 CommandKind::Where(e) => e.walk(f),
-                CommandKind::Eval(v) => v.iter().for_each(|(_, e)| e.walk(f)),
+                CommandKind::Eval(v) | CommandKind::Fieldformat(v) => {
+                    v.iter().for_each(|(_, e)| e.walk(f))
+                }
                 CommandKind::Head(h) => {
                     if let Some(e) = &h.expr {
                         e.walk(f)
@@ -918,7 +940,7 @@ impl Pipeline {
                         s.walk_subsearches(&mut |p| p.walk_exprs(f))
                     }
                 }
-                CommandKind::Append(a) => a.subsearch.walk_exprs(f),
+                CommandKind::Append(a) | CommandKind::Appendpipe(a) => a.subsearch.walk_exprs(f),
                 CommandKind::Join(j) => j.subsearch.walk_exprs(f),
                 _ => {}
             }
@@ -936,7 +958,7 @@ impl Pipeline {
                         s.walk_subsearches(&mut |p| p.walk_commands(f))
                     }
                 }
-                CommandKind::Append(a) => a.subsearch.walk_commands(f),
+                CommandKind::Append(a) | CommandKind::Appendpipe(a) => a.subsearch.walk_commands(f),
                 CommandKind::Join(j) => j.subsearch.walk_commands(f),
                 _ => {}
             }

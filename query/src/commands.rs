@@ -44,6 +44,28 @@ pub const TYPED_COMMANDS: &[&str] = &[
     "addtotals",
     "append",
     "join",
+    "fieldformat",
+    "appendpipe",
+    "nomv",
+    "untable",
+    "xyseries",
+    "transpose",
+    "addcoltotals",
+    "addinfo",
+    "cluster",
+    "patterns",
+];
+
+/// The commands parsed as [`CommandKind::Args`].
+pub(crate) const ARGS_COMMANDS: &[&str] = &[
+    "nomv",
+    "untable",
+    "xyseries",
+    "transpose",
+    "addcoltotals",
+    "addinfo",
+    "cluster",
+    "patterns",
 ];
 
 /// Splunk commands that may open a subsearch without a leading `|` (`[tstats ...]`).
@@ -100,16 +122,17 @@ pub(crate) fn parse_command_args(c: &mut Cursor, name: &str) -> Result<CommandKi
         "lookup" => CommandKind::Lookup(parse_lookup(c)?),
         "inputlookup" => CommandKind::Inputlookup(parse_inputlookup(c)?),
         "outputlookup" => CommandKind::Outputlookup(parse_outputlookup(c)?),
-        "makeresults" => CommandKind::Makeresults(MakeresultsCmd {
-            options: only_options(c, name)?,
-        }),
+        "makeresults" => CommandKind::Makeresults(parse_makeresults(c)?),
         "regex" => CommandKind::Regex(parse_regex(c)?),
         "mvexpand" => CommandKind::Mvexpand(parse_mvexpand(c)?),
         "makemv" => CommandKind::Makemv(parse_makemv(c)?),
         "convert" => CommandKind::Convert(parse_convert(c)?),
         "addtotals" => CommandKind::Addtotals(parse_addtotals(c)?),
-        "append" => CommandKind::Append(parse_append(c)?),
+        "append" => CommandKind::Append(parse_append(c, name)?),
         "join" => CommandKind::Join(parse_join(c)?),
+        "fieldformat" => CommandKind::Fieldformat(parse_eval(c)?),
+        "appendpipe" => CommandKind::Appendpipe(parse_append(c, name)?),
+        n if ARGS_COMMANDS.contains(&n) => CommandKind::Args(parse_args_cmd(c)?),
         _ => CommandKind::Generic {
             args: c.raw_until_command_end()?.trim().to_string(),
         },
@@ -213,6 +236,21 @@ fn parse_u64_opt(c: &Cursor, v: &str, span: Span, what: &str) -> Result<u64, Par
             &["a number"],
         )
     })
+}
+
+/// `makeresults [N] [options]`: a bare number is the count (`| makeresults 1` is common in
+/// dashboards); it is kept as `count=N`, which prints and plans the same.
+fn parse_makeresults(c: &mut Cursor) -> Result<MakeresultsCmd, ParseError> {
+    c.skip_ws();
+    let mut options = Vec::new();
+    if let Some(n) = c.uint() {
+        options.push(CmdOption {
+            key: "count".into(),
+            value: n.to_string(),
+        });
+    }
+    options.extend(only_options(c, "makeresults")?);
+    Ok(MakeresultsCmd { options })
 }
 
 // ---------------------------------------------------------------- where / eval
@@ -1090,16 +1128,41 @@ fn parse_addtotals(c: &mut Cursor) -> Result<AddtotalsCmd, ParseError> {
     Ok(AddtotalsCmd { options, fields })
 }
 
+// ---------------------------------------------------------------- count, options, fields
+
+fn parse_args_cmd(c: &mut Cursor) -> Result<ArgsCmd, ParseError> {
+    c.skip_ws();
+    let count = c.uint();
+    let mut fields = Vec::new();
+    let mut options = Vec::new();
+    loop {
+        skip_sep(c);
+        if c.at_command_end() {
+            break;
+        }
+        if c.peek_option_key().is_some() {
+            options.push(option(c)?);
+        } else {
+            fields.push(c.field_name()?.0);
+        }
+    }
+    Ok(ArgsCmd {
+        count,
+        fields,
+        options,
+    })
+}
+
 // ---------------------------------------------------------------- append / join
 
-fn parse_append(c: &mut Cursor) -> Result<AppendCmd, ParseError> {
+fn parse_append(c: &mut Cursor, cmd: &str) -> Result<AppendCmd, ParseError> {
     let mut options = Vec::new();
     while at_option(c) {
         options.push(option(c)?);
     }
     c.skip_ws();
     if c.peek() != Some('[') {
-        return Err(c.expected_after("a subsearch `[...]`", "append"));
+        return Err(c.expected_after("a subsearch `[...]`", cmd));
     }
     let subsearch = parse_subsearch(c)?;
     expect_end(c, "end of command")?;

@@ -8,6 +8,7 @@
 
 use crate::ast::{BinOp, Expr, Pipeline, Span, UnaryOp};
 use crate::guard::{SearchGuard, Stop};
+use crate::pcre::SplRegex;
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
 use loupe_event::Value;
@@ -21,11 +22,25 @@ use std::sync::{Arc, Mutex};
 pub trait RowAccess {
     /// The field's value, `None` when the row has no such field (SPL null).
     fn field(&self, name: &str) -> Option<Cow<'_, Value>>;
+
+    /// The whole row, for functions that look at every field (`searchmatch`); `None` when
+    /// the representation cannot list its fields.
+    fn as_row(&self) -> Option<Cow<'_, crate::row::Row>> {
+        None
+    }
 }
 
 impl RowAccess for HashMap<String, Value> {
     fn field(&self, name: &str) -> Option<Cow<'_, Value>> {
         self.get(name).map(Cow::Borrowed)
+    }
+
+    fn as_row(&self) -> Option<Cow<'_, crate::row::Row>> {
+        let mut pairs: Vec<_> = self.iter().collect();
+        pairs.sort_by(|a, b| a.0.cmp(b.0));
+        Some(Cow::Owned(crate::row::Row::from_pairs(
+            pairs.into_iter().map(|(k, v)| (k, v.clone())),
+        )))
     }
 }
 
@@ -147,15 +162,27 @@ const FUNCTIONS: &[(&str, usize, usize)] = &[
     ("validate", 2, usize::MAX),
 ];
 
-/// Every eval function Loupe evaluates (lower case, alphabetical), so documentation and
-/// tools can be checked against it.
+/// Every eval function Loupe evaluates (lower case), so documentation and tools can be
+/// checked against it.
 pub fn eval_functions() -> impl Iterator<Item = &'static str> {
-    FUNCTIONS.iter().map(|(n, _, _)| *n)
+    FUNCTIONS
+        .iter()
+        .chain(crate::functions::FUNCTIONS)
+        .map(|(n, _, _)| *n)
+}
+
+/// (min, max) arity of a known function.
+fn arity(name: &str) -> Option<(usize, usize)> {
+    FUNCTIONS
+        .iter()
+        .chain(crate::functions::FUNCTIONS)
+        .find(|(n, _, _)| *n == name)
+        .map(|&(_, a, b)| (a, b))
 }
 
 /// Whether Loupe can evaluate the eval function `name` (lower case).
 pub fn is_known_function(name: &str) -> bool {
-    FUNCTIONS.iter().any(|(n, _, _)| *n == name)
+    arity(name).is_some()
 }
 
 /// Names (deduplicated, in order of appearance) of eval functions used anywhere in the
@@ -182,11 +209,13 @@ pub struct Evaluator {
     now: f64,
     tz: TimeZone,
     /// Patterns met as literals, compiled up front (key: the regex source).
-    fixed: HashMap<String, Arc<Regex>>,
+    fixed: HashMap<String, Arc<SplRegex>>,
     /// Patterns computed at run time.
-    dynamic: Mutex<HashMap<String, Arc<Regex>>>,
+    dynamic: Mutex<HashMap<String, Arc<SplRegex>>>,
     /// Asked before building a string, so `s . s` repeated cannot outgrow the search's budget.
     guard: Option<Arc<SearchGuard>>,
+    /// State of the second-wave functions (`searchmatch` strings).
+    ext: crate::functions::Compiled,
 }
 
 impl Clone for Evaluator {
@@ -198,6 +227,7 @@ impl Clone for Evaluator {
             fixed: self.fixed.clone(),
             dynamic: Mutex::new(HashMap::new()),
             guard: self.guard.clone(),
+            ext: self.ext.clone(),
         }
     }
 }
@@ -240,7 +270,7 @@ pub(crate) fn at_bytes(span: Span) -> String {
 }
 
 /// Escapes the braces PCRE would read literally.
-fn pcre_braces(p: &str) -> Cow<'_, str> {
+pub(crate) fn pcre_braces(p: &str) -> Cow<'_, str> {
     if !p.contains('{') {
         return Cow::Borrowed(p);
     }
@@ -337,7 +367,7 @@ impl Evaluator {
             let Expr::Call { name, args, span } = e else {
                 return;
             };
-            let Some(&(_, min, max)) = FUNCTIONS.iter().find(|(n, _, _)| n == name) else {
+            let Some((min, max)) = arity(name) else {
                 error = Some(EvalError::at(*span, format!("unknown function `{name}`")));
                 return;
             };
@@ -359,6 +389,10 @@ impl Evaluator {
                 error = Some(EvalError::at(*span, "case() takes condition/value pairs"));
                 return;
             }
+            if let Err(e) = crate::functions::check(name, args) {
+                error = Some(e);
+                return;
+            }
             let pattern = match (name.as_str(), args.get(1)) {
                 ("match" | "replace" | "mvfind", Some(Expr::Str { value, .. })) => {
                     Some(value.clone())
@@ -367,7 +401,7 @@ impl Evaluator {
                 _ => None,
             };
             if let Some(p) = pattern {
-                match compile_spl_regex(&p) {
+                match SplRegex::new(&p) {
                     Ok(re) => {
                         fixed.insert(p, Arc::new(re));
                     }
@@ -375,11 +409,7 @@ impl Evaluator {
                         let at = args.get(1).map_or(*span, Expr::span);
                         error = Some(EvalError::at(
                             at,
-                            format!(
-                                "invalid regex {p:?} in {name}() {}: {}",
-                                at_bytes(at),
-                                regex_reason(&err)
-                            ),
+                            format!("invalid regex {p:?} in {name}() {}: {err}", at_bytes(at)),
                         ));
                     }
                 }
@@ -395,6 +425,7 @@ impl Evaluator {
             fixed,
             dynamic: Mutex::new(HashMap::new()),
             guard: None,
+            ext: Default::default(),
         })
     }
 
@@ -442,7 +473,7 @@ impl Evaluator {
         Ok(truthy(&self.eval(row)?))
     }
 
-    fn regex(&self, pattern: &str, span: Span) -> Result<Arc<Regex>, EvalError> {
+    fn regex(&self, pattern: &str, span: Span) -> Result<Arc<SplRegex>, EvalError> {
         if let Some(re) = self.fixed.get(pattern) {
             return Ok(re.clone());
         }
@@ -450,12 +481,10 @@ impl Evaluator {
         if let Some(re) = cache.get(pattern) {
             return Ok(re.clone());
         }
-        let re = Arc::new(compile_spl_regex(pattern).map_err(|e| {
-            EvalError::at(
-                span,
-                format!("invalid regex {pattern:?}: {}", regex_reason(&e)),
-            )
-        })?);
+        let re = Arc::new(
+            SplRegex::new(pattern)
+                .map_err(|e| EvalError::at(span, format!("invalid regex {pattern:?}: {e}")))?,
+        );
         if cache.len() >= REGEX_CACHE_MAX {
             cache.clear();
         }
@@ -565,7 +594,7 @@ impl Evaluator {
                     return Ok(Value::Bool(false));
                 }
                 let re = self.regex(&like_regex(&text(b)), span)?;
-                Value::Bool(any_value(a, |v| re.is_match(&text(v))))
+                Value::Bool(any_match(&re, a, span)?)
             }
             BinOp::Concat => {
                 if a.is_null() || b.is_null() {
@@ -591,13 +620,13 @@ impl Evaluator {
 
 /// A number read from a value.
 #[derive(Debug, Clone, Copy, PartialEq)]
-enum Num {
+pub(crate) enum Num {
     Int(i64),
     Float(f64),
 }
 
 impl Num {
-    fn f(self) -> f64 {
+    pub(crate) fn f(self) -> f64 {
         match self {
             Num::Int(i) => i as f64,
             Num::Float(f) => f,
@@ -607,7 +636,7 @@ impl Num {
 
 /// Parses a decimal number the way SPL recognises one in text: optional sign, digits,
 /// optional fraction and exponent (no `inf`, `nan` or hex).
-fn parse_number(s: &str) -> Option<Num> {
+pub(crate) fn parse_number(s: &str) -> Option<Num> {
     let t = s.trim();
     let body = t.strip_prefix(['-', '+']).unwrap_or(t);
     let (mant, exp) = match body.find(['e', 'E']) {
@@ -643,7 +672,7 @@ fn parse_number(s: &str) -> Option<Num> {
 }
 
 /// Numeric view of a value (first value of a multi-value).
-fn number(v: &Value) -> Option<Num> {
+pub(crate) fn number(v: &Value) -> Option<Num> {
     match v {
         Value::Int(i) => Some(Num::Int(*i)),
         Value::Float(f) => Some(Num::Float(*f)),
@@ -661,7 +690,7 @@ fn num_value(n: Num) -> Value {
 }
 
 /// Float results that are whole numbers become integers, as SPL prints them.
-fn float_value(f: f64) -> Value {
+pub(crate) fn float_value(f: f64) -> Value {
     if f.is_finite() && f.fract() == 0.0 && f.abs() < 9.0e15 {
         Value::Int(f as i64)
     } else if f.is_finite() {
@@ -702,7 +731,7 @@ fn arith(op: BinOp, x: Num, y: Num) -> Value {
 }
 
 /// Text view of a value, as SPL prints it (multi-values joined by newlines).
-fn text(v: &Value) -> String {
+pub(crate) fn text(v: &Value) -> String {
     match v {
         Value::Str(s) => s.clone(),
         other => other.to_string(),
@@ -725,6 +754,24 @@ pub fn truthy(v: &Value) -> bool {
         }
         Value::Multi(m) => m.iter().any(truthy),
     }
+}
+
+/// Whether any value of `v` matches `re`; a backtracking limit is an error at `span`.
+fn any_match(re: &SplRegex, v: &Value, span: Span) -> Result<bool, EvalError> {
+    let vals: &[Value] = match v {
+        Value::Multi(m) => m,
+        Value::Null => &[],
+        other => std::slice::from_ref(other),
+    };
+    for x in vals {
+        if re
+            .is_match(&text(x))
+            .map_err(|e| EvalError::at(span, e.to_string()))?
+        {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 fn any_value(v: &Value, mut f: impl FnMut(&Value) -> bool) -> bool {
@@ -764,7 +811,7 @@ fn compare_one(a: &Value, b: &Value, op: BinOp) -> bool {
 }
 
 /// The values of a (possibly multi-valued) value; null has none.
-fn values(v: Value) -> Vec<Value> {
+pub(crate) fn values(v: Value) -> Vec<Value> {
     match v {
         Value::Null => Vec::new(),
         Value::Multi(m) => m,
@@ -773,7 +820,7 @@ fn values(v: Value) -> Vec<Value> {
 }
 
 /// A list of values as an SPL value: none is null, one is itself.
-fn from_values(mut v: Vec<Value>) -> Value {
+pub(crate) fn from_values(mut v: Vec<Value>) -> Value {
     match v.len() {
         0 => Value::Null,
         1 => v.pop().unwrap_or(Value::Null),
@@ -782,7 +829,7 @@ fn from_values(mut v: Vec<Value>) -> Value {
 }
 
 /// Applies `f` to each value of a multi-value (or to the single value); null stays null.
-fn map_values(v: Value, f: impl Fn(&Value) -> Value) -> Value {
+pub(crate) fn map_values(v: Value, f: impl Fn(&Value) -> Value) -> Value {
     match v {
         Value::Null => Value::Null,
         Value::Multi(m) => Value::Multi(m.iter().map(f).collect()),
@@ -804,6 +851,12 @@ impl RowAccess for Overlay<'_> {
         } else {
             self.row.field(name)
         }
+    }
+
+    fn as_row(&self) -> Option<Cow<'_, crate::row::Row>> {
+        let mut r = self.row.as_row()?.into_owned();
+        r.set(self.name, self.value.clone());
+        Some(Cow::Owned(r))
     }
 }
 
@@ -851,7 +904,11 @@ impl Evaluator {
             }
             "mvfilter" => return self.mvfilter(&args[0], row, span),
             "mvmap" => return self.mvmap(&args[0], &args[1], row, span),
-            _ => {}
+            _ => {
+                if let Some(r) = crate::functions::call_lazy(name, args, &|e| self.ev(e, row)) {
+                    return r;
+                }
+            }
         }
         let mut v: Vec<Value> = Vec::with_capacity(args.len());
         for a in args {
@@ -911,7 +968,7 @@ impl Evaluator {
                     pattern
                 };
                 let re = self.regex(&pattern, args[1].span())?;
-                Value::Bool(any_value(&v[0], |x| re.is_match(&text(x))))
+                Value::Bool(any_match(&re, &v[0], args[1].span())?)
             }
             "len" => match &v[0] {
                 Value::Null => Value::Null,
@@ -972,9 +1029,18 @@ impl Evaluator {
                 }
                 let re = self.regex(&text(&v[1]), args[1].span())?;
                 let repl = splunk_replacement(&text(&v[2]));
-                map_values(arg(0), |x| {
-                    Value::Str(re.replace_all(&text(x), repl.as_str()).into_owned())
-                })
+                let mut out = Vec::new();
+                for x in values(arg(0)) {
+                    let s = text(&x);
+                    let r = re
+                        .replace_all(&s, repl.as_str())
+                        .map_err(|e| EvalError::at(args[1].span(), e.to_string()))?;
+                    out.push(Value::Str(r.into_owned()));
+                }
+                match arg(0) {
+                    Value::Multi(_) => Value::Multi(out),
+                    _ => from_values(out),
+                }
             }
             "urldecode" => map_values(arg(0), |x| Value::Str(url_decode(&text(x)))),
             "split" => {
@@ -1051,10 +1117,17 @@ impl Evaluator {
                     return Ok(Value::Null);
                 }
                 let re = self.regex(&text(&v[1]), args[1].span())?;
-                match values(arg(0)).iter().position(|x| re.is_match(&text(x))) {
-                    Some(i) => Value::Int(i as i64),
-                    None => Value::Null,
+                let mut found = Value::Null;
+                for (i, x) in values(arg(0)).iter().enumerate() {
+                    if re
+                        .is_match(&text(x))
+                        .map_err(|e| EvalError::at(args[1].span(), e.to_string()))?
+                    {
+                        found = Value::Int(i as i64);
+                        break;
+                    }
                 }
+                found
             }
             "mvzip" => {
                 if v[0].is_null() || v[1].is_null() {
@@ -1254,7 +1327,14 @@ impl Evaluator {
                     Value::Multi(out)
                 }
             }
-            other => return Err(EvalError::at(span, format!("unknown function `{other}`"))),
+            other => {
+                let env = crate::functions::Env {
+                    now: self.now,
+                    tz: &self.tz,
+                    compiled: &self.ext,
+                };
+                return crate::functions::call(other, &v, args, span, row, &env);
+            }
         })
     }
 
@@ -1548,7 +1628,7 @@ impl Cidr {
 }
 
 /// JSON as an SPL value: scalars as themselves, objects and arrays as JSON text.
-fn json_value(v: &serde_json::Value) -> Value {
+pub(crate) fn json_value(v: &serde_json::Value) -> Value {
     match v {
         serde_json::Value::String(s) => Value::Str(s.clone()),
         serde_json::Value::Object(_) | serde_json::Value::Array(_) => Value::Str(v.to_string()),
@@ -1557,7 +1637,7 @@ fn json_value(v: &serde_json::Value) -> Value {
 }
 
 /// Splunk JSON paths: `a.b{0}.c`, `a{}.b` (every element), `{1}` at the root.
-fn json_path<'a>(doc: &'a serde_json::Value, path: &str) -> Vec<&'a serde_json::Value> {
+pub(crate) fn json_path<'a>(doc: &'a serde_json::Value, path: &str) -> Vec<&'a serde_json::Value> {
     let mut current = vec![doc];
     for seg in path.split('.').filter(|s| !s.is_empty()) {
         let (key, rest) = match seg.find('{') {

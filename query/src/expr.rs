@@ -278,7 +278,12 @@ fn parse_prefix(c: &mut Cursor) -> Result<Expr, ParseError> {
     loop {
         c.skip_ws();
         let p = c.pos;
-        if c.keyword("NOT") {
+        // `!x` is how C-minded authors write `NOT x` (`where !isnull(user)`); `!=` is not it.
+        let bang = c.peek() == Some('!') && c.peek2() != Some('=');
+        if bang || c.keyword("NOT") {
+            if bang {
+                c.bump();
+            }
             c.enter()?;
             nots.push((UnaryOp::Not, p));
         } else {

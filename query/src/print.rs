@@ -486,7 +486,7 @@ impl Display for Command {
             CommandKind::Where(e) => {
                 let _ = write!(s, " {e}");
             }
-            CommandKind::Eval(v) => {
+            CommandKind::Eval(v) | CommandKind::Fieldformat(v) => {
                 for (i, (name, e)) in v.iter().enumerate() {
                     s.push_str(if i > 0 { ", " } else { " " });
                     let plain = !name.is_empty()
@@ -716,7 +716,27 @@ impl Display for Command {
                     list(&mut s, &x.fields, " ");
                 }
             }
-            CommandKind::Append(x) => {
+            CommandKind::Args(x) => {
+                if let Some(n) = x.count {
+                    let _ = write!(s, " {n}");
+                }
+                opts(&mut s, &x.options);
+                if !x.fields.is_empty() {
+                    s.push(' ');
+                    // A first field made of digits would read back as the count.
+                    match x.fields.split_first() {
+                        Some((first, more)) if first.starts_with(|c: char| c.is_ascii_digit()) => {
+                            s.push_str(&quote(first));
+                            if !more.is_empty() {
+                                s.push(' ');
+                                list(&mut s, more, " ");
+                            }
+                        }
+                        _ => list(&mut s, &x.fields, " "),
+                    }
+                }
+            }
+            CommandKind::Append(x) | CommandKind::Appendpipe(x) => {
                 opts(&mut s, &x.options);
                 let _ = write!(s, " [");
                 f.write_str(&s)?;

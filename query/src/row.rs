@@ -183,6 +183,10 @@ impl RowAccess for Row {
     fn field(&self, name: &str) -> Option<Cow<'_, Value>> {
         self.get(name).map(Cow::Borrowed)
     }
+
+    fn as_row(&self) -> Option<Cow<'_, Row>> {
+        Some(Cow::Borrowed(self))
+    }
 }
 
 impl<K: AsRef<str>> FromIterator<(K, Value)> for Row {

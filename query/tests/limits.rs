@@ -228,7 +228,7 @@ fn bad_regexes_name_their_position() {
         (r#"| regex x="[z-a]""#, r#""[z-a]""#),
         (r#"| regex (unclosed"#, "(unclosed"),
         (r#"| eval ok=1 | where match(x, "a(b")"#, r#""a(b""#),
-        (r#"| eval y=replace(x, "(?<=a)b", "c")"#, r#""(?<=a)b""#),
+        (r#"| eval y=replace(x, "(?<=a)b[", "c")"#, r#""(?<=a)b[""#),
     ] {
         let p = parse(q).unwrap_or_else(|e| panic!("{q}: {e}"));
         let err = compile(&p.commands, &ctx).expect_err(q);

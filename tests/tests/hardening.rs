@@ -65,11 +65,12 @@ fn a_string_built_past_the_memory_budget_stops_the_search_not_the_server() {
     assert_eq!(status, 422, "{a}");
     assert_eq!(a["stopped_by"], "search_memory", "{a}");
     assert!(a["error"].as_str().unwrap().starts_with("eval:"), "{a}");
-    // Buffering commands count too: sorting two million rows does not fit in 64 MB.
-    let (status, a, _) = s.search_with(
-        TOKEN,
-        &json!({"query": "| makeresults count=2000000 | streamstats count as n | sort 0 - n"}),
+    // Buffering commands count too: 200,000 rows of 500 bytes do not fit in 64 MB.
+    let pad = "p".repeat(500);
+    let q = format!(
+        "| makeresults count=200000 | streamstats count as n | eval pad=\"{pad}\" | sort 0 - n"
     );
+    let (status, a, _) = s.search_with(TOKEN, &json!({ "query": q }));
     assert_eq!(
         (status, a["stopped_by"].as_str()),
         (422, Some("search_memory")),

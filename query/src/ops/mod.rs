@@ -2,14 +2,19 @@
 //! command into one (checking every option: unknown ones are a [`PlanError`]).
 
 pub(crate) mod block;
+mod cluster;
 pub(crate) mod matcher;
+mod reshape;
 pub mod stats;
 pub(crate) mod stream;
+mod timechart_ext;
+mod window;
 
 use crate::agg::AggSpec;
 use crate::ast::Span;
 use crate::ast::{AggCall, Command, CommandKind};
 use crate::eval::{at_bytes, compile_spl_regex, regex_reason, Evaluator};
+use crate::pcre::SplRegex;
 use crate::plan::{ExecContext, Operator, Opts, PlanError};
 use crate::row::RowBatch;
 use block::*;
@@ -35,13 +40,12 @@ fn ev(cmd: &Command, e: &crate::Expr, ctx: &ExecContext) -> Result<Evaluator, Pl
 
 /// A regex argument that does not compile: the message quotes it and says where it is,
 /// and the span underlines the argument rather than the whole command.
-fn bad_regex(cmd: &Command, pattern: &str, span: Span, e: &regex::Error) -> PlanError {
+fn bad_regex(cmd: &Command, pattern: &str, span: Span, e: &dyn std::fmt::Display) -> PlanError {
     PlanError {
         message: format!(
-            "{}: invalid regex {pattern:?} {}: {}",
+            "{}: invalid regex {pattern:?} {}: {e}",
             cmd.name,
             at_bytes(span),
-            regex_reason(e)
         ),
         span: Some(span),
     }
@@ -71,6 +75,9 @@ pub fn parse_time_span(s: &str) -> Option<f64> {
         "m" | "min" | "mins" | "minute" | "minutes" => 60.0,
         "h" | "hr" | "hrs" | "hour" | "hours" => 3600.0,
         "d" | "day" | "days" => 86400.0,
+        "ms" => 0.001,
+        "cs" => 0.01,
+        "ds" => 0.1,
         "w" | "week" | "weeks" => 7.0 * 86400.0,
         _ => return None,
     };
@@ -124,10 +131,9 @@ pub(crate) fn build(
                 })?),
                 Some(m) => return Err(PlanError::at(cmd, format!("unsupported mode={m}"))),
                 None => {
-                    let re = compile_spl_regex(&r.pattern)
+                    let re = SplRegex::new(&r.pattern)
                         .map_err(|e| bad_regex(cmd, &r.pattern, r.pattern_span, &e))?;
-                    let names: Vec<String> =
-                        re.capture_names().flatten().map(str::to_string).collect();
+                    let names = re.capture_names();
                     if names.is_empty() {
                         return Err(PlanError::at(
                             cmd,
@@ -152,7 +158,7 @@ pub(crate) fn build(
         CommandKind::Rename(p) => Box::new(Shape::Rename(p.clone())),
         CommandKind::Regex(r) => Box::new(Filter::Regex {
             field: r.field.clone().unwrap_or_else(|| "_raw".into()),
-            re: compile_spl_regex(&r.pattern)
+            re: SplRegex::new(&r.pattern)
                 .map_err(|e| bad_regex(cmd, &r.pattern, r.pattern_span, &e))?,
             negate: r.negate,
         }),
@@ -231,7 +237,27 @@ pub(crate) fn build(
             let mut o = Opts::new(cmd, &s.options);
             let window = o.take_usize("window")?.unwrap_or(0);
             let current = o.take_bool("current", true)?;
+            let time_window = o
+                .take("time_window")
+                .map(|s| {
+                    parse_time_span(s)
+                        .ok_or_else(|| PlanError::at(cmd, format!("unsupported time_window={s}")))
+                })
+                .transpose()?;
             o.done()?;
+            if let Some(seconds) = time_window {
+                return Ok(Box::new(window::TimeWindow {
+                    specs: specs(cmd, &s.funcs)?,
+                    by: s.by.clone(),
+                    seconds,
+                    max_count: window,
+                    current,
+                    max_groups: l.max_groups,
+                    max_distinct: l.max_distinct,
+                    max_rows: l.max_rows_buffered,
+                    windows: HashMap::new(),
+                }));
+            }
             if window > l.max_rows_buffered {
                 return Err(PlanError::at(
                     cmd,
@@ -268,11 +294,21 @@ pub(crate) fn build(
         }
         CommandKind::Timechart(t) => {
             let mut o = Opts::new(cmd, &t.options);
+            let minspan = o
+                .take("minspan")
+                .map(|s| {
+                    parse_time_span(s)
+                        .ok_or_else(|| PlanError::at(cmd, format!("unsupported minspan={s}")))
+                })
+                .transpose()?;
+            let partial = o.take_bool("partial", true)?;
+            let (funcs, rates) = timechart_ext::split_rates(&t.funcs);
             let span = match o.take("span") {
                 Some(s) => parse_time_span(s)
                     .ok_or_else(|| PlanError::at(cmd, format!("unsupported span={s}")))?,
-                None => match (ctx.earliest, ctx.latest) {
-                    (Some(a), Some(b)) => default_span(b - a),
+                None => match (ctx.earliest, ctx.latest, minspan) {
+                    (Some(a), Some(b), m) => default_span(b - a).max(m.unwrap_or(0.0)),
+                    (_, _, Some(m)) => m,
                     _ => 0.0,
                 },
             };
@@ -285,9 +321,22 @@ pub(crate) fn build(
                 seconds: span,
                 tz: ctx.time_zone.clone(),
             };
-            let p = pivot(cmd, &mut o, &t.funcs, "_time".into(), split, Some(ts), ctx)?;
+            let p = pivot(cmd, &mut o, &funcs, "_time".into(), split, Some(ts), ctx)?;
             o.done()?;
-            Box::new(p)
+            let whole = match (partial, ctx.earliest, ctx.latest) {
+                (false, Some(a), Some(b)) => Some((a, b)),
+                _ => None,
+            };
+            if rates.is_empty() && whole.is_none() {
+                Box::new(p)
+            } else {
+                Box::new(timechart_ext::TimechartExt {
+                    inner: Box::new(p),
+                    rates,
+                    single: funcs.len() == 1,
+                    whole_buckets_of: whole,
+                })
+            }
         }
         CommandKind::Top(t) | CommandKind::Rare(t) => {
             let rare = matches!(cmd.kind, CommandKind::Rare(_));
@@ -454,7 +503,9 @@ pub(crate) fn build(
             let delim = o.take("delim").map(str::to_string);
             let tokenizer = o
                 .take("tokenizer")
-                .map(|t| compile_spl_regex(t).map_err(|e| bad_regex(cmd, t, cmd.span, &e)))
+                .map(|t| {
+                    compile_spl_regex(t).map_err(|e| bad_regex(cmd, t, cmd.span, &regex_reason(&e)))
+                })
                 .transpose()?;
             let allow_empty = o.take_bool("allowempty", false)?;
             o.done()?;
@@ -606,6 +657,9 @@ pub(crate) fn build(
                 subsearch(index, cmd, ctx)?,
                 l.max_rows_buffered,
             ))
+        }
+        CommandKind::Fieldformat(_) | CommandKind::Appendpipe(_) | CommandKind::Args(_) => {
+            return reshape::build(cmd, ctx)
         }
         CommandKind::Generic { .. } => {
             return Err(PlanError::at(cmd, "unsupported command"));

@@ -4,8 +4,9 @@
 
 use super::matcher::Matcher;
 use crate::ast::FieldMap;
-use crate::eval::{compile_spl_regex, regex_reason, truthy, Evaluator};
+use crate::eval::{truthy, Evaluator};
 use crate::lookup::LookupTable;
+use crate::pcre::SplRegex;
 use crate::plan::{ExecError, Operator};
 use crate::row::{extend_keys, text, text_ref, values_of, wildcard_match, Row, RowBatch};
 use loupe_event::Value;
@@ -22,13 +23,17 @@ fn eval_err(cmd: &str) -> impl Fn(crate::EvalError) -> ExecError + '_ {
     }
 }
 
+fn regex_limit(cmd: &str) -> impl Fn(crate::pcre::RegexLimit) -> ExecError + '_ {
+    move |e| ExecError::Other(format!("{cmd}: {e}"))
+}
+
 /// `where` and `| search`: keep matching rows.
 pub(crate) enum Filter {
     Where(Evaluator),
     Search(Matcher),
     Regex {
         field: String,
-        re: Regex,
+        re: SplRegex,
         negate: bool,
     },
 }
@@ -40,7 +45,10 @@ impl Operator for Filter {
                 Filter::Where(ev) => truthy(&ev.eval(&row).map_err(eval_err("where"))?),
                 Filter::Search(m) => m.matches(&row),
                 Filter::Regex { field, re, negate } => {
-                    let hit = row.get(field).is_some_and(|v| re.is_match(&text_ref(v)));
+                    let hit = match row.get(field) {
+                        Some(v) => re.is_match(&text_ref(v)).map_err(regex_limit("regex"))?,
+                        None => false,
+                    };
                     hit != *negate
                 }
             };
@@ -72,13 +80,13 @@ impl Operator for Eval {
 pub(crate) enum Rex {
     Extract {
         field: String,
-        re: Regex,
+        re: SplRegex,
         names: Vec<String>,
         max_match: usize,
     },
     Sed {
         field: String,
-        re: Regex,
+        re: SplRegex,
         replacement: String,
         /// 0 = all (`g`), N = only the Nth match.
         nth: usize,
@@ -114,8 +122,8 @@ impl Rex {
                 "mode=sed expects s/regex/replacement/flags, got `{expr}`"
             ));
         }
-        let re = compile_spl_regex(&parts[0])
-            .map_err(|e| format!("invalid regex {:?}: {}", parts[0], regex_reason(&e)))?;
+        let re =
+            SplRegex::new(&parts[0]).map_err(|e| format!("invalid regex {:?}: {e}", parts[0]))?;
         // `\1` back-references become `${1}`.
         let mut replacement = String::new();
         let mut it = parts[1].chars().peekable();
@@ -167,26 +175,18 @@ impl Operator for Rex {
                     let Some(src) = row.get(field).map(text_ref) else {
                         continue;
                     };
-                    let mut found: Vec<Vec<Value>> = Vec::new();
-                    for (n, caps) in re.captures_iter(&src).enumerate() {
-                        if *max_match != 0 && n >= *max_match {
-                            break;
-                        }
-                        if found.is_empty() {
-                            found = vec![Vec::new(); names.len()];
-                        }
-                        for (i, name) in names.iter().enumerate() {
-                            if let Some(m) = caps.name(name) {
-                                found[i].push(Value::Str(m.as_str().to_string()));
-                            }
-                        }
-                    }
+                    let found = re
+                        .extract(&src, names, *max_match)
+                        .map_err(regex_limit("rex"))?;
                     drop(src);
                     for (name, mut vals) in names.iter().zip(found) {
                         match vals.len() {
                             0 => {}
-                            1 => row.set(name.clone(), vals.remove(0)),
-                            _ => row.set(name.clone(), Value::Multi(vals)),
+                            1 => row.set(name.clone(), Value::Str(vals.remove(0))),
+                            _ => row.set(
+                                name.clone(),
+                                Value::Multi(vals.into_iter().map(Value::Str).collect()),
+                            ),
                         }
                     }
                 }
@@ -200,15 +200,15 @@ impl Operator for Rex {
                         continue;
                     };
                     let new = if *nth == 0 {
-                        re.replace_all(&src, replacement.as_str()).into_owned()
+                        re.replace_all(&src, replacement.as_str())
+                            .map_err(regex_limit("rex"))?
+                            .into_owned()
                     } else {
-                        match re.captures_iter(&src).nth(*nth - 1) {
-                            Some(caps) => {
-                                let Some(m) = caps.get(0) else { continue };
-                                let mut rep = String::new();
-                                caps.expand(replacement, &mut rep);
-                                format!("{}{}{}", &src[..m.start()], rep, &src[m.end()..])
-                            }
+                        match re
+                            .replace_nth(&src, replacement, *nth)
+                            .map_err(regex_limit("rex"))?
+                        {
+                            Some(s) => s,
                             None => src,
                         }
                     };

@@ -1,0 +1,313 @@
+//! `cluster` and `patterns`: events grouped by the shape of their text, so that a
+//! million lines read as a few dozen templates. Both share one grouping, close to
+//! Drain's (He et al., 2017) without its per-system configuration: a value is split on
+//! blanks, tokens holding a digit are variables (`<*>`), and an event joins the
+//! template of the same length it shares the largest part of its tokens with (at least
+//! the threshold `t`); positions where members differ become `<*>` in the template.
+//! `match=termset` and `match=ngramset` compare sets of words or of three-letter
+//! sequences instead, as Splunk's `cluster` can.
+
+use crate::ast::{Command, CommandKind};
+use crate::plan::{ExecContext, ExecError, Operator, Opts, PlanError};
+use crate::row::{text_ref, Row, RowBatch};
+use loupe_event::Value;
+use std::collections::{HashMap, HashSet};
+
+/// How two values are compared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Match {
+    /// Token by token, in order (Splunk's default).
+    Termlist,
+    /// The sets of tokens.
+    Termset,
+    /// The sets of three-character sequences.
+    Ngramset,
+}
+
+const WILDCARD: &str = "<*>";
+
+/// Tokens of a value, variables masked.
+fn tokens(s: &str) -> Vec<String> {
+    s.split_whitespace()
+        .map(|t| {
+            if t.bytes().any(|b| b.is_ascii_digit()) {
+                WILDCARD.to_string()
+            } else {
+                t.to_string()
+            }
+        })
+        .collect()
+}
+
+fn ngrams(s: &str) -> HashSet<[char; 3]> {
+    let chars: Vec<char> = s.chars().collect();
+    chars.windows(3).map(|w| [w[0], w[1], w[2]]).collect()
+}
+
+struct Group {
+    template: Vec<String>,
+    set: HashSet<String>,
+    grams: HashSet<[char; 3]>,
+    count: usize,
+    /// Where its first event is in the output (`cluster` keeps that event).
+    first: usize,
+}
+
+/// The grouping shared by `cluster` and `patterns`.
+pub(crate) struct Grouper {
+    threshold: f64,
+    mode: Match,
+    groups: Vec<Group>,
+    /// Group numbers by template length (termlist) or all in bucket 0.
+    by_len: HashMap<usize, Vec<usize>>,
+    max_groups: usize,
+}
+
+impl Grouper {
+    pub(crate) fn new(threshold: f64, mode: Match, max_groups: usize) -> Grouper {
+        Grouper {
+            threshold,
+            mode,
+            groups: Vec::new(),
+            by_len: HashMap::new(),
+            max_groups,
+        }
+    }
+
+    /// The group of `value` (created when none is close enough), 0-based in order of creation.
+    pub(crate) fn add(&mut self, value: &str, position: usize) -> Result<usize, ExecError> {
+        let toks = tokens(value);
+        let bucket = match self.mode {
+            Match::Termlist => toks.len(),
+            _ => 0,
+        };
+        let set: HashSet<String> = match self.mode {
+            Match::Termset => toks.iter().cloned().collect(),
+            _ => HashSet::new(),
+        };
+        let grams = match self.mode {
+            Match::Ngramset => ngrams(value),
+            _ => HashSet::new(),
+        };
+        let mut best: Option<(usize, f64)> = None;
+        for &g in self.by_len.get(&bucket).into_iter().flatten() {
+            let grp = &self.groups[g];
+            let sim = match self.mode {
+                Match::Termlist => {
+                    // Only the event's constant tokens say what it is: variables (masked
+                    // here) are equal everywhere, and a template's `<*>` is no evidence.
+                    let constant = toks.iter().filter(|t| t.as_str() != WILDCARD).count();
+                    if constant == 0 {
+                        1.0
+                    } else {
+                        let same = grp
+                            .template
+                            .iter()
+                            .zip(&toks)
+                            .filter(|(a, b)| a == b && b.as_str() != WILDCARD)
+                            .count();
+                        same as f64 / constant as f64
+                    }
+                }
+                Match::Termset => jaccard(&grp.set, &set),
+                Match::Ngramset => jaccard(&grp.grams, &grams),
+            };
+            if sim >= self.threshold && best.is_none_or(|(_, b)| sim > b) {
+                best = Some((g, sim));
+            }
+        }
+        if let Some((g, _)) = best {
+            let grp = &mut self.groups[g];
+            grp.count += 1;
+            if self.mode == Match::Termlist {
+                for (t, x) in grp.template.iter_mut().zip(&toks) {
+                    if t != x {
+                        *t = WILDCARD.to_string();
+                    }
+                }
+            }
+            return Ok(g);
+        }
+        if self.groups.len() >= self.max_groups {
+            return Err(ExecError::limit(
+                "cluster",
+                "clusters",
+                self.max_groups,
+                "max_groups",
+            ));
+        }
+        self.groups.push(Group {
+            template: toks,
+            set,
+            grams,
+            count: 1,
+            first: position,
+        });
+        self.by_len
+            .entry(bucket)
+            .or_default()
+            .push(self.groups.len() - 1);
+        Ok(self.groups.len() - 1)
+    }
+}
+
+fn jaccard<T: std::hash::Hash + Eq>(a: &HashSet<T>, b: &HashSet<T>) -> f64 {
+    if a.is_empty() && b.is_empty() {
+        return 1.0;
+    }
+    let inter = a.intersection(b).count();
+    inter as f64 / (a.len() + b.len() - inter) as f64
+}
+
+/// Builds `cluster` or `patterns`.
+pub(crate) fn build(cmd: &Command, ctx: &ExecContext) -> Result<Box<dyn Operator>, PlanError> {
+    let CommandKind::Args(a) = &cmd.kind else {
+        return Err(PlanError::at(cmd, "not a clustering command"));
+    };
+    if let Some(n) = a.count {
+        return Err(PlanError::at(cmd, format!("unexpected number `{n}`")));
+    }
+    if let Some(f) = a.fields.first() {
+        return Err(PlanError::at(
+            cmd,
+            format!("unexpected argument `{f}` (the field is given as field=)"),
+        ));
+    }
+    let mut o = Opts::new(cmd, &a.options);
+    let field = o.take("field").unwrap_or("_raw").to_string();
+    let threshold = match o.take("t") {
+        None => 0.8,
+        Some(v) => v
+            .parse::<f64>()
+            .ok()
+            .filter(|t| *t > 0.0 && *t <= 1.0)
+            .ok_or_else(|| PlanError::at(cmd, format!("t={v} is not a number in (0, 1]")))?,
+    };
+    let mode = match o.take("match").unwrap_or("termlist") {
+        "termlist" => Match::Termlist,
+        "termset" => Match::Termset,
+        "ngramset" => Match::Ngramset,
+        other => {
+            return Err(PlanError::at(
+                cmd,
+                format!("unsupported match={other} (termlist, termset or ngramset)"),
+            ))
+        }
+    };
+    let grouper = Grouper::new(threshold, mode, ctx.limits.max_groups);
+    let max_rows = ctx.limits.max_rows_buffered;
+    let op: Box<dyn Operator> = if cmd.name == "patterns" {
+        let countfield = o.take("countfield").unwrap_or("count").to_string();
+        o.done()?;
+        Box::new(Patterns {
+            field,
+            grouper,
+            countfield,
+        })
+    } else {
+        let showcount = o.take_bool("showcount", false)?;
+        let labelonly = o.take_bool("labelonly", false)?;
+        let countfield = o.take("countfield").unwrap_or("cluster_count").to_string();
+        let labelfield = o.take("labelfield").unwrap_or("cluster_label").to_string();
+        o.done()?;
+        Box::new(Cluster {
+            field,
+            grouper,
+            showcount,
+            labelonly,
+            countfield,
+            labelfield,
+            rows: Vec::new(),
+            labels: Vec::new(),
+            max_rows,
+            budget: super::block::Budget::of(ctx),
+        })
+    };
+    Ok(op)
+}
+
+/// `cluster`: without `labelonly`, the first event of each cluster; with it, every event
+/// labelled with its cluster number (1-based, in order of creation).
+struct Cluster {
+    field: String,
+    grouper: Grouper,
+    showcount: bool,
+    labelonly: bool,
+    countfield: String,
+    labelfield: String,
+    rows: RowBatch,
+    labels: Vec<usize>,
+    max_rows: usize,
+    budget: super::block::Budget,
+}
+
+impl Operator for Cluster {
+    fn push(&mut self, batch: RowBatch, _out: &mut RowBatch) -> Result<(), ExecError> {
+        for row in batch {
+            let value = row.get(&self.field).map(text_ref).unwrap_or_default();
+            let g = self.grouper.add(&value, self.rows.len())?;
+            drop(value);
+            self.labels.push(g);
+            self.budget.charge("cluster", row.heap_bytes() + 8)?;
+            self.rows.push(row);
+            if self.rows.len() > self.max_rows {
+                return Err(ExecError::limit(
+                    "cluster",
+                    "buffered rows",
+                    self.max_rows,
+                    "max_rows_buffered",
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self, out: &mut RowBatch) -> Result<(), ExecError> {
+        let rows = std::mem::take(&mut self.rows);
+        for (i, (mut row, g)) in rows.into_iter().zip(&self.labels).enumerate() {
+            let grp = &self.grouper.groups[*g];
+            if !self.labelonly && grp.first != i {
+                continue;
+            }
+            row.set(&self.labelfield, Value::Int(*g as i64 + 1));
+            if self.showcount {
+                row.set(&self.countfield, Value::Int(grp.count as i64));
+            }
+            out.push(row);
+        }
+        Ok(())
+    }
+}
+
+/// `patterns`: one row per template, `pattern` and its `count`, most frequent first.
+struct Patterns {
+    field: String,
+    grouper: Grouper,
+    countfield: String,
+}
+
+impl Operator for Patterns {
+    fn push(&mut self, batch: RowBatch, _out: &mut RowBatch) -> Result<(), ExecError> {
+        for row in batch {
+            let Some(value) = row.get(&self.field).map(text_ref) else {
+                continue;
+            };
+            self.grouper.add(&value, 0)?;
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self, out: &mut RowBatch) -> Result<(), ExecError> {
+        let mut groups: Vec<&Group> = self.grouper.groups.iter().collect();
+        groups.sort_by_key(|g| std::cmp::Reverse(g.count));
+        for g in groups {
+            // With sets, the template is the group's first event, variables masked.
+            let template = g.template.join(" ");
+            out.push(Row::from_pairs([
+                ("pattern", Value::Str(template)),
+                (self.countfield.as_str(), Value::Int(g.count as i64)),
+            ]));
+        }
+        Ok(())
+    }
+}
