@@ -1,0 +1,22 @@
+//! # loupe-meta
+//!
+//! The objects users make — saved searches (optionally scheduled alerts), dashboards — and the
+//! one SQLite file in the data dir that keeps them with their run and firing history.
+//!
+//! - [`objects`]: [`SavedSearch`], [`Alert`], [`Condition`], [`Action`]: the shapes of the
+//!   API bodies and of the files `loupe apply` reads.
+//!
+//! ```
+//! use loupe_meta::{SavedSearch, Condition};
+//! let s: SavedSearch = serde_json::from_str(
+//!     r#"{"name": "silent job", "query": "index=batchs source=*purge*", "earliest": "-26h",
+//!         "cron": "0 8 * * *", "alert": {"condition": {"type": "no_data"}, "actions": []}}"#,
+//! ).unwrap();
+//! assert_eq!(s.alert.unwrap().condition, Condition::NoData);
+//! ```
+
+pub mod objects;
+
+pub use objects::{
+    Action, Alert, AlertMode, Attachment, CatchUp, Condition, Relation, SavedSearch, Severity,
+};
