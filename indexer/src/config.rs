@@ -59,6 +59,9 @@ pub struct Config {
     /// CSV lookups, macros, etc. are resolved relative to the data dir; this is where macros live.
     #[serde(default)]
     pub macros: BTreeMap<String, String>,
+    /// How long a finished search job stays readable (`/api/v1/jobs/{sid}`).
+    #[serde(default = "default_job_ttl", with = "humantime_ms")]
+    pub job_ttl: Duration,
     /// Serve HTTPS with this certificate (forwarders across a network); absent means plain HTTP.
     #[serde(default)]
     pub tls: Option<TlsConfig>,
@@ -144,6 +147,9 @@ fn default_max_content_length() -> usize {
 fn default_max_event_bytes() -> usize {
     1024 * 1024
 }
+fn default_job_ttl() -> Duration {
+    Duration::from_secs(600)
+}
 fn default_commit_interval() -> Duration {
     Duration::from_secs(1)
 }
@@ -177,6 +183,7 @@ impl Default for Config {
             commit_interval: default_commit_interval(),
             min_free_disk: default_min_free_disk(),
             macros: BTreeMap::new(),
+            job_ttl: default_job_ttl(),
             tls: None,
         }
     }

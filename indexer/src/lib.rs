@@ -28,6 +28,7 @@ pub mod api;
 pub mod config;
 pub mod import;
 pub mod ingest;
+pub mod jobs;
 pub mod search;
 pub mod server;
 pub mod store;

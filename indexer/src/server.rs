@@ -108,6 +108,7 @@ pub async fn serve(mut cfg: Config) -> Result<(), ServeError> {
         })?;
     let local = listener.local_addr().map_err(ServeError::Http)?;
     let admission = Arc::new(Admission::new(&cfg.limits));
+    let job_ttl = cfg.job_ttl;
     let state = AppState {
         store,
         pipeline: pipeline.clone(),
@@ -116,6 +117,7 @@ pub async fn serve(mut cfg: Config) -> Result<(), ServeError> {
         config: Arc::new(cfg),
         hostname: hostname(),
         admission: admission.clone(),
+        jobs: Arc::new(crate::jobs::Jobs::new(job_ttl)),
     };
     // On SIGTERM/Ctrl-C: running searches stop at their next check, ingest answers 503
     // code 9, and the open connections get `GRACE` to finish before the log is committed.

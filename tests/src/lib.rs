@@ -257,6 +257,49 @@ impl Server {
         )
     }
 
+    /// `method path` of the API with the test token and an optional JSON body: status and
+    /// answer (JSON when it parses, else the text).
+    pub fn api(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&serde_json::Value>,
+    ) -> (u16, serde_json::Value) {
+        let url = format!("{}{path}", self.url);
+        let auth = format!("Bearer {TOKEN}");
+        let answer = match (method, body) {
+            ("GET", _) => self.agent.get(&url).header("Authorization", &auth).call(),
+            ("DELETE", _) => self
+                .agent
+                .delete(&url)
+                .header("Authorization", &auth)
+                .call(),
+            ("POST", Some(b)) => self
+                .agent
+                .post(&url)
+                .header("Authorization", &auth)
+                .send_json(b),
+            ("POST", None) => self
+                .agent
+                .post(&url)
+                .header("Authorization", &auth)
+                .send_empty(),
+            ("PUT", Some(b)) => self
+                .agent
+                .put(&url)
+                .header("Authorization", &auth)
+                .send_json(b),
+            other => panic!("unsupported request {other:?}"),
+        };
+        let mut r = answer.expect("API request");
+        let status = r.status().as_u16();
+        let text = r.body_mut().read_to_string().unwrap_or_default();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)),
+        )
+    }
+
     /// One value of `/metrics` (the first line starting with `name`), 0 when absent.
     pub fn metric(&self, name: &str) -> f64 {
         let mut r = self

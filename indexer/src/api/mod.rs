@@ -6,6 +6,7 @@
 #![allow(clippy::result_large_err)]
 
 pub mod hec;
+pub mod jobs;
 
 use crate::config::{Config, TokenConfig};
 use crate::ingest::pipeline::Pipeline;
@@ -38,6 +39,8 @@ pub struct AppState {
     pub admission: Arc<Admission>,
     /// `[macros]` of the config, parsed once.
     pub macros: Arc<MacroTable>,
+    /// Search jobs (`/api/v1/jobs`).
+    pub jobs: Arc<crate::jobs::Jobs>,
 }
 
 /// Builds the router: HEC under `/services/collector`, the API under `/api/v1`.
@@ -55,6 +58,13 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(hec_routes)
         .route("/api/v1/search", post(search_handler))
+        .route("/api/v1/jobs", post(jobs::create).get(jobs::list))
+        .route("/api/v1/jobs/{sid}", get(jobs::status).delete(jobs::cancel))
+        .route("/api/v1/jobs/{sid}/results", get(jobs::results))
+        .route("/api/v1/jobs/{sid}/events", get(jobs::events))
+        .route("/api/v1/jobs/{sid}/timeline", get(jobs::timeline))
+        .route("/api/v1/jobs/{sid}/summary", get(jobs::summary))
+        .route("/api/v1/export", get(jobs::export))
         .route("/api/v1/flush", post(flush_handler))
         .route("/api/v1/indexes", get(indexes_handler))
         .route("/health", get(health_handler))
@@ -124,7 +134,7 @@ async fn json_errors(resp: Response) -> Response {
 }
 
 /// A JSON error for the `/api` routes.
-fn api_error(
+pub(crate) fn api_error(
     status: StatusCode,
     message: impl Into<String>,
     extra: Option<serde_json::Value>,
@@ -137,7 +147,7 @@ fn api_error(
 }
 
 /// `Authorization: Bearer <token>`; the token's indexes become the search scope.
-fn api_auth(state: &AppState, headers: &HeaderMap) -> Result<SearchScope, Response> {
+pub(crate) fn api_auth(state: &AppState, headers: &HeaderMap) -> Result<SearchScope, Response> {
     let value = headers
         .get("authorization")
         .and_then(|h| h.to_str().ok())
@@ -176,6 +186,7 @@ pub fn token_scope(t: &TokenConfig) -> SearchScope {
     };
     SearchScope {
         allowed_indexes: t.indexes.clone(),
+        principal: t.name.clone(),
         lookups: LookupGrant {
             who: format!("token {:?}", t.name),
             read: grant(&t.lookups_read),
@@ -201,7 +212,9 @@ pub struct SearchBody {
 }
 
 /// A request's own time limit: seconds as a number, or a span (`"30s"`, `"2m"`).
-fn request_timeout(v: Option<&serde_json::Value>) -> Result<Option<std::time::Duration>, String> {
+pub(crate) fn request_timeout(
+    v: Option<&serde_json::Value>,
+) -> Result<Option<std::time::Duration>, String> {
     let secs = match v {
         None | Some(serde_json::Value::Null) => return Ok(None),
         Some(serde_json::Value::Number(n)) => n.as_f64(),
@@ -260,6 +273,7 @@ async fn search_handler(
         limits: state.config.limits.clone(),
         guard: ticket.guard.clone(),
         macros: state.macros.clone(),
+        watch: None,
     };
     let store = state.store.clone();
     let admission = state.admission.clone();

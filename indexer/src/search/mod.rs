@@ -13,6 +13,7 @@ pub mod lookups;
 pub mod pushdown;
 pub mod rows;
 pub mod subsearch;
+pub mod watch;
 
 use crate::store::bucket::Bucket;
 use crate::store::Store;
@@ -151,6 +152,8 @@ pub struct SearchRequest {
     pub guard: Arc<SearchGuard>,
     /// Macros the query may call (`` `name(args)` ``), expanded before parsing.
     pub macros: Arc<loupe_query::MacroTable>,
+    /// Progress, preview and (for exports) the sink the rows go to while the search runs.
+    pub watch: Option<Arc<watch::Watch>>,
 }
 
 /// What a user may see: the planner intersects every search's indexes with this.
@@ -160,6 +163,8 @@ pub struct SearchScope {
     pub allowed_indexes: Option<Vec<String>>,
     /// Lookup tables it may read (`inputlookup`, `lookup`) and write (`outputlookup`).
     pub lookups: lookups::LookupGrant,
+    /// Who searches (a token's name): owns the jobs it starts.
+    pub principal: String,
 }
 
 /// One returned event.
@@ -283,6 +288,7 @@ fn run_pipeline(
     filter: Option<&rows::RowFilter>,
     (earliest, latest): (Option<i64>, Option<i64>),
     limit: usize,
+    watch: Option<&watch::Watch>,
     stats: &mut SearchStats,
 ) -> Result<Vec<Row>, SearchError> {
     let unsupported = <SearchError as From<PlanError>>::from;
@@ -300,7 +306,8 @@ fn run_pipeline(
             (earliest, latest),
             partial,
             stats,
-        );
+        )
+        .and_then(|rows| deliver(rows, watch));
     }
     let mut exec = loupe_query::compile(rest, &rest_ctx).map_err(unsupported)?;
     // Rows that already left the last stage (streaming pipelines): at most `limit` are returned.
@@ -331,8 +338,25 @@ fn run_pipeline(
             for batch in batches {
                 let (batch, matched) = batch?;
                 stats.matched += matched;
+                if let Some(w) = watch {
+                    w.add(&w.progress.matched, matched);
+                }
                 exec.push(batch)?;
                 let out = exec.drain();
+                match watch {
+                    // An export hands rows on as they come: nothing accumulates, no cap.
+                    Some(w) if w.is_streaming() => {
+                        if !w.send(out) {
+                            return Err(SearchError::Stopped(Stop::Cancelled));
+                        }
+                        if exec.is_done() {
+                            break 'buckets;
+                        }
+                        continue;
+                    }
+                    Some(w) => w.preview(&out),
+                    None => {}
+                }
                 ctx.guard
                     .charge(loupe_query::row::batch_bytes(&out), "search")?;
                 streamed.extend(out);
@@ -341,13 +365,32 @@ fn run_pipeline(
                 }
             }
         }
+        if let Some(w) = watch {
+            w.add(&w.progress.buckets_done, 1);
+        }
     }
     let capped = streamed.len() >= limit;
     streamed.extend(exec.finish()?);
     if capped {
         streamed.truncate(limit);
     }
-    Ok(streamed)
+    deliver(streamed, watch)
+}
+
+/// The rows of a finished pipeline: to the sink of an export (the caller then gets none),
+/// else back to the caller.
+fn deliver(rows: Vec<Row>, watch: Option<&watch::Watch>) -> Result<Vec<Row>, SearchError> {
+    match watch {
+        Some(w) if w.is_streaming() => {
+            for chunk in rows.chunks(ROW_BATCH) {
+                if !w.send(chunk.to_vec()) {
+                    return Err(SearchError::Stopped(Stop::Cancelled));
+                }
+            }
+            Ok(Vec::new())
+        }
+        _ => Ok(rows),
+    }
 }
 
 /// A bucket's events matching `pushed` in the time range, newest first (ties in index order).
@@ -575,30 +618,38 @@ fn event_of_row(r: &Row) -> EventOut {
     }
 }
 
+/// One row in the API's shape: internal fields (`_span`, `_tc`…) left out, as Splunk hides
+/// them (not `_time` and `_raw`), `_time` as RFC 3339, fields in the row's order.
+pub fn row_json(r: &Row) -> serde_json::Map<String, serde_json::Value> {
+    let mut m = serde_json::Map::new();
+    for (k, v) in r.iter() {
+        if k.starts_with('_') && k != "_time" && k != "_raw" {
+            continue;
+        }
+        let json = match (k, v.as_f64()) {
+            ("_time", Some(secs)) => {
+                serde_json::Value::String(format_time((secs * 1e6).round() as i64 * 1000))
+            }
+            _ => serde_json::to_value(v).unwrap_or(serde_json::Value::Null),
+        };
+        m.insert(k.to_string(), json);
+    }
+    m
+}
+
 /// Rows to the API's shape: columns in order of first appearance, `_time` as RFC 3339.
 fn rows_response(out: Vec<Row>, stats: SearchStats) -> SearchResponse {
     let mut columns: Vec<String> = Vec::new();
     let mut seen = std::collections::HashSet::new();
     let mut rows = Vec::with_capacity(out.len());
     for r in &out {
-        let mut m = serde_json::Map::new();
-        for (k, v) in r.iter() {
-            // Internal fields (`_span`, `_tc`…) stay out of results, as Splunk hides them; not `_time`/`_raw`.
-            if k.starts_with('_') && k != "_time" && k != "_raw" {
-                continue;
-            }
-            if seen.insert(k.to_string()) {
+        // Columns in the rows' own order (the JSON map sorts its keys).
+        for (k, _) in r.iter() {
+            if !(k.starts_with('_') && k != "_time" && k != "_raw") && seen.insert(k.to_string()) {
                 columns.push(k.to_string());
             }
-            let json = match (k, v.as_f64()) {
-                ("_time", Some(secs)) => {
-                    serde_json::Value::String(format_time((secs * 1e6).round() as i64 * 1000))
-                }
-                _ => serde_json::to_value(v).unwrap_or(serde_json::Value::Null),
-            };
-            m.insert(k.to_string(), json);
         }
-        rows.push(m);
+        rows.push(row_json(r));
     }
     SearchResponse {
         columns,
@@ -624,6 +675,11 @@ fn run_located(
 ) -> Result<SearchResponse, SearchError> {
     let started = Instant::now();
     let mut p = prepare(store, scope, req)?;
+    p.watch = req.watch.clone();
+    if req.watch.as_ref().is_some_and(|w| w.is_streaming()) {
+        // An export streams rows: every path goes through the operators.
+        p.tail = Tail::Pipeline;
+    }
     let (earliest, latest) = (p.earliest, p.latest);
     let plans = p.bucket_plans(store)?;
     let mut stats = SearchStats {
@@ -631,6 +687,14 @@ fn run_located(
         ..Default::default()
     };
     stats.scanned = plans.iter().map(|(b, _)| b.summary().count).sum();
+    if let Some(w) = &req.watch {
+        w.progress
+            .buckets_total
+            .store(plans.len() as u64, std::sync::atomic::Ordering::Relaxed);
+        w.progress
+            .scanned
+            .store(stats.scanned, std::sync::atomic::Ordering::Relaxed);
+    }
 
     let tail = std::mem::replace(&mut p.tail, Tail::Pipeline);
     let mut resp = match tail {
@@ -763,6 +827,13 @@ fn run_located(
         }
     };
     resp.stats.elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+    if let Some(w) = &req.watch {
+        use std::sync::atomic::Ordering::Relaxed;
+        w.progress
+            .buckets_done
+            .store(w.progress.buckets_total.load(Relaxed), Relaxed);
+        w.progress.matched.store(resp.stats.matched, Relaxed);
+    }
     Ok(resp)
 }
 
@@ -809,6 +880,7 @@ fn pipeline_rows(
         filter.as_ref(),
         (p.earliest, p.latest),
         p.limit,
+        p.watch.clone().as_deref(),
         stats,
     )
 }
@@ -834,6 +906,8 @@ struct Prepared {
     subsearches: std::collections::HashMap<usize, RowBatch>,
     guard: Arc<SearchGuard>,
     lookup_grant: lookups::LookupGrant,
+    /// The top-level search's watch (subsearches report nothing).
+    watch: Option<Arc<watch::Watch>>,
 }
 
 fn prepare(
@@ -935,6 +1009,7 @@ fn plan(
         subsearches,
         guard: frame.guard.clone(),
         lookup_grant: frame.scope.lookups.clone(),
+        watch: None,
     })
 }
 
@@ -1400,4 +1475,241 @@ pub fn format_time(ns: i64) -> String {
     jiff::Timestamp::from_nanosecond(i128::from(ns))
         .map(|t| t.to_string())
         .unwrap_or_else(|_| ns.to_string())
+}
+
+/// Counts of a search's events per time bin over its whole range (the console's timeline).
+#[derive(Debug, Clone, Serialize)]
+pub struct Timeline {
+    /// Bin width in seconds.
+    pub span: i64,
+    pub buckets: Vec<TimelineBin>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TimelineBin {
+    /// Start of the bin, RFC 3339.
+    pub time: String,
+    pub count: u64,
+}
+
+/// Bin widths a timeline may use, as Splunk's: the smallest giving at most `TIMELINE_BINS`.
+const TIMELINE_SPANS: [i64; 17] = [
+    1, 2, 5, 10, 30, 60, 120, 300, 600, 1800, 3600, 10_800, 21_600, 43_200, 86_400, 604_800,
+    2_592_000,
+];
+const TIMELINE_BINS: i64 = 300;
+
+fn timeline_span(range_s: i64) -> i64 {
+    TIMELINE_SPANS
+        .iter()
+        .copied()
+        .find(|s| range_s / s <= TIMELINE_BINS)
+        .unwrap_or(TIMELINE_SPANS[TIMELINE_SPANS.len() - 1])
+}
+
+/// The timeline of a search's base search (what it matched, before any command), from
+/// bucket summaries and the `_time` column when the index answers the base search, else
+/// through `timechart` over the matching rows.
+pub fn timeline(
+    store: &Store,
+    scope: &SearchScope,
+    req: &SearchRequest,
+) -> Result<Timeline, SearchError> {
+    timeline_located(store, scope, req).map_err(|e| e.locate(&req.query))
+}
+
+fn timeline_located(
+    store: &Store,
+    scope: &SearchScope,
+    req: &SearchRequest,
+) -> Result<Timeline, SearchError> {
+    let p = prepare(store, scope, req)?;
+    let plans = p.bucket_plans(store)?;
+    let (data_lo, data_hi) = data_range(&plans);
+    let (Some(lo), Some(hi)) = (p.earliest.or(data_lo), p.latest.or(data_hi)) else {
+        return Ok(Timeline {
+            span: 60,
+            buckets: Vec::new(),
+        });
+    };
+    let (lo_s, hi_s) = (
+        lo.div_euclid(1_000_000_000),
+        (hi + 999_999_999).div_euclid(1_000_000_000),
+    );
+    let span = timeline_span(hi_s - lo_s);
+    let mut total: BTreeMap<i64, u64> = BTreeMap::new();
+    if p.scan && !p.row_filter {
+        let maps = plans
+            .into_par_iter()
+            .map(|(b, pushed)| {
+                req.guard.check()?;
+                histogram_bucket(&b, pushed, span, p.earliest, p.latest)
+            })
+            .collect::<Result<Vec<_>, SearchError>>()?;
+        for m in maps {
+            for (k, n) in m {
+                *total.entry(k).or_default() += n;
+            }
+        }
+    } else if p.scan {
+        // A search-time field in the base search: the rows decide, through timechart.
+        let sub = SearchRequest {
+            query: format!("search {} | timechart span={span}s count", p.base),
+            macros: Arc::default(),
+            watch: None,
+            ..req.clone()
+        };
+        for row in run(store, scope, &sub)?.rows {
+            let t = row
+                .get("_time")
+                .and_then(|v| v.as_str())
+                .and_then(|t| t.parse::<jiff::Timestamp>().ok());
+            if let (Some(t), Some(n)) = (t, row.get("count").and_then(|v| v.as_u64())) {
+                total.insert(t.as_second(), n);
+            }
+        }
+    }
+    let mut buckets = Vec::new();
+    let mut t = lo_s.div_euclid(span) * span;
+    while t < hi_s && buckets.len() < 10_000 {
+        buckets.push(TimelineBin {
+            time: format_time(t * 1_000_000_000),
+            count: total.get(&t).copied().unwrap_or(0),
+        });
+        t += span;
+    }
+    Ok(Timeline { span, buckets })
+}
+
+/// What the events of a search hold, field by field (the console's fields sidebar).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct FieldSummary {
+    /// Events the summary was made over (the newest, up to the cap).
+    pub events: u64,
+    pub fields: BTreeMap<String, FieldStats>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct FieldStats {
+    /// Events holding the field.
+    pub count: u64,
+    /// `count / events`.
+    pub coverage: f64,
+    /// Distinct values (exact up to `SUMMARY_DISTINCT`, then a floor).
+    pub distinct: u64,
+    pub top: Vec<TopValue>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TopValue {
+    pub value: String,
+    pub count: u64,
+}
+
+/// Distinct values tracked per field; beyond, `distinct` stops growing (and says "at least").
+const SUMMARY_DISTINCT: usize = 10_000;
+
+/// Field coverage, distinct counts and top 10 values over the newest `max_events` events of
+/// the search's base search, every field extracted.
+pub fn summary(
+    store: &Store,
+    scope: &SearchScope,
+    req: &SearchRequest,
+    max_events: usize,
+) -> Result<FieldSummary, SearchError> {
+    let p = prepare(store, scope, req).map_err(|e| e.locate(&req.query))?;
+    if !p.scan {
+        return Ok(FieldSummary::default());
+    }
+    let sub = SearchRequest {
+        query: format!("search {} | head {max_events} | table *", p.base),
+        macros: Arc::default(),
+        watch: None,
+        limit: max_events,
+        ..req.clone()
+    };
+    let plans = {
+        let p2 = prepare(store, scope, &sub)?;
+        let plans = p2.bucket_plans(store)?;
+        (p2, plans)
+    };
+    let mut stats = SearchStats::default();
+    let rows = pipeline_rows(store, plans.0, plans.1, &mut stats)?;
+    let mut counts: BTreeMap<String, (u64, HashMap<String, u64>)> = BTreeMap::new();
+    for row in &rows {
+        for (k, v) in row.iter() {
+            if k.starts_with('_') {
+                continue;
+            }
+            let entry = counts.entry(k.to_string()).or_default();
+            entry.0 += 1;
+            let values: Vec<String> = match v {
+                Value::Multi(items) => items.iter().map(|x| x.to_string()).collect(),
+                other => vec![other.to_string()],
+            };
+            for value in values {
+                let len = entry.1.len();
+                match entry.1.get_mut(&value) {
+                    Some(n) => *n += 1,
+                    None if len < SUMMARY_DISTINCT => {
+                        entry.1.insert(value, 1);
+                    }
+                    None => {}
+                }
+            }
+        }
+    }
+    let events = rows.len() as u64;
+    let fields = counts
+        .into_iter()
+        .map(|(name, (count, values))| {
+            let mut top: Vec<TopValue> = values
+                .iter()
+                .map(|(v, n)| TopValue {
+                    value: v.clone(),
+                    count: *n,
+                })
+                .collect();
+            top.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
+            top.truncate(10);
+            let stats = FieldStats {
+                count,
+                coverage: if events == 0 {
+                    0.0
+                } else {
+                    count as f64 / events as f64
+                },
+                distinct: values.len() as u64,
+                top,
+            };
+            (name, stats)
+        })
+        .collect();
+    Ok(FieldSummary { events, fields })
+}
+
+/// How many events the base search of `req` matches (a job that kept only its newest events
+/// still reports them all): from the index when it answers the base search, else by rows.
+pub fn count_matching(
+    store: &Store,
+    scope: &SearchScope,
+    req: &SearchRequest,
+) -> Result<u64, SearchError> {
+    let p = prepare(store, scope, req).map_err(|e| e.locate(&req.query))?;
+    if !p.scan {
+        return Ok(0);
+    }
+    let sub = SearchRequest {
+        query: format!("search {} | stats count", p.base),
+        macros: Arc::default(),
+        watch: None,
+        ..req.clone()
+    };
+    let resp = run(store, scope, &sub)?;
+    Ok(resp
+        .rows
+        .first()
+        .and_then(|r| r.get("count"))
+        .and_then(|v| v.as_u64())
+        .unwrap_or(0))
 }
