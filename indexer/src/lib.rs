@@ -29,6 +29,7 @@ pub mod config;
 pub mod import;
 pub mod ingest;
 pub mod jobs;
+pub mod schedule;
 pub mod search;
 pub mod server;
 pub mod store;

@@ -9,6 +9,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
+mod saved_cmd;
+
 /// Indexing threads allocate and free constantly; glibc's arenas contend, mimalloc does not.
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -96,6 +98,15 @@ enum Command {
     },
     /// List the built-in sourcetypes.
     Sourcetypes,
+    /// Saved searches of a running server: list, show, run, enable, disable.
+    Saved {
+        #[arg(long, env = "LOUPE_URL", default_value = "http://127.0.0.1:8088")]
+        url: String,
+        #[arg(long, env = "LOUPE_TOKEN")]
+        token: String,
+        #[command(subcommand)]
+        action: saved_cmd::SavedAction,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -308,6 +319,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
                 Err(e) => Err(e.into()),
             }
+        }
+        Command::Saved { url, token, action } => {
+            saved_cmd::run(action, &url, &token)?;
+            Ok(ExitCode::SUCCESS)
         }
         Command::Sourcetypes => {
             for name in loupe_event::sourcetype::builtin_names() {

@@ -24,6 +24,9 @@ pub enum ServeError {
     },
     #[error("server error: {0}")]
     Http(std::io::Error),
+    /// The metadata file cannot be opened or migrated.
+    #[error("metadata: {0}")]
+    Meta(String),
     /// `[tls]` files that cannot be used: which one and why, before anything listens.
     #[error("tls: {0}")]
     Tls(String),
@@ -109,6 +112,9 @@ pub async fn serve(mut cfg: Config) -> Result<(), ServeError> {
     let local = listener.local_addr().map_err(ServeError::Http)?;
     let admission = Arc::new(Admission::new(&cfg.limits));
     let job_ttl = cfg.job_ttl;
+    let meta = Arc::new(
+        loupe_meta::MetaStore::open(&cfg.data_dir).map_err(|e| ServeError::Meta(e.to_string()))?,
+    );
     let state = AppState {
         store,
         pipeline: pipeline.clone(),
@@ -118,6 +124,7 @@ pub async fn serve(mut cfg: Config) -> Result<(), ServeError> {
         hostname: hostname(),
         admission: admission.clone(),
         jobs: Arc::new(crate::jobs::Jobs::new(job_ttl)),
+        meta,
     };
     // On SIGTERM/Ctrl-C: running searches stop at their next check, ingest answers 503
     // code 9, and the open connections get `GRACE` to finish before the log is committed.

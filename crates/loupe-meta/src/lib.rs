@@ -5,6 +5,8 @@
 //!
 //! - [`objects`]: [`SavedSearch`], [`Alert`], [`Condition`], [`Action`]: the shapes of the
 //!   API bodies and of the files `loupe apply` reads.
+//! - [`store`]: [`MetaStore`], the SQLite file (`meta.sqlite`, WAL, one writer thread,
+//!   versioned migrations) holding them with their run and firing history.
 //!
 //! ```
 //! use loupe_meta::{SavedSearch, Condition};
@@ -16,7 +18,9 @@
 //! ```
 
 pub mod objects;
+pub mod store;
 
 pub use objects::{
     Action, Alert, AlertMode, Attachment, CatchUp, Condition, Relation, SavedSearch, Severity,
 };
+pub use store::{MetaError, MetaStore, RunRecord, StoredSearch};

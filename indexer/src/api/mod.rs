@@ -7,6 +7,7 @@
 
 pub mod hec;
 pub mod jobs;
+pub mod saved;
 
 use crate::config::{Config, TokenConfig};
 use crate::ingest::pipeline::Pipeline;
@@ -41,6 +42,8 @@ pub struct AppState {
     pub macros: Arc<MacroTable>,
     /// Search jobs (`/api/v1/jobs`).
     pub jobs: Arc<crate::jobs::Jobs>,
+    /// Saved searches, alerts and their history (`meta.sqlite`).
+    pub meta: Arc<loupe_meta::MetaStore>,
 }
 
 /// Builds the router: HEC under `/services/collector`, the API under `/api/v1`.
@@ -65,6 +68,16 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/jobs/{sid}/timeline", get(jobs::timeline))
         .route("/api/v1/jobs/{sid}/summary", get(jobs::summary))
         .route("/api/v1/export", get(jobs::export))
+        .route(
+            "/api/v1/saved-searches",
+            get(saved::list).post(saved::create),
+        )
+        .route(
+            "/api/v1/saved-searches/{name}",
+            get(saved::show).put(saved::update).delete(saved::delete),
+        )
+        .route("/api/v1/saved-searches/{name}/run", post(saved::run_now))
+        .route("/api/v1/saved-searches/{name}/runs", get(saved::runs))
         .route("/api/v1/flush", post(flush_handler))
         .route("/api/v1/indexes", get(indexes_handler))
         .route("/health", get(health_handler))

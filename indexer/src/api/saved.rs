@@ -1,0 +1,404 @@
+//! `/api/v1/saved-searches`: thin CRUD over [`loupe_meta::MetaStore`], with every body checked
+//! before it is kept (query parsed and planned, time range, cron, zone).
+// Handlers return `Result<_, Response>`: boxing axum's Response would only add an allocation.
+#![allow(clippy::result_large_err)]
+
+use super::{api_auth, api_error, refused, AppState};
+use crate::search::{self, SearchRequest};
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use loupe_meta::{MetaError, SavedSearch, StoredSearch};
+use loupe_query::{CommandKind, ExecContext, RowBatch};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// Why a saved search body is refused: the message, and the place in the query if any.
+pub struct Invalid {
+    pub message: String,
+    pub span: Option<(usize, usize)>,
+    pub column: Option<usize>,
+}
+
+impl Invalid {
+    fn plain(message: impl Into<String>) -> Invalid {
+        Invalid {
+            message: message.into(),
+            span: None,
+            column: None,
+        }
+    }
+
+    fn response(self) -> Response {
+        let extra = self.span.map(|(start, end)| {
+            serde_json::json!({"span": {"start": start, "end": end}, "column": self.column})
+        });
+        api_error(StatusCode::BAD_REQUEST, self.message, extra)
+    }
+}
+
+/// Checks a saved search as it would run: its query parses and plans, its time range and
+/// cron read, its zone exists. What it names that does not exist yet (a lookup table, a macro
+/// that `loupe apply` may bring later) is a warning, not a refusal.
+pub fn validate(
+    s: &SavedSearch,
+    macros: &loupe_query::MacroTable,
+    lookup_dir: &std::path::Path,
+) -> Result<Vec<String>, Invalid> {
+    let mut warnings = Vec::new();
+    let bad_name = s.name.trim().is_empty()
+        || s.name.len() > 200
+        || s.name
+            .chars()
+            .any(|c| c.is_control() || c == '/' || c == '\\');
+    if bad_name {
+        return Err(Invalid::plain(format!(
+            "invalid name {:?}: 1 to 200 characters, no '/', '\\' or control characters",
+            s.name
+        )));
+    }
+    if let Some(tz) = &s.timezone {
+        jiff::tz::TimeZone::get(tz).map_err(|e| Invalid::plain(format!("timezone {tz:?}: {e}")))?;
+    }
+    let now = jiff::Timestamp::now().as_nanosecond() as i64;
+    for (key, value) in [("earliest", &s.earliest), ("latest", &s.latest)] {
+        if let Some(v) = value
+            .as_deref()
+            .filter(|v| !v.trim().is_empty() && v.trim() != "0")
+        {
+            loupe_event::reltime::resolve(v, now, &jiff::tz::TimeZone::UTC)
+                .map_err(|e| Invalid::plain(format!("{key} {v:?}: {e}")))?;
+        }
+    }
+    if let Some(cron) = &s.cron {
+        crate::schedule::check_cron(cron).map_err(Invalid::plain)?;
+    }
+    let expanded = match loupe_query::expand_macros(&s.query, macros) {
+        Ok(text) => text,
+        Err(e) if e.message.starts_with("unknown macro") => {
+            warnings.push(format!("{} (define it before the search runs)", e.message));
+            return Ok(warnings);
+        }
+        Err(e) => return Err(syntax(&s.query, e)),
+    };
+    let pipeline = loupe_query::parse(&expanded).map_err(|e| syntax(&expanded, e))?;
+    let unsupported = loupe_query::unsupported_functions(&pipeline);
+    if !unsupported.is_empty() {
+        return Err(Invalid::plain(format!(
+            "unsupported: function(s) {}",
+            unsupported.join(", ")
+        )));
+    }
+    let mut missing = false;
+    for cmd in &pipeline.commands {
+        let table = match &cmd.kind {
+            CommandKind::Lookup(l) => Some(&l.table),
+            CommandKind::Inputlookup(i) => Some(&i.table),
+            _ => None,
+        };
+        if let Some(t) = table {
+            let file = format!("{}.csv", t.strip_suffix(".csv").unwrap_or(t));
+            if !lookup_dir.join(&file).exists() {
+                warnings.push(format!("lookup table {t:?} does not exist yet"));
+                missing = true;
+            }
+        }
+    }
+    if !missing {
+        // Planned as it will run; subsearches stand for empty results (they run at run time).
+        let first = usize::from(matches!(
+            pipeline.commands.first().map(|c| &c.kind),
+            Some(CommandKind::Search(_))
+        ));
+        let rest = &pipeline.commands[first..];
+        let ctx = ExecContext {
+            lookups: Some(Arc::new(search::lookups::DirLookups::new(
+                lookup_dir.to_path_buf(),
+                search::lookups::LookupGrant::all("validation"),
+            ))),
+            subsearches: (0..rest.len())
+                .map(|i| (i, RowBatch::new()))
+                .collect::<HashMap<_, _>>(),
+            ..ExecContext::default()
+        };
+        loupe_query::compile(rest, &ctx).map_err(|e| {
+            let span = e.span.map(|sp| (sp.start, sp.end));
+            Invalid {
+                column: span.map(|(start, _)| column_of(&expanded, start)),
+                message: e.message,
+                span,
+            }
+        })?;
+    }
+    Ok(warnings)
+}
+
+fn column_of(text: &str, offset: usize) -> usize {
+    let mut offset = offset.min(text.len());
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+    text[line_start..offset].chars().count() + 1
+}
+
+fn syntax(text: &str, e: loupe_query::ParseError) -> Invalid {
+    let (_, column) = e.line_col(text);
+    Invalid {
+        message: e.to_string(),
+        span: Some((e.span.start, e.span.end)),
+        column: Some(column),
+    }
+}
+
+fn meta_error(e: MetaError) -> Response {
+    let status = match e {
+        MetaError::Conflict(_) => StatusCode::CONFLICT,
+        MetaError::NotFound(_) => StatusCode::NOT_FOUND,
+        _ => StatusCode::INTERNAL_SERVER_ERROR,
+    };
+    api_error(status, e.to_string(), None)
+}
+
+/// The JSON of a stored search: its body plus `managed_by` when a file owns it.
+pub fn stored_json(s: &StoredSearch) -> serde_json::Value {
+    let mut v = serde_json::to_value(&s.search).unwrap_or_default();
+    if let (Some(file), Some(obj)) = (&s.managed_by, v.as_object_mut()) {
+        obj.insert("managed_by".into(), serde_json::Value::String(file.clone()));
+    }
+    v
+}
+
+fn parse_body(body: &[u8]) -> Result<SavedSearch, Response> {
+    serde_json::from_slice(body).map_err(|e| {
+        api_error(
+            StatusCode::BAD_REQUEST,
+            format!("invalid saved search: {e}"),
+            None,
+        )
+    })
+}
+
+fn lookup_dir(state: &AppState) -> std::path::PathBuf {
+    state.store.root().join("lookups")
+}
+
+/// Runs a metadata call off the async threads (SQLite blocks).
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, MetaError> + Send + 'static,
+) -> Result<T, Response> {
+    match tokio::task::spawn_blocking(f).await {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(e)) => Err(meta_error(e)),
+        Err(e) => Err(api_error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            e.to_string(),
+            None,
+        )),
+    }
+}
+
+/// `GET /api/v1/saved-searches`.
+pub async fn list(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if let Err(r) = api_auth(&state, &headers) {
+        return r;
+    }
+    let meta = state.meta.clone();
+    match blocking(move || meta.saved_searches()).await {
+        Ok(all) => {
+            let list: Vec<_> = all.iter().map(stored_json).collect();
+            Json(serde_json::json!({ "saved_searches": list })).into_response()
+        }
+        Err(r) => r,
+    }
+}
+
+/// `POST /api/v1/saved-searches`: 201 with the stored body and any warnings.
+pub async fn create(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    if let Err(r) = api_auth(&state, &headers) {
+        return r;
+    }
+    let s = match parse_body(&body) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let warnings = match validate(&s, &state.macros, &lookup_dir(&state)) {
+        Ok(w) => w,
+        Err(e) => return e.response(),
+    };
+    let meta = state.meta.clone();
+    let stored = s.clone();
+    match blocking(move || meta.create_saved_search(stored, None)).await {
+        Ok(()) => (
+            StatusCode::CREATED,
+            Json(serde_json::json!({"saved_search": s, "warnings": warnings})),
+        )
+            .into_response(),
+        Err(r) => r,
+    }
+}
+
+async fn stored(state: &AppState, name: &str) -> Result<StoredSearch, Response> {
+    let meta = state.meta.clone();
+    let key = name.to_string();
+    blocking(move || meta.saved_search(&key))
+        .await?
+        .ok_or_else(|| {
+            api_error(
+                StatusCode::NOT_FOUND,
+                format!("no saved search named {name:?}"),
+                None,
+            )
+        })
+}
+
+/// A managed object is changed by its file, never through the API.
+fn refuse_managed(s: &StoredSearch) -> Result<(), Response> {
+    match &s.managed_by {
+        Some(file) => Err(api_error(
+            StatusCode::CONFLICT,
+            format!(
+                "saved search {:?} is managed by {file}: change the file and run `loupe apply`",
+                s.search.name
+            ),
+            Some(serde_json::json!({"managed_by": file})),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// `GET /api/v1/saved-searches/{name}`.
+pub async fn show(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+) -> Response {
+    if let Err(r) = api_auth(&state, &headers) {
+        return r;
+    }
+    match stored(&state, &name).await {
+        Ok(s) => Json(stored_json(&s)).into_response(),
+        Err(r) => r,
+    }
+}
+
+/// `PUT /api/v1/saved-searches/{name}`: replaces the body (a new `name` renames).
+pub async fn update(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+    body: Bytes,
+) -> Response {
+    if let Err(r) = api_auth(&state, &headers) {
+        return r;
+    }
+    let s = match parse_body(&body) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    match stored(&state, &name).await {
+        Ok(old) => {
+            if let Err(r) = refuse_managed(&old) {
+                return r;
+            }
+        }
+        Err(r) => return r,
+    }
+    let warnings = match validate(&s, &state.macros, &lookup_dir(&state)) {
+        Ok(w) => w,
+        Err(e) => return e.response(),
+    };
+    let meta = state.meta.clone();
+    let stored = s.clone();
+    match blocking(move || meta.update_saved_search(&name, stored, None)).await {
+        Ok(()) => {
+            Json(serde_json::json!({"saved_search": s, "warnings": warnings})).into_response()
+        }
+        Err(r) => r,
+    }
+}
+
+/// `DELETE /api/v1/saved-searches/{name}`.
+pub async fn delete(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+) -> Response {
+    if let Err(r) = api_auth(&state, &headers) {
+        return r;
+    }
+    match stored(&state, &name).await {
+        Ok(old) => {
+            if let Err(r) = refuse_managed(&old) {
+                return r;
+            }
+        }
+        Err(r) => return r,
+    }
+    let meta = state.meta.clone();
+    match blocking(move || meta.delete_saved_search(&name)).await {
+        Ok(_) => StatusCode::NO_CONTENT.into_response(),
+        Err(r) => r,
+    }
+}
+
+/// `POST /api/v1/saved-searches/{name}/run`: starts it now as a job; `{sid}`.
+pub async fn run_now(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+) -> Response {
+    let scope = match api_auth(&state, &headers) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let s = match stored(&state, &name).await {
+        Ok(s) => s.search,
+        Err(r) => return r,
+    };
+    let req = SearchRequest {
+        query: s.query,
+        earliest: s.earliest,
+        latest: s.latest,
+        limit: 1000,
+        now_ns: None,
+        limits: state.config.limits.clone(),
+        guard: Arc::default(),
+        macros: state.macros.clone(),
+        watch: None,
+    };
+    let owner = scope.principal.clone();
+    match state.jobs.start(
+        state.store.clone(),
+        state.admission.clone(),
+        owner,
+        scope,
+        req,
+        None,
+    ) {
+        Ok(job) => (
+            StatusCode::CREATED,
+            Json(serde_json::json!({"sid": job.sid})),
+        )
+            .into_response(),
+        Err(r) => refused(r),
+    }
+}
+
+/// `GET /api/v1/saved-searches/{name}/runs`: its run history, newest first.
+pub async fn runs(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+) -> Response {
+    if let Err(r) = api_auth(&state, &headers) {
+        return r;
+    }
+    let meta = state.meta.clone();
+    match blocking(move || meta.runs(&name, 100)).await {
+        Ok(runs) => Json(serde_json::json!({ "runs": runs })).into_response(),
+        Err(r) => r,
+    }
+}
