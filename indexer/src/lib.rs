@@ -25,6 +25,7 @@
 //! ```
 
 pub mod api;
+pub mod apply;
 pub mod config;
 pub mod import;
 pub mod ingest;

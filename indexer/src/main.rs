@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
+mod config_cmd;
 mod saved_cmd;
 
 /// Indexing threads allocate and free constantly; glibc's arenas contend, mimalloc does not.
@@ -98,6 +99,30 @@ enum Command {
     },
     /// List the built-in sourcetypes.
     Sourcetypes,
+    /// Objects from files (a directory, or one Splunk savedsearches.conf): prints the diff;
+    /// exit 0 applied, 2 invalid (nothing changed), 1 otherwise.
+    Apply {
+        #[arg(long, conflicts_with = "data_dir", requires = "token")]
+        url: Option<String>,
+        #[arg(long, env = "LOUPE_TOKEN")]
+        token: Option<String>,
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        /// Print the diff only.
+        #[arg(long)]
+        dry_run: bool,
+        path: PathBuf,
+    },
+    /// Every object as files that `apply` takes back unchanged.
+    Export {
+        #[arg(long, conflicts_with = "data_dir", requires = "token")]
+        url: Option<String>,
+        #[arg(long, env = "LOUPE_TOKEN")]
+        token: Option<String>,
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        dir: PathBuf,
+    },
     /// Saved searches of a running server: list, show, run, enable, disable.
     Saved {
         #[arg(long, env = "LOUPE_URL", default_value = "http://127.0.0.1:8088")]
@@ -320,6 +345,25 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Err(e) => Err(e.into()),
             }
         }
+        Command::Apply {
+            url,
+            token,
+            data_dir,
+            dry_run,
+            path,
+        } => config_cmd::apply(
+            &path,
+            dry_run,
+            url.as_deref(),
+            token.as_deref(),
+            data_dir.as_deref(),
+        ),
+        Command::Export {
+            url,
+            token,
+            data_dir,
+            dir,
+        } => config_cmd::export(&dir, url.as_deref(), token.as_deref(), data_dir.as_deref()),
         Command::Saved { url, token, action } => {
             saved_cmd::run(action, &url, &token)?;
             Ok(ExitCode::SUCCESS)

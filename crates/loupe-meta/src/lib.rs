@@ -7,6 +7,8 @@
 //!   API bodies and of the files `loupe apply` reads.
 //! - [`store`]: [`MetaStore`], the SQLite file (`meta.sqlite`, WAL, one writer thread,
 //!   versioned migrations) holding them with their run and firing history.
+//! - [`files`]: the objects as files in a directory kept in git (`loupe apply`/`export`);
+//!   [`splunk`] reads Splunk's `savedsearches.conf` as it is.
 //!
 //! ```
 //! use loupe_meta::{SavedSearch, Condition};
@@ -17,7 +19,9 @@
 //! assert_eq!(s.alert.unwrap().condition, Condition::NoData);
 //! ```
 
+pub mod files;
 pub mod objects;
+pub mod splunk;
 pub mod store;
 
 pub use objects::{

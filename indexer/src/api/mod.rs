@@ -5,6 +5,7 @@
 // Handlers return `Result<_, Response>`: boxing axum's Response would only add an allocation.
 #![allow(clippy::result_large_err)]
 
+pub mod config;
 pub mod hec;
 pub mod jobs;
 pub mod saved;
@@ -78,6 +79,8 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/api/v1/saved-searches/{name}/run", post(saved::run_now))
         .route("/api/v1/saved-searches/{name}/runs", get(saved::runs))
+        .route("/api/v1/config/apply", post(config::apply))
+        .route("/api/v1/config/export", get(config::export))
         .route("/api/v1/flush", post(flush_handler))
         .route("/api/v1/indexes", get(indexes_handler))
         .route("/health", get(health_handler))
