@@ -13,6 +13,8 @@
 //! - [`batch::Batch`] → [`spool::Spool`] (durable, bounded, sequence-numbered) →
 //!   [`ship::Shipper`] (HEC with channel + `X-Loupe-Sequence`, retries) →
 //!   [`checkpoint::Checkpoint`] (written only after the indexer acknowledged).
+//! - [`job`]: `run --name NAME -- COMMAND`, a job that writes no log, recorded by a start and
+//!   an end event through a spool of its own.
 //!
 //! The pipeline: the reader thread cuts events, seals batches by size or age and
 //! writes each to the spool under the next sequence number; the shipper thread
@@ -36,6 +38,7 @@ pub mod checkpoint;
 pub mod config;
 pub mod encoding;
 pub mod fingerprint;
+pub mod job;
 pub mod mask;
 pub mod ship;
 pub mod spool;

@@ -18,10 +18,63 @@ struct Cli {
     /// Validate the configuration and exit (0 valid, 1 not).
     #[arg(long)]
     check: bool,
+    #[command(subcommand)]
+    job: Option<Job>,
+}
+
+#[derive(clap::Subcommand, Debug)]
+enum Job {
+    /// Run a job that writes no log and ship an event at its start and one at its end (exit
+    /// code, duration, last lines of output); exits with the job's code.
+    Run {
+        /// The job's name (its events' source is `job:NAME`).
+        #[arg(long)]
+        name: String,
+        #[arg(long, default_value = "main")]
+        index: String,
+        /// Seconds to wait for the indexer at the end before leaving the events spooled.
+        #[arg(long, default_value_t = 30)]
+        ship_timeout: u64,
+        /// The command and its arguments, after `--`.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true, required = true)]
+        command: Vec<String>,
+    },
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(Job::Run {
+        name,
+        index,
+        ship_timeout,
+        command,
+    }) = &cli.job
+    {
+        let spec = loupe_forwarder::job::JobSpec {
+            name: name.clone(),
+            command: command.clone(),
+            index: index.clone(),
+            ship_timeout: std::time::Duration::from_secs(*ship_timeout),
+        };
+        let outcome = loupe_forwarder::Config::load(&cli.config)
+            .map_err(anyhow::Error::from)
+            .and_then(|cfg| loupe_forwarder::job::run(&cfg, &spec).map_err(anyhow::Error::from));
+        return match outcome {
+            Ok(o) => {
+                if o.pending > 0 {
+                    eprintln!(
+                        "loupe-forwarder run: the indexer is unreachable; {} event batch(es) kept in the spool for the next run",
+                        o.pending
+                    );
+                }
+                ExitCode::from(o.exit_code.clamp(0, 255) as u8)
+            }
+            Err(e) => {
+                eprintln!("loupe-forwarder run: {e:#}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     match run(&cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
