@@ -170,14 +170,14 @@ def hardening(data_dir, raw):
         answer, _ = server.search(q)
         count = answer["rows"][0]["count"]
         server_ms = statistics.median([server.search(q)[0]["stats"]["elapsed_ms"] for _ in range(3)])
-        # Case-sensitive: with -i, rg's literal matcher gives up on 10,000 patterns (minutes).
-        rg_args = ["-c", "-w", "-F", "-f", terms_file]
+        # As the issue measures it; with -i or -w, rg leaves its literal matcher and takes minutes.
+        rg_args = ["-c", "-F", "-f", terms_file]
         t0 = time.perf_counter()
         subprocess.run(["rg"] + rg_args + [raw], capture_output=True)
         rg_ms = (time.perf_counter() - t0) * 1000
         rg_count = subprocess.run(["rg"] + rg_args + [raw], capture_output=True, text=True).stdout.strip()
         rows.append((f"10,000-term OR `w1 OR w2 … OR w10000 | stats count` ({len(q) // 1000} KB) -> {count} (rg: {rg_count})",
-                     f"server {server_ms:.1f} ms; `rg -c -w -F -f terms.txt` {rg_ms:.0f} ms (ratio {server_ms / rg_ms:.2f})",
+                     f"server {server_ms:.1f} ms; `rg -F -f terms.txt -c` (substrings) {rg_ms:.0f} ms (ratio {server_ms / rg_ms:.2f})",
                      "before: 8,000 terms took 5.2 s over 377,000 events, 60,000 never answered"))
 
         heavy = '* | rex "from (?<ip>[0-9.]+)" | eval k=host . ":" . ip | stats count by k | sort 0 - count'

@@ -195,3 +195,39 @@ fn export_streams_every_row_as_ndjson_or_csv() {
     let (status, _, body) = get("index=web | head abc", "ndjson");
     assert_eq!(status, 400, "{body}");
 }
+
+#[test]
+fn the_editor_gets_diagnostics_with_spans_and_the_fields_a_pipeline_makes() {
+    let s = Server::start("");
+    let (status, a) = s.api("POST", "/api/v1/parse", Some(&json!({"query": "error | eval slow=rt > 100 | rex \"user=(?<user>\\w+)\" | stats count by user"})));
+    assert_eq!(status, 200, "{a}");
+    assert_eq!(a["ok"], true, "{a}");
+    assert_eq!(a["fields"], json!(["slow", "user", "count"]), "{a}");
+    assert!(a["commands"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c == "timechart"));
+    let q = "error | head abc";
+    let (_, a) = s.api("POST", "/api/v1/parse", Some(&json!({ "query": q })));
+    assert_eq!(a["ok"], false);
+    let d = &a["diagnostics"][0];
+    assert_eq!(d["severity"], "error");
+    assert_eq!(
+        &q[d["start"].as_u64().unwrap() as usize..d["end"].as_u64().unwrap() as usize],
+        "abc",
+        "{a}"
+    );
+    let (_, a) = s.api(
+        "POST",
+        "/api/v1/parse",
+        Some(&json!({"query": "error | nosuchcmd"})),
+    );
+    assert!(
+        a["diagnostics"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("nosuchcmd"),
+        "{a}"
+    );
+}

@@ -79,6 +79,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/api/v1/saved-searches/{name}/run", post(saved::run_now))
         .route("/api/v1/saved-searches/{name}/runs", get(saved::runs))
+        .route("/api/v1/parse", post(saved::parse))
         .route("/api/v1/config/apply", post(config::apply))
         .route("/api/v1/config/export", get(config::export))
         .route("/api/v1/flush", post(flush_handler))

@@ -135,6 +135,113 @@ pub fn validate(
     Ok(warnings)
 }
 
+/// What the console's editor shows for a query (`POST /api/v1/parse`): every problem with its
+/// byte span, the fields the pipeline makes (for completion), and the vocabulary it may use.
+pub fn parse_report(
+    query: &str,
+    macros: &loupe_query::MacroTable,
+    lookup_dir: &std::path::Path,
+) -> serde_json::Value {
+    let mut diagnostics = Vec::new();
+    let mut fields: Vec<String> = Vec::new();
+    let probe = SavedSearch {
+        name: "editor".into(),
+        query: query.to_string(),
+        description: String::new(),
+        earliest: None,
+        latest: None,
+        cron: None,
+        timezone: None,
+        enabled: true,
+        schedule_window: None,
+        catch_up: Default::default(),
+        keep_runs: None,
+        alert: None,
+    };
+    match validate(&probe, macros, lookup_dir) {
+        Ok(warnings) => {
+            for w in warnings {
+                diagnostics.push(
+                    serde_json::json!({"start": 0, "end": 0, "severity": "warning", "message": w}),
+                );
+            }
+        }
+        Err(e) => {
+            let (start, end) = e.span.unwrap_or((0, query.len()));
+            // Spans past the text (they point into the macro-expanded query) are clamped.
+            let end = end.min(query.len()).max(start.min(query.len()));
+            diagnostics.push(serde_json::json!({"start": start.min(query.len()), "end": end, "severity": "error", "message": e.message}));
+        }
+    }
+    if let Ok(text) = loupe_query::expand_macros(query, macros) {
+        if let Ok(p) = loupe_query::parse(&text) {
+            for cmd in &p.commands {
+                let made: Vec<String> = match &cmd.kind {
+                    CommandKind::Eval(assign) => assign.iter().map(|(n, _)| n.clone()).collect(),
+                    CommandKind::Rex(r) => loupe_query::compile_spl_regex(&r.pattern)
+                        .map(|re| re.capture_names().flatten().map(str::to_string).collect())
+                        .unwrap_or_default(),
+                    CommandKind::Rename(pairs) => pairs.iter().map(|(_, to)| to.clone()).collect(),
+                    CommandKind::Stats(st) | CommandKind::Eventstats(st) => st
+                        .by
+                        .iter()
+                        .cloned()
+                        .chain(st.funcs.iter().map(|f| {
+                            f.alias.clone().unwrap_or_else(|| match &f.arg {
+                                Some(a) => format!("{}({a})", f.func),
+                                None => f.func.clone(),
+                            })
+                        }))
+                        .collect(),
+                    _ => Vec::new(),
+                };
+                for f in made {
+                    if !fields.contains(&f) {
+                        fields.push(f);
+                    }
+                }
+            }
+        }
+    }
+    let ok = !diagnostics.iter().any(|d| d["severity"] == "error");
+    serde_json::json!({
+        "ok": ok,
+        "diagnostics": diagnostics,
+        "fields": fields,
+        "commands": loupe_query::TYPED_COMMANDS,
+        "functions": loupe_query::eval_functions().collect::<Vec<_>>(),
+        "stats_functions": loupe_query::AGG_FUNCTIONS,
+    })
+}
+
+/// `POST /api/v1/parse` `{query}`.
+pub async fn parse(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    if let Err(r) = api_auth(&state, &headers) {
+        return r;
+    }
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Body {
+        query: String,
+    }
+    let body: Body = match serde_json::from_slice(&body) {
+        Ok(b) => b,
+        Err(e) => {
+            return api_error(
+                StatusCode::BAD_REQUEST,
+                format!("invalid parse request: {e}"),
+                None,
+            )
+        }
+    };
+    Json(parse_report(
+        &body.query,
+        &state.macros,
+        &lookup_dir(&state),
+    ))
+    .into_response()
+}
+
 fn column_of(text: &str, offset: usize) -> usize {
     let mut offset = offset.min(text.len());
     while !text.is_char_boundary(offset) {
