@@ -352,7 +352,7 @@ impl Layout {
             .map(|l| text_width(l, TABLE_SIZE, false))
             .fold(0.0f32, f32::max)
             .min(avail * 0.35)
-            + 2.0 * PAD;
+            + 4.0 * PAD;
         let value_w = 60.0;
         let bars_w = avail - label_w - value_w;
         let max = chart.values.iter().copied().fold(0.0f64, f64::max);
@@ -388,9 +388,6 @@ impl Layout {
             );
             self.y = top - bar_h - gap;
         }
-        let c = self.page();
-        c.set_stroke_rgb(0.4, 0.4, 0.4);
-        c.set_line_width(0.5);
         self.y -= 12.0;
     }
 

@@ -38,7 +38,9 @@ pub struct SearchResults {
 
 impl SearchResults {
     /// Rows with columns derived from the keys of the rows, in first-seen order (handy for
-    /// fakes and for searches whose columns the indexer does not list).
+    /// fakes and for searches whose columns the indexer does not list). A row's keys come in
+    /// its map's order — alphabetical with serde_json's default map — so an indexer that knows
+    /// the display order passes `columns` itself.
     pub fn from_rows(rows: Vec<Row>) -> SearchResults {
         let mut columns: Vec<String> = Vec::new();
         for row in &rows {
