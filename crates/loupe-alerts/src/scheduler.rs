@@ -24,6 +24,8 @@
 //! - **`schedule_window`** is how long a due run may wait in the queue for a free worker; one
 //!   that starts later than its window after it was dispatched is skipped and recorded.
 //!   Without a window a run waits as long as it takes.
+//! - **Disabled searches** do not run and forget their cursor, throttles and firing state:
+//!   enabling one again starts its schedule from then, without catching up the disabled time.
 //! - **The scheduled time defines the window**: `earliest`/`latest` are resolved against it
 //!   ([`crate::schedule::run_window`]), however late the run starts.
 //! - **Every run is an event** in `_scheduler` (a [`RunRecord`]): duration, lag, result count,
@@ -220,7 +222,8 @@ impl Scheduler {
     }
 
     /// Replaces the set of saved searches (all of them: the indexer passes what its metadata
-    /// holds after each change). Invalid ones are left out and returned with their error; a
+    /// holds after each change). A deleted search's state stays in the [`StateStore`] until the
+    /// indexer calls [`StateStore::forget`] (its history is kept either way). Invalid ones are left out and returned with their error; a
     /// search whose run is in flight keeps its busy flag, so an edit never makes two runs overlap.
     pub fn set_searches(&self, searches: Vec<SavedSearch>) -> Vec<(String, AlertError)> {
         let mut errors = Vec::new();
@@ -249,9 +252,6 @@ impl Scheduler {
             let Some(schedule) = &entry.schedule else {
                 continue;
             };
-            if !entry.saved.enabled {
-                continue;
-            }
             let name = &entry.saved.name;
             let cursor = match state.cursor(name) {
                 Ok(c) => c,
@@ -260,6 +260,16 @@ impl Scheduler {
                     continue;
                 }
             };
+            if !entry.saved.enabled {
+                // A disabled search forgets its schedule (and throttles and firing state), so
+                // enabling it again starts afresh instead of catching up the disabled time.
+                if cursor.is_some() && !entry.busy.load(Ordering::SeqCst) {
+                    if let Err(e) = state.forget(name) {
+                        report.errors.push((name.clone(), e.to_string()));
+                    }
+                }
+                continue;
+            }
             let Some(cursor) = cursor else {
                 // First sight of this search: its schedule starts now, history is not replayed.
                 if let Err(e) = state.set_cursor(name, now) {

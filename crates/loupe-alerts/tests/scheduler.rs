@@ -604,3 +604,48 @@ fn run_now_runs_on_demand_without_moving_the_schedule() {
     ));
     assert_eq!(h.state.kept_results("adhoc").len(), 2);
 }
+
+#[test]
+fn a_disabled_search_starts_afresh_when_enabled_again() {
+    let searcher = FakeSearcher::new(|_| Ok(SearchResults::default()));
+    let h = Harness::new(ts("2026-01-05T10:00:00Z"), searcher);
+    let mut s =
+        saved(json!({"name": "d", "query": "*", "cron": "* * * * *", "catch_up": "run_missed"}));
+    h.set(vec![s.clone()]);
+    h.tick();
+    h.step(60);
+    s.enabled = false;
+    h.set(vec![s.clone()]);
+    h.step(600);
+    assert_eq!(h.state.runs_of("d").len(), 1);
+    s.enabled = true;
+    h.set(vec![s]);
+    h.tick();
+    h.step(60);
+    let runs = h.state.runs_of("d");
+    assert_eq!(
+        runs.len(),
+        2,
+        "no catch-up of the ten disabled minutes: {runs:?}"
+    );
+    assert_eq!(runs[1].scheduled_time, ts("2026-01-05T10:12:00Z"));
+}
+
+#[test]
+fn the_spawned_ticker_runs_what_is_due_on_the_clock() {
+    let searcher = FakeSearcher::new(|_| Ok(SearchResults::default()));
+    let h = Harness::new(ts("2026-01-05T10:00:00Z"), searcher);
+    h.set(vec![saved(
+        json!({"name": "s", "query": "*", "cron": "* * * * * *"}),
+    )]);
+    let scheduler = Arc::new(h.scheduler);
+    let handle = scheduler.clone().spawn();
+    wait_for("the first tick", || h.state.cursor("s").unwrap().is_some());
+    h.clock.advance(jiff::SignedDuration::from_secs(1));
+    wait_for("a run", || !h.state.runs_of("s").is_empty());
+    handle.stop();
+    assert_eq!(
+        h.state.runs_of("s")[0].scheduled_time,
+        ts("2026-01-05T10:00:01Z")
+    );
+}
