@@ -46,10 +46,17 @@ fuzz-parse fuzz-roundtrip:
 release:
 	cargo build --release --workspace --bins
 
-pydeps: $(PY)
+## pydeps: the venv of the test clients and servers (splunk_handler as a HEC client, aiosmtpd as the SMTP
+## server the alert e-mail tests talk to) and poppler-utils' pdftotext (the tests read the PDF reports' text).
+pydeps: $(PY) pdftotext
+	@# A venv made before aiosmtpd joined the list gets it too.
+	@$(PY) -c 'import aiosmtpd' 2>/dev/null || $(VENV)/bin/pip install --quiet --disable-pip-version-check aiosmtpd==1.4.6
 $(PY):
 	python3 -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet --disable-pip-version-check splunk_handler==3.0.0
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check splunk_handler==3.0.0 aiosmtpd==1.4.6
+.PHONY: pdftotext
+pdftotext:
+	@command -v pdftotext >/dev/null || { apt-get update -qq && apt-get install -y -qq poppler-utils >/dev/null; }
 
 ## check-windows: type-check the forwarder for Windows from Linux (not part of `make test`).
 ## Needs `rustup target add x86_64-pc-windows-gnu`; TLS (ring's C code) also needs a MinGW C compiler
