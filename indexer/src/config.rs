@@ -59,6 +59,16 @@ pub struct Config {
     /// CSV lookups, macros, etc. are resolved relative to the data dir; this is where macros live.
     #[serde(default)]
     pub macros: BTreeMap<String, String>,
+    /// Alert and report e-mail (DESIGN §3): `smtp`, `from`, `username`, `password_file`, `starttls`.
+    #[serde(default)]
+    pub email: Option<loupe_alerts::EmailConfig>,
+    /// Programs a `script` action may run, by name (never a path from a request).
+    #[serde(default)]
+    pub scripts: BTreeMap<String, loupe_alerts::ScriptConfig>,
+    /// The console's address as people reach it, for the links in alerts (default: the
+    /// listen address).
+    #[serde(default)]
+    pub console_url: Option<String>,
     /// How long a finished search job stays readable (`/api/v1/jobs/{sid}`).
     #[serde(default = "default_job_ttl", with = "humantime_ms")]
     pub job_ttl: Duration,
@@ -184,6 +194,9 @@ impl Default for Config {
             min_free_disk: default_min_free_disk(),
             macros: BTreeMap::new(),
             job_ttl: default_job_ttl(),
+            email: None,
+            scripts: BTreeMap::new(),
+            console_url: None,
             tls: None,
         }
     }

@@ -111,21 +111,62 @@ pub async fn serve(mut cfg: Config) -> Result<(), ServeError> {
         })?;
     let local = listener.local_addr().map_err(ServeError::Http)?;
     let admission = Arc::new(Admission::new(&cfg.limits));
+    let scheme = if tls.is_some() { "https" } else { "http" };
     let job_ttl = cfg.job_ttl;
     let meta = Arc::new(
         loupe_meta::MetaStore::open(&cfg.data_dir).map_err(|e| ServeError::Meta(e.to_string()))?,
     );
+    let macros = Arc::new(cfg.macro_table());
+    for index in [loupe_alerts::SCHEDULER_INDEX, loupe_alerts::ALERTS_INDEX] {
+        store.create_index(index)?;
+    }
+    let actions = loupe_alerts::ActionConfig {
+        email: cfg.email.clone(),
+        scripts: cfg.scripts.clone(),
+        console_url: cfg
+            .console_url
+            .clone()
+            .unwrap_or_else(|| format!("{scheme}://{local}")),
+        ..loupe_alerts::ActionConfig::default()
+    };
+    let scheduler = Arc::new(loupe_alerts::Scheduler::new(
+        loupe_alerts::SchedulerDeps {
+            searcher: Arc::new(crate::schedule::StoreSearcher {
+                store: store.clone(),
+                admission: admission.clone(),
+                limits: cfg.limits.clone(),
+                macros: macros.clone(),
+            }),
+            state: Arc::new(crate::schedule::MetaState(meta.clone())),
+            sink: Arc::new(crate::schedule::IngestSink {
+                pipeline: pipeline.clone(),
+                store: store.clone(),
+                runtime: tokio::runtime::Handle::current(),
+                host: hostname(),
+            }),
+            clock: Arc::new(loupe_alerts::SystemClock),
+            sleeper: Arc::new(loupe_alerts::ThreadSleeper),
+        },
+        loupe_alerts::SchedulerConfig {
+            default_timezone: cfg.time_zone(),
+            actions,
+            ..loupe_alerts::SchedulerConfig::default()
+        },
+    ));
     let state = AppState {
         store,
         pipeline: pipeline.clone(),
         tokens: Arc::new(cfg.tokens.clone()),
-        macros: Arc::new(cfg.macro_table()),
+        macros,
+        scheduler: scheduler.clone(),
         config: Arc::new(cfg),
         hostname: hostname(),
         admission: admission.clone(),
         jobs: Arc::new(crate::jobs::Jobs::new(job_ttl)),
         meta,
     };
+    state.reschedule();
+    let ticking = scheduler.spawn();
     // On SIGTERM/Ctrl-C: running searches stop at their next check, ingest answers 503
     // code 9, and the open connections get `GRACE` to finish before the log is committed.
     let stopping = {
@@ -137,7 +178,6 @@ pub async fn serve(mut cfg: Config) -> Result<(), ServeError> {
         }
     };
     // Printed on stdout so scripts and tests can find the port when listening on :0.
-    let scheme = if tls.is_some() { "https" } else { "http" };
     println!("loupe listening on {scheme}://{local}");
     match tls {
         None => {
@@ -174,6 +214,7 @@ pub async fn serve(mut cfg: Config) -> Result<(), ServeError> {
                 .map_err(ServeError::Http)?;
         }
     }
+    let _ = tokio::task::spawn_blocking(move || ticking.stop()).await;
     let p = pipeline.clone();
     let _ = tokio::task::spawn_blocking(move || p.shutdown()).await;
     Ok(())

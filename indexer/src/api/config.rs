@@ -130,7 +130,12 @@ pub async fn apply(State(state): State<AppState>, headers: HeaderMap, body: Byte
     })
     .await;
     match outcome {
-        Ok(Ok(plan)) if plan.errors.is_empty() => Json(plan).into_response(),
+        Ok(Ok(plan)) if plan.errors.is_empty() => {
+            if !dry_run {
+                state.reschedule();
+            }
+            Json(plan).into_response()
+        }
         Ok(Ok(plan)) => (StatusCode::BAD_REQUEST, Json(plan)).into_response(),
         Ok(Err(e)) => api_error(StatusCode::INTERNAL_SERVER_ERROR, e, None),
         Err(e) => api_error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string(), None),

@@ -45,6 +45,24 @@ pub struct AppState {
     pub jobs: Arc<crate::jobs::Jobs>,
     /// Saved searches, alerts and their history (`meta.sqlite`).
     pub meta: Arc<loupe_meta::MetaStore>,
+    /// Runs the scheduled searches; told of every change of them.
+    pub scheduler: Arc<loupe_alerts::Scheduler>,
+}
+
+impl AppState {
+    /// Gives the scheduler the saved searches as they are now (after a create, update,
+    /// delete or apply); searches it cannot schedule are logged.
+    pub fn reschedule(&self) {
+        match self.meta.saved_searches() {
+            Ok(all) => {
+                let searches = all.into_iter().map(|s| s.search).collect();
+                for (name, e) in self.scheduler.set_searches(searches) {
+                    tracing::warn!("saved search {name:?} is not scheduled: {e}");
+                }
+            }
+            Err(e) => tracing::error!("cannot read the saved searches: {e}"),
+        }
+    }
 }
 
 /// Builds the router: HEC under `/services/collector`, the API under `/api/v1`.
@@ -80,6 +98,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/saved-searches/{name}/run", post(saved::run_now))
         .route("/api/v1/saved-searches/{name}/runs", get(saved::runs))
         .route("/api/v1/parse", post(saved::parse))
+        .route("/api/v1/alerts/fired", get(saved::fired))
         .route("/api/v1/config/apply", post(config::apply))
         .route("/api/v1/config/export", get(config::export))
         .route("/api/v1/flush", post(flush_handler))

@@ -72,9 +72,7 @@ pub fn validate(
                 .map_err(|e| Invalid::plain(format!("{key} {v:?}: {e}")))?;
         }
     }
-    if let Some(cron) = &s.cron {
-        crate::schedule::check_cron(cron).map_err(Invalid::plain)?;
-    }
+    crate::schedule::check(s).map_err(Invalid::plain)?;
     let expanded = match loupe_query::expand_macros(&s.query, macros) {
         Ok(text) => text,
         Err(e) if e.message.starts_with("unknown macro") => {
@@ -338,11 +336,14 @@ pub async fn create(State(state): State<AppState>, headers: HeaderMap, body: Byt
     let meta = state.meta.clone();
     let stored = s.clone();
     match blocking(move || meta.create_saved_search(stored, None)).await {
-        Ok(()) => (
+        Ok(()) => {
+            state.reschedule();
+            (
             StatusCode::CREATED,
             Json(serde_json::json!({"saved_search": s, "warnings": warnings})),
         )
-            .into_response(),
+            .into_response()
+        }
         Err(r) => r,
     }
 }
@@ -445,8 +446,16 @@ pub async fn delete(
         Err(r) => return r,
     }
     let meta = state.meta.clone();
+    let forget = name.clone();
     match blocking(move || meta.delete_saved_search(&name)).await {
-        Ok(_) => StatusCode::NO_CONTENT.into_response(),
+        Ok(_) => {
+            state.reschedule();
+            let _ = loupe_alerts::StateStore::forget(
+                &crate::schedule::MetaState(state.meta.clone()),
+                &forget,
+            );
+            StatusCode::NO_CONTENT.into_response()
+        }
         Err(r) => r,
     }
 }
@@ -506,6 +515,18 @@ pub async fn runs(
     let meta = state.meta.clone();
     match blocking(move || meta.runs(&name, 100)).await {
         Ok(runs) => Json(serde_json::json!({ "runs": runs })).into_response(),
+        Err(r) => r,
+    }
+}
+
+/// `GET /api/v1/alerts/fired`: the newest firings (and resolved notices), newest first.
+pub async fn fired(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if let Err(r) = api_auth(&state, &headers) {
+        return r;
+    }
+    let meta = state.meta.clone();
+    match blocking(move || meta.firings(None, 200)).await {
+        Ok(list) => Json(serde_json::json!({ "fired": list })).into_response(),
         Err(r) => r,
     }
 }

@@ -1,0 +1,144 @@
+// The events list: newest first, virtualised (only the rows on screen exist in the DOM), the
+// search's words highlighted, each event expandable to its fields; a click on a value adds
+// `field=value` to the search (Alt-click: `NOT field=value`). Event text is only ever set as
+// text, never as HTML.
+
+import { Virtualizer, elementScroll, observeElementOffset, observeElementRect } from "@tanstack/virtual-core";
+import { Row } from "../api";
+
+export interface EventsOptions {
+  parent: HTMLElement;
+  onFilter: (field: string, value: string, negate: boolean) => void;
+}
+
+/** `key=value` pairs of an event, as Splunk's automatic extraction reads them. */
+function pairs(raw: string): [string, string][] {
+  const out: [string, string][] = [];
+  const re = /([A-Za-z_][\w.]*)=("([^"]*)"|[^\s,;]+)/g;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(raw)) && out.length < 50) out.push([m[1], m[3] ?? m[2]]);
+  return out;
+}
+
+/** Appends `text` to `el` with each of `words` wrapped in <mark>, as text nodes only. */
+export function highlight(el: HTMLElement, text: string, words: string[]): void {
+  const ws = words.filter((w) => w.length > 0).map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
+  if (ws.length === 0) {
+    el.append(document.createTextNode(text));
+    return;
+  }
+  const re = new RegExp(`(${ws.join("|")})`, "gi");
+  let last = 0;
+  for (const m of text.matchAll(re)) {
+    const i = m.index ?? 0;
+    if (i > last) el.append(document.createTextNode(text.slice(last, i)));
+    const mark = document.createElement("mark");
+    mark.textContent = m[0];
+    el.append(mark);
+    last = i + m[0].length;
+  }
+  if (last < text.length) el.append(document.createTextNode(text.slice(last)));
+}
+
+export class EventsView {
+  private rows: Row[] = [];
+  private words: string[] = [];
+  private open = new Set<number>();
+  private inner: HTMLElement;
+  private virtualizer: Virtualizer<HTMLElement, HTMLElement>;
+  private cleanup: () => void;
+
+  constructor(private opts: EventsOptions) {
+    opts.parent.classList.add("events");
+    this.inner = document.createElement("div");
+    this.inner.className = "events-inner";
+    opts.parent.append(this.inner);
+    this.virtualizer = new Virtualizer<HTMLElement, HTMLElement>({
+      count: 0,
+      getScrollElement: () => opts.parent,
+      estimateSize: () => 56,
+      overscan: 8,
+      scrollToFn: elementScroll,
+      observeElementRect,
+      observeElementOffset,
+      measureElement: (el) => el.getBoundingClientRect().height,
+      onChange: () => this.render(),
+    });
+    this.cleanup = this.virtualizer._didMount();
+  }
+
+  destroy(): void {
+    this.cleanup();
+  }
+
+  show(rows: Row[], words: string[]): void {
+    this.rows = rows;
+    this.words = words;
+    this.open.clear();
+    this.opts.parent.dataset.count = String(rows.length);
+    this.virtualizer.setOptions({ ...this.virtualizer.options, count: rows.length });
+    this.virtualizer._willUpdate();
+    this.render();
+  }
+
+  private render(): void {
+    const items = this.virtualizer.getVirtualItems();
+    this.inner.style.height = `${this.virtualizer.getTotalSize()}px`;
+    this.inner.textContent = "";
+    for (const item of items) {
+      const row = this.rows[item.index];
+      const el = document.createElement("div");
+      el.className = "event";
+      el.dataset.index = String(item.index);
+      el.style.transform = `translateY(${item.start}px)`;
+      const time = document.createElement("div");
+      time.className = "event-time";
+      time.textContent = String(row["_time"] ?? "");
+      const raw = document.createElement("pre");
+      raw.className = "event-raw";
+      highlight(raw, String(row["_raw"] ?? ""), this.words);
+      const toggle = document.createElement("button");
+      toggle.className = "event-toggle";
+      toggle.textContent = this.open.has(item.index) ? "▾" : "▸";
+      toggle.title = "fields";
+      toggle.onclick = () => {
+        if (this.open.has(item.index)) this.open.delete(item.index);
+        else this.open.add(item.index);
+        this.render();
+      };
+      el.append(toggle, time, raw);
+      if (this.open.has(item.index)) el.append(this.fields(row));
+      this.inner.append(el);
+      this.virtualizer.measureElement(el);
+    }
+  }
+
+  private fields(row: Row): HTMLElement {
+    const table = document.createElement("table");
+    table.className = "event-fields";
+    const all: [string, string][] = [];
+    for (const k of ["host", "source", "sourcetype", "index"]) {
+      if (row[k] !== undefined) all.push([k, String(row[k])]);
+    }
+    all.push(...pairs(String(row["_raw"] ?? "")));
+    for (const [k, v] of all) {
+      const tr = document.createElement("tr");
+      const name = document.createElement("td");
+      name.textContent = k;
+      const value = document.createElement("td");
+      const link = document.createElement("a");
+      link.href = "#";
+      link.className = "field-value";
+      link.textContent = v;
+      link.title = "click: add to the search; Alt-click: exclude";
+      link.onclick = (e) => {
+        e.preventDefault();
+        this.opts.onFilter(k, v, e.altKey);
+      };
+      value.append(link);
+      tr.append(name, value);
+      table.append(tr);
+    }
+    return table;
+  }
+}

@@ -1,0 +1,52 @@
+// The timeline: the job's counts per bin over its whole range (GET /jobs/{sid}/timeline, never
+// the returned events only), as uPlot bars; a drag selects a range and narrows the search to it.
+
+import uPlot from "uplot";
+import "uplot/dist/uPlot.min.css";
+import { Timeline } from "../api";
+
+export class TimelineView {
+  private plot: uPlot | null = null;
+
+  constructor(
+    private parent: HTMLElement,
+    private onZoom: (earliest: number, latest: number) => void,
+  ) {}
+
+  show(t: Timeline): void {
+    this.plot?.destroy();
+    this.parent.textContent = "";
+    const xs = t.buckets.map((b) => Date.parse(b.time) / 1000);
+    const ys = t.buckets.map((b) => b.count);
+    const total = ys.reduce((a, b) => a + b, 0);
+    this.parent.dataset.total = String(total);
+    this.parent.dataset.bins = String(xs.length);
+    if (xs.length === 0) return;
+    const span = t.span;
+    const bars = uPlot.paths.bars!({ size: [0.9, 100] });
+    this.plot = new uPlot(
+      {
+        width: Math.max(300, this.parent.clientWidth || 800),
+        height: 110,
+        legend: { show: false },
+        cursor: { drag: { x: true, y: false, setScale: false } },
+        scales: { x: { time: true } },
+        axes: [{}, { size: 40 }],
+        series: [{}, { label: "events", fill: "#93c5fd", stroke: "#2563eb", paths: bars, points: { show: false } }],
+        hooks: {
+          setSelect: [
+            (u) => {
+              if (u.select.width < 2) return;
+              const lo = u.posToVal(u.select.left, "x");
+              const hi = u.posToVal(u.select.left + u.select.width, "x");
+              // Whole bins: the range covers every bin the selection touches.
+              this.onZoom(Math.floor(lo / span) * span, Math.ceil(hi / span) * span);
+            },
+          ],
+        },
+      },
+      [xs, ys],
+      this.parent,
+    );
+  }
+}
