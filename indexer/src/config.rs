@@ -62,6 +62,33 @@ pub struct Config {
     /// Serve HTTPS with this certificate (forwarders across a network); absent means plain HTTP.
     #[serde(default)]
     pub tls: Option<TlsConfig>,
+    /// User-defined sourcetypes (`[sourcetypes.NAME]`), the same tables as in `forwarder.toml`.
+    #[serde(default)]
+    pub sourcetypes: BTreeMap<String, loupe_event::props::SourcetypeProps>,
+    /// `[[syslog]]` listeners.
+    #[serde(default)]
+    pub syslog: Vec<SyslogConfig>,
+}
+
+/// One `[[syslog]]` listener: RFC 3164 / 5424 messages over UDP or TCP.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SyslogConfig {
+    /// `udp://127.0.0.1:5514` or `tcp://0.0.0.0:5514`.
+    pub listen: String,
+    /// Index of the events (default `main`).
+    #[serde(default = "default_main")]
+    pub index: String,
+    /// Sourcetype of the events (default `syslog`).
+    #[serde(default = "default_syslog")]
+    pub sourcetype: String,
+}
+
+fn default_main() -> String {
+    "main".into()
+}
+fn default_syslog() -> String {
+    "syslog".into()
 }
 
 /// `[tls]`: the server's certificate chain and key (PEM), and optionally the CA that client
@@ -178,6 +205,8 @@ impl Default for Config {
             min_free_disk: default_min_free_disk(),
             macros: BTreeMap::new(),
             tls: None,
+            sourcetypes: BTreeMap::new(),
+            syslog: Vec::new(),
         }
     }
 }
@@ -220,7 +249,19 @@ impl Config {
         Ok(cfg)
     }
 
+    /// The sourcetypes of this config (built-ins and `[sourcetypes.NAME]`).
+    pub fn sourcetype_table(&self) -> Result<loupe_event::props::SourcetypeTable, ConfigError> {
+        loupe_event::props::SourcetypeTable::new(&self.sourcetypes)
+            .map_err(|e| ConfigError::Invalid(e.to_string()))
+    }
+
     fn validate(&self) -> Result<(), ConfigError> {
+        self.sourcetype_table()?;
+        for s in &self.syslog {
+            crate::ingest::syslog::Listen::parse(&s.listen).map_err(ConfigError::Invalid)?;
+            crate::store::validate_index_name(&s.index)
+                .map_err(|e| ConfigError::Invalid(format!("[[syslog]] {}: {e}", s.listen)))?;
+        }
         for name in self.indexes.keys() {
             crate::store::validate_index_name(name)
                 .map_err(|e| ConfigError::Invalid(e.to_string()))?;
@@ -380,6 +421,31 @@ max_size = "50GB"
             .to_string();
         assert!(err.contains("listen_on"), "{err}");
         assert!(err.contains("line 2") || err.contains("2:"), "{err}");
+    }
+
+    #[test]
+    fn sourcetypes_and_syslog_tables() {
+        let cfg = Config::parse(
+            "[sourcetypes.batch_mail]\ntime_format = \"%H:%M:%S %d/%m/%Y\"\ntimezone = \"Europe/Paris\"\n[[syslog]]\nlisten = \"udp://127.0.0.1:5514\"\n",
+        )
+        .unwrap();
+        assert!(cfg.sourcetype_table().unwrap().is_custom("batch_mail"));
+        assert_eq!(cfg.syslog[0].sourcetype, "syslog");
+        let err = Config::parse("[sourcetypes.x]\nevent_start = \"(\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("event_start is not a valid regex"), "{err}");
+        let err = Config::parse("data_dir = \"/x\"\n[sourcetypes.x]\ntime_formt = \"%H\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("time_formt") && err.contains("line 3"),
+            "{err}"
+        );
+        let err = Config::parse("[[syslog]]\nlisten = \"http://x:1\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("udp://"), "{err}");
     }
 
     #[test]

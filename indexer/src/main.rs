@@ -37,6 +37,9 @@ enum Command {
     },
     /// Bulk-load files (into a data dir, or through a server's HEC endpoint).
     Import {
+        /// A `loupe.toml` whose `[sourcetypes.NAME]` tables define custom sourcetypes.
+        #[arg(long)]
+        config: Option<PathBuf>,
         #[arg(long, conflicts_with = "url")]
         data_dir: Option<PathBuf>,
         #[arg(long, requires = "token")]
@@ -66,6 +69,9 @@ enum Command {
     },
     /// Run a search and print the results.
     Search {
+        /// A `loupe.toml` whose `[sourcetypes.NAME]` extractions apply.
+        #[arg(long)]
+        config: Option<PathBuf>,
         #[arg(long, conflicts_with = "url")]
         data_dir: Option<PathBuf>,
         #[arg(long, requires = "token")]
@@ -94,8 +100,42 @@ enum Command {
         latest: Option<String>,
         query: String,
     },
-    /// List the built-in sourcetypes.
-    Sourcetypes,
+    /// List the built-in and custom sourcetypes, or `test` one on a file.
+    Sourcetypes {
+        /// A `loupe.toml` whose `[sourcetypes.NAME]` tables are listed and tested too.
+        #[arg(long, global = true)]
+        config: Option<PathBuf>,
+        #[command(subcommand)]
+        action: Option<SourcetypesAction>,
+    },
+}
+
+#[derive(Subcommand)]
+enum SourcetypesAction {
+    /// How the first events of FILE break under NAME and which `_time` each gets, and why.
+    Test {
+        name: String,
+        file: PathBuf,
+        /// How many events to show.
+        #[arg(long, default_value_t = 10)]
+        events: usize,
+        /// Year of year-less timestamps (default: the file's modification year).
+        #[arg(long)]
+        year: Option<i32>,
+        /// Zone of zone-less timestamps (IANA; default: the config's, else UTC).
+        #[arg(long)]
+        timezone: Option<String>,
+    },
+}
+
+/// Reads `--config` (when given) and installs its sourcetypes for this process.
+fn load_sourcetypes(config: Option<&std::path::Path>) -> anyhow::Result<Option<Config>> {
+    let Some(path) = config else {
+        return Ok(None);
+    };
+    let cfg = Config::load(path)?;
+    loupe_event::props::install(cfg.sourcetype_table()?);
+    Ok(Some(cfg))
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -149,6 +189,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             if let Some(l) = listen {
                 cfg.listen = l;
             }
+            loupe_event::props::install(cfg.sourcetype_table()?);
             let rt = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()?;
@@ -156,6 +197,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Import {
+            config,
             data_dir,
             url,
             token,
@@ -168,6 +210,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             timezone,
             files,
         } => {
+            load_sourcetypes(config.as_deref())?;
             loupe::store::validate_index_name(&index)?;
             let tz = match &timezone {
                 Some(t) => {
@@ -229,6 +272,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Search {
+            config,
             data_dir,
             url,
             token,
@@ -238,6 +282,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             limit,
             query,
         } => {
+            load_sourcetypes(config.as_deref())?;
             let req = SearchRequest {
                 query,
                 earliest,
@@ -309,13 +354,111 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Err(e) => Err(e.into()),
             }
         }
-        Command::Sourcetypes => {
-            for name in loupe_event::sourcetype::builtin_names() {
-                println!("{name}");
+        Command::Sourcetypes { config, action } => {
+            let cfg = load_sourcetypes(config.as_deref())?;
+            let table = match &cfg {
+                Some(c) => c.sourcetype_table()?,
+                None => Default::default(),
+            };
+            match action {
+                None => {
+                    for st in table.custom() {
+                        println!("{:<18} {}", st.name(), st.describe());
+                    }
+                    for st in loupe_event::sourcetype::builtins() {
+                        println!("{:<18} built-in: {}", st.name(), st.describe());
+                    }
+                    println!("(any other name behaves as auto and keeps its name)");
+                }
+                Some(SourcetypesAction::Test {
+                    name,
+                    file,
+                    events,
+                    year,
+                    timezone,
+                }) => sourcetypes_test(&table, cfg.as_ref(), &name, &file, events, year, timezone)?,
             }
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// `loupe sourcetypes test`: the preview of a file's first events, printed.
+fn sourcetypes_test(
+    table: &loupe_event::props::SourcetypeTable,
+    cfg: Option<&Config>,
+    name: &str,
+    file: &std::path::Path,
+    events: usize,
+    year: Option<i32>,
+    timezone: Option<String>,
+) -> anyhow::Result<()> {
+    use std::io::Read;
+    let st = table.resolve(name);
+    let tz = match timezone {
+        Some(t) => jiff::tz::TimeZone::get(&t).with_context(|| format!("time zone {t:?}"))?,
+        None => cfg
+            .map(Config::time_zone)
+            .unwrap_or(jiff::tz::TimeZone::UTC),
+    };
+    let f = std::fs::File::open(file).with_context(|| format!("{}", file.display()))?;
+    let mtime_year = f
+        .metadata()
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| jiff::Timestamp::try_from(t).ok())
+        .map(|t| t.to_zoned_datetime(tz.clone()).year() as i32);
+    let mut bytes = Vec::new();
+    f.take(4 << 20)
+        .read_to_end(&mut bytes)
+        .with_context(|| format!("{}", file.display()))?;
+    let ctx = loupe_event::TimeContext::new(year.or(mtime_year).unwrap_or(1970), tz.clone());
+    let kind = if table.is_custom(name) {
+        "custom"
+    } else if st.is_auto() {
+        "auto"
+    } else {
+        "built-in"
+    };
+    println!("sourcetype {} ({kind}): {}", st.name(), st.describe());
+    let shown = loupe::preview::preview(&st, &bytes, &ctx, 1 << 20, events);
+    let mut unparsed = 0;
+    for (i, ev) in shown.iter().enumerate() {
+        let lines = ev.text.lines().count();
+        if ev.header {
+            println!("#{:<3} {}", i + 1, ev.why);
+        } else {
+            let time = match ev.time_ns {
+                Some(ns) => jiff::Timestamp::from_nanosecond(i128::from(ns))
+                    .map(|t| t.to_zoned_datetime(tz.clone()).to_string())
+                    .unwrap_or_else(|_| ns.to_string()),
+                None => {
+                    unparsed += 1;
+                    "-".to_string()
+                }
+            };
+            println!(
+                "#{:<3} _time={time}  ({}){}  {} line(s)",
+                i + 1,
+                ev.why,
+                if ev.truncated { " truncated" } else { "" },
+                lines
+            );
+            for (k, v) in &ev.fields {
+                println!("       {k}={v}");
+            }
+        }
+        for l in ev.text.lines().take(6) {
+            let l: String = l.chars().take(160).collect();
+            println!("     | {l}");
+        }
+        if lines > 6 {
+            println!("     | ... {} more line(s)", lines - 6);
+        }
+    }
+    let n = shown.iter().filter(|e| !e.header).count();
+    println!("{n} event(s) shown, {unparsed} without a timestamp");
+    Ok(())
 }
 
 /// Runs a search on a server; `Err(message)` is a query error (exit 2).
