@@ -293,7 +293,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             let resp = match (&data_dir, &url) {
                 (Some(d), None) => {
-                    let store = loupe::store::Store::open_read_only(d)?;
+                    let store = open_for_offline_search(d)?;
                     match loupe::search::run(&store, &SearchScope::default(), &req) {
                         Ok(r) => r,
                         Err(e) if e.is_query_error() => {
@@ -422,6 +422,12 @@ fn sourcetypes_test(
     };
     println!("sourcetype {} ({kind}): {}", st.name(), st.describe());
     let shown = loupe::preview::preview(&st, &bytes, &ctx, 1 << 20, events);
+    // Times shown in the zone they were read in.
+    let tz = st
+        .definition()
+        .and_then(|d| d.timezone())
+        .cloned()
+        .unwrap_or(tz);
     let mut unparsed = 0;
     for (i, ev) in shown.iter().enumerate() {
         let lines = ev.text.lines().count();
@@ -459,6 +465,37 @@ fn sourcetypes_test(
     let n = shown.iter().filter(|e| !e.header).count();
     println!("{n} event(s) shown, {unparsed} without a timestamp");
     Ok(())
+}
+
+/// The store of `--data-dir` for a search without a server. When no server holds the data
+/// dir, the write-ahead log's uncommitted tail (what a `kill -9` left acknowledged but not yet
+/// committed) is recovered first, so every acknowledged event is found; when one does, what
+/// it committed is read and the user is told where the rest is.
+fn open_for_offline_search(dir: &std::path::Path) -> anyhow::Result<loupe::store::Store> {
+    use loupe::store::{Store, StoreError};
+    if !dir.join("indexes").is_dir() {
+        return Ok(Store::open_read_only(dir)?);
+    }
+    match Store::open(dir) {
+        Ok(store) => {
+            let store = std::sync::Arc::new(store);
+            let n = loupe::ingest::pipeline::recover(&store)
+                .with_context(|| format!("recovering the write-ahead log of {}", dir.display()))?;
+            if n > 0 {
+                eprintln!("recovered {n} acknowledged event(s) from the write-ahead log");
+            }
+            drop(store);
+            Ok(Store::open_read_only(dir)?)
+        }
+        Err(StoreError::Locked(_)) => {
+            eprintln!(
+                "note: a server is running on {}: events it acknowledged in the last commit interval may be missing here; search through --url URL for all of them",
+                dir.display()
+            );
+            Ok(Store::open_read_only(dir)?)
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// Runs a search on a server; `Err(message)` is a query error (exit 2).

@@ -240,6 +240,11 @@ impl Definition {
         })
     }
 
+    /// The zone of zone-less times, when the definition names one.
+    pub fn timezone(&self) -> Option<&jiff::tz::TimeZone> {
+        self.zone.as_ref()
+    }
+
     /// The header rule, if any.
     pub fn header(&self) -> Option<HeaderKind> {
         self.header
