@@ -102,6 +102,10 @@ pub enum HeaderKind {
     Tsv,
     /// `#Fields: a b c` directives (IIS, W3C extended log format); other `#` lines are skipped.
     W3c,
+    /// What `auto` does: W3C directives (`#Software:`, `#Fields:`...) are headers, and a first
+    /// line that is only comma-separated labels (a spreadsheet or Event Viewer export) is a
+    /// CSV header; rows get field names only when their cells match the names in number.
+    Auto,
 }
 
 /// Automatic search-time extraction.
@@ -345,6 +349,26 @@ pub fn resolve(name: &str) -> Sourcetype {
 pub struct HeaderReader {
     kind: HeaderKind,
     names: Option<Vec<String>>,
+    /// `auto`: a first line was seen.
+    started: bool,
+    /// `auto`: the names came from a CSV header (else from `#Fields:`).
+    csv: bool,
+}
+
+/// At least three comma-separated labels of letters, spaces and `-_()/.`, no digit: a header
+/// row, not a log line (log lines have times and numbers).
+fn looks_like_csv_header(text: &str) -> bool {
+    let cells: Vec<&str> = text.split(',').collect();
+    cells.len() >= 3
+        && cells.iter().all(|c| {
+            let c = c.trim().trim_matches('"');
+            !c.is_empty()
+                && c.len() <= 40
+                && c.chars().any(|ch| ch.is_alphabetic())
+                && c.chars().all(|ch| {
+                    ch.is_alphabetic() || matches!(ch, ' ' | '-' | '_' | '(' | ')' | '/' | '.')
+                })
+        })
 }
 
 /// What one event of a header-bearing stream is.
@@ -359,7 +383,12 @@ pub enum HeaderLine {
 impl HeaderReader {
     /// A reader at the start of a stream.
     pub fn new(kind: HeaderKind) -> HeaderReader {
-        HeaderReader { kind, names: None }
+        HeaderReader {
+            kind,
+            names: None,
+            started: false,
+            csv: false,
+        }
     }
 
     /// The header rule it follows.
@@ -386,6 +415,46 @@ impl HeaderReader {
                     Some(names) => HeaderLine::Row(zip(names, text.split(' ').map(str::to_string))),
                     None => HeaderLine::Row(Vec::new()),
                 }
+            }
+            HeaderKind::Auto => {
+                let first = !self.started;
+                self.started = true;
+                if let Some(rest) = text.strip_prefix('#') {
+                    const DIRECTIVES: &[&str] = &[
+                        "Software:",
+                        "Version:",
+                        "Date:",
+                        "Fields:",
+                        "Remark:",
+                        "Start-Date:",
+                        "End-Date:",
+                    ];
+                    if DIRECTIVES.iter().any(|d| rest.starts_with(d)) {
+                        if let Some(fields) = rest.strip_prefix("Fields:") {
+                            self.names =
+                                Some(unique(fields.split_whitespace().map(str::to_string)));
+                            self.csv = false;
+                        }
+                        return HeaderLine::Header;
+                    }
+                }
+                if first && looks_like_csv_header(text) {
+                    self.names = Some(unique(split_record(text, b',').into_iter()));
+                    self.csv = true;
+                    return HeaderLine::Header;
+                }
+                let Some(names) = &self.names else {
+                    return HeaderLine::Row(Vec::new());
+                };
+                let cells: Vec<String> = if self.csv {
+                    split_record(text, b',')
+                } else {
+                    text.split(' ').map(str::to_string).collect()
+                };
+                if cells.len() != names.len() {
+                    return HeaderLine::Row(Vec::new());
+                }
+                HeaderLine::Row(zip(names, cells.into_iter()))
             }
             HeaderKind::Csv | HeaderKind::Tsv => {
                 let delim = if self.kind == HeaderKind::Csv {

@@ -232,6 +232,9 @@ impl Sourcetype {
 
     /// A header reader for one stream, when the sourcetype's files carry a header.
     pub fn header_reader(&self) -> Option<HeaderReader> {
+        if self.is_auto() {
+            return Some(HeaderReader::new(HeaderKind::Auto));
+        }
         let kind: HeaderKind = self.custom.as_ref()?.header?;
         Some(HeaderReader::new(kind))
     }
