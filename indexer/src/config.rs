@@ -65,30 +65,6 @@ pub struct Config {
     /// User-defined sourcetypes (`[sourcetypes.NAME]`), the same tables as in `forwarder.toml`.
     #[serde(default)]
     pub sourcetypes: BTreeMap<String, loupe_event::props::SourcetypeProps>,
-    /// `[[syslog]]` listeners.
-    #[serde(default)]
-    pub syslog: Vec<SyslogConfig>,
-}
-
-/// One `[[syslog]]` listener: RFC 3164 / 5424 messages over UDP or TCP.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SyslogConfig {
-    /// `udp://127.0.0.1:5514` or `tcp://0.0.0.0:5514`.
-    pub listen: String,
-    /// Index of the events (default `main`).
-    #[serde(default = "default_main")]
-    pub index: String,
-    /// Sourcetype of the events (default `syslog`).
-    #[serde(default = "default_syslog")]
-    pub sourcetype: String,
-}
-
-fn default_main() -> String {
-    "main".into()
-}
-fn default_syslog() -> String {
-    "syslog".into()
 }
 
 /// `[tls]`: the server's certificate chain and key (PEM), and optionally the CA that client
@@ -206,7 +182,6 @@ impl Default for Config {
             macros: BTreeMap::new(),
             tls: None,
             sourcetypes: BTreeMap::new(),
-            syslog: Vec::new(),
         }
     }
 }
@@ -257,11 +232,6 @@ impl Config {
 
     fn validate(&self) -> Result<(), ConfigError> {
         self.sourcetype_table()?;
-        for s in &self.syslog {
-            crate::ingest::syslog::Listen::parse(&s.listen).map_err(ConfigError::Invalid)?;
-            crate::store::validate_index_name(&s.index)
-                .map_err(|e| ConfigError::Invalid(format!("[[syslog]] {}: {e}", s.listen)))?;
-        }
         for name in self.indexes.keys() {
             crate::store::validate_index_name(name)
                 .map_err(|e| ConfigError::Invalid(e.to_string()))?;
@@ -424,13 +394,12 @@ max_size = "50GB"
     }
 
     #[test]
-    fn sourcetypes_and_syslog_tables() {
+    fn sourcetypes_tables() {
         let cfg = Config::parse(
-            "[sourcetypes.batch_mail]\ntime_format = \"%H:%M:%S %d/%m/%Y\"\ntimezone = \"Europe/Paris\"\n[[syslog]]\nlisten = \"udp://127.0.0.1:5514\"\n",
+            "[sourcetypes.batch_mail]\ntime_format = \"%H:%M:%S %d/%m/%Y\"\ntimezone = \"Europe/Paris\"\n",
         )
         .unwrap();
         assert!(cfg.sourcetype_table().unwrap().is_custom("batch_mail"));
-        assert_eq!(cfg.syslog[0].sourcetype, "syslog");
         let err = Config::parse("[sourcetypes.x]\nevent_start = \"(\"\n")
             .unwrap_err()
             .to_string();
@@ -442,10 +411,6 @@ max_size = "50GB"
             err.contains("time_formt") && err.contains("line 3"),
             "{err}"
         );
-        let err = Config::parse("[[syslog]]\nlisten = \"http://x:1\"\n")
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("udp://"), "{err}");
     }
 
     #[test]

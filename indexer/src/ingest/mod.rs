@@ -4,13 +4,11 @@
 //! - [`hec`] reads `/services/collector/event` bodies, [`raw`] line-breaks `/raw` bodies and files.
 //! - [`pipeline`] is the durable path: write-ahead log with group commit, deduplication by
 //!   channel and sequence, then indexing and periodic commits.
-//! - [`syslog`] listens for RFC 3164 / 5424 messages over UDP and TCP (`[[syslog]]`).
 
 pub mod body;
 pub mod hec;
 pub mod pipeline;
 pub mod raw;
-pub mod syslog;
 
 use loupe_event::Event;
 
