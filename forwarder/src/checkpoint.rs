@@ -17,6 +17,13 @@ pub struct FileMark {
     pub fp: Fingerprint,
     /// Byte offset (in the file's own encoding) to resume reading at.
     pub offset: u64,
+    /// The path the file was first read under (its events' `source`); after a rename out of
+    /// the glob and a restart, the file is found again by identity and keeps this source.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<PathBuf>,
+    /// Index of the `[[input]]` it was read for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input: Option<usize>,
 }
 
 /// The checkpoint file's content.
@@ -192,6 +199,8 @@ mod tests {
                     head_crc: 7,
                 },
                 offset: 42,
+                source: None,
+                input: None,
             },
         );
         cp.merge(5, &marks);

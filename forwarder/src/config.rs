@@ -1,6 +1,7 @@
 //! The forwarder's TOML configuration (contract in DESIGN.md §3), read strictly:
-//! unknown keys, bad globs, bad regexes and unknown sourcetypes are errors that name
-//! the line, so a typo never silently stops a log from being shipped.
+//! unknown keys, bad globs and bad regexes are errors that name the line, so a typo never
+//! silently stops a log from being shipped. Any sourcetype name is accepted: one without
+//! a definition (`[sourcetypes.NAME]`, shared with `loupe.toml`) behaves as `auto`.
 
 use crate::encoding::Encoding;
 use crate::mask::{Builtin, MaskRule, Masker};
@@ -60,6 +61,8 @@ struct RawConfig {
     stats_interval: Option<String>,
     #[serde(default)]
     watch: Option<bool>,
+    #[serde(default)]
+    sourcetypes: std::collections::BTreeMap<String, loupe_event::props::SourcetypeProps>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -99,6 +102,8 @@ struct RawInput {
     encoding: Option<String>,
     #[serde(default)]
     max_line_bytes: Option<usize>,
+    #[serde(default)]
+    binary: Option<String>,
     #[serde(default)]
     mask: Vec<RawMask>,
 }
@@ -192,6 +197,17 @@ pub struct Input {
     pub max_line_bytes: usize,
     /// Masking rules applied before anything leaves the host.
     pub masker: Masker,
+    /// What to do with a file that looks binary.
+    pub binary: Binary,
+}
+
+/// An input's `binary`: files with NUL bytes or mostly non-text in their first block.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Binary {
+    /// Skipped with a warning in `_internal` (the default, as Splunk does).
+    Skip,
+    /// Read as text anyway.
+    Ship,
 }
 
 /// A validated forwarder configuration.
@@ -218,6 +234,8 @@ pub struct Config {
     pub spool_max_bytes: u64,
     /// How often counters go to `_internal`.
     pub stats_interval: Duration,
+    /// The sourcetypes of this config (built-ins and `[sourcetypes.NAME]`).
+    pub sourcetypes: loupe_event::props::SourcetypeTable,
 }
 
 /// Default cut for very long lines.
@@ -307,6 +325,8 @@ impl Config {
             timeout: dur(raw.output.timeout.as_deref(), "30s", "[output] timeout")
                 .map_err(invalid)?,
         };
+        let sourcetypes = loupe_event::props::SourcetypeTable::new(&raw.sourcetypes)
+            .map_err(|e| invalid(e.to_string()))?;
         let mut inputs = Vec::new();
         for (i, ri) in raw.input.into_iter().enumerate() {
             let n = i + 1;
@@ -318,12 +338,17 @@ impl Config {
             let excl = ri.exclude.map(OneOrMany::into_vec).unwrap_or_default();
             let exclude = globs(&excl).map_err(|e| invalid(format!("input #{n}: exclude: {e}")))?;
             let st_name = ri.sourcetype.unwrap_or_else(|| "auto".into());
-            let sourcetype = loupe_event::sourcetype::lookup(&st_name).ok_or_else(|| {
-                invalid(format!(
-                    "input #{n}: unknown sourcetype {st_name:?} (built-ins: {})",
-                    loupe_event::sourcetype::builtin_names().join(", ")
-                ))
-            })?;
+            // Any name: the user's definition, a built-in, or `auto` keeping the name.
+            let sourcetype = sourcetypes.resolve(&st_name);
+            let binary = match ri.binary.as_deref() {
+                None | Some("skip") => Binary::Skip,
+                Some("ship") => Binary::Ship,
+                Some(b) => {
+                    return Err(invalid(format!(
+                        "input #{n}: binary {b:?}: expected \"skip\" or \"ship\""
+                    )))
+                }
+            };
             let host = match (ri.host, ri.host_segment) {
                 (Some(_), Some(_)) => {
                     return Err(invalid(format!(
@@ -386,6 +411,7 @@ impl Config {
                 encoding,
                 max_line_bytes: ri.max_line_bytes.unwrap_or(DEFAULT_MAX_LINE_BYTES).max(16),
                 masker: Masker::new(rules),
+                binary,
             });
         }
         Ok(Config {
@@ -403,6 +429,7 @@ impl Config {
             spool_max_bytes: raw.spool_max_bytes.unwrap_or(1 << 30),
             stats_interval: dur(raw.stats_interval.as_deref(), "60s", "stats_interval")
                 .map_err(invalid)?,
+            sourcetypes,
         })
     }
 }
@@ -540,9 +567,23 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("bad regex"), "{e}");
-        let e = parse("[[input]]\npath = \"/x\"\nsourcetype = \"nope\"\n")
+        let e = parse("[sourcetypes.x]\nevent_start = \"(\"\n")
             .unwrap_err()
             .to_string();
-        assert!(e.contains("unknown sourcetype"), "{e}");
+        assert!(e.contains("event_start is not a valid regex"), "{e}");
+        let e = parse("[sourcetypes.x]\ntime_formt = \"%H\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("time_formt") && e.contains("line 6"), "{e}");
+    }
+
+    #[test]
+    fn any_sourcetype_name_and_custom_ones() {
+        let c = parse("[[input]]\npath = \"/x\"\nsourcetype = \"seqlog\"\n[[input]]\npath = \"/y\"\nsourcetype = \"batch_mail\"\nbinary = \"ship\"\n[sourcetypes.batch_mail]\ntime_format = \"%H:%M:%S %d/%m/%Y\"\n").unwrap();
+        assert_eq!(c.inputs[0].sourcetype.name(), "seqlog");
+        assert!(c.inputs[0].sourcetype.is_auto());
+        assert_eq!(c.inputs[0].binary, Binary::Skip);
+        assert!(c.inputs[1].sourcetype.definition().is_some());
+        assert_eq!(c.inputs[1].binary, Binary::Ship);
     }
 }

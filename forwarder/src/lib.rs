@@ -296,7 +296,6 @@ struct Reader<'a> {
 impl Reader<'_> {
     fn run(&mut self, once: bool) -> Result<(), RunError> {
         let mut last_stats = Instant::now();
-        let mut last_discover: Option<Instant> = None;
         // Watching starts before the first pass: a line written during it still wakes the next.
         let mut waker = (!once).then(|| {
             watch::Waker::new(
@@ -307,6 +306,9 @@ impl Reader<'_> {
             )
         });
         let mut rescan = false;
+        self.discover();
+        self.reopen_renamed();
+        let mut last_discover = Some(Instant::now());
         loop {
             let started = Instant::now();
             // Walking directories costs more than polling open files: at most once a second,
@@ -337,6 +339,14 @@ impl Reader<'_> {
                             0
                         }
                     };
+                    if t.binary && !t.binary_warned {
+                        t.binary_warned = true;
+                        self.stats.warn(format!(
+                            "{}: looks binary (NUL bytes or mostly control bytes in its first {} bytes), skipped; binary = \"ship\" on its input reads it anyway",
+                            t.path.display(),
+                            tail::BINARY_PROBE_BYTES
+                        ));
+                    }
                     self.add_events(i, &mut out);
                     if self.batch.bytes() >= self.cfg.batch_max_bytes {
                         self.seal()?;
@@ -352,7 +362,7 @@ impl Reader<'_> {
                 // for `idle_timeout`: writers often finish their last lines after the rename.
                 let drop_it = t.gone || (!read_any && (once || idle) && !t.still_at_path());
                 if t.has_pending() && (once || idle || drop_it) {
-                    t.flush(&mut out);
+                    t.flush(self.stats, &mut out);
                     self.add_events(i, &mut out);
                 }
                 if drop_it {
@@ -437,11 +447,74 @@ impl Reader<'_> {
         }
     }
 
+    /// Files renamed out of the glob before a restart: their marks name a path that now holds
+    /// another file (or none), so discovery cannot find them. Each is looked for by identity
+    /// in the directory it was in and, when its content is still the one checkpointed (same
+    /// fingerprint) with bytes after the mark, read to its end — the held-back last event
+    /// included — under its old `source`; then it is let go like any rotated file.
+    fn reopen_renamed(&mut self) {
+        let mut dirs: HashMap<std::path::PathBuf, Vec<(String, std::path::PathBuf)>> =
+            HashMap::new();
+        let marks: Vec<(String, FileMark)> = self
+            .known
+            .iter()
+            .filter(|(id, _)| !self.tailers.iter().any(|t| &t.id == *id))
+            .map(|(id, m)| (id.clone(), m.clone()))
+            .collect();
+        for (id, mark) in marks {
+            let Some(dir) = mark.path.parent() else {
+                continue;
+            };
+            let files = dirs.entry(dir.to_path_buf()).or_insert_with(|| {
+                std::fs::read_dir(dir)
+                    .map(|rd| {
+                        rd.flatten()
+                            .filter_map(|e| {
+                                let meta = e.metadata().ok()?;
+                                meta.is_file()
+                                    .then(|| (fingerprint::file_id(&e.path(), &meta), e.path()))
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default()
+            });
+            let Some((_, path)) = files.iter().find(|(fid, _)| *fid == id) else {
+                continue;
+            };
+            let len = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+            if len <= mark.offset {
+                continue; // Shipped to its end.
+            }
+            let source = mark.source.clone().unwrap_or_else(|| mark.path.clone());
+            let idx = match mark.input.filter(|&i| i < self.cfg.inputs.len()) {
+                Some(i) => i,
+                None => match self.cfg.inputs.iter().position(|inp| {
+                    let s = source.to_string_lossy();
+                    inp.include.is_match(s.as_ref())
+                }) {
+                    Some(i) => i,
+                    None => continue,
+                },
+            };
+            let input = &self.cfg.inputs[idx];
+            match Tailer::open(path, idx, input, Some((mark.fp, mark.offset))) {
+                // Another content under a reused identity would be read from 0: not this file.
+                Ok(t) if t.offset() != mark.offset => {}
+                Ok(mut t) => {
+                    t.path = mark.path.clone();
+                    t.source = source;
+                    self.tailers.push(t);
+                }
+                Err(e) => self.stats.warn(format!("{}: {e}", path.display())),
+            }
+        }
+    }
+
     fn add_events(&mut self, i: usize, out: &mut Vec<TailEvent>) {
         if out.is_empty() {
             return;
         }
-        let t = &self.tailers[i];
+        let t = &mut self.tailers[i];
         let input = &self.cfg.inputs[t.input];
         let host = match &input.host {
             HostRule::Fixed(h) => h.clone(),
@@ -469,6 +542,8 @@ impl Reader<'_> {
                 path: t.path.clone(),
                 fp,
                 offset: resume,
+                source: Some(t.source.clone()),
+                input: Some(t.input),
             };
             if text.trim().is_empty() {
                 self.batch.mark(&t.id, mark);
@@ -480,6 +555,17 @@ impl Reader<'_> {
                 if !fired.is_empty() {
                     self.stats.masked.fetch_add(1, Ordering::Relaxed);
                     fields.insert("masked".to_string(), serde_json::json!(fired));
+                }
+            }
+            // After masking: a header's fields never carry what a mask removed.
+            let Some(named) = t.header_fields(&text) else {
+                // A header line names the fields of the rows after it; it is not an event.
+                self.batch.mark(&t.id, mark);
+                continue;
+            };
+            for (k, v) in named {
+                if let Ok(j) = serde_json::to_value(&v) {
+                    fields.insert(k, j);
                 }
             }
             if truncated {
@@ -512,18 +598,32 @@ impl Reader<'_> {
         for msg in self.stats.take_log() {
             let text =
                 serde_json::json!({"component": "forwarder", "log_level": "WARN", "message": msg});
-            self.queue_internal(text);
+            self.queue_internal(text, None);
         }
     }
 
-    /// Queues the counters as an event for `_internal`.
+    /// Queues the counters as an event for `_internal`, each also an indexed field, so
+    /// `index=_internal spool_bytes>0` and `timechart max(spool_bytes)` need no `spath`.
     fn internal_event(&mut self) {
         let snap = self.stats.snapshot(self.spool.bytes());
-        self.queue_internal(snap);
+        let fields = snap
+            .as_object()
+            .map(|m| {
+                m.iter()
+                    .filter(|(_, v)| v.is_number())
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect::<BTreeMap<_, _>>()
+            })
+            .filter(|f| !f.is_empty());
+        self.queue_internal(snap, fields);
     }
 
     /// One event of the forwarder's own for `_internal` (sourcetype `loupe_forwarder`).
-    fn queue_internal(&mut self, event: serde_json::Value) {
+    fn queue_internal(
+        &mut self,
+        event: serde_json::Value,
+        fields: Option<BTreeMap<String, serde_json::Value>>,
+    ) {
         let env = Envelope {
             time: None,
             host: Some(self.hostname.clone()),
@@ -531,7 +631,7 @@ impl Reader<'_> {
             sourcetype: Some("loupe_forwarder".into()),
             index: Some("_internal".into()),
             event: Some(serde_json::Value::String(event.to_string())),
-            fields: None,
+            fields,
         };
         self.internal.add(&env, None);
     }

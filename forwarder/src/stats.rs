@@ -32,6 +32,8 @@ pub struct Stats {
     pub dropped_events: AtomicU64,
     /// Files seen truncated or replaced in place.
     pub truncations: AtomicU64,
+    /// Files skipped because they look binary.
+    pub binary_skipped: AtomicU64,
     /// Warnings not yet shipped to `_internal`.
     log: Mutex<Vec<String>>,
 }
@@ -71,6 +73,7 @@ impl Stats {
             "dropped_batches": g(&self.dropped_batches),
             "dropped_events": g(&self.dropped_events),
             "truncations": g(&self.truncations),
+            "binary_skipped": g(&self.binary_skipped),
             "spool_bytes": spool_bytes,
         })
     }

@@ -11,7 +11,8 @@ use crate::config::Input;
 use crate::encoding::Encoding;
 use crate::fingerprint::{file_id, Fingerprint};
 use crate::stats::Stats;
-use loupe_event::{EventBreaker, LineBreaking};
+use loupe_event::props::{HeaderLine, HeaderReader};
+use loupe_event::{EventBreaker, LineBreaking, Value};
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Component, Path, PathBuf};
@@ -66,6 +67,36 @@ pub struct Tailer {
     /// Last time the file grew.
     pub last_growth: Instant,
     max_line: usize,
+    /// The pending joined event holds a line cut at `max_line_bytes`.
+    held_truncated: bool,
+    /// The first block was looked at for binary content.
+    text_checked: bool,
+    /// The file looks binary and its input says `binary = "skip"`: it is not read.
+    pub binary: bool,
+    /// The warning about it was given.
+    pub binary_warned: bool,
+    skip_binary: bool,
+    /// Header rule of the sourcetype (`header = "csv"`...): names the fields of each row.
+    header: Option<HeaderReader>,
+}
+
+/// How much of a file's start is looked at to tell text from binary.
+pub const BINARY_PROBE_BYTES: usize = 4096;
+
+/// True when `head` (a file's first bytes, UTF-8 or single-byte text expected) holds NUL
+/// bytes or is mostly control bytes: an archive, an image, a database — not a log.
+pub fn looks_binary(head: &[u8]) -> bool {
+    if head.is_empty() {
+        return false;
+    }
+    if memchr::memchr(0, head).is_some() {
+        return true;
+    }
+    let control = head
+        .iter()
+        .filter(|&&b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r' | 0x0c | 0x1b))
+        .count();
+    control * 10 > head.len()
 }
 
 const CHUNK: usize = 64 * 1024;
@@ -121,9 +152,50 @@ impl Tailer {
             last_mtime: meta.modified().ok(),
             last_growth: Instant::now(),
             max_line: input.max_line_bytes,
+            held_truncated: false,
+            text_checked: offset > 0,
+            binary: false,
+            binary_warned: false,
+            skip_binary: input.binary == crate::config::Binary::Skip,
+            header: st.header_reader(),
         };
         t.detect_encoding()?;
+        if offset > 0 {
+            t.prime_header()?;
+        }
         Ok(t)
+    }
+
+    /// Resuming mid-file: reads the header lines at its start again, so the rows after the
+    /// checkpoint get their field names.
+    fn prime_header(&mut self) -> std::io::Result<()> {
+        let Some(h) = self.header.as_mut() else {
+            return Ok(());
+        };
+        self.file.seek(SeekFrom::Start(0))?;
+        let mut head = Vec::new();
+        self.file.by_ref().take(64 * 1024).read_to_end(&mut head)?;
+        let (text, _) = self.encoding.decode_line(&head);
+        for line in text.lines() {
+            let line = line.trim_start_matches('\u{feff}');
+            match h.read(line) {
+                HeaderLine::Header if h.names().is_some() && !line.starts_with('#') => break,
+                HeaderLine::Header => {}
+                HeaderLine::Row(_) => break,
+            }
+        }
+        Ok(())
+    }
+
+    /// The fields a header gives this event, or `None` when the event is a header line.
+    pub fn header_fields(&mut self, text: &str) -> Option<Vec<(String, Value)>> {
+        match self.header.as_mut() {
+            None => Some(Vec::new()),
+            Some(h) => match h.read(text) {
+                HeaderLine::Header => None,
+                HeaderLine::Row(f) => Some(f),
+            },
+        }
     }
 
     /// Reads the BOM; at offset 0 the read position skips it.
@@ -176,12 +248,17 @@ impl Tailer {
         match same {
             Some(fp) => self.fp = fp,
             None => {
-                self.flush(out);
+                self.flush(stats, out);
                 stats.truncations.fetch_add(1, Ordering::Relaxed);
                 self.offset = 0;
                 self.buf.clear();
                 self.buf_off = 0;
                 self.skipping = false;
+                self.text_checked = false;
+                self.binary = false;
+                if let Some(h) = self.header.as_mut() {
+                    *h = HeaderReader::new(h.kind());
+                }
                 self.fp = Fingerprint::of(&mut self.file)?;
                 self.detect_encoding()?;
             }
@@ -198,6 +275,26 @@ impl Tailer {
     ) -> std::io::Result<usize> {
         if self.offset == 0 && self.forced.is_none() && self.encoding == Encoding::Utf8 {
             self.detect_encoding()?;
+        }
+        if self.binary {
+            return Ok(0);
+        }
+        if !self.text_checked && self.skip_binary && self.encoding == Encoding::Utf8 {
+            self.file.seek(SeekFrom::Start(0))?;
+            let mut head = Vec::with_capacity(BINARY_PROBE_BYTES);
+            self.file
+                .by_ref()
+                .take(BINARY_PROBE_BYTES as u64)
+                .read_to_end(&mut head)?;
+            if head.is_empty() {
+                return Ok(0);
+            }
+            self.text_checked = true;
+            if looks_binary(&head) {
+                self.binary = true;
+                stats.binary_skipped.fetch_add(1, Ordering::Relaxed);
+                return Ok(0);
+            }
         }
         self.file.seek(SeekFrom::Start(self.offset))?;
         let mut total = 0;
@@ -315,14 +412,24 @@ impl Tailer {
         text.push('\n');
         let resume = if self.joining { start } else { end };
         let fp = self.fp;
+        let joining = self.joining;
+        // Joined events come out when the next one starts: the cut they carry is the one held
+        // with them, not that of the line that ends them.
+        let mut held = self.held_truncated;
         self.breaker.push(text.as_bytes(), &mut |ev| {
+            let cut = if joining {
+                std::mem::replace(&mut held, false)
+            } else {
+                truncated
+            };
             out.push(TailEvent {
                 text: ev.text.into_owned(),
-                truncated: ev.truncated || truncated,
+                truncated: ev.truncated || cut,
                 fp,
                 resume,
             })
         });
+        self.held_truncated = joining && (held || truncated);
         self.dirty = true;
     }
 
@@ -333,20 +440,24 @@ impl Tailer {
 
     /// Ships what waits: the unfinished last line and the pending joined event (file idle,
     /// rotated away, or `--once` at end of file).
-    pub fn flush(&mut self, out: &mut Vec<TailEvent>) {
+    pub fn flush(&mut self, stats: &Stats, out: &mut Vec<TailEvent>) {
         if !self.buf.is_empty() {
             let head = std::mem::take(&mut self.buf);
             let (start, end, trunc) = (self.buf_off, self.offset, self.skipping);
+            if trunc {
+                stats.lines_truncated.fetch_add(1, Ordering::Relaxed);
+            }
             self.push_line(&head, trunc, start, end, out);
             self.buf_off = self.offset;
             self.skipping = false;
         }
         let fp = self.fp;
         let resume = self.offset;
+        let held = std::mem::replace(&mut self.held_truncated, false);
         self.breaker.finish(&mut |ev| {
             out.push(TailEvent {
                 text: ev.text.into_owned(),
-                truncated: ev.truncated,
+                truncated: ev.truncated || held,
                 fp,
                 resume,
             })
@@ -533,7 +644,7 @@ mod tests {
         assert!(out[1].truncated);
         assert_eq!(out[2].resume, (5 + 101 + 6) as u64);
         assert!(t.has_pending());
-        t.flush(&mut out);
+        t.flush(&stats, &mut out);
         assert_eq!(out.last().unwrap().text, "part");
         assert_eq!(stats.lines_truncated.load(Ordering::Relaxed), 1);
         // Truncation in place: restart at 0.
@@ -579,9 +690,85 @@ mod tests {
             out[0].resume as usize,
             text.find("2026-03-02 10:00:02").unwrap()
         );
-        t.flush(&mut out);
+        t.flush(&stats, &mut out);
         assert_eq!(out.len(), 2);
         assert_eq!(out[1].resume as usize, text.len());
+    }
+
+    #[test]
+    fn an_over_long_line_is_flagged_on_its_own_event_and_counted() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("a.log");
+        let long = format!("2026-03-02 10:00:01 BIG {}", "x".repeat(3 << 20));
+        // Joined (`auto`): the cut line comes out when the next event starts; then the last
+        // line, cut and without a newline, comes out of the flush.
+        std::fs::write(&p, format!("{long}\nsmall one\n{long}")).unwrap();
+        let inp = input(d.path(), "max_line_bytes = 1024\nsourcetype = \"auto\"\n");
+        let stats = Stats::default();
+        let mut t = Tailer::open(&p, 0, &inp, None).unwrap();
+        let mut out = Vec::new();
+        while t.read(1 << 20, &stats, &mut out).unwrap() > 0 {}
+        t.flush(&stats, &mut out);
+        let flags: Vec<(usize, bool)> = out.iter().map(|e| (e.text.len(), e.truncated)).collect();
+        assert_eq!(flags, [(1024, true), (9, false), (1024, true)]);
+        assert_eq!(stats.lines_truncated.load(Ordering::Relaxed), 2);
+    }
+
+    #[test]
+    fn binary_files_are_skipped_unless_shipped() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("blob.log");
+        let mut bytes = b"PK\x03\x04".to_vec();
+        bytes.extend((0..200_000u32).map(|i| (i % 251) as u8));
+        std::fs::write(&p, &bytes).unwrap();
+        let stats = Stats::default();
+        let mut out = Vec::new();
+        let mut t = Tailer::open(&p, 0, &input(d.path(), ""), None).unwrap();
+        assert_eq!(t.read(1 << 20, &stats, &mut out).unwrap(), 0);
+        assert!(t.binary && out.is_empty());
+        assert_eq!(stats.binary_skipped.load(Ordering::Relaxed), 1);
+        let mut t = Tailer::open(&p, 0, &input(d.path(), "binary = \"ship\"\n"), None).unwrap();
+        assert!(t.read(1 << 20, &stats, &mut out).unwrap() > 0);
+        assert!(!out.is_empty());
+        // Text with a few control bytes (ANSI colours, form feeds) is still text.
+        assert!(!looks_binary(
+            b"\x1b[31mERROR\x1b[0m disk full\n\x0cpage 2\n"
+        ));
+        assert!(looks_binary(b"text\0more"));
+    }
+
+    #[test]
+    fn csv_header_names_the_fields_and_is_no_event() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("e.log");
+        std::fs::write(&p, "Level,Date,Message\nError,02/03/2026 10:00:00,\"disk\nfull\"\nInfo,02/03/2026 10:00:01,ok\n").unwrap();
+        let text = format!(
+            "state_dir = \"/tmp/s\"\n[output]\nurls = [\"http://x\"]\ntoken = \"t\"\n[[input]]\npath = \"{}/*.log\"\nsourcetype = \"evt\"\n[sourcetypes.evt]\nheader = \"csv\"\n",
+            d.path().display()
+        );
+        let inp = Config::parse(&text, Path::new("t.toml"))
+            .unwrap()
+            .inputs
+            .remove(0);
+        let stats = Stats::default();
+        let mut t = Tailer::open(&p, 0, &inp, None).unwrap();
+        let mut out = Vec::new();
+        t.read(1 << 20, &stats, &mut out).unwrap();
+        t.flush(&stats, &mut out);
+        let rows: Vec<Option<Vec<(String, Value)>>> =
+            out.iter().map(|e| t.header_fields(&e.text)).collect();
+        assert_eq!(rows.len(), 3, "{out:?}");
+        assert!(rows[0].is_none());
+        let row = rows[1].as_ref().unwrap();
+        assert_eq!(row[2], ("Message".into(), Value::Str("disk\nfull".into())));
+        // Resumed after the header: the names are read again from the file's start.
+        let resume = out[1].resume;
+        let mut t = Tailer::open(&p, 0, &inp, Some((t.fp, resume))).unwrap();
+        let mut out = Vec::new();
+        t.read(1 << 20, &stats, &mut out).unwrap();
+        t.flush(&stats, &mut out);
+        let row = t.header_fields(&out[0].text).unwrap();
+        assert_eq!(row[0], ("Level".into(), Value::Str("Info".into())));
     }
 
     #[test]

@@ -75,6 +75,9 @@ pub struct Config {
     /// Serve HTTPS with this certificate (forwarders across a network); absent means plain HTTP.
     #[serde(default)]
     pub tls: Option<TlsConfig>,
+    /// User-defined sourcetypes (`[sourcetypes.NAME]`), the same tables as in `forwarder.toml`.
+    #[serde(default)]
+    pub sourcetypes: BTreeMap<String, loupe_event::props::SourcetypeProps>,
 }
 
 /// `[tls]`: the server's certificate chain and key (PEM), and optionally the CA that client
@@ -198,6 +201,7 @@ impl Default for Config {
             scripts: BTreeMap::new(),
             console_url: None,
             tls: None,
+            sourcetypes: BTreeMap::new(),
         }
     }
 }
@@ -240,7 +244,14 @@ impl Config {
         Ok(cfg)
     }
 
+    /// The sourcetypes of this config (built-ins and `[sourcetypes.NAME]`).
+    pub fn sourcetype_table(&self) -> Result<loupe_event::props::SourcetypeTable, ConfigError> {
+        loupe_event::props::SourcetypeTable::new(&self.sourcetypes)
+            .map_err(|e| ConfigError::Invalid(e.to_string()))
+    }
+
     fn validate(&self) -> Result<(), ConfigError> {
+        self.sourcetype_table()?;
         for name in self.indexes.keys() {
             crate::store::validate_index_name(name)
                 .map_err(|e| ConfigError::Invalid(e.to_string()))?;
@@ -400,6 +411,26 @@ max_size = "50GB"
             .to_string();
         assert!(err.contains("listen_on"), "{err}");
         assert!(err.contains("line 2") || err.contains("2:"), "{err}");
+    }
+
+    #[test]
+    fn sourcetypes_tables() {
+        let cfg = Config::parse(
+            "[sourcetypes.batch_mail]\ntime_format = \"%H:%M:%S %d/%m/%Y\"\ntimezone = \"Europe/Paris\"\n",
+        )
+        .unwrap();
+        assert!(cfg.sourcetype_table().unwrap().is_custom("batch_mail"));
+        let err = Config::parse("[sourcetypes.x]\nevent_start = \"(\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("event_start is not a valid regex"), "{err}");
+        let err = Config::parse("data_dir = \"/x\"\n[sourcetypes.x]\ntime_formt = \"%H\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("time_formt") && err.contains("line 3"),
+            "{err}"
+        );
     }
 
     #[test]

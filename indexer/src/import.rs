@@ -54,8 +54,6 @@ pub enum ImportError {
         path: String,
         source: std::io::Error,
     },
-    #[error("unknown sourcetype {0:?} (see `loupe sourcetypes`)")]
-    UnknownSourcetype(String),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("sending to the server failed: {0}")]
@@ -70,14 +68,9 @@ pub fn read_files(
     sink: &mut dyn FnMut(Event) -> Result<(), ImportError>,
 ) -> Result<ImportStats, ImportError> {
     let mut stats = ImportStats::default();
-    let st = if spec.format == InputFormat::Raw {
-        Some(
-            loupe_event::sourcetype::lookup(&spec.sourcetype)
-                .ok_or_else(|| ImportError::UnknownSourcetype(spec.sourcetype.clone()))?,
-        )
-    } else {
-        None
-    };
+    // Any name: a user's definition, a built-in, or `auto` keeping the name given.
+    let st =
+        (spec.format == InputFormat::Raw).then(|| loupe_event::props::resolve(&spec.sourcetype));
     let host = spec
         .host
         .clone()
@@ -107,7 +100,9 @@ pub fn read_files(
                 .source
                 .clone()
                 .unwrap_or_else(|| path.display().to_string()),
-            sourcetype: spec.sourcetype.clone(),
+            sourcetype: st
+                .as_ref()
+                .map_or_else(|| spec.sourcetype.clone(), |s| s.name().to_string()),
             index: spec.index.clone(),
         };
         let mut failure: Option<ImportError> = None;

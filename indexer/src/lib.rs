@@ -9,7 +9,8 @@
 //!   written by one [`store::StoreWriter`], trimmed by [`store::retention`].
 //! - [`search`] plans an SPL query onto the store (pushdown into tantivy) and runs it.
 //! - [`api`] is the HTTP face (axum): HEC, search, health, metrics.
-//! - [`import`] is the bulk path of `loupe import`; [`config`] reads `loupe.toml`.
+//! - [`import`] is the bulk path of `loupe import`; [`config`] reads `loupe.toml`;
+//!   [`preview`] shows how a sourcetype cuts and timestamps a file (`loupe sourcetypes test`).
 //!
 //! ```no_run
 //! use std::sync::Arc;
@@ -31,6 +32,7 @@ pub mod import;
 pub mod ingest;
 pub mod jobs;
 pub mod schedule;
+pub mod preview;
 pub mod search;
 pub mod server;
 pub mod store;

@@ -40,6 +40,9 @@ enum Command {
     },
     /// Bulk-load files (into a data dir, or through a server's HEC endpoint).
     Import {
+        /// A `loupe.toml` whose `[sourcetypes.NAME]` tables define custom sourcetypes.
+        #[arg(long)]
+        config: Option<PathBuf>,
         #[arg(long, conflicts_with = "url")]
         data_dir: Option<PathBuf>,
         #[arg(long, requires = "token")]
@@ -69,6 +72,9 @@ enum Command {
     },
     /// Run a search and print the results.
     Search {
+        /// A `loupe.toml` whose `[sourcetypes.NAME]` extractions apply.
+        #[arg(long)]
+        config: Option<PathBuf>,
         #[arg(long, conflicts_with = "url")]
         data_dir: Option<PathBuf>,
         #[arg(long, requires = "token")]
@@ -97,8 +103,14 @@ enum Command {
         latest: Option<String>,
         query: String,
     },
-    /// List the built-in sourcetypes.
-    Sourcetypes,
+    /// List the built-in and custom sourcetypes, or `test` one on a file.
+    Sourcetypes {
+        /// A `loupe.toml` whose `[sourcetypes.NAME]` tables are listed and tested too.
+        #[arg(long, global = true)]
+        config: Option<PathBuf>,
+        #[command(subcommand)]
+        action: Option<SourcetypesAction>,
+    },
     /// Objects from files (a directory, or one Splunk savedsearches.conf): prints the diff;
     /// exit 0 applied, 2 invalid (nothing changed), 1 otherwise.
     Apply {
@@ -132,6 +144,34 @@ enum Command {
         #[command(subcommand)]
         action: saved_cmd::SavedAction,
     },
+}
+
+#[derive(Subcommand)]
+enum SourcetypesAction {
+    /// How the first events of FILE break under NAME and which `_time` each gets, and why.
+    Test {
+        name: String,
+        file: PathBuf,
+        /// How many events to show.
+        #[arg(long, default_value_t = 10)]
+        events: usize,
+        /// Year of year-less timestamps (default: the file's modification year).
+        #[arg(long)]
+        year: Option<i32>,
+        /// Zone of zone-less timestamps (IANA; default: the config's, else UTC).
+        #[arg(long)]
+        timezone: Option<String>,
+    },
+}
+
+/// Reads `--config` (when given) and installs its sourcetypes for this process.
+fn load_sourcetypes(config: Option<&std::path::Path>) -> anyhow::Result<Option<Config>> {
+    let Some(path) = config else {
+        return Ok(None);
+    };
+    let cfg = Config::load(path)?;
+    loupe_event::props::install(cfg.sourcetype_table()?);
+    Ok(Some(cfg))
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -185,6 +225,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             if let Some(l) = listen {
                 cfg.listen = l;
             }
+            loupe_event::props::install(cfg.sourcetype_table()?);
             let rt = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()?;
@@ -192,6 +233,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Import {
+            config,
             data_dir,
             url,
             token,
@@ -204,6 +246,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             timezone,
             files,
         } => {
+            load_sourcetypes(config.as_deref())?;
             loupe::store::validate_index_name(&index)?;
             let tz = match &timezone {
                 Some(t) => {
@@ -265,6 +308,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Search {
+            config,
             data_dir,
             url,
             token,
@@ -274,6 +318,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             limit,
             query,
         } => {
+            load_sourcetypes(config.as_deref())?;
             let req = SearchRequest {
                 query,
                 earliest,
@@ -284,7 +329,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             let resp = match (&data_dir, &url) {
                 (Some(d), None) => {
-                    let store = loupe::store::Store::open_read_only(d)?;
+                    let store = open_for_offline_search(d)?;
                     match loupe::search::run(&store, &SearchScope::default(), &req) {
                         Ok(r) => r,
                         Err(e) if e.is_query_error() => {
@@ -368,12 +413,147 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             saved_cmd::run(action, &url, &token)?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Sourcetypes => {
-            for name in loupe_event::sourcetype::builtin_names() {
-                println!("{name}");
+        Command::Sourcetypes { config, action } => {
+            let cfg = load_sourcetypes(config.as_deref())?;
+            let table = match &cfg {
+                Some(c) => c.sourcetype_table()?,
+                None => Default::default(),
+            };
+            match action {
+                None => {
+                    for st in table.custom() {
+                        println!("{:<18} {}", st.name(), st.describe());
+                    }
+                    for st in loupe_event::sourcetype::builtins() {
+                        println!("{:<18} built-in: {}", st.name(), st.describe());
+                    }
+                    println!("(any other name behaves as auto and keeps its name)");
+                }
+                Some(SourcetypesAction::Test {
+                    name,
+                    file,
+                    events,
+                    year,
+                    timezone,
+                }) => sourcetypes_test(&table, cfg.as_ref(), &name, &file, events, year, timezone)?,
             }
             Ok(ExitCode::SUCCESS)
         }
+    }
+}
+
+/// `loupe sourcetypes test`: the preview of a file's first events, printed.
+fn sourcetypes_test(
+    table: &loupe_event::props::SourcetypeTable,
+    cfg: Option<&Config>,
+    name: &str,
+    file: &std::path::Path,
+    events: usize,
+    year: Option<i32>,
+    timezone: Option<String>,
+) -> anyhow::Result<()> {
+    use std::io::Read;
+    let st = table.resolve(name);
+    let tz = match timezone {
+        Some(t) => jiff::tz::TimeZone::get(&t).with_context(|| format!("time zone {t:?}"))?,
+        None => cfg
+            .map(Config::time_zone)
+            .unwrap_or(jiff::tz::TimeZone::UTC),
+    };
+    let f = std::fs::File::open(file).with_context(|| format!("{}", file.display()))?;
+    let mtime_year = f
+        .metadata()
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| jiff::Timestamp::try_from(t).ok())
+        .map(|t| t.to_zoned_datetime(tz.clone()).year() as i32);
+    let mut bytes = Vec::new();
+    f.take(4 << 20)
+        .read_to_end(&mut bytes)
+        .with_context(|| format!("{}", file.display()))?;
+    let ctx = loupe_event::TimeContext::new(year.or(mtime_year).unwrap_or(1970), tz.clone());
+    let kind = if table.is_custom(name) {
+        "custom"
+    } else if st.is_auto() {
+        "auto"
+    } else {
+        "built-in"
+    };
+    println!("sourcetype {} ({kind}): {}", st.name(), st.describe());
+    let shown = loupe::preview::preview(&st, &bytes, &ctx, 1 << 20, events);
+    // Times shown in the zone they were read in.
+    let tz = st
+        .definition()
+        .and_then(|d| d.timezone())
+        .cloned()
+        .unwrap_or(tz);
+    let mut unparsed = 0;
+    for (i, ev) in shown.iter().enumerate() {
+        let lines = ev.text.lines().count();
+        if ev.header {
+            println!("#{:<3} {}", i + 1, ev.why);
+        } else {
+            let time = match ev.time_ns {
+                Some(ns) => jiff::Timestamp::from_nanosecond(i128::from(ns))
+                    .map(|t| t.to_zoned_datetime(tz.clone()).to_string())
+                    .unwrap_or_else(|_| ns.to_string()),
+                None => {
+                    unparsed += 1;
+                    "-".to_string()
+                }
+            };
+            println!(
+                "#{:<3} _time={time}  ({}){}  {} line(s)",
+                i + 1,
+                ev.why,
+                if ev.truncated { " truncated" } else { "" },
+                lines
+            );
+            for (k, v) in &ev.fields {
+                println!("       {k}={v}");
+            }
+        }
+        for l in ev.text.lines().take(6) {
+            let l: String = l.chars().take(160).collect();
+            println!("     | {l}");
+        }
+        if lines > 6 {
+            println!("     | ... {} more line(s)", lines - 6);
+        }
+    }
+    let n = shown.iter().filter(|e| !e.header).count();
+    println!("{n} event(s) shown, {unparsed} without a timestamp");
+    Ok(())
+}
+
+/// The store of `--data-dir` for a search without a server. When no server holds the data
+/// dir, the write-ahead log's uncommitted tail (what a `kill -9` left acknowledged but not yet
+/// committed) is recovered first, so every acknowledged event is found; when one does, what
+/// it committed is read and the user is told where the rest is.
+fn open_for_offline_search(dir: &std::path::Path) -> anyhow::Result<loupe::store::Store> {
+    use loupe::store::{Store, StoreError};
+    if !dir.join("indexes").is_dir() {
+        return Ok(Store::open_read_only(dir)?);
+    }
+    match Store::open(dir) {
+        Ok(store) => {
+            let store = std::sync::Arc::new(store);
+            let n = loupe::ingest::pipeline::recover(&store)
+                .with_context(|| format!("recovering the write-ahead log of {}", dir.display()))?;
+            if n > 0 {
+                eprintln!("recovered {n} acknowledged event(s) from the write-ahead log");
+            }
+            drop(store);
+            Ok(Store::open_read_only(dir)?)
+        }
+        Err(StoreError::Locked(_)) => {
+            eprintln!(
+                "note: a server is running on {}: events it acknowledged in the last commit interval may be missing here; search through --url URL for all of them",
+                dir.display()
+            );
+            Ok(Store::open_read_only(dir)?)
+        }
+        Err(e) => Err(e.into()),
     }
 }
 

@@ -123,16 +123,6 @@ fn import_errors_are_clear() {
         "import",
         "--data-dir",
         data.to_str().unwrap(),
-        "--sourcetype",
-        "nope",
-        "/etc/hostname",
-    ]);
-    assert_eq!(code, 1);
-    assert!(err.contains("unknown sourcetype \"nope\""), "{err}");
-    let (code, _, err) = loupe(&[
-        "import",
-        "--data-dir",
-        data.to_str().unwrap(),
         "/no/such/file.log",
     ]);
     assert_eq!(code, 1);

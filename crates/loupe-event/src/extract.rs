@@ -12,6 +12,7 @@
 //! This runs at search time, not on the import path, so the sourcetype patterns
 //! are regexes (compiled once).
 
+use crate::props::KvMode;
 use crate::sourcetype;
 use crate::value::Value;
 use regex::Regex;
@@ -41,10 +42,28 @@ pub fn extract_fields(sourcetype: &str, raw: &str, out: &mut Vec<(String, Value)
         "linux_secure" | "OpenSSH" | "Linux" | "syslog" => auth_fields(raw, &mut fields),
         _ => {}
     }
+    let def = canonical.as_ref().and_then(|s| s.definition());
+    if let Some(def) = def {
+        for re in def.extract() {
+            if let Some(caps) = re.captures(raw) {
+                for group in re.capture_names().flatten() {
+                    if let Some(m) = caps.name(group) {
+                        fields.add_if_absent(group, Value::Str(m.as_str().to_owned()));
+                    }
+                }
+            }
+        }
+    }
+    let kv = def.map(|d| d.kv()).unwrap_or_default();
+    if kv == KvMode::None {
+        return;
+    }
 
     let trimmed = raw.trim_start();
     let json_sourcetype = canonical.as_ref().is_some_and(|s| s.is_json());
-    let try_json = json_sourcetype || (name == "auto" && trimmed.starts_with('{'));
+    // Any name nobody defined is `auto` (it keeps its own name).
+    let auto = canonical.is_none() || def.is_some() || name == "auto";
+    let try_json = json_sourcetype || (auto && trimmed.starts_with('{'));
     if try_json {
         if let Ok(serde_json::Value::Object(map)) =
             serde_json::from_str::<serde_json::Value>(trimmed)
@@ -64,6 +83,9 @@ pub fn extract_fields(sourcetype: &str, raw: &str, out: &mut Vec<(String, Value)
             return;
         }
     }
+    if kv == KvMode::Json {
+        return;
+    }
     auto_kv(raw, &mut fields);
 }
 
@@ -81,7 +103,16 @@ pub fn sourcetype_may_give(sourcetype: &str, name: &str) -> bool {
         .iter()
         .find(|r| r.sourcetype == st)
         .is_some_and(|r| r.re.capture_names().flatten().any(|g| g == name));
+    let from_custom = canonical
+        .as_ref()
+        .and_then(|s| s.definition())
+        .is_some_and(|d| {
+            d.extract()
+                .iter()
+                .any(|re| re.capture_names().flatten().any(|g| g == name))
+        });
     from_pattern
+        || from_custom
         || match st {
             "access_combined" => matches!(name, "uri_path" | "uri_query"),
             "linux_secure" | "OpenSSH" | "Linux" | "syslog" => {

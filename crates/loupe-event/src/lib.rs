@@ -15,6 +15,9 @@
 //! - [`reltime::resolve`] turns Splunk time modifiers (`-24h@h`, `@w1`, ISO 8601,
 //!   epoch seconds) into epoch nanoseconds.
 //! - [`extract::extract_fields`] pulls search-time fields out of `_raw`.
+//! - [`props`] holds user-defined sourcetypes (`[sourcetypes.NAME]` in `loupe.toml` and
+//!   `forwarder.toml`): [`props::SourcetypeTable::resolve`] accepts any name, an undefined one
+//!   behaving as `auto`; [`strftime`] reads their `time_format`.
 //!
 //! ```
 //! use loupe_event::{sourcetype, TimeContext};
@@ -47,8 +50,10 @@
 pub mod event;
 pub mod extract;
 pub mod linebreak;
+pub mod props;
 pub mod reltime;
 pub mod sourcetype;
+pub mod strftime;
 pub mod timestamp;
 pub mod value;
 

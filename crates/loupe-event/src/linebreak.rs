@@ -58,6 +58,8 @@ enum Join {
     None,
     Timestamp(Box<TimestampRecognizer>),
     Indent,
+    /// A sourcetype's `event_start`: a line matching it starts an event.
+    Pattern(regex::bytes::Regex),
 }
 
 /// Splits a byte stream into events; one per stream, fed chunk by chunk.
@@ -79,6 +81,8 @@ pub struct EventBreaker {
     pend_full: bool,
     /// Blank lines seen after the pending event, kept only if a continuation follows.
     pend_blanks: usize,
+    /// The pending event is a CSV record inside a quoted field: the next line continues it.
+    pend_quoted: bool,
 }
 
 impl EventBreaker {
@@ -108,7 +112,19 @@ impl EventBreaker {
             pend_truncated: false,
             pend_full: false,
             pend_blanks: 0,
+            pend_quoted: false,
         }
+    }
+
+    /// A breaker where a line matching `event_start` starts an event and every other line
+    /// continues the previous one (a sourcetype's own rule).
+    pub fn with_event_start(
+        max_event_bytes: usize,
+        event_start: regex::bytes::Regex,
+    ) -> EventBreaker {
+        let mut b = EventBreaker::new(max_event_bytes, LineBreaking::EachLine, None);
+        b.join = Join::Pattern(event_start);
+        b
     }
 
     /// One event per line, the fastest mode.
@@ -225,8 +241,19 @@ impl EventBreaker {
             }
             _ if !self.pend_active || self.pend_lines >= self.max_lines => true,
             Join::Timestamp(r) => r.starts_with_timestamp(&line[..line.len().min(DETECT_BYTES)]),
-            Join::Indent => !line[0].is_ascii_whitespace(),
+            Join::Indent if self.pend_quoted => false,
+            Join::Indent => !line[0].is_ascii_whitespace() && !continues_trace(line),
+            Join::Pattern(re) => re.is_match(&line[..line.len().min(DETECT_BYTES)]),
         };
+        if matches!(self.join, Join::Indent) {
+            let odd = memchr::memchr_iter(b'"', line).count() % 2 == 1;
+            self.pend_quoted = if start {
+                // A CSV record (Windows Event Viewer exports) whose quoted field holds a newline.
+                odd && memchr::memmem::find(line, b",\"").is_some()
+            } else {
+                self.pend_quoted != odd
+            };
+        }
         if start {
             self.flush(chunk, pr, out);
             let (cut, truncated) = cut_at(line, self.max, long);
@@ -306,6 +333,42 @@ impl EventBreaker {
             None => emit(&self.pend, truncated, out),
         }
     }
+}
+
+/// Lines of a stack trace that do not begin with whitespace but continue the event before
+/// them: Java's `Caused by:` and exception lines, Python's `Traceback` header and final
+/// `ValueError: ...` line, and the sentences Python puts between chained exceptions.
+fn continues_trace(line: &[u8]) -> bool {
+    const PREFIXES: &[&[u8]] = &[
+        b"Caused by:",
+        b"Suppressed:",
+        b"Traceback (most recent call last)",
+        b"During handling of the above exception",
+        b"The above exception was the direct cause",
+        b"... ",
+    ];
+    if PREFIXES.iter().any(|p| line.starts_with(p)) {
+        return true;
+    }
+    // `java.lang.IllegalStateException: boom`, `ValueError: bad`, `KeyboardInterrupt`.
+    let word_end = line
+        .iter()
+        .position(|&c| !(c.is_ascii_alphanumeric() || c == b'.' || c == b'_' || c == b'$'))
+        .unwrap_or(line.len());
+    if word_end == 0 || !matches!(line.get(word_end), None | Some(b':')) {
+        return false;
+    }
+    let word = &line[..word_end];
+    [
+        &b"Error"[..],
+        b"Exception",
+        b"Throwable",
+        b"Warning",
+        b"Interrupt",
+        b"Exit",
+    ]
+    .iter()
+    .any(|s| word.ends_with(s))
 }
 
 /// Where to cut a line to at most `max` bytes without splitting a UTF-8 sequence.

@@ -85,6 +85,15 @@ pub enum TimeFormat {
     /// A top-level JSON key `ts`, `time`, `timestamp`, `@timestamp` (or `_time`) holding
     /// an ISO 8601 string or epoch number.
     JsonKey,
+    /// Day first `02/03/2026 10:00:00` (French, Windows exports), also `2/3/2026 10:00:00 AM`
+    /// and a `,SSS` / `.SSS` fraction.
+    DayMonthYear,
+    /// Month first `03/02/2026 10:00:00` (US), chosen by `date_order = "mdy"`.
+    MonthDayYear,
+    /// Tomcat / catalina `02-Mar-2026 06:58:01.412`.
+    DayMonNameYear,
+    /// Redis `04 Mar 2026 09:12:01.004` (after its `pid:role ` prefix).
+    DaySpaceMonYear,
 }
 
 /// Where in the event a rule looks; sourcetypes know where their timestamp is.
@@ -144,6 +153,25 @@ const AUTO_DIGIT: &[TimeFormat] = &[
     TimeFormat::AndroidLogcat,
     TimeFormat::TimeDayFirstDate,
     TimeFormat::Proxifier,
+    TimeFormat::DayMonthYear,
+    TimeFormat::DayMonNameYear,
+    TimeFormat::DaySpaceMonYear,
+];
+
+/// [`AUTO_DIGIT`] with ambiguous `NN/NN/YYYY` dates read month first (`date_order = "mdy"`).
+const AUTO_DIGIT_MDY: &[TimeFormat] = &[
+    TimeFormat::EpochWithDate,
+    TimeFormat::Iso8601,
+    TimeFormat::HealthApp,
+    TimeFormat::Clf,
+    TimeFormat::CompactYmdHms,
+    TimeFormat::SlashYmd2,
+    TimeFormat::AndroidLogcat,
+    TimeFormat::TimeDayFirstDate,
+    TimeFormat::Proxifier,
+    TimeFormat::MonthDayYear,
+    TimeFormat::DayMonNameYear,
+    TimeFormat::DaySpaceMonYear,
 ];
 
 /// Formats tried by `auto` at a boundary that starts with a letter.
@@ -157,6 +185,29 @@ const AUTO_EPOCH_RANGE: Range<i64> = 946_684_800..4_102_444_800;
 enum Mode {
     Auto,
     Rules(Vec<TimestampRule>),
+    Custom(Box<CustomTime>),
+}
+
+/// How ambiguous `NN/NN/YYYY` dates are read (`date_order` of a sourcetype).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum DateOrder {
+    /// Day first, as in France and most of the world (the default).
+    #[default]
+    Dmy,
+    /// Month first, as in the US.
+    Mdy,
+}
+
+/// A user-defined timestamp rule: a layout and/or a prefix it follows (Splunk's
+/// `TIME_FORMAT`, `TIME_PREFIX`, `MAX_TIMESTAMP_LOOKAHEAD`).
+#[derive(Debug, Clone)]
+pub struct CustomTime {
+    /// The strftime layout; `None` means every known format (as `auto`) after the prefix.
+    pub layout: Option<crate::strftime::TimeLayout>,
+    /// The timestamp starts where the first match of this regex ends.
+    pub prefix: Option<regex::Regex>,
+    /// How many bytes after the prefix (or the start) may hold the timestamp.
+    pub lookahead: usize,
 }
 
 /// Finds the timestamp of an event; built once per stream, cheap per line.
@@ -170,12 +221,16 @@ pub struct TimestampRecognizer {
     /// Last success: rule index (rules mode) or format (auto), and byte position.
     last: Option<(Last, usize)>,
     tz: TzCache,
+    /// The sourcetype's own zone, which wins over the context's.
+    zone: Option<TimeZone>,
+    order: DateOrder,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Last {
     Rule(usize),
     Format(TimeFormat),
+    Custom,
 }
 
 impl TimestampRecognizer {
@@ -185,6 +240,8 @@ impl TimestampRecognizer {
             mode: Mode::Auto,
             last: None,
             tz: TzCache::default(),
+            zone: None,
+            order: DateOrder::Dmy,
         }
     }
 
@@ -192,9 +249,45 @@ impl TimestampRecognizer {
     pub fn with_rules(rules: Vec<TimestampRule>) -> TimestampRecognizer {
         TimestampRecognizer {
             mode: Mode::Rules(rules),
-            last: None,
-            tz: TzCache::default(),
+            ..TimestampRecognizer::auto()
         }
+    }
+
+    /// A recognizer for a user-defined rule (`time_format`, `time_prefix`).
+    pub fn custom(rule: CustomTime) -> TimestampRecognizer {
+        TimestampRecognizer {
+            mode: Mode::Custom(Box::new(rule)),
+            ..TimestampRecognizer::auto()
+        }
+    }
+
+    /// Reads zone-less times in `zone` rather than the context's zone.
+    pub fn with_zone(mut self, zone: Option<TimeZone>) -> TimestampRecognizer {
+        self.zone = zone;
+        self
+    }
+
+    /// How `auto` reads ambiguous `NN/NN/YYYY` dates.
+    pub fn with_date_order(mut self, order: DateOrder) -> TimestampRecognizer {
+        self.order = order;
+        self
+    }
+
+    /// What gave the last timestamp found (a format's name, or the custom layout), for
+    /// `loupe sourcetypes test` to say why an event got its time.
+    pub fn last_match(&self) -> Option<String> {
+        let (last, pos) = self.last?;
+        Some(match (last, &self.mode) {
+            (Last::Rule(i), Mode::Rules(rules)) => {
+                format!("{:?} at byte {pos}", rules.get(i)?.format)
+            }
+            (Last::Format(f), _) => format!("{f:?} at byte {pos}"),
+            (Last::Custom, Mode::Custom(c)) => match &c.layout {
+                Some(l) => format!("time_format {:?} at byte {pos}", l.as_str()),
+                None => format!("time_prefix, then a known format at byte {pos}"),
+            },
+            _ => return None,
+        })
     }
 
     /// True for the `auto` recognizer.
@@ -212,13 +305,59 @@ impl TimestampRecognizer {
     /// timestamp in `text`, so extractions and highlighting can skip it.
     pub fn recognize_span(&mut self, text: &str, ctx: &TimeContext) -> Option<(i64, Range<usize>)> {
         let b = text.as_bytes();
+        let own;
+        let ctx = match &self.zone {
+            Some(z) => {
+                own = TimeContext::new(ctx.default_year, z.clone());
+                &own
+            }
+            None => ctx,
+        };
         let mode = std::mem::replace(&mut self.mode, Mode::Auto);
         let r = match &mode {
             Mode::Auto => self.find_auto(b, ctx),
             Mode::Rules(rules) => self.find_rules(rules, b, ctx),
+            Mode::Custom(c) => self.find_custom(c, text, ctx),
         };
         self.mode = mode;
         r
+    }
+
+    fn find_custom(
+        &mut self,
+        c: &CustomTime,
+        text: &str,
+        ctx: &TimeContext,
+    ) -> Option<(i64, Range<usize>)> {
+        let start = match &c.prefix {
+            Some(re) => re.find(text)?.end(),
+            None => 0,
+        };
+        let mut end = text.len().min(start.saturating_add(c.lookahead));
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        let window = &text[start..end];
+        match &c.layout {
+            Some(layout) => {
+                let skip = usize::from(c.prefix.is_none() && window.starts_with('['));
+                let (t, n) = layout.parse(&window[skip..], ctx, &ctx.tz)?;
+                self.last = Some((Last::Custom, start + skip));
+                Some((t, start + skip..start + skip + n))
+            }
+            None => {
+                let (t, r) = self.find_auto(window.as_bytes(), ctx)?;
+                self.last = Some((Last::Custom, start + r.start));
+                Some((t, start + r.start..start + r.end))
+            }
+        }
+    }
+
+    fn auto_digit(&self) -> &'static [TimeFormat] {
+        match self.order {
+            DateOrder::Dmy => AUTO_DIGIT,
+            DateOrder::Mdy => AUTO_DIGIT_MDY,
+        }
     }
 
     /// True when the line begins with a timestamp this recognizer knows (for rules,
@@ -242,10 +381,22 @@ impl TimestampRecognizer {
                 }
                 false
             }
+            Mode::Custom(_) => {
+                let text = String::from_utf8_lossy(line);
+                let mode = std::mem::replace(&mut self.mode, Mode::Auto);
+                let hit = match &mode {
+                    Mode::Custom(c) => self
+                        .find_custom(c, &text, &TimeContext::utc(2000))
+                        .is_some(),
+                    _ => false,
+                };
+                self.mode = mode;
+                hit
+            }
             Mode::Auto => {
                 let p = usize::from(line.first() == Some(&b'['));
                 let list = match line.get(p) {
-                    Some(c) if c.is_ascii_digit() => AUTO_DIGIT,
+                    Some(c) if c.is_ascii_digit() => self.auto_digit(),
                     Some(c) if c.is_ascii_alphabetic() => AUTO_ALPHA,
                     _ => return false,
                 };
@@ -314,7 +465,7 @@ impl TimestampRecognizer {
             let alnum = c.is_ascii_alphanumeric();
             if alnum && !prev_alnum {
                 let list = if c.is_ascii_digit() {
-                    AUTO_DIGIT
+                    self.auto_digit()
                 } else {
                     AUTO_ALPHA
                 };
@@ -788,7 +939,108 @@ fn match_format(f: TimeFormat, b: &[u8], i: usize) -> Option<(Stamp, usize)> {
         TimeFormat::EpochWithDate => m_epoch_with_date(b, i),
         TimeFormat::EpochSeconds => m_epoch(b, i),
         TimeFormat::JsonKey => m_json_key(b, i),
+        TimeFormat::DayMonthYear => m_slash_date(b, i, true),
+        TimeFormat::MonthDayYear => m_slash_date(b, i, false),
+        TimeFormat::DayMonNameYear => m_day_mon_year(b, i, b'-'),
+        TimeFormat::DaySpaceMonYear => m_day_mon_year(b, i, b' '),
     }
+}
+
+/// `02/03/2026 10:00:00[.fff][ AM|PM]` with one- or two-digit day and month.
+fn m_slash_date(b: &[u8], i: usize, day_first: bool) -> Option<(Stamp, usize)> {
+    let (first, j) = num_var(b, i, 1, 2)?;
+    if !at(b, j, b'/') {
+        return None;
+    }
+    let (second, j) = num_var(b, j + 1, 1, 2)?;
+    if !at(b, j, b'/') {
+        return None;
+    }
+    let year = num(b, j + 1, 4)?;
+    let j = j + 5;
+    if !matches!(b.get(j), Some(b' ') | Some(b'T')) {
+        return None;
+    }
+    let (hour, j) = num_var(b, j + 1, 1, 2)?;
+    if !at(b, j, b':') {
+        return None;
+    }
+    let minute = num(b, j + 1, 2)?;
+    if !at(b, j + 3, b':') {
+        return None;
+    }
+    let second_of_minute = num(b, j + 4, 2)?;
+    let (nanos, mut j) = opt_frac(b, j + 6);
+    let mut hour = hour as u32;
+    if at(b, j, b' ') {
+        let ampm = b.get(j + 1..j + 3).map(|s| s.to_ascii_uppercase());
+        match ampm.as_deref() {
+            Some(b"AM") if end_ok(b, j + 3) && (1..=12).contains(&hour) => {
+                hour %= 12;
+                j += 3;
+            }
+            Some(b"PM") if end_ok(b, j + 3) && (1..=12).contains(&hour) => {
+                hour = hour % 12 + 12;
+                j += 3;
+            }
+            _ => {}
+        }
+    }
+    if !end_ok(b, j) {
+        return None;
+    }
+    let (day, month) = if day_first {
+        (first as u32, second as u32)
+    } else {
+        (second as u32, first as u32)
+    };
+    civil(
+        Civil {
+            year: Some(year as i32),
+            month,
+            day,
+            hour,
+            minute,
+            second: second_of_minute,
+            nanos,
+            offset: None,
+        },
+        j,
+    )
+}
+
+/// `02-Mar-2026 06:58:01.412` (`sep` `-`) or `04 Mar 2026 09:12:01.004` (`sep` space).
+fn m_day_mon_year(b: &[u8], i: usize, sep: u8) -> Option<(Stamp, usize)> {
+    let day = num(b, i, 2)?;
+    if !at(b, i + 2, sep) {
+        return None;
+    }
+    let month = month_abbr(b, i + 3)?;
+    if !at(b, i + 6, sep) {
+        return None;
+    }
+    let year = num(b, i + 7, 4)?;
+    if !at(b, i + 11, b' ') {
+        return None;
+    }
+    let (hour, minute, second) = hms(b, i + 12)?;
+    let (nanos, j) = opt_frac(b, i + 20);
+    if !end_ok(b, j) {
+        return None;
+    }
+    civil(
+        Civil {
+            year: Some(year as i32),
+            month,
+            day,
+            hour,
+            minute,
+            second,
+            nanos,
+            offset: None,
+        },
+        j,
+    )
 }
 
 fn m_iso(b: &[u8], i: usize) -> Option<(Stamp, usize)> {
@@ -818,6 +1070,20 @@ fn m_iso(b: &[u8], i: usize) -> Option<(Stamp, usize)> {
                 let sign = if b[j + 1] == b'-' { -1 } else { 1 };
                 offset = Some(sign * ((hhmm / 100) as i32 * 3600 + (hhmm % 100) as i32 * 60));
                 j += 6;
+            }
+        }
+    } else if at(b, j, b' ') && b.get(j + 1).is_some_and(u8::is_ascii_uppercase) {
+        // PostgreSQL's `2026-03-02 10:00:01.123 CET`: a zone abbreviation after a space.
+        let s = j + 1;
+        let mut e = s;
+        while e < b.len() && e - s < 5 && b[e].is_ascii_uppercase() {
+            e += 1;
+        }
+        if end_ok(b, e) {
+            let abbr = std::str::from_utf8(&b[s..e]).unwrap_or_default();
+            if let Some(o) = crate::strftime::abbreviation_offset(abbr) {
+                offset = Some(o);
+                j = e;
             }
         }
     }

@@ -81,17 +81,23 @@ Caused by: java.io.IOException: disk full\n\
 }
 
 #[test]
-fn auto_joins_only_indented_lines() {
+fn auto_joins_indented_and_stack_trace_lines() {
+    // `auto` keeps a Java trace whole: its exception line and `Caused by:` are not indented
+    // but are never the start of a log record.
     let v = run(breaker("auto", 10_000), JAVA.as_bytes());
     assert_eq!(
         texts(&v),
         [
-            "2015-10-18 18:01:47,978 ERROR [main] org.x.App: boom",
-            "java.lang.RuntimeException: boom\n\tat com.x.Y.z(Y.java:10)\n\tat com.x.Y.main(Y.java:5)",
-            "Caused by: java.io.IOException: disk full\n\t... 3 more",
+            "2015-10-18 18:01:47,978 ERROR [main] org.x.App: boom\njava.lang.RuntimeException: boom\n\tat com.x.Y.z(Y.java:10)\n\tat com.x.Y.main(Y.java:5)\nCaused by: java.io.IOException: disk full\n\t... 3 more",
             "2015-10-18 18:01:48,000 INFO [main] org.x.App: next",
         ]
     );
+    // Lines that only look alike still start events.
+    let v = run(
+        breaker("auto", 10_000),
+        b"Errors: 3 found\nMyErrorHandler started\nplain line\n",
+    );
+    assert_eq!(v.len(), 3);
 }
 
 #[test]

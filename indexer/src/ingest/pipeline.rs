@@ -173,28 +173,72 @@ impl DedupTable {
     }
 }
 
+/// What replaying the log left: the open log, the dedup table, the writer and the last lsn.
+struct Replayed {
+    wal: Wal,
+    dedup: DedupTable,
+    dedup_path: std::path::PathBuf,
+    writer: StoreWriter,
+    last: u64,
+    events: u64,
+}
+
+/// Indexes and commits what the log holds beyond the store's last commit (what a `kill -9`
+/// left acknowledged but unsearchable), as a server does when it starts.
+fn replay(
+    store: &Arc<Store>,
+    writer: &crate::store::WriterOptions,
+) -> Result<Replayed, StoreError> {
+    let wal_dir = store.root().join("wal");
+    let dedup_path = wal_dir.join("dedup.json");
+    std::fs::create_dir_all(&wal_dir).map_err(|e| StoreError::io(&wal_dir, e))?;
+    let mut dedup = DedupTable::load(&dedup_path)?;
+    let mut writer = StoreWriter::new(store.clone(), writer.clone());
+    let mut replayed = 0u64;
+    let mut wal = Wal::open(&wal_dir, |lsn, payload| {
+        let batch = decode_batch(payload)?;
+        dedup.insert(&batch);
+        for ev in batch.events {
+            writer.add(ev, lsn)?;
+            replayed += 1;
+        }
+        Ok(())
+    })?;
+    writer.commit()?;
+    let last = wal.next_lsn().saturating_sub(1);
+    wal.checkpoint(last)?;
+    dedup.save(&dedup_path)?;
+    Ok(Replayed {
+        wal,
+        dedup,
+        dedup_path,
+        writer,
+        last,
+        events: replayed,
+    })
+}
+
+/// Recovers the log's uncommitted tail into a store this process holds the lock of (no
+/// server running), so an offline `loupe search --data-dir` after a crash sees every
+/// acknowledged event; returns how many events were recovered.
+pub fn recover(store: &Arc<Store>) -> Result<u64, StoreError> {
+    let mut r = replay(store, &crate::store::WriterOptions::default())?;
+    r.writer.close_all()?;
+    Ok(r.events)
+}
+
 impl Pipeline {
     /// Opens the log, replays what the store had not committed, and starts the log and index threads.
     pub fn start(store: Arc<Store>, opts: PipelineOptions) -> Result<Pipeline, StoreError> {
         let wal_dir = store.root().join("wal");
-        let dedup_path = wal_dir.join("dedup.json");
-        std::fs::create_dir_all(&wal_dir).map_err(|e| StoreError::io(&wal_dir, e))?;
-        let mut dedup = DedupTable::load(&dedup_path)?;
-        let mut writer = StoreWriter::new(store.clone(), opts.writer.clone());
-        let mut replayed = 0u64;
-        let mut wal = Wal::open(&wal_dir, |lsn, payload| {
-            let batch = decode_batch(payload)?;
-            dedup.insert(&batch);
-            for ev in batch.events {
-                writer.add(ev, lsn)?;
-                replayed += 1;
-            }
-            Ok(())
-        })?;
-        writer.commit()?;
-        let last = wal.next_lsn().saturating_sub(1);
-        wal.checkpoint(last)?;
-        dedup.save(&dedup_path)?;
+        let Replayed {
+            wal,
+            dedup,
+            dedup_path,
+            writer,
+            last,
+            events: replayed,
+        } = replay(&store, &opts.writer)?;
         if replayed > 0 {
             tracing::info!(events = replayed, "replayed the write-ahead log");
         }

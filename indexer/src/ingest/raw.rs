@@ -2,6 +2,7 @@
 
 use super::{EventDefaults, Limits};
 use loupe_event::linebreak::{EventBreaker, RawEvent};
+use loupe_event::props::{HeaderLine, HeaderReader};
 use loupe_event::sourcetype::Sourcetype;
 use loupe_event::timestamp::{TimeContext, TimestampRecognizer};
 use loupe_event::{Event, EventFlags};
@@ -15,6 +16,7 @@ pub struct RawParser {
     now_ns: i64,
     json: bool,
     max_event_bytes: usize,
+    header: Option<HeaderReader>,
 }
 
 impl RawParser {
@@ -27,7 +29,10 @@ impl RawParser {
             meta,
             now_ns: limits.now_ns,
             json: sourcetype.is_json(),
-            max_event_bytes: limits.max_event_bytes,
+            max_event_bytes: sourcetype
+                .max_event_bytes()
+                .unwrap_or(limits.max_event_bytes),
+            header: sourcetype.header_reader(),
         }
     }
 
@@ -53,6 +58,7 @@ impl RawParser {
                 now_ns: self.now_ns,
                 json: self.json,
                 max_event_bytes: self.max_event_bytes,
+                header: self.header.as_mut(),
             },
         )
     }
@@ -65,6 +71,7 @@ struct Emitter<'a> {
     now_ns: i64,
     json: bool,
     max_event_bytes: usize,
+    header: Option<&'a mut HeaderReader>,
 }
 
 impl Emitter<'_> {
@@ -72,8 +79,15 @@ impl Emitter<'_> {
         if raw.text.trim().is_empty() {
             return;
         }
-        let time = self.recognizer.recognize(&raw.text, self.ctx);
         let mut fields = Vec::new();
+        if let Some(h) = self.header.as_mut() {
+            // Header lines name the fields of the rows after them; they are never events.
+            match h.read(&raw.text) {
+                HeaderLine::Header => return,
+                HeaderLine::Row(f) => fields = f,
+            }
+        }
+        let time = self.recognizer.recognize(&raw.text, self.ctx);
         if self.json {
             if let Ok(serde_json::Value::Object(map)) =
                 serde_json::from_str::<serde_json::Value>(&raw.text)
