@@ -32,7 +32,11 @@ pub struct StoreSearcher {
 
 fn epoch(t: Timestamp) -> String {
     let ns = t.as_nanosecond();
-    format!("{}.{:09}", ns.div_euclid(1_000_000_000), ns.rem_euclid(1_000_000_000))
+    format!(
+        "{}.{:09}",
+        ns.div_euclid(1_000_000_000),
+        ns.rem_euclid(1_000_000_000)
+    )
 }
 
 impl loupe_alerts::Searcher for StoreSearcher {
@@ -107,7 +111,11 @@ impl StateStore for MetaState {
         until: Timestamp,
     ) -> Result<(), StateError> {
         self.0
-            .set_kv(THROTTLE, &throttle_key(search, key), Some(until.to_string()))
+            .set_kv(
+                THROTTLE,
+                &throttle_key(search, key),
+                Some(until.to_string()),
+            )
             .map_err(state_err)
     }
 
@@ -122,9 +130,7 @@ impl StateStore for MetaState {
 
     fn set_alert_state(&self, search: &str, s: &AlertState) -> Result<(), StateError> {
         let text = serde_json::to_string(s).map_err(|e| StateError::new(e.to_string()))?;
-        self.0
-            .set_kv(ALERT, search, Some(text))
-            .map_err(state_err)
+        self.0.set_kv(ALERT, search, Some(text)).map_err(state_err)
     }
 
     fn append_run(
@@ -137,10 +143,7 @@ impl StateStore for MetaState {
             search: run.search_name.clone(),
             sid: run.sid.clone(),
             scheduled_ns: Some(run.scheduled_time.as_nanosecond() as i64),
-            started_ns: run
-                .started
-                .unwrap_or(run.scheduled_time)
-                .as_nanosecond() as i64,
+            started_ns: run.started.unwrap_or(run.scheduled_time).as_nanosecond() as i64,
             duration_ms: run.duration_ms as f64,
             result_count: run.result_count.unwrap_or(0) as u64,
             fired: run.fired,

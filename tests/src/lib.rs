@@ -12,6 +12,8 @@
 //! assert_eq!(server.count("hello"), 1);
 //! ```
 
+pub mod smtp;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

@@ -339,10 +339,10 @@ pub async fn create(State(state): State<AppState>, headers: HeaderMap, body: Byt
         Ok(()) => {
             state.reschedule();
             (
-            StatusCode::CREATED,
-            Json(serde_json::json!({"saved_search": s, "warnings": warnings})),
-        )
-            .into_response()
+                StatusCode::CREATED,
+                Json(serde_json::json!({"saved_search": s, "warnings": warnings})),
+            )
+                .into_response()
         }
         Err(r) => r,
     }
@@ -422,6 +422,7 @@ pub async fn update(
     let stored = s.clone();
     match blocking(move || meta.update_saved_search(&name, stored, None)).await {
         Ok(()) => {
+            state.reschedule();
             Json(serde_json::json!({"saved_search": s, "warnings": warnings})).into_response()
         }
         Err(r) => r,
@@ -460,16 +461,35 @@ pub async fn delete(
     }
 }
 
-/// `POST /api/v1/saved-searches/{name}/run`: starts it now as a job; `{sid}`.
+/// `?trigger_actions=` of the run endpoint.
+#[derive(Debug, serde::Deserialize)]
+pub struct RunQuery {
+    #[serde(default)]
+    pub trigger_actions: bool,
+}
+
+/// `POST /api/v1/saved-searches/{name}/run`: starts it now as a job (`{sid}`); with
+/// `?trigger_actions=true`, runs it as the scheduler does — condition, throttle, actions,
+/// `_scheduler` and `_alerts` — and answers the run's record (Splunk's dispatch with
+/// `trigger_actions=1`).
 pub async fn run_now(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(name): Path<String>,
+    axum::extract::Query(q): axum::extract::Query<RunQuery>,
 ) -> Response {
     let scope = match api_auth(&state, &headers) {
         Ok(s) => s,
         Err(r) => return r,
     };
+    if q.trigger_actions {
+        let scheduler = state.scheduler.clone();
+        return match tokio::task::spawn_blocking(move || scheduler.run_now(&name)).await {
+            Ok(Ok(run)) => Json(run).into_response(),
+            Ok(Err(e)) => api_error(StatusCode::NOT_FOUND, e.to_string(), None),
+            Err(e) => api_error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string(), None),
+        };
+    }
     let s = match stored(&state, &name).await {
         Ok(s) => s.search,
         Err(r) => return r,
