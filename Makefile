@@ -5,16 +5,25 @@ VENV := target/pyenv
 PY := $(VENV)/bin/python
 NEXTEST := $(shell cargo nextest --version >/dev/null 2>&1 && echo yes)
 
-.PHONY: demo test bench fmt lint clean pydeps build release fuzz fuzz-parse fuzz-hec fuzz-roundtrip check-windows
+.PHONY: demo test bench fmt lint clean pydeps build release web chromium fuzz fuzz-parse fuzz-hec fuzz-roundtrip check-windows
+
+# Debian packages the tests need, installed only when missing; `apt-get update` at most once.
+APT_STAMP := target/.apt-updated
+define apt_install
+	@command -v $(1) >/dev/null || { [ -f $(APT_STAMP) ] || { apt-get update -qq && mkdir -p target && touch $(APT_STAMP); }; \
+	  apt-get install -y -qq $(2) >/dev/null; }
+endef
 
 ## demo: build, start the indexer on a temp data dir, ship the bundled samples, print the URL
 demo: release
 	LOUPE_SHARED=$(SHARED) scripts/demo.sh
 
-## test: everything CI runs (unit, end-to-end with real binaries, real HTTP, a real HEC client)
-test: pydeps
+## test: everything CI runs (unit, end-to-end with real binaries, real HTTP, a real HEC client, a real
+## SMTP server, a real browser driving the console)
+test: pydeps chromium web
 	cargo build --workspace --bins
 	LOUPE_PYTHON=$(abspath $(PY)) LOUPE_SHARED_DATA=$(SHARED)/data LOUPE_BIN_DIR=$(abspath target/debug) \
+	  LOUPE_BROWSER=/usr/bin/chromium \
 	  $(if $(NEXTEST),cargo nextest run --workspace --no-fail-fast,cargo test --workspace --no-fail-fast)
 	cargo test --workspace --doc
 
@@ -43,8 +52,19 @@ fuzz-parse fuzz-roundtrip:
 	cd fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run --sanitizer none $(FUZZ_TARGET) corpus/$(FUZZ_TARGET) -- \
 	  -max_total_time=$(FUZZ_TIME) -max_len=65536 -timeout=10 -rss_limit_mb=2048
 
-release:
+release: web
 	cargo build --release --workspace --bins
+
+## web: the console (TypeScript, Vite) built into web/dist, which `loupe` embeds; `npm ci` only when
+## the lock file changed.
+web: web/dist/index.html
+web/node_modules/.package-lock.json: web/package-lock.json
+	cd web && npm ci --no-audit --no-fund
+web/dist/index.html: web/node_modules/.package-lock.json web/index.html web/vite.config.ts web/tsconfig.json $(shell find web/src -type f 2>/dev/null)
+	cd web && npm run build
+
+chromium:
+	$(call apt_install,chromium,chromium)
 
 ## pydeps: the venv of the test clients and servers (splunk_handler as a HEC client, aiosmtpd as the SMTP
 ## server the alert e-mail tests talk to) and poppler-utils' pdftotext (the tests read the PDF reports' text).
@@ -56,7 +76,7 @@ $(PY):
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check splunk_handler==3.0.0 aiosmtpd==1.4.6
 .PHONY: pdftotext
 pdftotext:
-	@command -v pdftotext >/dev/null || { apt-get update -qq && apt-get install -y -qq poppler-utils >/dev/null; }
+	$(call apt_install,pdftotext,poppler-utils)
 
 ## check-windows: type-check the forwarder for Windows from Linux (not part of `make test`).
 ## Needs `rustup target add x86_64-pc-windows-gnu`; TLS (ring's C code) also needs a MinGW C compiler
@@ -73,7 +93,7 @@ check-windows:
 fmt:
 	cargo fmt --all
 
-lint:
+lint: web
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
 

@@ -47,12 +47,17 @@ for log in "$DATA"/batchs/*/batchs/*/*.log; do
   path=/batchs/${log#*/batchs/*/batchs/}
   [ -s "$log" ] && "$LOUPE" import --url "$URL" --token "$TOKEN" --index batchs --sourcetype batch --timezone Europe/Paris --host "$server" --source "$path" "$log"
 done
-mkdir -p "$WORK/data/lookups" && cp "$DATA/batchs/batchs.csv" "$WORK/data/lookups/"
 curl -s -X POST -H "Authorization: Bearer $TOKEN" "$URL/api/v1/flush" > /dev/null
+# The batch supervisor's alerts and the inventory lookup, as files (docs/examples/batch-supervision).
+"$LOUPE" apply --url "$URL" --token "$TOKEN" docs/examples/batch-supervision | sed 's/^/  /'
+SEARCH_Q='index%3Dbatchs%20ERROR%20%7C%20lookup%20batchs%20chemin_logs%20AS%20source%20OUTPUT%20client%20nom_du_batch%20%7C%20table%20_time%20host%20source%20nom_du_batch%20client%20_raw' 
 cat <<MSG
 
 Loupe is running: $URL   (data: $WORK/data, token: $TOKEN)
-The console comes with a later issue; until then, search from the command line or the API:
+
+Console: $URL/search?q=$SEARCH_Q&earliest=&latest=#token=$TOKEN
+
+From the command line or the API:
 
   $LOUPE search --url $URL --token $TOKEN 'index=batchs ERROR | lookup batchs chemin_logs AS source OUTPUT client nom_du_batch | table _time host source nom_du_batch client'
   $LOUPE search --url $URL --token $TOKEN 'sourcetype=OpenSSH "Failed password" | stats count'

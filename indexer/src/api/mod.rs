@@ -6,6 +6,7 @@
 #![allow(clippy::result_large_err)]
 
 pub mod config;
+pub mod console;
 pub mod hec;
 pub mod jobs;
 pub mod saved;
@@ -77,7 +78,19 @@ pub fn router(state: AppState) -> Router {
         .route("/services/collector/health/1.0", get(hec::health))
         .route("/services/collector/ack", post(hec::ack))
         .layer(DefaultBodyLimit::disable());
+    // The console: its pages route in the browser; gzip for the bundle (HEC and the API
+    // answer small JSON, or stream exports that a proxy may compress).
+    let console_routes = Router::new()
+        .route("/", get(console::page))
+        .route("/search", get(console::page))
+        .route("/saved", get(console::page))
+        .route("/alerts", get(console::page))
+        .route("/dashboards", get(console::page))
+        .route("/dashboards/{id}", get(console::page))
+        .route("/assets/{*rest}", get(console::asset))
+        .layer(tower_http::compression::CompressionLayer::new());
     Router::new()
+        .merge(console_routes)
         .merge(hec_routes)
         .route("/api/v1/search", post(search_handler))
         .route("/api/v1/jobs", post(jobs::create).get(jobs::list))

@@ -31,7 +31,7 @@ export class TimelineView {
         legend: { show: false },
         cursor: { drag: { x: true, y: false, setScale: false } },
         scales: { x: { time: true } },
-        axes: [{}, { size: 40 }],
+        axes: [{}, { size: 60 }],
         series: [{}, { label: "events", fill: "#93c5fd", stroke: "#2563eb", paths: bars, points: { show: false } }],
         hooks: {
           setSelect: [
