@@ -12,7 +12,7 @@ demo: release
 	LOUPE_SHARED=$(SHARED) scripts/demo.sh
 
 ## test: everything CI runs (unit, end-to-end with real binaries, real HTTP, a real HEC client)
-test: pydeps
+test: pydeps logger
 	cargo build --workspace --bins
 	LOUPE_PYTHON=$(abspath $(PY)) LOUPE_SHARED_DATA=$(SHARED)/data LOUPE_BIN_DIR=$(abspath target/debug) \
 	  $(if $(NEXTEST),cargo nextest run --workspace --no-fail-fast,cargo test --workspace --no-fail-fast)
@@ -54,6 +54,10 @@ pydeps: $(PY) pdftotext
 $(PY):
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check splunk_handler==3.0.0 aiosmtpd==1.4.6
+.PHONY: logger
+## logger: util-linux `logger` (Debian's bsdutils), the syslog client of tests/tests/syslog.rs.
+logger:
+	@command -v logger >/dev/null || { apt-get update -qq && apt-get install -y -qq bsdutils >/dev/null; }
 .PHONY: pdftotext
 pdftotext:
 	@command -v pdftotext >/dev/null || { apt-get update -qq && apt-get install -y -qq poppler-utils >/dev/null; }
