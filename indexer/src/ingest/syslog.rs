@@ -32,9 +32,9 @@ pub const QUEUE_MESSAGES: usize = 16_384;
 pub const BATCH_MAX: usize = 1_000;
 /// Longest a received message waits for its batch to fill before being logged anyway.
 pub const BATCH_WAIT: Duration = Duration::from_millis(200);
-/// Largest payload of a UDP datagram over IPv4; the receive buffer never needs more (+1 to see
-/// that a datagram was longer than the limit).
-const UDP_MAX: usize = 65_507;
+/// Largest UDP payload (65,507 over IPv4, 65,527 over IPv6, without jumbograms): the receive
+/// buffer never needs more (+1 to see that a datagram was longer than the limit).
+const UDP_MAX: usize = 65_535;
 /// Bytes read from a TCP connection at a time.
 const READ_CHUNK: usize = 16 * 1024;
 
