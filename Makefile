@@ -5,7 +5,7 @@ VENV := target/pyenv
 PY := $(VENV)/bin/python
 NEXTEST := $(shell cargo nextest --version >/dev/null 2>&1 && echo yes)
 
-.PHONY: demo test bench fmt lint clean pydeps build release web chromium fuzz fuzz-parse fuzz-hec fuzz-roundtrip check-windows
+.PHONY: demo test bench fmt lint clean pydeps build release web chromium logger fuzz fuzz-parse fuzz-hec fuzz-roundtrip check-windows
 
 # Debian packages the tests need, installed only when missing; `apt-get update` at most once.
 APT_STAMP := target/.apt-updated
@@ -20,7 +20,7 @@ demo: release
 
 ## test: everything CI runs (unit, end-to-end with real binaries, real HTTP, a real HEC client, a real
 ## SMTP server, a real browser driving the console)
-test: pydeps chromium web
+test: pydeps chromium logger web
 	cargo build --workspace --bins
 	LOUPE_PYTHON=$(abspath $(PY)) LOUPE_SHARED_DATA=$(SHARED)/data LOUPE_BIN_DIR=$(abspath target/debug) \
 	  LOUPE_BROWSER=/usr/bin/chromium \
@@ -74,6 +74,10 @@ pydeps: $(PY) pdftotext
 $(PY):
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check splunk_handler==3.0.0 aiosmtpd==1.4.6
+.PHONY: logger
+## logger: util-linux `logger` (Debian's bsdutils), the syslog client of tests/tests/syslog.rs.
+logger:
+	$(call apt_install,logger,bsdutils)
 .PHONY: pdftotext
 pdftotext:
 	$(call apt_install,pdftotext,poppler-utils)

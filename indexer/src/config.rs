@@ -78,6 +78,88 @@ pub struct Config {
     /// User-defined sourcetypes (`[sourcetypes.NAME]`), the same tables as in `forwarder.toml`.
     #[serde(default)]
     pub sourcetypes: BTreeMap<String, loupe_event::props::SourcetypeProps>,
+    /// Syslog listeners (`[[syslog]]`): devices and daemons that speak only syslog send straight
+    /// to the indexer, without a forwarder.
+    #[serde(default)]
+    pub syslog: Vec<SyslogConfig>,
+}
+
+/// One `[[syslog]]` table: where to listen and what to stamp on the events received there.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SyslogConfig {
+    /// `udp://IP:PORT` or `tcp://IP:PORT`.
+    pub listen: String,
+    /// Index of the events (default `main`).
+    #[serde(default = "default_syslog_index")]
+    pub index: String,
+    /// Sourcetype of the events (default `syslog`), which decides search-time extractions.
+    #[serde(default = "default_syslog_sourcetype")]
+    pub sourcetype: String,
+    /// Host given to every event, instead of the HOSTNAME the message carries (for senders
+    /// that write a useless one, such as `localhost`).
+    #[serde(default)]
+    pub host: Option<String>,
+    /// Longest message kept, in bytes (default 64 KiB): longer UDP datagrams and TCP frames
+    /// are cut and flagged `ingest_warning=truncated`. It also bounds each connection's buffer.
+    #[serde(default = "default_syslog_max_message")]
+    pub max_message_bytes: usize,
+}
+
+/// The transport of a syslog listener.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SyslogTransport {
+    Udp,
+    Tcp,
+}
+
+impl std::fmt::Display for SyslogTransport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            SyslogTransport::Udp => "udp",
+            SyslogTransport::Tcp => "tcp",
+        })
+    }
+}
+
+impl SyslogConfig {
+    /// The transport and socket address of `listen`; the message says what is wrong, since a
+    /// typo here would otherwise only show as silence from the devices.
+    pub fn endpoint(&self) -> Result<(SyslogTransport, std::net::SocketAddr), String> {
+        let (scheme, addr) = self.listen.split_once("://").ok_or_else(|| {
+            format!(
+                "[[syslog]] listen = {:?}: expected udp://IP:PORT or tcp://IP:PORT",
+                self.listen
+            )
+        })?;
+        let transport = match scheme.to_ascii_lowercase().as_str() {
+            "udp" => SyslogTransport::Udp,
+            "tcp" => SyslogTransport::Tcp,
+            other => {
+                return Err(format!(
+                    "[[syslog]] listen = {:?}: unknown scheme {other:?} (use udp:// or tcp://)",
+                    self.listen
+                ))
+            }
+        };
+        let addr: std::net::SocketAddr = addr.trim_end_matches('/').parse().map_err(|_| {
+            format!(
+                "[[syslog]] listen = {:?}: {addr:?} is not an IP:PORT address (e.g. 0.0.0.0:514, [::]:514)",
+                self.listen
+            )
+        })?;
+        Ok((transport, addr))
+    }
+}
+
+fn default_syslog_index() -> String {
+    "main".to_string()
+}
+fn default_syslog_sourcetype() -> String {
+    "syslog".to_string()
+}
+fn default_syslog_max_message() -> usize {
+    64 * 1024
 }
 
 /// `[tls]`: the server's certificate chain and key (PEM), and optionally the CA that client
@@ -202,6 +284,7 @@ impl Default for Config {
             console_url: None,
             tls: None,
             sourcetypes: BTreeMap::new(),
+            syslog: Vec::new(),
         }
     }
 }
@@ -255,6 +338,31 @@ impl Config {
         for name in self.indexes.keys() {
             crate::store::validate_index_name(name)
                 .map_err(|e| ConfigError::Invalid(e.to_string()))?;
+        }
+        let mut endpoints = std::collections::HashSet::new();
+        for input in &self.syslog {
+            let endpoint = input.endpoint().map_err(ConfigError::Invalid)?;
+            if !endpoints.insert(endpoint) {
+                return Err(ConfigError::Invalid(format!(
+                    "[[syslog]] listen = {:?} is configured twice",
+                    input.listen
+                )));
+            }
+            crate::store::validate_index_name(&input.index).map_err(|e| {
+                ConfigError::Invalid(format!("[[syslog]] listen = {:?}: {e}", input.listen))
+            })?;
+            if input.sourcetype.trim().is_empty() {
+                return Err(ConfigError::Invalid(format!(
+                    "[[syslog]] listen = {:?}: sourcetype is empty",
+                    input.listen
+                )));
+            }
+            if !(480..=16 << 20).contains(&input.max_message_bytes) {
+                return Err(ConfigError::Invalid(format!(
+                    "[[syslog]] listen = {:?}: max_message_bytes must be between 480 and 16777216",
+                    input.listen
+                )));
+            }
         }
         if let Some(tz) = &self.timezone {
             jiff::tz::TimeZone::get(tz)
@@ -431,6 +539,42 @@ max_size = "50GB"
             err.contains("time_formt") && err.contains("line 3"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn syslog_tables() {
+        let cfg = Config::parse(
+            "[[syslog]]\nlisten = \"udp://127.0.0.1:5514\"\n[[syslog]]\nlisten = \"tcp://[::1]:5514\"\nindex = \"net\"\nsourcetype = \"cisco\"\nhost = \"fw1\"\n",
+        )
+        .unwrap();
+        assert_eq!(cfg.syslog.len(), 2);
+        assert_eq!(cfg.syslog[0].index, "main");
+        assert_eq!(cfg.syslog[0].sourcetype, "syslog");
+        assert_eq!(cfg.syslog[0].max_message_bytes, 65536);
+        let (t, a) = cfg.syslog[1].endpoint().unwrap();
+        assert_eq!((t, a.port()), (SyslogTransport::Tcp, 5514));
+        assert_eq!(cfg.syslog[1].host.as_deref(), Some("fw1"));
+        for (text, want) in [
+            ("listen = \"http://127.0.0.1:5514\"", "unknown scheme"),
+            ("listen = \"127.0.0.1:5514\"", "expected udp://"),
+            ("listen = \"udp://localhost\"", "not an IP:PORT"),
+            ("listen = \"udp://1.2.3.4:99999\"", "not an IP:PORT"),
+            ("listen = \"udp://127.0.0.1:1\"\nport = 3", "unknown field"),
+            (
+                "listen = \"udp://127.0.0.1:1\"\nindex = \"A B\"",
+                "udp://127.0.0.1:1",
+            ),
+        ] {
+            let err = Config::parse(&format!("[[syslog]]\n{text}\n"))
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(want), "{text}: {err}");
+        }
+        let twice = "[[syslog]]\nlisten = \"udp://127.0.0.1:1\"\n[[syslog]]\nlisten = \"udp://127.0.0.1:1\"\n";
+        assert!(Config::parse(twice)
+            .unwrap_err()
+            .to_string()
+            .contains("twice"));
     }
 
     #[test]

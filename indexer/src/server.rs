@@ -27,6 +27,9 @@ pub enum ServeError {
     /// The metadata file cannot be opened or migrated.
     #[error("metadata: {0}")]
     Meta(String),
+    /// A `[[syslog]]` input that cannot start.
+    #[error("syslog: {0}")]
+    Syslog(String),
     /// `[tls]` files that cannot be used: which one and why, before anything listens.
     #[error("tls: {0}")]
     Tls(String),
@@ -96,6 +99,10 @@ pub async fn serve(mut cfg: Config) -> Result<(), ServeError> {
     for name in cfg.indexes.keys() {
         store.create_index(name)?;
     }
+    // A `[[syslog]]` index is named in the config, so it exists whatever `auto_create_indexes`.
+    for input in &cfg.syslog {
+        store.create_index(&input.index)?;
+    }
     let opts = PipelineOptions {
         commit_interval: cfg.commit_interval,
         min_free_disk: cfg.min_free_disk.0,
@@ -110,6 +117,24 @@ pub async fn serve(mut cfg: Config) -> Result<(), ServeError> {
             source,
         })?;
     let local = listener.local_addr().map_err(ServeError::Http)?;
+    // Syslog sockets are bound before the server says it listens: a port already taken stops
+    // the start with its address, rather than leaving devices talking to nothing.
+    let syslog = crate::ingest::syslog::SyslogInputs::start(
+        &cfg.syslog,
+        pipeline.clone(),
+        crate::ingest::syslog::SyslogContext {
+            max_event_bytes: cfg.max_event_bytes,
+            default_year: cfg.default_year,
+            tz: cfg.time_zone(),
+        },
+    )
+    .await
+    .map_err(|e| match e {
+        crate::ingest::syslog::SyslogError::Bind { addr, source } => {
+            ServeError::Listen { addr, source }
+        }
+        other => ServeError::Syslog(other.to_string()),
+    })?;
     let admission = Arc::new(Admission::new(&cfg.limits));
     let scheme = if tls.is_some() { "https" } else { "http" };
     let job_ttl = cfg.job_ttl;
@@ -214,6 +239,8 @@ pub async fn serve(mut cfg: Config) -> Result<(), ServeError> {
                 .map_err(ServeError::Http)?;
         }
     }
+    // What the syslog queue holds is logged before the pipeline stops.
+    syslog.stop(GRACE).await;
     let _ = tokio::task::spawn_blocking(move || ticking.stop()).await;
     let p = pipeline.clone();
     let _ = tokio::task::spawn_blocking(move || p.shutdown()).await;

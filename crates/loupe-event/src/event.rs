@@ -38,11 +38,15 @@ pub struct EventFlags {
     /// The bytes were not valid UTF-8 and were decoded lossily.
     #[serde(default)]
     pub lossy_utf8: bool,
+    /// A syslog input received text that is not syslog: kept as raw text with receipt time,
+    /// so a misconfigured sender is visible instead of lost.
+    #[serde(default)]
+    pub not_syslog: bool,
 }
 
 impl EventFlags {
     /// True when nothing had to be repaired (the common case, kept cheap to test).
     pub fn is_clean(&self) -> bool {
-        !(self.time_from_receipt || self.truncated || self.lossy_utf8)
+        !(self.time_from_receipt || self.truncated || self.lossy_utf8 || self.not_syslog)
     }
 }

@@ -490,6 +490,16 @@ async fn metrics_handler(State(state): State<AppState>) -> Response {
             "Index commits",
             c.commits.load(Ordering::Relaxed),
         ),
+        (
+            "loupe_syslog_received_total",
+            "Syslog messages received (datagrams and TCP frames)",
+            c.syslog_received.load(Ordering::Relaxed),
+        ),
+        (
+            "loupe_syslog_dropped_total",
+            "Syslog datagrams dropped because the syslog queue was full",
+            c.syslog_dropped.load(Ordering::Relaxed),
+        ),
     ];
     for (name, help, v) in metrics {
         out.push_str(&format!(

@@ -2,6 +2,7 @@
 //!
 //! - [`body`] inflates gzip bodies within the size limit.
 //! - [`hec`] reads `/services/collector/event` bodies, [`raw`] line-breaks `/raw` bodies and files.
+//! - [`syslog`] receives RFC 3164/5424 messages over UDP and TCP (`[[syslog]]`).
 //! - [`pipeline`] is the durable path: write-ahead log with group commit, deduplication by
 //!   channel and sequence, then indexing and periodic commits.
 
@@ -9,6 +10,7 @@ pub mod body;
 pub mod hec;
 pub mod pipeline;
 pub mod raw;
+pub mod syslog;
 
 use loupe_event::Event;
 

@@ -81,6 +81,10 @@ pub struct Counters {
     pub invalid_utf8: AtomicU64,
     pub rejected_busy: AtomicU64,
     pub commits: AtomicU64,
+    /// Syslog messages received (datagrams and TCP frames), dropped ones included.
+    pub syslog_received: AtomicU64,
+    /// Syslog datagrams dropped because the syslog queue was full.
+    pub syslog_dropped: AtomicU64,
 }
 
 struct LogRequest {
@@ -619,11 +623,14 @@ fn count_event(c: &Counters, ev: &Event) {
 #[derive(Default)]
 struct InternalReport {
     last: [u64; 4],
+    /// Syslog received and dropped, reported in their own `component=syslog` event.
+    last_syslog: [u64; 2],
 }
 
 impl InternalReport {
     /// Writes an ingest metrics event to `_internal` when anything noteworthy changed.
     fn emit(&mut self, writer: &mut StoreWriter, c: &Counters) -> Result<(), StoreError> {
+        self.emit_syslog(writer, c)?;
         let now = [
             c.truncated.load(Ordering::Relaxed),
             c.timestamp_unparsed.load(Ordering::Relaxed),
@@ -658,6 +665,36 @@ impl InternalReport {
         };
         writer.add(ev, 0)?;
         self.last = now;
+        Ok(())
+    }
+
+    /// `component=syslog received=N dropped=N` (deltas since the last one) when either moved,
+    /// so datagrams lost to a full queue are searchable, not only on `/metrics`.
+    fn emit_syslog(&mut self, writer: &mut StoreWriter, c: &Counters) -> Result<(), StoreError> {
+        let now = [
+            c.syslog_received.load(Ordering::Relaxed),
+            c.syslog_dropped.load(Ordering::Relaxed),
+        ];
+        if now == self.last_syslog {
+            return Ok(());
+        }
+        let (received, dropped) = (now[0] - self.last_syslog[0], now[1] - self.last_syslog[1]);
+        let ev = Event {
+            time_ns: now_ns(),
+            raw: format!("component=syslog received={received} dropped={dropped}"),
+            host: hostname(),
+            source: "loupe:syslog".into(),
+            sourcetype: "loupe_metrics".into(),
+            index: "_internal".into(),
+            fields: vec![
+                ("component".to_string(), Value::Str("syslog".into())),
+                ("received".to_string(), Value::Int(received as i64)),
+                ("dropped".to_string(), Value::Int(dropped as i64)),
+            ],
+            ..Default::default()
+        };
+        writer.add(ev, 0)?;
+        self.last_syslog = now;
         Ok(())
     }
 }

@@ -117,6 +117,7 @@ impl Emitter<'_> {
                 time_from_receipt: time.is_none(),
                 truncated,
                 lossy_utf8: raw.lossy_utf8,
+                not_syslog: false,
             },
         });
     }

@@ -460,6 +460,9 @@ fn warnings(ev: &Event) -> Vec<&'static str> {
     if ev.flags.lossy_utf8 {
         w.push("invalid_utf8");
     }
+    if ev.flags.not_syslog {
+        w.push("not_syslog");
+    }
     w
 }
 

@@ -320,7 +320,8 @@ pub fn encode_batch(batch: &LoggedBatch, out: &mut Vec<u8>) {
         out.extend_from_slice(&ev.time_ns.to_le_bytes());
         let flags = u8::from(ev.flags.time_from_receipt)
             | u8::from(ev.flags.truncated) << 1
-            | u8::from(ev.flags.lossy_utf8) << 2;
+            | u8::from(ev.flags.lossy_utf8) << 2
+            | u8::from(ev.flags.not_syslog) << 3;
         out.push(flags);
         put_str(out, &ev.index);
         put_str(out, &ev.host);
@@ -419,6 +420,7 @@ pub fn decode_batch(data: &[u8]) -> Result<LoggedBatch, StoreError> {
                 time_from_receipt: flags & 1 != 0,
                 truncated: flags & 2 != 0,
                 lossy_utf8: flags & 4 != 0,
+                not_syslog: flags & 8 != 0,
             },
         });
     }
