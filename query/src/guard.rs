@@ -9,7 +9,7 @@
 //!
 //! ```
 //! use loupe_query::guard::{GuardPool, SearchGuard, Stop};
-//! use std::sync::Arc;
+//! use std::sync::{Arc, Weak};
 //!
 //! let pool = Arc::new(GuardPool::new(1 << 30));
 //! let guard = SearchGuard::new(Some(std::time::Duration::from_secs(300)), 1 << 20)
@@ -24,7 +24,7 @@
 //! ```
 
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
 /// Why a search was stopped before its end.
@@ -74,11 +74,22 @@ impl Stop {
 }
 
 /// What every search of a server shares: the server-wide memory budget and shutdown.
+///
+/// When the searches together pass the budget, the one holding the most is stopped (at its
+/// next check), not whichever asked last: a small search keeps running beside a runaway one.
 #[derive(Debug)]
 pub struct GuardPool {
     used: AtomicUsize,
     limit: usize,
     shutdown: AtomicBool,
+    members: std::sync::Mutex<Vec<Weak<Shared>>>,
+}
+
+/// The part of a guard the pool sees: its state and its bytes.
+#[derive(Debug)]
+struct Shared {
+    state: AtomicU8,
+    used: AtomicUsize,
 }
 
 impl GuardPool {
@@ -88,6 +99,7 @@ impl GuardPool {
             used: AtomicUsize::new(0),
             limit,
             shutdown: AtomicBool::new(false),
+            members: std::sync::Mutex::new(Vec::new()),
         }
     }
 
@@ -105,18 +117,45 @@ impl GuardPool {
     pub fn is_shut_down(&self) -> bool {
         self.shutdown.load(Ordering::Relaxed)
     }
+
+    /// Over budget: stops the search holding the most. True when that is `asking` itself.
+    fn evict_largest(&self, asking: &Arc<Shared>) -> bool {
+        let mut members = self.members.lock().unwrap_or_else(|p| p.into_inner());
+        members.retain(|m| m.strong_count() > 0);
+        // A search already stopped gives its bytes back as it unwinds: nobody else pays meanwhile.
+        let unwinding = members
+            .iter()
+            .filter_map(Weak::upgrade)
+            .any(|m| m.state.load(Ordering::Relaxed) == EVICTED);
+        if unwinding {
+            return false;
+        }
+        let largest = members
+            .iter()
+            .filter_map(Weak::upgrade)
+            .filter(|m| m.state.load(Ordering::Relaxed) == RUNNING)
+            .max_by_key(|m| m.used.load(Ordering::Relaxed));
+        match largest {
+            Some(m) if !Arc::ptr_eq(&m, asking) => {
+                m.state.store(EVICTED, Ordering::SeqCst);
+                false
+            }
+            _ => true,
+        }
+    }
 }
 
 const RUNNING: u8 = 0;
 const CANCELLED: u8 = 1;
+/// Stopped by the pool because it held the most when the server ran out of budget.
+const EVICTED: u8 = 2;
 
 /// One search's limits and state; shared (`Arc`) by its threads and subsearches.
 #[derive(Debug)]
 pub struct SearchGuard {
-    state: AtomicU8,
+    shared: Arc<Shared>,
     started: Instant,
     timeout: Option<Duration>,
-    used: AtomicUsize,
     limit: usize,
     pool: Option<Arc<GuardPool>>,
 }
@@ -132,10 +171,12 @@ impl SearchGuard {
     /// A guard starting now, with a wall-time limit and a memory budget in bytes.
     pub fn new(timeout: Option<Duration>, memory: usize) -> SearchGuard {
         SearchGuard {
-            state: AtomicU8::new(RUNNING),
+            shared: Arc::new(Shared {
+                state: AtomicU8::new(RUNNING),
+                used: AtomicUsize::new(0),
+            }),
             started: Instant::now(),
             timeout,
-            used: AtomicUsize::new(0),
             limit: memory,
             pool: None,
         }
@@ -143,18 +184,22 @@ impl SearchGuard {
 
     /// The same guard, counting its bytes in `pool` too and stopping when it shuts down.
     pub fn in_pool(mut self, pool: Arc<GuardPool>) -> SearchGuard {
+        pool.members
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(Arc::downgrade(&self.shared));
         self.pool = Some(pool);
         self
     }
 
     /// Asks the search to stop; it does at its next [`SearchGuard::check`].
     pub fn cancel(&self) {
-        self.state.store(CANCELLED, Ordering::SeqCst);
+        self.shared.state.store(CANCELLED, Ordering::SeqCst);
     }
 
     /// True when the search was cancelled (not timed out).
     pub fn is_cancelled(&self) -> bool {
-        self.state.load(Ordering::Relaxed) == CANCELLED
+        self.shared.state.load(Ordering::Relaxed) == CANCELLED
     }
 
     /// Time since the search started.
@@ -164,14 +209,16 @@ impl SearchGuard {
 
     /// Bytes the search holds now.
     pub fn used(&self) -> usize {
-        self.used.load(Ordering::Relaxed)
+        self.shared.used.load(Ordering::Relaxed)
     }
 
     /// `Err` when the search must stop: cancelled, past its time limit, server shutting down.
     /// Cheap (two atomic loads and a clock read): call it once per batch.
     pub fn check(&self) -> Result<(), Stop> {
-        if self.state.load(Ordering::Relaxed) == CANCELLED {
-            return Err(Stop::Cancelled);
+        match self.shared.state.load(Ordering::Relaxed) {
+            CANCELLED => return Err(Stop::Cancelled),
+            EVICTED => return Err(self.evicted("search")),
+            _ => {}
         }
         if self.pool.as_ref().is_some_and(|p| p.is_shut_down()) {
             return Err(Stop::Shutdown);
@@ -191,10 +238,13 @@ impl SearchGuard {
         if bytes == 0 {
             return Ok(());
         }
-        let now = self.used.fetch_add(bytes, Ordering::Relaxed) + bytes;
+        if self.shared.state.load(Ordering::Relaxed) == EVICTED {
+            return Err(self.evicted(command));
+        }
+        let now = self.shared.used.fetch_add(bytes, Ordering::Relaxed) + bytes;
         if let Some(pool) = &self.pool {
             let total = pool.used.fetch_add(bytes, Ordering::Relaxed) + bytes;
-            if total > pool.limit {
+            if total > pool.limit && pool.evict_largest(&self.shared) {
                 return Err(Stop::ServerMemory {
                     command: command.to_string(),
                     limit: pool.limit,
@@ -208,6 +258,13 @@ impl SearchGuard {
             });
         }
         Ok(())
+    }
+
+    fn evicted(&self, command: &str) -> Stop {
+        Stop::ServerMemory {
+            command: command.to_string(),
+            limit: self.pool.as_ref().map_or(0, |p| p.limit),
+        }
     }
 
     /// `Err` when a value of `bytes` would not fit in what is left of the budget: string
@@ -236,7 +293,8 @@ impl SearchGuard {
 impl Drop for SearchGuard {
     fn drop(&mut self) {
         if let Some(pool) = &self.pool {
-            pool.used.fetch_sub(*self.used.get_mut(), Ordering::Relaxed);
+            pool.used
+                .fetch_sub(self.shared.used.load(Ordering::Relaxed), Ordering::Relaxed);
         }
     }
 }
