@@ -351,4 +351,10 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:2] == ["--only-hardening"]:
+        # Issue 14's rows alone, on the data dir of an earlier full run.
+        raw, _ = corpus()
+        for what, ours, peers in hardening(os.path.join(OUT, "data-hec"), raw):
+            print(f"| {what} | {ours} | {peers} |")
+    else:
+        main()

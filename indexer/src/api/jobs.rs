@@ -48,26 +48,6 @@ fn default_count() -> usize {
 /// The most rows one page gives.
 const MAX_PAGE: usize = 10_000;
 
-fn request(
-    state: &AppState,
-    query: String,
-    earliest: Option<String>,
-    latest: Option<String>,
-    limit: usize,
-) -> SearchRequest {
-    SearchRequest {
-        query,
-        earliest,
-        latest,
-        limit,
-        now_ns: None,
-        limits: state.config.limits.clone(),
-        guard: Arc::default(),
-        macros: state.macros.clone(),
-        watch: None,
-    }
-}
-
 /// A syntax error is answered at once (the console underlines it), not as a failed job.
 fn check_syntax(state: &AppState, query: &str) -> Result<(), Response> {
     let expanded = loupe_query::expand_macros(query, &state.macros);
@@ -92,15 +72,9 @@ pub async fn create(State(state): State<AppState>, headers: HeaderMap, body: Byt
         Ok(s) => s,
         Err(r) => return r,
     };
-    let body: JobBody = match serde_json::from_slice(&body) {
+    let body: JobBody = match super::json_body(&body, "job request") {
         Ok(b) => b,
-        Err(e) => {
-            return api_error(
-                StatusCode::BAD_REQUEST,
-                format!("invalid job request: {e}"),
-                None,
-            )
-        }
+        Err(r) => return r,
     };
     let timeout = match request_timeout(body.timeout.as_ref()) {
         Ok(t) => t,
@@ -110,7 +84,7 @@ pub async fn create(State(state): State<AppState>, headers: HeaderMap, body: Byt
         return r;
     }
     let limit = body.max_count.unwrap_or(1000).clamp(1, 50_000);
-    let req = request(&state, body.query, body.earliest, body.latest, limit);
+    let req = state.request(body.query, body.earliest, body.latest, limit);
     let owner = scope.principal.clone();
     match state.jobs.start(
         state.store.clone(),
@@ -404,7 +378,7 @@ pub async fn export(
         Err(r) => return refused(r),
     };
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<loupe_query::Row>>(4);
-    let mut req = request(&state, q.query, q.earliest, q.latest, usize::MAX);
+    let mut req = state.request(q.query, q.earliest, q.latest, usize::MAX);
     req.guard = ticket.guard.clone();
     req.watch = Some(Arc::new(Watch::streaming(tx)));
     let store = state.store.clone();

@@ -51,6 +51,28 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// A search on behalf of an API caller: the server's limits and macros, a guard set later
+    /// by the slot that runs it.
+    pub fn request(
+        &self,
+        query: String,
+        earliest: Option<String>,
+        latest: Option<String>,
+        limit: usize,
+    ) -> SearchRequest {
+        SearchRequest {
+            query,
+            earliest,
+            latest,
+            limit,
+            now_ns: None,
+            limits: self.config.limits.clone(),
+            guard: Arc::default(),
+            macros: self.macros.clone(),
+            watch: None,
+        }
+    }
+
     /// Gives the scheduler the saved searches as they are now (after a create, update,
     /// delete or apply); searches it cannot schedule are logged.
     pub fn reschedule(&self) {
@@ -182,6 +204,20 @@ async fn json_errors(resp: Response) -> Response {
     out
 }
 
+/// The JSON body of a request, or the 400 that names what is wrong with it.
+pub(crate) fn json_body<T: serde::de::DeserializeOwned>(
+    body: &[u8],
+    what: &str,
+) -> Result<T, Response> {
+    serde_json::from_slice(body).map_err(|e| {
+        api_error(
+            StatusCode::BAD_REQUEST,
+            format!("invalid {what}: {e}"),
+            None,
+        )
+    })
+}
+
 /// A JSON error for the `/api` routes.
 pub(crate) fn api_error(
     status: StatusCode,
@@ -293,15 +329,9 @@ async fn search_handler(
         Ok(s) => s,
         Err(r) => return r,
     };
-    let body: SearchBody = match serde_json::from_slice(&body) {
+    let body: SearchBody = match json_body(&body, "search request") {
         Ok(b) => b,
-        Err(e) => {
-            return api_error(
-                StatusCode::BAD_REQUEST,
-                format!("invalid search request: {e}"),
-                None,
-            )
-        }
+        Err(r) => return r,
     };
     let timeout = match request_timeout(body.timeout.as_ref()) {
         Ok(t) => t,
@@ -313,17 +343,13 @@ async fn search_handler(
     };
     // Dropped with this future when the client goes away: the search stops at its next check.
     let cancel = CancelOnDrop(ticket.guard.clone());
-    let req = SearchRequest {
-        query: body.query,
-        earliest: body.earliest,
-        latest: body.latest,
-        limit: body.limit.unwrap_or(100).min(50_000),
-        now_ns: None,
-        limits: state.config.limits.clone(),
-        guard: ticket.guard.clone(),
-        macros: state.macros.clone(),
-        watch: None,
-    };
+    let mut req = state.request(
+        body.query,
+        body.earliest,
+        body.latest,
+        body.limit.unwrap_or(100).min(50_000),
+    );
+    req.guard = ticket.guard.clone();
     let store = state.store.clone();
     let admission = state.admission.clone();
     // The ticket (the slot) goes with the work: it is free only once the search has stopped,

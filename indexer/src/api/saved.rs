@@ -4,7 +4,7 @@
 #![allow(clippy::result_large_err)]
 
 use super::{api_auth, api_error, refused, AppState};
-use crate::search::{self, SearchRequest};
+use crate::search;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -124,7 +124,7 @@ pub fn validate(
         loupe_query::compile(rest, &ctx).map_err(|e| {
             let span = e.span.map(|sp| (sp.start, sp.end));
             Invalid {
-                column: span.map(|(start, _)| column_of(&expanded, start)),
+                column: span.map(|(start, _)| search::column_of(&expanded, start)),
                 message: e.message,
                 span,
             }
@@ -240,15 +240,6 @@ pub async fn parse(State(state): State<AppState>, headers: HeaderMap, body: Byte
     .into_response()
 }
 
-fn column_of(text: &str, offset: usize) -> usize {
-    let mut offset = offset.min(text.len());
-    while !text.is_char_boundary(offset) {
-        offset -= 1;
-    }
-    let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
-    text[line_start..offset].chars().count() + 1
-}
-
 fn syntax(text: &str, e: loupe_query::ParseError) -> Invalid {
     let (_, column) = e.line_col(text);
     Invalid {
@@ -277,13 +268,7 @@ pub fn stored_json(s: &StoredSearch) -> serde_json::Value {
 }
 
 fn parse_body(body: &[u8]) -> Result<SavedSearch, Response> {
-    serde_json::from_slice(body).map_err(|e| {
-        api_error(
-            StatusCode::BAD_REQUEST,
-            format!("invalid saved search: {e}"),
-            None,
-        )
-    })
+    super::json_body(body, "saved search")
 }
 
 fn lookup_dir(state: &AppState) -> std::path::PathBuf {
@@ -494,17 +479,7 @@ pub async fn run_now(
         Ok(s) => s.search,
         Err(r) => return r,
     };
-    let req = SearchRequest {
-        query: s.query,
-        earliest: s.earliest,
-        latest: s.latest,
-        limit: 1000,
-        now_ns: None,
-        limits: state.config.limits.clone(),
-        guard: Arc::default(),
-        macros: state.macros.clone(),
-        watch: None,
-    };
+    let req = state.request(s.query, s.earliest, s.latest, 1000);
     let owner = scope.principal.clone();
     match state.jobs.start(
         state.store.clone(),

@@ -119,7 +119,7 @@ impl SearchError {
 }
 
 /// 1-based character column of byte `offset` on its line (clamped to the text).
-fn column_of(text: &str, offset: usize) -> usize {
+pub fn column_of(text: &str, offset: usize) -> usize {
     let mut offset = offset.min(text.len());
     while !text.is_char_boundary(offset) {
         offset -= 1;
