@@ -15,6 +15,7 @@ import sys
 import time
 import threading
 import urllib.error
+import urllib.parse
 import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -236,6 +237,68 @@ def hardening(data_dir, raw):
                      "before: 0.29 -> 5.07 GB with nothing limiting concurrency"))
     finally:
         server.close()
+    rows.extend(jobs_and_export(data_dir, raw))
+    return rows
+
+
+def jobs_and_export(data_dir, raw):
+    """Issue 16's figures: the job API's first preview and end, and an export of every event
+    streamed as NDJSON beside rg printing the same file, with the server's RSS growth."""
+    rows = []
+    server = Server(data_dir)
+    try:
+        def call(method, path, body=None):
+            req = urllib.request.Request(server.url + path, method=method,
+                                         data=json.dumps(body).encode() if body is not None else None,
+                                         headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"})
+            with urllib.request.urlopen(req) as r:
+                return json.loads(r.read())
+        t0 = time.perf_counter()
+        sid = call("POST", "/api/v1/jobs", {"query": "error", "max_count": 1000})["sid"]
+        first = None
+        while True:
+            st = call("GET", f"/api/v1/jobs/{sid}")
+            if first is None and call("GET", f"/api/v1/jobs/{sid}/events?count=100")["rows"]:
+                first = time.perf_counter() - t0
+            if st["state"] not in ("queued", "running"):
+                break
+            time.sleep(0.005)
+        done = time.perf_counter() - t0
+        rows.append(("job API: `error` over the corpus (first page of events / done)",
+                     f"first page {first * 1000:.0f} ms, done {done * 1000:.0f} ms ({st['progress']['matched']:,} matched)", ""))
+        rss0 = server.rss_mib()
+        peak = [rss0]
+        stop = threading.Event()
+
+        def sample():
+            while not stop.is_set():
+                peak[0] = max(peak[0], server.rss_mib())
+                time.sleep(0.02)
+
+        sampler = threading.Thread(target=sample)
+        sampler.start()
+        url = server.url + "/api/v1/export?" + urllib.parse.urlencode({"query": "*", "output": "ndjson"})
+        req = urllib.request.Request(url, headers={"Authorization": f"Bearer {TOKEN}"})
+        t0 = time.perf_counter()
+        total, lines = 0, 0
+        with urllib.request.urlopen(req) as r:
+            while True:
+                chunk = r.read(1 << 20)
+                if not chunk:
+                    break
+                total += len(chunk)
+                lines += chunk.count(b"\n")
+        secs = time.perf_counter() - t0
+        stop.set()
+        sampler.join()
+        t0 = time.perf_counter()
+        subprocess.run(["rg", "", raw], stdout=subprocess.DEVNULL)
+        rg_secs = time.perf_counter() - t0
+        raw_mb = os.path.getsize(raw) / 1e6
+        rows.append((f"`GET /api/v1/export?query=*` as NDJSON: {lines:,} rows, {total / 1e6:.0f} MB",
+                     f"{secs:.1f} s = {raw_mb / secs:.1f} MB/s of raw; server RSS +{peak[0] - rss0:.0f} MiB (target <= 64); `rg '' corpus` {rg_secs * 1000:.0f} ms", ""))
+    finally:
+        server.close()
     return rows
 
 
@@ -351,8 +414,8 @@ def main():
 
 
 if __name__ == "__main__":
-    if sys.argv[1:2] == ["--only-hardening"]:
-        # Issue 14's rows alone, on the data dir of an earlier full run.
+    if sys.argv[1:2] == ["--only-api"]:
+        # The rows of issues 14 and 16 alone, on the data dir of an earlier full run.
         raw, _ = corpus()
         for what, ours, peers in hardening(os.path.join(OUT, "data-hec"), raw):
             print(f"| {what} | {ours} | {peers} |")
