@@ -15,7 +15,7 @@
 //! let guard = SearchGuard::new(Some(std::time::Duration::from_secs(300)), 1 << 20)
 //!     .in_pool(pool.clone());
 //! guard.charge(4096, "sort").unwrap();
-//! assert_eq!(pool.used(), 4096);
+//! assert_eq!(pool.used(), 6144); // 4096 and what the estimates leave out
 //! assert!(matches!(guard.charge(2 << 20, "sort"), Err(Stop::Memory { .. })));
 //! guard.cancel();
 //! assert_eq!(guard.check(), Err(Stop::Cancelled));
@@ -145,6 +145,13 @@ impl GuardPool {
     }
 }
 
+/// What the itemised estimates leave out — allocator rounding and fragmentation, documents
+/// being decoded, batches in flight between threads — as a share of what they count: the
+/// 20-heavy-searches row of `make bench` measured RSS at about 1.3× the itemised bytes.
+fn with_overhead(bytes: usize) -> usize {
+    bytes.saturating_add(bytes / 2)
+}
+
 const RUNNING: u8 = 0;
 const CANCELLED: u8 = 1;
 /// Stopped by the pool because it held the most when the server ran out of budget.
@@ -238,6 +245,7 @@ impl SearchGuard {
         if bytes == 0 {
             return Ok(());
         }
+        let bytes = with_overhead(bytes);
         if self.shared.state.load(Ordering::Relaxed) == EVICTED {
             return Err(self.evicted(command));
         }
@@ -271,6 +279,7 @@ impl SearchGuard {
     /// building (`.`, `printf`, `mvjoin`) asks before allocating, so `s . s` doubled 26 times
     /// stops at the budget instead of building a gigabyte.
     pub fn fits(&self, bytes: usize, command: &str) -> Result<(), Stop> {
+        let bytes = with_overhead(bytes);
         let left = self.limit.saturating_sub(self.used());
         if bytes > left {
             return Err(Stop::Memory {

@@ -392,10 +392,10 @@ fn a_cancelled_or_late_search_stops_at_the_next_slice() {
 
 #[test]
 fn a_server_pool_bounds_every_search_together() {
-    let pool = std::sync::Arc::new(loupe_query::GuardPool::new(1_500_000));
+    let pool = std::sync::Arc::new(loupe_query::GuardPool::new(2_500_000));
     let ctx = |_: ()| ExecContext {
         guard: std::sync::Arc::new(
-            loupe_query::SearchGuard::new(None, 2_000_000).in_pool(pool.clone()),
+            loupe_query::SearchGuard::new(None, 3_000_000).in_pool(pool.clone()),
         ),
         ..Default::default()
     };

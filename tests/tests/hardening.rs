@@ -71,10 +71,10 @@ fn a_string_built_past_the_memory_budget_stops_the_search_not_the_server() {
     assert_eq!(status, 422, "{a}");
     assert_eq!(a["stopped_by"], "search_memory", "{a}");
     assert!(a["error"].as_str().unwrap().starts_with("eval:"), "{a}");
-    // Buffering commands count too: 200,000 rows of 500 bytes do not fit in 64 MB.
-    let pad = "p".repeat(500);
+    // Buffering commands count too: 100,000 rows of a kilobyte do not fit in 64 MB.
+    let pad = "p".repeat(1000);
     let q = format!(
-        "| makeresults count=200000 | streamstats count as n | eval pad=\"{pad}\" | sort 0 - n"
+        "| makeresults count=100000 | streamstats count as n | eval pad=\"{pad}\" | sort 0 - n"
     );
     let (status, a, _) = s.search_with(TOKEN, &json!({ "query": q }));
     assert_eq!(
