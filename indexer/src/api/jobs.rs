@@ -186,6 +186,19 @@ fn columns_of(rows: &[serde_json::Map<String, serde_json::Value>]) -> Vec<String
     out
 }
 
+/// A page of a running job's preview (events only: rows that hold `_raw`).
+fn preview_page(job: &Job, page: &Page, only_events: bool) -> Response {
+    let rows: Vec<_> = job
+        .watch
+        .preview_rows(page.offset, page.count.min(MAX_PAGE))
+        .iter()
+        .filter(|r| !only_events || r.contains("_raw"))
+        .map(search::row_json)
+        .collect();
+    let columns = columns_of(&rows);
+    page_of(rows, columns, page, job.watch.preview_len(), true)
+}
+
 /// `GET /api/v1/jobs/{sid}/results`: a page of result rows; while running, of the preview.
 pub async fn results(
     State(state): State<AppState>,
@@ -197,29 +210,17 @@ pub async fn results(
         Ok(j) => j,
         Err(r) => return r,
     };
-    let count = page.count.min(MAX_PAGE);
-    match job.answer() {
-        Some(a) => {
-            let rows: Vec<_> = a
-                .rows
-                .iter()
-                .skip(page.offset)
-                .take(count)
-                .cloned()
-                .collect();
-            page_of(rows, a.columns.clone(), &page, a.rows.len(), false)
-        }
-        None => {
-            let rows: Vec<_> = job
-                .watch
-                .preview_rows(page.offset, count)
-                .iter()
-                .map(search::row_json)
-                .collect();
-            let columns = columns_of(&rows);
-            page_of(rows, columns, &page, job.watch.preview_len(), true)
-        }
-    }
+    let Some(a) = job.answer() else {
+        return preview_page(&job, &page, false);
+    };
+    let rows: Vec<_> = a
+        .rows
+        .iter()
+        .skip(page.offset)
+        .take(page.count.min(MAX_PAGE))
+        .cloned()
+        .collect();
+    page_of(rows, a.columns.clone(), &page, a.rows.len(), false)
 }
 
 /// `GET /api/v1/jobs/{sid}/events`: a page of events, newest first.
@@ -233,34 +234,21 @@ pub async fn events(
         Ok(j) => j,
         Err(r) => return r,
     };
-    let count = page.count.min(MAX_PAGE);
-    match job.answer() {
-        Some(a) => {
-            let events: Vec<_> = a
-                .events
-                .iter()
-                .skip(page.offset)
-                .take(count)
-                .filter_map(|e| match serde_json::to_value(e) {
-                    Ok(serde_json::Value::Object(m)) => Some(m),
-                    _ => None,
-                })
-                .collect();
-            let columns = columns_of(&events);
-            page_of(events, columns, &page, a.events.len(), false)
-        }
-        None => {
-            let rows: Vec<_> = job
-                .watch
-                .preview_rows(page.offset, count)
-                .iter()
-                .filter(|r| r.contains("_raw"))
-                .map(search::row_json)
-                .collect();
-            let columns = columns_of(&rows);
-            page_of(rows, columns, &page, job.watch.preview_len(), true)
-        }
-    }
+    let Some(a) = job.answer() else {
+        return preview_page(&job, &page, true);
+    };
+    let events: Vec<_> = a
+        .events
+        .iter()
+        .skip(page.offset)
+        .take(page.count.min(MAX_PAGE))
+        .filter_map(|e| match serde_json::to_value(e) {
+            Ok(serde_json::Value::Object(m)) => Some(m),
+            _ => None,
+        })
+        .collect();
+    let columns = columns_of(&events);
+    page_of(events, columns, &page, a.events.len(), false)
 }
 
 /// Runs `f` (a search on the job's behalf) under a slot of its own.

@@ -347,6 +347,11 @@ async fn stored(state: &AppState, name: &str) -> Result<StoredSearch, Response> 
         })
 }
 
+/// The saved search `name` exists and may change through the API.
+async fn editable(state: &AppState, name: &str) -> Result<(), Response> {
+    refuse_managed(&stored(state, name).await?)
+}
+
 /// A managed object is changed by its file, never through the API.
 fn refuse_managed(s: &StoredSearch) -> Result<(), Response> {
     match &s.managed_by {
@@ -391,13 +396,8 @@ pub async fn update(
         Ok(s) => s,
         Err(r) => return r,
     };
-    match stored(&state, &name).await {
-        Ok(old) => {
-            if let Err(r) = refuse_managed(&old) {
-                return r;
-            }
-        }
-        Err(r) => return r,
+    if let Err(r) = editable(&state, &name).await {
+        return r;
     }
     let warnings = match validate(&s, &state.macros, &lookup_dir(&state)) {
         Ok(w) => w,
@@ -423,13 +423,8 @@ pub async fn delete(
     if let Err(r) = api_auth(&state, &headers) {
         return r;
     }
-    match stored(&state, &name).await {
-        Ok(old) => {
-            if let Err(r) = refuse_managed(&old) {
-                return r;
-            }
-        }
-        Err(r) => return r,
+    if let Err(r) = editable(&state, &name).await {
+        return r;
     }
     let meta = state.meta.clone();
     let forget = name.clone();

@@ -393,11 +393,6 @@ fn words_of(text: &str) -> impl Iterator<Item = &str> {
         .filter(|w| !w.is_empty())
 }
 
-/// [`RowFilter::matches`] of an expression compiled for one row (tests, one-off checks).
-pub fn row_matches(expr: &SearchExpr, row: &Row) -> bool {
-    RowFilter::new(expr).matches(row)
-}
-
 fn matches_row(expr: &SearchExpr, row: &Row, raw: &str) -> bool {
     match expr {
         SearchExpr::All | SearchExpr::TimeBound { .. } | SearchExpr::Subsearch { .. } => true,
