@@ -48,6 +48,9 @@ pub struct AppState {
     pub meta: Arc<loupe_meta::MetaStore>,
     /// Runs the scheduled searches; told of every change of them.
     pub scheduler: Arc<loupe_alerts::Scheduler>,
+    /// Requests whose headers are in and whose answer is not sent yet (`/metrics`): what a
+    /// shutdown waits for, and a load figure for operators.
+    pub in_flight: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl AppState {
@@ -143,7 +146,29 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(MAX_API_BODY))
         .layer(axum::middleware::from_fn(refuse_declared_oversize))
         .layer(axum::middleware::map_response(json_errors))
+        .layer(axum::middleware::from_fn_with_state(
+            state.in_flight.clone(),
+            count_in_flight,
+        ))
         .with_state(state)
+}
+
+/// Counts a request from its headers to its answer (the body streams after that).
+async fn count_in_flight(
+    State(n): State<Arc<std::sync::atomic::AtomicU64>>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    struct Done(Arc<std::sync::atomic::AtomicU64>);
+    impl Drop for Done {
+        // Also when the client goes away and the handler is dropped mid-way.
+        fn drop(&mut self) {
+            self.0.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+    n.fetch_add(1, Ordering::Relaxed);
+    let _done = Done(n);
+    next.run(req).await
 }
 
 /// A body declared larger than the API takes is refused before a byte of it is read: the
@@ -533,6 +558,10 @@ async fn metrics_handler(State(state): State<AppState>) -> Response {
         ));
     }
     let a = state.admission.counts();
+    out.push_str(&format!(
+        "# HELP loupe_http_requests_in_flight Requests received and not answered yet\n# TYPE loupe_http_requests_in_flight gauge\nloupe_http_requests_in_flight {}\n",
+        state.in_flight.load(Ordering::Relaxed)
+    ));
     let searches = [
         (
             "loupe_searches_running",
