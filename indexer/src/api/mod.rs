@@ -7,6 +7,7 @@
 
 pub mod config;
 pub mod console;
+pub mod dashboards;
 pub mod hec;
 pub mod jobs;
 pub mod saved;
@@ -132,6 +133,16 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/api/v1/saved-searches/{name}/run", post(saved::run_now))
         .route("/api/v1/saved-searches/{name}/runs", get(saved::runs))
+        .route(
+            "/api/v1/dashboards",
+            get(dashboards::list).post(dashboards::create),
+        )
+        .route(
+            "/api/v1/dashboards/{id}",
+            get(dashboards::show)
+                .put(dashboards::update)
+                .delete(dashboards::delete),
+        )
         .route("/api/v1/parse", post(saved::parse))
         .route("/api/v1/alerts/fired", get(saved::fired))
         .route("/api/v1/config/apply", post(config::apply))

@@ -5,6 +5,7 @@
 
 import { Virtualizer, elementScroll, observeElementOffset, observeElementRect } from "@tanstack/virtual-core";
 import { Row } from "../api";
+import { t } from "../i18n";
 
 export interface EventsOptions {
   parent: HTMLElement;
@@ -100,7 +101,7 @@ export class EventsView {
       const toggle = document.createElement("button");
       toggle.className = "event-toggle";
       toggle.textContent = this.open.has(item.index) ? "▾" : "▸";
-      toggle.title = "fields";
+      toggle.title = t("events.fields");
       toggle.onclick = () => {
         if (this.open.has(item.index)) this.open.delete(item.index);
         else this.open.add(item.index);
@@ -130,7 +131,7 @@ export class EventsView {
       link.href = "#";
       link.className = "field-value";
       link.textContent = v;
-      link.title = "click: add to the search; Alt-click: exclude";
+      link.title = t("events.filter");
       link.onclick = (e) => {
         e.preventDefault();
         this.opts.onFilter(k, v, e.altKey);
