@@ -185,8 +185,7 @@ pub fn export(
         }
         _ => bail!("give --url URL --token T or --data-dir DIR"),
     };
-    let written =
-        loupe_meta::files::write(dir, &all.searches, &all.dashboards, &all.lookups)?;
+    let written = loupe_meta::files::write(dir, &all.searches, &all.dashboards, &all.lookups)?;
     for f in &written {
         println!("wrote {f}");
     }

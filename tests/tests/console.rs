@@ -49,7 +49,10 @@ fn load_dashboard_world(s: &Server) {
     let config = forwarder_config(
         dir.path(),
         &[&s.url],
-        &format!("[[input]]\npath = {:?}\nindex = \"main\"\n", log.to_string_lossy()),
+        &format!(
+            "[[input]]\npath = {:?}\nindex = \"main\"\n",
+            log.to_string_lossy()
+        ),
     );
     let (code, err) = forwarder_once(&config, 60);
     assert_eq!(code, 0, "{err}");

@@ -18,6 +18,20 @@ fn loupe(s: &Server, args: &[&str]) -> (i32, String, String) {
     )
 }
 
+/// `loupe dashboard --url … --token … ARGS` (the connection is the `dashboard` command's).
+fn dashboard_cmd(s: &Server, args: &[&str]) -> (i32, String, String) {
+    let out = std::process::Command::new(bin("loupe"))
+        .args(["dashboard", "--url", &s.url, "--token", TOKEN])
+        .args(args)
+        .output()
+        .expect("run loupe dashboard");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).to_string(),
+        String::from_utf8_lossy(&out.stderr).to_string(),
+    )
+}
+
 fn board(id: &str, query: &str) -> serde_json::Value {
     serde_json::json!({
         "id": id, "title": "Web errors",
@@ -48,7 +62,10 @@ fn dashboards_crud_checks_every_panel_search_on_save() {
     );
     assert_eq!(status, 409, "the id is taken: {again}");
     let (_, got) = s.api("GET", "/api/v1/dashboards/web", None);
-    assert_eq!(got["panels"][1]["drilldown"]["search"], "index=web status=$row.status$");
+    assert_eq!(
+        got["panels"][1]["drilldown"]["search"],
+        "index=web status=$row.status$"
+    );
     assert!(got.get("managed_by").is_none(), "{got}");
     // A broken panel search: 400 with the parser's message, naming the panel it is in.
     let (status, bad) = s.api(
@@ -63,19 +80,34 @@ fn dashboards_crud_checks_every_panel_search_on_save() {
         "{msg}"
     );
     assert_eq!(bad["panel"], 1);
-    assert_eq!(bad["span"]["start"], 17, "the span is in the panel's own query: {bad}");
+    assert_eq!(
+        bad["span"]["start"], 17,
+        "the span is in the panel's own query: {bad}"
+    );
     // A post-process search on a base is checked joined to it.
     let mut post = board("web", "index=web");
     post["panels"][0]["query"] = "| stats count by".into();
     let (status, bad) = s.api("PUT", "/api/v1/dashboards/web", Some(&post));
     assert_eq!(status, 400, "{bad}");
-    assert!(bad["error"].as_str().unwrap().starts_with("panel 1 (\"Errors\")"), "{bad}");
+    assert!(
+        bad["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("panel 1 (\"Errors\")"),
+        "{bad}"
+    );
     // The model's own rules, and unknown keys.
     let mut nobase = board("web", "index=web");
     nobase["panels"][0]["base"] = "nope".into();
     let (status, bad) = s.api("PUT", "/api/v1/dashboards/web", Some(&nobase));
     assert_eq!(status, 400);
-    assert!(bad["error"].as_str().unwrap().contains("no base search named \"nope\""), "{bad}");
+    assert!(
+        bad["error"]
+            .as_str()
+            .unwrap()
+            .contains("no base search named \"nope\""),
+        "{bad}"
+    );
     let mut typo = board("web", "index=web");
     typo["panels"][0]["qeury"] = "x".into();
     let (status, bad) = s.api("PUT", "/api/v1/dashboards/web", Some(&typo));
@@ -83,7 +115,10 @@ fn dashboards_crud_checks_every_panel_search_on_save() {
     assert!(bad["error"].as_str().unwrap().contains("qeury"), "{bad}");
     // Nothing refused was kept; a good update is, and a new id renames.
     let (_, got) = s.api("GET", "/api/v1/dashboards/web", None);
-    assert_eq!(got["panels"][1]["query"], "index=web | stats count by status");
+    assert_eq!(
+        got["panels"][1]["query"],
+        "index=web | stats count by status"
+    );
     let (status, _) = s.api(
         "PUT",
         "/api/v1/dashboards/web",
@@ -107,19 +142,26 @@ fn dashboards_crud_checks_every_panel_search_on_save() {
     // The command line: import creates then replaces, export gives the file back.
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("web.json");
-    std::fs::write(&file, board("cli", "index=web | stats count by status").to_string()).unwrap();
-    let (code, out, err) = loupe(&s, &["dashboard", "import", &file.to_string_lossy()]);
+    std::fs::write(
+        &file,
+        board("cli", "index=web | stats count by status").to_string(),
+    )
+    .unwrap();
+    let (code, out, err) = dashboard_cmd(&s, &["import", &file.to_string_lossy()]);
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("created dashboard \"cli\""), "{out}");
-    let (code, out, _) = loupe(&s, &["dashboard", "import", &file.to_string_lossy()]);
+    let (code, out, _) = dashboard_cmd(&s, &["import", &file.to_string_lossy()]);
     assert_eq!(code, 0);
     assert!(out.contains("updated dashboard \"cli\""), "{out}");
-    let (code, exported, err) = loupe(&s, &["dashboard", "export", "cli"]);
+    let (code, exported, err) = dashboard_cmd(&s, &["export", "cli"]);
     assert_eq!(code, 0, "{err}");
     let back: serde_json::Value = serde_json::from_str(&exported).unwrap();
-    assert_eq!(back["panels"], board("cli", "index=web | stats count by status")["panels"]);
+    assert_eq!(
+        back["panels"],
+        board("cli", "index=web | stats count by status")["panels"]
+    );
     std::fs::write(&file, board("cli", "index=web | head abc").to_string()).unwrap();
-    let (code, _, err) = loupe(&s, &["dashboard", "import", &file.to_string_lossy()]);
+    let (code, _, err) = dashboard_cmd(&s, &["import", &file.to_string_lossy()]);
     assert_eq!(code, 1);
     assert!(err.contains("expected a number after head"), "{err}");
 }
@@ -149,7 +191,10 @@ fn bundled_dashboards_apply_export_apply_as_a_no_op_and_stay_read_only() {
     let (code, out, err) = loupe(&s, &["apply", &dir_s]);
     assert_eq!(code, 0, "{out}{err}");
     for id in ["batch-jobs", "ssh-security", "patient-portal", "loupe"] {
-        assert!(out.contains(&format!("+ create dashboard {id:?}")), "{id}: {out}");
+        assert!(
+            out.contains(&format!("+ create dashboard {id:?}")),
+            "{id}: {out}"
+        );
     }
     // Managed: the API refuses to change or delete it, naming the file.
     let (_, d) = s.api("GET", "/api/v1/dashboards/batch-jobs", None);
@@ -158,7 +203,13 @@ fn bundled_dashboards_apply_export_apply_as_a_no_op_and_stay_read_only() {
     body.as_object_mut().unwrap().remove("managed_by");
     let (status, r) = s.api("PUT", "/api/v1/dashboards/batch-jobs", Some(&body));
     assert_eq!(status, 409, "{r}");
-    assert!(r["error"].as_str().unwrap().contains("dashboards/batch-jobs.json"), "{r}");
+    assert!(
+        r["error"]
+            .as_str()
+            .unwrap()
+            .contains("dashboards/batch-jobs.json"),
+        "{r}"
+    );
     let (status, r) = s.api("DELETE", "/api/v1/dashboards/loupe", None);
     assert_eq!(status, 409, "{r}");
     assert_eq!(r["managed_by"], "dashboards/loupe.json");
@@ -182,7 +233,10 @@ fn bundled_dashboards_apply_export_apply_as_a_no_op_and_stay_read_only() {
     loupe(&s, &["export", &again.to_string_lossy()]);
     let (code, out, _) = loupe(&s, &["apply", &again.to_string_lossy()]);
     assert_eq!(code, 0);
-    assert!(out.contains("0 changed, 9 unchanged"), "export → apply is a no-op: {out}");
+    assert!(
+        out.contains("0 changed, 9 unchanged"),
+        "export → apply is a no-op: {out}"
+    );
     for f in ["dashboards/by-hand.json", "dashboards/batch-jobs.json"] {
         assert_eq!(
             std::fs::read(exported.join(f)).unwrap(),

@@ -282,7 +282,11 @@ impl Dashboard {
                 ));
             }
             if !tokens.insert(input.token.clone()) {
-                return err(format!("input {}: token {:?} is set twice", i + 1, input.token));
+                return err(format!(
+                    "input {}: token {:?} is set twice",
+                    i + 1,
+                    input.token
+                ));
             }
             if input.search.is_some()
                 && !matches!(input.kind, InputKind::Dropdown | InputKind::Multiselect)

@@ -181,10 +181,7 @@ pub fn read(path: &Path) -> Result<Vec<FileObject>, Vec<FileError>> {
                     errors.push(FileError {
                         file: file.clone(),
                         line: None,
-                        message: format!(
-                            "dashboard {:?} is also defined in {first}",
-                            dashboard.id
-                        ),
+                        message: format!("dashboard {:?} is also defined in {first}", dashboard.id),
                     });
                 }
             }

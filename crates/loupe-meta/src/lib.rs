@@ -26,8 +26,8 @@ pub mod objects;
 pub mod splunk;
 pub mod store;
 
+pub use dashboard::Dashboard;
 pub use objects::{
     Action, Alert, AlertMode, Attachment, CatchUp, Condition, Relation, SavedSearch, Severity,
 };
-pub use dashboard::Dashboard;
 pub use store::{MetaError, MetaStore, RunRecord, StoredDashboard, StoredSearch};

@@ -714,10 +714,9 @@ mod tests {
     fn dashboards_crud() {
         let dir = tempfile::tempdir().unwrap();
         let meta = MetaStore::open(dir.path()).unwrap();
-        let d: Dashboard = serde_json::from_value(
-            serde_json::json!({"id": "a", "title": "A", "panels": []}),
-        )
-        .unwrap();
+        let d: Dashboard =
+            serde_json::from_value(serde_json::json!({"id": "a", "title": "A", "panels": []}))
+                .unwrap();
         meta.create_dashboard(d.clone(), None).unwrap();
         assert!(matches!(
             meta.create_dashboard(d.clone(), None),

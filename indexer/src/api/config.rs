@@ -105,11 +105,13 @@ impl Objects {
                 unsupported: s.unsupported,
             })
             .collect();
-        out.extend(self.dashboards.into_iter().map(|d| FileObject::Dashboard {
-            file: d
-                .file
-                .unwrap_or_else(|| format!("dashboards/{}.json", d.dashboard.id)),
-            dashboard: Box::new(d.dashboard),
+        out.extend(self.dashboards.into_iter().map(|d| {
+            FileObject::Dashboard {
+                file: d
+                    .file
+                    .unwrap_or_else(|| format!("dashboards/{}.json", d.dashboard.id)),
+                dashboard: Box::new(d.dashboard),
+            }
         }));
         out.extend(self.lookups.into_iter().map(|l| FileObject::Lookup {
             file: l.file.unwrap_or_else(|| format!("lookups/{}.csv", l.name)),

@@ -34,7 +34,7 @@ impl DashboardInvalid {
 
 /// A search as the saved-search check sees it (query and range only).
 fn probe(query: String, earliest: Option<String>, latest: Option<String>) -> SavedSearch {
-    let keep = |t: Option<String>| t.filter(|t| !t.contains('$'));
+    let keep = |t: Option<String>| t.filter(|t| !t.contains('$') && !t.trim().is_empty());
     SavedSearch {
         name: "dashboard panel".into(),
         query,

@@ -39,7 +39,10 @@ impl Invalid {
     pub(crate) fn response_json(self) -> serde_json::Value {
         let mut v = serde_json::json!({ "error": self.message });
         if let (Some((start, end)), Some(obj)) = (self.span, v.as_object_mut()) {
-            obj.insert("span".into(), serde_json::json!({"start": start, "end": end}));
+            obj.insert(
+                "span".into(),
+                serde_json::json!({"start": start, "end": end}),
+            );
             obj.insert("column".into(), serde_json::json!(self.column));
         }
         v
