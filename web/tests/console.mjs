@@ -72,7 +72,7 @@ await page.screenshot({ path: process.env.LOUPE_SCREENSHOT || "/tmp/loupe-consol
 // 5. Every bundled dashboard draws every panel (the batch one as of a day of the samples).
 const shots = process.env.LOUPE_SCREENSHOT_DIR || "";
 const asOf = encodeURIComponent("2026-03-13T12:00:00+01:00");
-const allDrawn = async (name) => {
+const allDrawn = async (name, least = 3) => {
   await page.waitForSelector("[data-testid=dash-grid] .panel", { timeout: 30000 });
   await page.waitForFunction(
     () => [...document.querySelectorAll(".panel")].every((p) => p.dataset.state === "done" || p.dataset.state === "failed"),
@@ -82,7 +82,7 @@ const allDrawn = async (name) => {
   const panels = await page.$$eval(".panel", (ps) =>
     ps.map((p) => ({ title: p.querySelector(".panel-title")?.textContent, state: p.dataset.state, count: Number(p.dataset.count ?? 0), error: p.querySelector(".panel-error")?.textContent ?? "" })),
   );
-  if (panels.length < 3) await fail(`${name}: ${panels.length} panels`);
+  if (panels.length < least) await fail(`${name}: ${panels.length} panels`);
   for (const p of panels) {
     if (p.state !== "done" || !(p.count > 0)) await fail(`${name}: panel ${JSON.stringify(p.title)} drew no data (${p.state} ${p.count} ${p.error})`);
   }
@@ -125,7 +125,35 @@ const drilled = new URL(page.url()).searchParams.get("q") ?? "";
 if (!drilled.includes(client) || !drilled.startsWith("index=batchs ERROR")) await fail(`drill-down query ${JSON.stringify(drilled)} lacks ${client}`);
 await page.waitForSelector('[data-testid=status][data-state=done]', { timeout: 60000 });
 
-// 8. In French: the header, the search page and a dashboard speak French; numbers too.
+// 8. The forwarder fleet: a forwarder silent for 5 minutes is a red row (the dashboard seen
+// from 10 minutes later).
+const later = encodeURIComponent(new Date(Date.now() + 10 * 60 * 1000).toISOString());
+await page.goto(`${url}/dashboards/loupe?now=${later}`);
+await allDrawn("loupe, 10 minutes later");
+const fleetRows = await page.$$eval('.panel:has(.panel-title:text("Forwarder fleet")) tbody tr', (rs) => rs.map((r) => r.className));
+if (fleetRows.length === 0 || !fleetRows.every((c) => c.includes("row-red"))) await fail(`fleet rows 10 minutes later: ${fleetRows}`);
+
+// 9. Edit mode: a new dashboard from the template is saved and drawn; a broken panel is refused
+// with the server's message; a managed one cannot be saved.
+await page.goto(`${url}/dashboards/made-in-browser?edit=1`);
+await page.waitForSelector("[data-testid=save]");
+await Promise.all([page.waitForURL(/\/dashboards\/made-in-browser$/, { timeout: 15000 }), page.click("[data-testid=save]")]);
+await allDrawn("made-in-browser", 1);
+await page.goto(`${url}/dashboards/made-in-browser?edit=1`);
+await page.waitForSelector(".json-editor .cm-content");
+await page.click(".json-editor .cm-content");
+await page.keyboard.press("Control+A");
+await page.keyboard.insertText(JSON.stringify({ id: "made-in-browser", title: "x", panels: [{ title: "p", type: "table", query: "index=web | head abc" }] }));
+await page.click("[data-testid=save]");
+await page.waitForSelector("[data-testid=dash-message][data-state=failed]", { timeout: 15000 });
+const refused = await page.textContent("[data-testid=dash-message]");
+if (!refused.includes("panel 1") || !refused.includes("head")) await fail(`refusal message: ${refused}`);
+await page.goto(`${url}/dashboards/loupe?edit=1`);
+await page.waitForSelector("[data-testid=save]");
+if (!(await page.isDisabled("[data-testid=save]"))) await fail("a managed dashboard can be saved");
+
+// 10. In French: the header, the search page and a dashboard speak French.
+await page.goto(`${url}/search`);
 await page.selectOption("[data-testid=lang]", "fr");
 await page.waitForSelector('header.top nav a:text("Tableaux de bord")', { timeout: 15000 });
 if ((await page.textContent("[data-testid=run]")) !== "Rechercher") await fail("the search button is not in French");

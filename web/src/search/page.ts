@@ -128,10 +128,12 @@ export function searchPage(root: HTMLElement): void {
     }
     const mine = job.sid;
     sid = mine;
+    let finished: JobStatus;
     for (;;) {
       const s = await api.job(mine);
       if (sid !== mine) return;
-      showStatus(s);
+      // "done" is shown once the events or results are drawn, not before they are fetched.
+      if (s.state !== "done") showStatus(s);
       if (s.state === "running" || s.state === "queued") {
         const preview = await api.results(mine, 0, 200);
         if (preview.rows.length > 0 && preview.rows[0]["_raw"] !== undefined) eventsView.show(preview.rows, searchWords(query));
@@ -139,6 +141,7 @@ export function searchPage(root: HTMLElement): void {
         continue;
       }
       if (s.state !== "done") return;
+      finished = s;
       break;
     }
     const [page, tl] = await Promise.all([api.events(mine, 0, 10000), api.timeline(mine)]);
@@ -152,6 +155,8 @@ export function searchPage(root: HTMLElement): void {
       table.hidden = false;
       renderTable(table, await api.results(mine, 0, 10000));
     }
+    if (sid !== mine) return;
+    showStatus(finished);
     summary = await api.summary(mine);
     fieldsView.show(summary);
   }
