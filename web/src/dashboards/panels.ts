@@ -7,9 +7,11 @@ import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
 import { Page, Panel, Row } from "../api";
 import { fmtNumber, fmtTime, t } from "../i18n";
+import { timeAxis } from "../timeaxis";
 
 export type Drill = (row: Row, field?: string) => void;
 
+const STATUS_FILL = { green: "#16a34a", red: "#dc2626", grey: "#9ca3af" };
 const PALETTE = ["#2563eb", "#dc2626", "#16a34a", "#d97706", "#7c3aed", "#0891b2", "#db2777", "#4b5563"];
 
 function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls?: string, text?: string): HTMLElementTagNameMap[K] {
@@ -109,23 +111,28 @@ function plot(
     const acc = xs.map(() => 0);
     data = data.map((vals) => vals.map((v, i) => (acc[i] += v ?? 0)));
   }
+  // Stacked: the highest cumulative series is drawn first, each lower one over it, so every
+  // band shows in its own colour.
+  const order = series.map((_, i) => i);
+  if (stacked) order.reverse();
+  const alpha = stacked ? "dd" : "55";
   const opts: uPlot.Options = {
     ...size(box),
     legend: { show: series.length > 1 },
     scales: { x: { time } },
-    axes: [labels ? { values: (_u, splits) => splits.map((s) => labels[Math.round(s)] ?? "") } : {}, { size: 60 }],
+    axes: [labels ? { values: (_u, splits) => splits.map((s) => labels[Math.round(s)] ?? "") } : time ? timeAxis() : {}, { size: 60, values: (_u, splits) => splits.map((s) => fmtNumber(s)) }],
     series: [
       {},
-      ...series.map((s, i) => ({
-        label: s.label,
+      ...order.map((i) => ({
+        label: series[i].label,
         stroke: PALETTE[i % PALETTE.length],
-        fill: kind === "area" || kind === "column" ? PALETTE[i % PALETTE.length] + "55" : undefined,
+        fill: kind === "area" || kind === "column" ? PALETTE[i % PALETTE.length] + alpha : undefined,
         paths: bars,
         points: { show: xs.length < 3 },
       })),
     ],
   };
-  const u = new uPlot(opts, [xs, ...data] as uPlot.AlignedData, box);
+  const u = new uPlot(opts, [xs, ...order.map((i) => data[i])] as uPlot.AlignedData, box);
   if (onClick) {
     u.over.addEventListener("click", () => {
       const i = u.cursor.idx;
@@ -197,14 +204,16 @@ function pie(box: HTMLElement, page: Page, labelCol: string, valueCol: string, o
         ? "M 1 0 A 1 1 0 1 1 -1 0 A 1 1 0 1 1 1 0 Z"
         : `M 0 0 L ${x1} ${y1} A 1 1 0 ${share > 0.5 ? 1 : 0} 1 ${x2} ${y2} Z`;
     path.setAttribute("d", d);
-    path.setAttribute("fill", PALETTE[i % PALETTE.length]);
+    // A slice named like a status (success, failure…) takes that status's colour.
+    const status = statusColour(row[labelCol]);
+    path.setAttribute("fill", status ? STATUS_FILL[status] : PALETTE[i % PALETTE.length]);
     const title = document.createElementNS(NS, "title");
     title.textContent = `${text(row[labelCol])}: ${fmtNumber(values[i])}`;
     path.append(title);
     if (onDrill) path.addEventListener("click", () => onDrill(row, labelCol));
     svg.append(path);
     const li = el("li");
-    const swatch = el("span", `swatch c${i % PALETTE.length}`);
+    const swatch = el("span", status ? `swatch s-${status}` : `swatch c${i % PALETTE.length}`);
     li.append(swatch, document.createTextNode(`${text(row[labelCol])} (${fmtNumber(values[i])})`));
     legend.append(li);
     angle = next;

@@ -5,7 +5,7 @@
 
 import { Virtualizer, elementScroll, observeElementOffset, observeElementRect } from "@tanstack/virtual-core";
 import { Row } from "../api";
-import { t } from "../i18n";
+import { fmtTime, t } from "../i18n";
 
 export interface EventsOptions {
   parent: HTMLElement;
@@ -94,7 +94,8 @@ export class EventsView {
       el.style.transform = `translateY(${item.start}px)`;
       const time = document.createElement("div");
       time.className = "event-time";
-      time.textContent = String(row["_time"] ?? "");
+      time.textContent = row["_time"] === undefined ? "" : fmtTime(String(row["_time"]));
+      time.title = String(row["_time"] ?? "");
       const raw = document.createElement("pre");
       raw.className = "event-raw";
       highlight(raw, String(row["_raw"] ?? ""), this.words);
