@@ -2,7 +2,7 @@
 //! broken one refused naming its panel), managed dashboards refusing edits (409 naming the
 //! file), `apply` → `export` → `apply` a no-op, and `loupe dashboard import|export`.
 
-use loupe_e2e::{bin, load_batch_world, Server, TOKEN};
+use loupe_e2e::{bin, load_batch_world, wait_until, Server, TOKEN};
 use std::path::Path;
 
 fn loupe(s: &Server, args: &[&str]) -> (i32, String, String) {
@@ -182,6 +182,7 @@ fn copy_dir(from: &Path, to: &Path) {
 fn bundled_dashboards_apply_export_apply_as_a_no_op_and_stay_read_only() {
     let s = Server::start("");
     load_batch_world(&s);
+    s.flush();
     let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/examples");
     let work = tempfile::tempdir().unwrap();
     let dir = work.path().join("config");
@@ -196,6 +197,31 @@ fn bundled_dashboards_apply_export_apply_as_a_no_op_and_stay_read_only() {
             "{id}: {out}"
         );
     }
+    // A job seen as of a past instant: relative times count from `now` (how the batch
+    // dashboard is shown on the March 2026 samples).
+    let errors_24h = |now: Option<&str>| -> u64 {
+        let mut body =
+            serde_json::json!({"query": "index=batchs ERROR | stats count", "earliest": "-24h"});
+        if let Some(n) = now {
+            body["now"] = n.into();
+        }
+        let (status, job) = s.api("POST", "/api/v1/jobs", Some(&body));
+        assert_eq!(status, 201, "{job}");
+        let sid = job["sid"].as_str().unwrap().to_string();
+        wait_until(30, "the job ends", || {
+            s.api("GET", &format!("/api/v1/jobs/{sid}"), None).1["state"] == "done"
+        });
+        let (_, page) = s.api("GET", &format!("/api/v1/jobs/{sid}/results"), None);
+        page["rows"][0]["count"].as_u64().unwrap_or(0)
+    };
+    assert_eq!(errors_24h(Some("2026-03-13T12:00:00+01:00")), 4);
+    assert_eq!(errors_24h(None), 0, "the samples are of March 2026");
+    let (status, bad) = s.api(
+        "POST",
+        "/api/v1/jobs",
+        Some(&serde_json::json!({"query": "index=batchs", "now": "yesterday-ish"})),
+    );
+    assert_eq!(status, 400, "{bad}");
     // Managed: the API refuses to change or delete it, naming the file.
     let (_, d) = s.api("GET", "/api/v1/dashboards/batch-jobs", None);
     assert_eq!(d["managed_by"], "dashboards/batch-jobs.json", "{d}");
