@@ -7,6 +7,9 @@
 import { EditorState } from "@codemirror/state";
 import { EditorView, keymap, lineNumbers } from "@codemirror/view";
 import { defaultKeymap, history, historyKeymap } from "@codemirror/commands";
+import { json, jsonParseLinter } from "@codemirror/lang-json";
+import { syntaxHighlighting, defaultHighlightStyle } from "@codemirror/language";
+import { linter } from "@codemirror/lint";
 import { api, ApiError, Dashboard, Panel, Row } from "../api";
 import { fmtTime, t } from "../i18n";
 import { InputsBar } from "./inputs";
@@ -223,6 +226,10 @@ function editMode(root: HTMLElement, dash: Dashboard, isNew: boolean): void {
       extensions: [
         history(),
         lineNumbers(),
+        json(),
+        syntaxHighlighting(defaultHighlightStyle),
+        // JSON mistakes are underlined as one types; the server checks the searches on save.
+        linter(jsonParseLinter()),
         keymap.of([...historyKeymap, ...defaultKeymap]),
         EditorView.updateListener.of((u) => {
           if (u.docChanged) listPanels();
