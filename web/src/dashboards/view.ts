@@ -102,14 +102,18 @@ function viewMode(root: HTMLElement, dash: Dashboard): void {
   let drawn: (Drawn | null)[] = [];
   let generation = 0;
 
+  let cache: SearchCache | null = null;
+
   function refresh(): void {
     const mine = ++generation;
-    const cache = new SearchCache();
+    cache?.cancel();
+    cache = new SearchCache();
     for (const d of drawn) d?.destroy?.();
     drawn = dash.panels.map(() => null);
     const tokens = inputs.tokens();
     const range = inputs.range();
-    dash.panels.forEach((p, i) => runPanel(p, i, boxes[i], cache, tokens, range, mine));
+    const current = cache;
+    dash.panels.forEach((p, i) => runPanel(p, i, boxes[i], current, tokens, range, mine));
   }
 
   async function runPanel(
