@@ -311,7 +311,7 @@ impl Dashboard {
                 return err(format!("{at}: \"chart\" is for chart and timechart panels"));
             }
             if let Some(g) = p.grid {
-                if g.w == 0 || g.h == 0 || g.x + g.w > 12 {
+                if g.w == 0 || g.h == 0 || g.x.saturating_add(g.w) > 12 {
                     return err(format!(
                         "{at}: grid needs w and h of at least 1 and x + w at most 12"
                     ));
@@ -447,6 +447,14 @@ mod tests {
         let mut d = board();
         d.id = "Batch Jobs".into();
         assert!(d.check().is_err());
+        let mut d = board();
+        d.panels[1].grid = Some(Grid {
+            x: u32::MAX,
+            y: 0,
+            w: 2,
+            h: 1,
+        });
+        assert!(d.check().unwrap_err().0.contains("grid"));
         let mut d = board();
         d.panels[1].drilldown = Some(Drilldown {
             search: None,
