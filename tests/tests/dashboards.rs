@@ -166,6 +166,93 @@ fn dashboards_crud_checks_every_panel_search_on_save() {
     assert!(err.contains("expected a number after head"), "{err}");
 }
 
+/// Starts a job and waits for its end; its sid.
+fn finished_job(s: &Server, body: serde_json::Value) -> String {
+    let (status, job) = s.api("POST", "/api/v1/jobs", Some(&body));
+    assert_eq!(status, 201, "{job}");
+    let sid = job["sid"].as_str().unwrap().to_string();
+    wait_until(30, "the job ends", || {
+        s.api("GET", &format!("/api/v1/jobs/{sid}"), None).1["state"] == "done"
+    });
+    sid
+}
+
+fn rows(page: &serde_json::Value) -> Vec<serde_json::Value> {
+    let mut r = page["rows"].as_array().cloned().unwrap_or_default();
+    r.sort_by_key(|x| x.to_string());
+    r
+}
+
+#[test]
+fn panels_post_process_the_answer_of_one_base_search() {
+    let s = Server::start("");
+    load_batch_world(&s);
+    s.flush();
+    let now = "2026-03-13T12:00:00+01:00";
+    let base = "index=batchs ERROR | lookup batchs.csv chemin_logs AS source OUTPUT nom_du_batch AS batch client";
+    let post = "| stats count AS erreurs BY client batch";
+    // A transforming post-process over a streaming base: what the whole search gives.
+    let b = finished_job(
+        &s,
+        serde_json::json!({"query": base, "earliest": "-7d@d", "now": now, "max_count": 50000}),
+    );
+    let (status, shared) = s.api(
+        "POST",
+        &format!("/api/v1/jobs/{b}/postprocess"),
+        Some(&serde_json::json!({ "query": post })),
+    );
+    assert_eq!(status, 200, "{shared}");
+    let whole = finished_job(
+        &s,
+        serde_json::json!({"query": format!("{base} {post}"), "earliest": "-7d@d", "now": now}),
+    );
+    let (_, alone) = s.api("GET", &format!("/api/v1/jobs/{whole}/results"), None);
+    assert_eq!(rows(&shared), rows(&alone));
+    assert_eq!(shared["total"], 6, "{shared}");
+    // Over an event search: the events' search-time fields (`status` of the batch lines).
+    let e = finished_job(
+        &s,
+        serde_json::json!({"query": "index=batchs", "max_count": 50000}),
+    );
+    let (_, shared) = s.api(
+        "POST",
+        &format!("/api/v1/jobs/{e}/postprocess"),
+        Some(&serde_json::json!({"query": "stats count by status"})),
+    );
+    let (_, alone) = s.search("index=batchs | stats count by status", 100);
+    assert_eq!(rows(&shared), rows(&alone), "{shared}");
+    assert!(shared["total"].as_u64().unwrap() >= 2, "{shared}");
+    // The query's fault is a 400 at its place in the post-process text.
+    let (status, bad) = s.api(
+        "POST",
+        &format!("/api/v1/jobs/{e}/postprocess"),
+        Some(&serde_json::json!({"query": "| head abc"})),
+    );
+    assert_eq!(status, 400, "{bad}");
+    assert_eq!(bad["span"]["start"], 7, "{bad}");
+    // An answer cut at the job's cap is never post-processed: 409, the panel runs alone.
+    let cut = finished_job(
+        &s,
+        serde_json::json!({"query": "index=batchs", "max_count": 10}),
+    );
+    let (status, r) = s.api(
+        "POST",
+        &format!("/api/v1/jobs/{cut}/postprocess"),
+        Some(&serde_json::json!({"query": "| stats count"})),
+    );
+    assert_eq!(status, 409, "{r}");
+    assert!(
+        r["error"].as_str().unwrap().contains("cut at 10 rows"),
+        "{r}"
+    );
+    let (status, _) = s.api(
+        "POST",
+        "/api/v1/jobs/nope/postprocess",
+        Some(&serde_json::json!({"query": "| stats count"})),
+    );
+    assert_eq!(status, 404);
+}
+
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for e in std::fs::read_dir(from).unwrap() {

@@ -203,6 +203,8 @@ export const api = {
     call<Page>("GET", `/api/v1/jobs/${encodeURIComponent(sid)}/events?offset=${offset}&count=${count}`),
   timeline: (sid: string) => call<Timeline>("GET", `/api/v1/jobs/${encodeURIComponent(sid)}/timeline`),
   summary: (sid: string) => call<Summary>("GET", `/api/v1/jobs/${encodeURIComponent(sid)}/summary`),
+  postprocess: (sid: string, query: string, count = 10000) =>
+    call<Page>("POST", `/api/v1/jobs/${encodeURIComponent(sid)}/postprocess`, { query, count }),
   dashboards: () => call<{ dashboards: Dashboard[] }>("GET", "/api/v1/dashboards"),
   dashboard: (id: string) => call<Dashboard>("GET", `/api/v1/dashboards/${encodeURIComponent(id)}`),
   createDashboard: (d: Dashboard) =>

@@ -119,7 +119,7 @@ pub async fn create(State(state): State<AppState>, headers: HeaderMap, body: Byt
     }
 }
 
-fn find(state: &AppState, headers: &HeaderMap, sid: &str) -> Result<Arc<Job>, Response> {
+pub(crate) fn find(state: &AppState, headers: &HeaderMap, sid: &str) -> Result<Arc<Job>, Response> {
     let scope = api_auth(state, headers)?;
     state.jobs.get(sid, &scope.principal).ok_or_else(|| {
         api_error(

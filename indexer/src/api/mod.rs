@@ -10,6 +10,7 @@ pub mod console;
 pub mod dashboards;
 pub mod hec;
 pub mod jobs;
+pub mod postprocess;
 pub mod saved;
 
 use crate::config::{Config, TokenConfig};
@@ -122,6 +123,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/jobs/{sid}/events", get(jobs::events))
         .route("/api/v1/jobs/{sid}/timeline", get(jobs::timeline))
         .route("/api/v1/jobs/{sid}/summary", get(jobs::summary))
+        .route("/api/v1/jobs/{sid}/postprocess", post(postprocess::run))
         .route("/api/v1/export", get(jobs::export))
         .route(
             "/api/v1/saved-searches",

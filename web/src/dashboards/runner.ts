@@ -1,7 +1,9 @@
 // Runs a panel's search through the jobs API and waits for its end. Identical searches of one
-// refresh (panels sharing a base search and post-process, inputs) share one job.
+// refresh share one job; panels on one base search (same range) run it once and each
+// post-processes its answer on the server (`/jobs/{sid}/postprocess`), falling back to running
+// `base | post-process` as a job of its own when the base's answer was cut at its row cap.
 
-import { api, Page } from "../api";
+import { api, ApiError, Page } from "../api";
 
 export interface SearchSpec {
   query: string;
@@ -16,11 +18,11 @@ export interface SearchSpec {
 
 const POLL_MS = 200;
 
-async function runOnce(spec: SearchSpec, running: Set<string>): Promise<Page> {
-  const { sid } = await api.startJob(spec.query, spec.earliest, spec.latest, {
-    now: spec.now,
-    maxCount: spec.events ? (spec.count ?? 100) : 10000,
-  });
+/** The most rows a base search's job keeps (the API's cap): its answer is what panels post-process. */
+const BASE_ROWS = 50000;
+
+async function finished(spec: SearchSpec, running: Set<string>, maxCount: number): Promise<string> {
+  const { sid } = await api.startJob(spec.query, spec.earliest, spec.latest, { now: spec.now, maxCount });
   running.add(sid);
   try {
     for (;;) {
@@ -32,8 +34,19 @@ async function runOnce(spec: SearchSpec, running: Set<string>): Promise<Page> {
   } finally {
     running.delete(sid);
   }
-  return spec.events ? api.events(sid, 0, spec.count ?? 100) : api.results(sid, 0, spec.count ?? 10000);
+  return sid;
 }
+
+async function runOnce(spec: SearchSpec, running: Set<string>): Promise<Page> {
+  const sid = await finished(spec, running, spec.events ? (spec.count ?? 100) : 10000);
+  if (!spec.events) return api.results(sid, 0, spec.count ?? 10000);
+  // A pipeline after the events (`| search …`, `| head`) answers them as result rows.
+  const events = await api.events(sid, 0, spec.count ?? 100);
+  return events.rows.length > 0 ? events : api.results(sid, 0, spec.count ?? 100);
+}
+
+const keyOf = (spec: SearchSpec) =>
+  JSON.stringify([spec.query, spec.earliest, spec.latest, spec.now, !!spec.events, spec.count ?? 0]);
 
 /** One refresh's searches: the same spec asked twice runs once. */
 export class SearchCache {
@@ -46,8 +59,27 @@ export class SearchCache {
     this.running.clear();
   }
 
+  private bases = new Map<string, Promise<string>>();
+
+  /** `post` over the answer of the base search `base` (run once for every panel on it). */
+  async post(base: SearchSpec, post: string, joined: string): Promise<Page> {
+    const key = keyOf(base);
+    let sid = this.bases.get(key);
+    if (!sid) {
+      sid = finished(base, this.running, BASE_ROWS);
+      this.bases.set(key, sid);
+    }
+    try {
+      return await api.postprocess(await sid, post);
+    } catch (e) {
+      // A cut answer cannot be post-processed: the panel runs its whole search itself.
+      if (e instanceof ApiError && e.status === 409) return this.run({ ...base, query: joined });
+      throw e;
+    }
+  }
+
   run(spec: SearchSpec): Promise<Page> {
-    const key = JSON.stringify([spec.query, spec.earliest, spec.latest, spec.now, !!spec.events, spec.count ?? 0]);
+    const key = keyOf(spec);
     let p = this.jobs.get(key);
     if (!p) {
       p = runOnce(spec, this.running);

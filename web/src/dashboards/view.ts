@@ -134,15 +134,18 @@ function viewMode(root: HTMLElement, dash: Dashboard): void {
     const earliest = substitute(p.earliest ?? base?.earliest ?? range.earliest, tokens);
     const latest = substitute(p.latest ?? base?.latest ?? range.latest, tokens);
     box.dataset.query = query;
+    const shared = base && p.type !== "events" && p.query.trim() !== "";
     try {
-      const page = await cache.run({
-        query,
-        earliest,
-        latest,
-        now,
-        events: p.type === "events",
-        count: p.type === "events" ? (p.options?.count ?? 100) : undefined,
-      });
+      const page = shared
+        ? await cache.post({ query: substitute(base.query, tokens), earliest, latest, now }, substitute(p.query, tokens), query)
+        : await cache.run({
+            query,
+            earliest,
+            latest,
+            now,
+            events: p.type === "events",
+            count: p.type === "events" ? (p.options?.count ?? 100) : undefined,
+          });
       if (mine !== generation) return;
       const drill = p.drilldown ? (row: Row, field?: string) => drillDown(p, row, field, tokens, earliest, latest) : null;
       drawn[i] = drawPanel(body, p, page, drill);
