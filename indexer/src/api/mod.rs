@@ -7,8 +7,10 @@
 
 pub mod config;
 pub mod console;
+pub mod dashboards;
 pub mod hec;
 pub mod jobs;
+pub mod postprocess;
 pub mod saved;
 
 use crate::config::{Config, TokenConfig};
@@ -124,6 +126,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/jobs/{sid}/events", get(jobs::events))
         .route("/api/v1/jobs/{sid}/timeline", get(jobs::timeline))
         .route("/api/v1/jobs/{sid}/summary", get(jobs::summary))
+        .route("/api/v1/jobs/{sid}/postprocess", post(postprocess::run))
         .route("/api/v1/export", get(jobs::export))
         .route(
             "/api/v1/saved-searches",
@@ -135,6 +138,16 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/api/v1/saved-searches/{name}/run", post(saved::run_now))
         .route("/api/v1/saved-searches/{name}/runs", get(saved::runs))
+        .route(
+            "/api/v1/dashboards",
+            get(dashboards::list).post(dashboards::create),
+        )
+        .route(
+            "/api/v1/dashboards/{id}",
+            get(dashboards::show)
+                .put(dashboards::update)
+                .delete(dashboards::delete),
+        )
         .route("/api/v1/parse", post(saved::parse))
         .route("/api/v1/alerts/fired", get(saved::fired))
         .route("/api/v1/config/apply", post(config::apply))
