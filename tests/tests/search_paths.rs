@@ -220,3 +220,61 @@ fn phrases_identifiers_and_wildcards_find_exactly_their_events() {
         .count() as u64;
     assert_eq!(s.count("pass*"), expected);
 }
+
+/// Every event keeps when it was indexed (`_indextime`, epoch seconds), whatever its own
+/// time: `_index_earliest`/`_index_latest` select by it, and ingest lag is `_indextime - _time`.
+#[test]
+fn index_time_is_kept_and_selects_events() {
+    let s = Server::start("");
+    let now = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64
+    };
+    let before = now();
+    // Events from March: their own time is months before their index time.
+    let (status, _) = s.hec(
+        "/services/collector/event",
+        br#"{"event":"indexed late one","time":1772445600}{"event":"indexed late two","time":1772445660}"#,
+        &[],
+    );
+    assert_eq!(status, 200);
+    let (status, a) = s.search(
+        "indexed late | stats count, min(_indextime) as lo, max(_indextime) as hi, max(eval(_indextime - _time)) as lag",
+        10,
+    );
+    let after = now();
+    assert_eq!(status, 200, "{a}");
+    let row = &a["rows"][0];
+    assert_eq!(row["count"].as_u64(), Some(2), "{a}");
+    let (lo, hi) = (row["lo"].as_i64().unwrap(), row["hi"].as_i64().unwrap());
+    assert!(
+        before <= lo && hi <= after,
+        "{before} <= {lo}..{hi} <= {after}"
+    );
+    assert!(row["lag"].as_f64().unwrap() > 1.0e6, "{a}");
+    let count = |q: &str| {
+        let (status, a) = s.search(&format!("{q} | stats count"), 1);
+        assert_eq!(status, 200, "{q}: {a}");
+        a["rows"][0]["count"].as_u64().unwrap()
+    };
+    assert_eq!(count(&format!("indexed late _index_earliest={before}")), 2);
+    assert_eq!(
+        count(&format!("indexed late _index_earliest={}", after + 1)),
+        0
+    );
+    assert_eq!(count(&format!("indexed late _index_latest={before}")), 0);
+    assert_eq!(
+        count("indexed late _index_earliest=-1h _index_latest=+1h"),
+        2
+    );
+    // Relative to now, not to the events' own time (March is outside -1h).
+    assert_eq!(count("indexed late earliest=-1h"), 0);
+    let (status, a) = s.search("indexed (late OR _index_earliest=-1h)", 1);
+    assert_eq!(status, 400, "{a}");
+    assert!(
+        a["error"].as_str().unwrap().contains("_index_earliest"),
+        "{a}"
+    );
+}

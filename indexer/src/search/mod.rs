@@ -904,6 +904,8 @@ struct Prepared {
     tail: Tail,
     earliest: Option<i64>,
     latest: Option<i64>,
+    /// `_index_earliest`/`_index_latest`, epoch seconds (inclusive, exclusive).
+    index_time: (Option<i64>, Option<i64>),
     now: i64,
     indexes: Vec<String>,
     limits: Limits,
@@ -987,6 +989,8 @@ fn plan(
     };
     // A subsearch may have returned `earliest`/`latest`.
     collect_time_bounds(&base, now, &tz, &mut earliest, &mut latest)?;
+    let mut base = base;
+    let index_time = take_index_bounds(&mut base, now, &tz)?;
     check_index_names(&base)?;
     let row_filter = rows::needs_row_filter(&base);
     let tail = match fast_tail(&pipeline.commands[first_op..], limit) {
@@ -1008,6 +1012,7 @@ fn plan(
         tail,
         earliest,
         latest,
+        index_time,
         now,
         indexes,
         limits: frame.limits.clone(),
@@ -1028,7 +1033,18 @@ impl Prepared {
         for b in store.buckets_for(&self.indexes, self.earliest, self.latest) {
             match pushdown::translate(&self.base, &b.fields, &b.key.index, self.row_filter)? {
                 Pushed::Nothing => {}
-                p => plans.push((b, p)),
+                p => match pushdown::index_time_range(&b.fields, self.index_time) {
+                    None => plans.push((b, p)),
+                    // A bucket older than `_indextime` has events with no index time.
+                    Some(None) => {}
+                    Some(Some(r)) => {
+                        let q = BooleanQuery::new(vec![
+                            (Occur::Must, p.into_query()),
+                            (Occur::Must, r),
+                        ]);
+                        plans.push((b, Pushed::Query(Box::new(q))));
+                    }
+                },
             }
         }
         Ok(plans)
@@ -1157,16 +1173,65 @@ fn collect_time_bounds(
             match bound {
                 TimeBound::Earliest => *earliest = t,
                 TimeBound::Latest => *latest = t,
-                _ => {
-                    return Err(SearchError::Unsupported(
-                        "_index_earliest/_index_latest".into(),
-                    ))
-                }
+                // Bound the index time, not the range: see `take_index_bounds`.
+                TimeBound::IndexEarliest | TimeBound::IndexLatest => {}
             }
         }
         _ => {}
     }
     Ok(())
+}
+
+/// Takes `_index_earliest=`/`_index_latest=` out of the top-level AND of the base search, as
+/// epoch seconds (`_indextime` is kept in seconds, as Splunk's): lower bound inclusive, upper
+/// exclusive. They select events by when they were indexed, so they become a range over the
+/// `_indextime` column of each bucket rather than a bound on which buckets are read.
+fn take_index_bounds(
+    expr: &mut SearchExpr,
+    now: i64,
+    tz: &jiff::tz::TimeZone,
+) -> Result<(Option<i64>, Option<i64>), SearchError> {
+    let mut bounds = (None, None);
+    let mut take = |e: &mut SearchExpr| -> Result<(), SearchError> {
+        if let SearchExpr::TimeBound { bound, value, .. } = e {
+            if matches!(bound, TimeBound::IndexEarliest | TimeBound::IndexLatest) {
+                let secs = resolve_time(Some(value), now, tz)?.map(|ns| {
+                    ns.div_euclid(1_000_000_000) + i64::from(ns.rem_euclid(1_000_000_000) != 0)
+                });
+                match bound {
+                    TimeBound::IndexEarliest => bounds.0 = secs,
+                    _ => bounds.1 = secs,
+                }
+                *e = SearchExpr::All;
+            }
+        }
+        Ok(())
+    };
+    match &mut *expr {
+        SearchExpr::And(items) => {
+            for i in items.iter_mut() {
+                take(i)?;
+            }
+        }
+        e => take(e)?,
+    }
+    if contains_index_bound(expr) {
+        return Err(SearchError::Invalid(
+            "_index_earliest and _index_latest apply to the whole search: put them outside OR and NOT".into(),
+        ));
+    }
+    Ok(bounds)
+}
+
+fn contains_index_bound(expr: &SearchExpr) -> bool {
+    match expr {
+        SearchExpr::TimeBound { bound, .. } => {
+            matches!(bound, TimeBound::IndexEarliest | TimeBound::IndexLatest)
+        }
+        SearchExpr::And(items) | SearchExpr::Or(items) => items.iter().any(contains_index_bound),
+        SearchExpr::Not(inner) => contains_index_bound(inner),
+        _ => false,
+    }
 }
 
 /// Indexes a search may touch: not the internal ones unless named, never outside the scope.

@@ -658,6 +658,28 @@ pub fn time_range(
     Some(Box::new(RangeQuery::new(lo, hi)))
 }
 
+/// The `_indextime` restriction (`_index_earliest`/`_index_latest`, seconds): `None` when the
+/// search has none, `Some(None)` when the bucket has no index times (nothing can match).
+#[allow(clippy::option_option)]
+pub fn index_time_range(
+    f: &Fields,
+    (earliest, latest): (Option<i64>, Option<i64>),
+) -> Option<Option<Box<dyn Query>>> {
+    if earliest.is_none() && latest.is_none() {
+        return None;
+    }
+    let Some(field) = f.indextime else {
+        return Some(None);
+    };
+    let lo = earliest.map_or(Bound::Unbounded, |e| {
+        Bound::Included(Term::from_field_i64(field, e))
+    });
+    let hi = latest.map_or(Bound::Unbounded, |l| {
+        Bound::Excluded(Term::from_field_i64(field, l))
+    });
+    Some(Some(Box::new(RangeQuery::new(lo, hi))))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

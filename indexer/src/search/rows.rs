@@ -13,7 +13,15 @@ use tantivy::schema::{Field, OwnedValue};
 use tantivy::{DocAddress, Searcher};
 
 /// Names every row has from the event's own columns (never extracted).
-const BUILTIN: [&str; 6] = ["_raw", "_time", "host", "source", "sourcetype", "index"];
+const BUILTIN: [&str; 7] = [
+    "_raw",
+    "_time",
+    "host",
+    "source",
+    "sourcetype",
+    "index",
+    "_indextime",
+];
 
 /// A stored document as written by the store: `_raw` and, when the event had some, `_fields`.
 struct Stored(Vec<(Field, OwnedValue)>);
@@ -42,6 +50,8 @@ pub struct RowReader<'a> {
     searcher: &'a Searcher,
     /// Per segment: host, source, sourcetype columns.
     columns: Vec<[Option<StrColumn>; 3]>,
+    /// Per segment, the `_indextime` column, when the pipeline reads it.
+    indextime: Vec<Option<tantivy::columnar::Column<i64>>>,
     /// Fields beyond the built-in ones the pipeline reads; `None`: all of them.
     extra: Option<Vec<String>>,
     /// For each of `extra`, what an event's text must contain for JSON or `key=value`
@@ -100,11 +110,21 @@ impl<'a> RowReader<'a> {
             .map(|n| memchr::memmem::Finder::new(loupe_event::extract::text_key(n)).into_owned())
             .collect();
         let builtin = ["host", "source", "sourcetype", "index"].map(|n| needs.wants(n));
+        let indextime = if needs.wants("_indextime") {
+            searcher
+                .segment_readers()
+                .iter()
+                .map(|seg| seg.fast_fields().i64("_indextime").ok())
+                .collect()
+        } else {
+            Vec::new()
+        };
         let read_doc = reads_documents(needs);
         RowReader {
             bucket,
             searcher,
             columns,
+            indextime,
             extra,
             extra_keys,
             builtin,
@@ -202,6 +222,11 @@ impl<'a> RowReader<'a> {
         }
         if index {
             row.set("index", Value::Str(self.bucket.key.index.clone()));
+        }
+        if let Some(Some(c)) = self.indextime.get(addr.segment_ord as usize) {
+            if let Some(t) = c.first(addr.doc_id) {
+                row.set("_indextime", Value::Int(t));
+            }
         }
         if !self.read_doc {
             if st {

@@ -173,7 +173,7 @@ impl std::fmt::Debug for Bucket {
 impl Bucket {
     /// Opens an existing bucket directory, or creates it with the shared schema.
     pub fn open_or_create(key: BucketKey, dir: &Path) -> Result<Bucket, StoreError> {
-        let (schema, fields) = schema::build();
+        let (schema, mut fields) = schema::build();
         let index = if dir.join("meta.json").exists() {
             Index::open_in_dir(dir)?
         } else {
@@ -195,6 +195,8 @@ impl Bucket {
                 .create_in_dir(dir)?
         };
         schema::register_tokenizers(&index);
+        // A bucket written before `_indextime` existed keeps its schema; its events have none.
+        fields.indextime = index.schema().get_field("_indextime").ok();
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
@@ -367,6 +369,13 @@ impl BucketWriter {
             ev.raw.len() + ev.host.len() + ev.source.len() + ev.sourcetype.len() + 64,
         );
         doc.add_i64(f.time, ev.time_ns);
+        if let Some(indextime) = f.indextime {
+            // When it became part of the index (a replay after a crash stamps the replay).
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs() as i64);
+            doc.add_i64(indextime, now);
+        }
         doc.add_text(f.host, &ev.host);
         doc.add_text(f.source, &ev.source);
         doc.add_text(f.sourcetype, &ev.sourcetype);

@@ -27,6 +27,9 @@ pub struct Fields {
     pub source: Field,
     pub sourcetype: Field,
     pub fields: Field,
+    /// `_indextime`, epoch seconds the event was written into its bucket (`None` in buckets
+    /// made before it existed: their events have no index time).
+    pub indextime: Option<Field>,
 }
 
 /// Builds the schema; identical for every bucket so searches can treat buckets alike.
@@ -63,6 +66,9 @@ pub fn build() -> (Schema, Fields) {
         .set_fast("raw")
         .set_expand_dots_enabled();
     let fields = b.add_json_field("_fields", json);
+    // Last, so the fields before it keep their ids in buckets made without it. A fast column
+    // only: ingest lag is charted from it and `_index_earliest` is a range over it.
+    let indextime = b.add_i64_field("_indextime", NumericOptions::default().set_fast());
     (
         b.build(),
         Fields {
@@ -72,6 +78,7 @@ pub fn build() -> (Schema, Fields) {
             source,
             sourcetype,
             fields,
+            indextime: Some(indextime),
         },
     )
 }
