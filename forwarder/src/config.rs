@@ -43,7 +43,8 @@ pub enum ConfigError {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawConfig {
-    state_dir: PathBuf,
+    #[serde(default)]
+    state_dir: Option<PathBuf>,
     output: RawOutput,
     #[serde(default)]
     input: Vec<RawInput>,
@@ -104,6 +105,10 @@ struct RawInput {
     max_line_bytes: Option<usize>,
     #[serde(default)]
     binary: Option<String>,
+    #[serde(default)]
+    timezone: Option<String>,
+    #[serde(default)]
+    source_fields: Option<String>,
     #[serde(default)]
     mask: Vec<RawMask>,
 }
@@ -199,6 +204,13 @@ pub struct Input {
     pub masker: Masker,
     /// What to do with a file that looks binary.
     pub binary: Binary,
+    /// Zone of this input's zone-less timestamps (`timezone = "Europe/Paris"`); it wins over
+    /// the sourcetype's and the host's. `None`: the sourcetype's, else the host's.
+    pub timezone: Option<jiff::tz::TimeZone>,
+    /// A regex on the event's `source` whose named groups become indexed fields of every
+    /// event of the file (`(?<client>[^\\]+)` → `client=mutuelle-azur`): the batch
+    /// world's client and job come from where the log is, not from its lines.
+    pub source_fields: Option<regex::Regex>,
 }
 
 /// An input's `binary`: files with NUL bytes or mostly non-text in their first block.
@@ -213,7 +225,8 @@ pub enum Binary {
 /// A validated forwarder configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// Checkpoints, channel id and spool live here.
+    /// Checkpoints, channel id and spool live here (default: `/var/lib/loupe-forwarder`,
+    /// `%ProgramData%\Loupe\state` on Windows).
     pub state_dir: PathBuf,
     /// The indexers.
     pub output: Output,
@@ -369,6 +382,28 @@ impl Config {
                         .ok_or_else(|| invalid(format!("input #{n}: unknown encoding {e:?} (utf-8, utf-16le, utf-16be, windows-1252, latin-1)")))?,
                 ),
             };
+            let timezone = match ri.timezone.as_deref() {
+                None | Some("local") => None,
+                Some(z) => Some(jiff::tz::TimeZone::get(z).map_err(|e| {
+                    invalid(format!(
+                        "input #{n}: timezone {z:?} is not an IANA zone (e.g. \"Europe/Paris\", \"UTC\"): {e}"
+                    ))
+                })?),
+            };
+            let source_fields = match ri.source_fields.as_deref() {
+                None => None,
+                Some(re) => {
+                    let r = regex::Regex::new(re).map_err(|e| {
+                        invalid(format!("input #{n}: source_fields: bad regex: {e}"))
+                    })?;
+                    if !r.capture_names().any(|c| c.is_some()) {
+                        return Err(invalid(format!(
+                            "input #{n}: source_fields has no named group (?<name>…): it would add no field"
+                        )));
+                    }
+                    Some(r)
+                }
+            };
             let index = ri.index.unwrap_or_else(|| "main".into());
             if index.is_empty()
                 || !index
@@ -412,10 +447,14 @@ impl Config {
                 max_line_bytes: ri.max_line_bytes.unwrap_or(DEFAULT_MAX_LINE_BYTES).max(16),
                 masker: Masker::new(rules),
                 binary,
+                timezone,
+                source_fields,
             });
         }
         Ok(Config {
-            state_dir: raw.state_dir,
+            state_dir: raw
+                .state_dir
+                .unwrap_or_else(crate::winpath::default_state_dir),
             output,
             inputs,
             batch_max_bytes: raw.batch_max_bytes.unwrap_or(1 << 20).max(1024),
@@ -455,7 +494,7 @@ fn globs(patterns: &[String]) -> Result<globset::GlobSet, String> {
 /// Windows paths (`D:\batchs\**\*.log`) are matched with `/` separators.
 pub fn normalize_pattern(p: &str) -> String {
     if cfg!(windows) {
-        p.replace('\\', "/")
+        crate::winpath::glob_form(p)
     } else {
         p.to_string()
     }
