@@ -346,9 +346,17 @@ mod imp {
                 ServiceAccess::QUERY_STATUS | ServiceAccess::START,
             )
             .map_err(manager_err("opening the service"))?;
-        service
-            .start::<&str>(&[])
-            .map_err(manager_err("starting the service"))?;
+        match service.start::<&str>(&[]) {
+            Ok(()) => {}
+            // Already running (an automatic service the manager started on its own): that is
+            // what was asked for.
+            Err(windows_service::Error::Winapi(e))
+                if e.raw_os_error()
+                    == Some(
+                        windows_sys::Win32::Foundation::ERROR_SERVICE_ALREADY_RUNNING as i32,
+                    ) => {}
+            Err(e) => return Err(manager_err("starting the service")(e)),
+        }
         wait_for(&service, ServiceState::Running)?;
         println!("service {} running", super::SERVICE_NAME);
         Ok(())
@@ -503,7 +511,11 @@ mod imp {
         let handle = match service_control_handler::register(super::SERVICE_NAME, handler) {
             Ok(h) => h,
             Err(e) => {
-                eprintln!("loupe-forwarder service: cannot register with the service manager: {e}");
+                let why = std::error::Error::source(&e).map(|s| s.to_string());
+                eprintln!(
+                    "loupe-forwarder service: cannot register with the service manager: {e} ({})",
+                    why.unwrap_or_default()
+                );
                 return;
             }
         };

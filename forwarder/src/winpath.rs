@@ -69,6 +69,31 @@ pub fn windows_segment(s: &str, n: usize) -> Option<String> {
         .map(str::to_string)
 }
 
+/// The volume part of an absolute Windows path, in one case: `C:` for `c:\x` and
+/// `\\?\C:\x`, `\\srv\share` for `\\SRV\Share\x` and `\\?\UNC\srv\share\x`; `None` for a
+/// relative path. With the file index it names a file across renames and restarts; the
+/// volume serial number could too, but Wine reports it differently from one start to the next.
+pub fn volume_prefix(s: &str) -> Option<String> {
+    let s = windows_form(s);
+    let (verbatim, s) = match s.strip_prefix(r"\\?\") {
+        Some(rest) => (true, rest),
+        None => (false, s.as_str()),
+    };
+    let unc = if verbatim {
+        s.strip_prefix(r"UNC\")
+    } else {
+        s.strip_prefix(r"\\")
+    };
+    if let Some(unc) = unc {
+        let mut parts = unc.split('\\').filter(|p| !p.is_empty());
+        let (server, share) = (parts.next()?, parts.next()?);
+        return Some(format!(r"\\{server}\{share}").to_lowercase());
+    }
+    let b = s.as_bytes();
+    (b.len() >= 2 && b[0].is_ascii_alphabetic() && b[1] == b':')
+        .then(|| s[..2].to_ascii_uppercase())
+}
+
 /// Where the forwarder keeps its files when the configuration does not say:
 /// `%ProgramData%\Loupe` on Windows (`C:\ProgramData\Loupe` when the variable is unset).
 pub fn program_data() -> PathBuf {
@@ -143,6 +168,23 @@ mod tests {
             windows_segment(r"\\srv\logs\ORDO-PROD-01\a.log", 1).as_deref(),
             Some("ORDO-PROD-01")
         );
+    }
+
+    #[test]
+    fn volumes_in_one_form() {
+        assert_eq!(volume_prefix(r"c:\batchs\a.log").as_deref(), Some("C:"));
+        assert_eq!(volume_prefix("C:/batchs/a.log").as_deref(), Some("C:"));
+        assert_eq!(volume_prefix(r"\\?\D:\x").as_deref(), Some("D:"));
+        assert_eq!(
+            volume_prefix(r"\\SRV\Logs\a.log").as_deref(),
+            Some(r"\\srv\logs")
+        );
+        assert_eq!(
+            volume_prefix(r"\\?\UNC\srv\logs\a.log").as_deref(),
+            Some(r"\\srv\logs")
+        );
+        assert_eq!(volume_prefix(r"batchs\a.log"), None);
+        assert_eq!(volume_prefix(r"\\srv"), None);
     }
 
     #[test]
