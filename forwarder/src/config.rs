@@ -570,6 +570,35 @@ mod tests {
     }
 
     #[test]
+    fn timezone_source_fields_and_the_default_state_dir() {
+        let c = parse("[[input]]\npath = '/b/**/*.log'\ntimezone = \"Europe/Paris\"\nsource_fields = '/b/(?<client>[^/]+)/'\n[[input]]\npath = '/c'\ntimezone = \"local\"\n").unwrap();
+        assert_eq!(
+            c.inputs[0].timezone.as_ref().and_then(|z| z.iana_name()),
+            Some("Europe/Paris")
+        );
+        assert!(c.inputs[0].source_fields.is_some());
+        assert!(c.inputs[1].timezone.is_none());
+        let e = parse("[[input]]\npath = '/b'\ntimezone = \"Paris\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("input #1: timezone \"Paris\""), "{e}");
+        let e = parse("[[input]]\npath = '/b'\nsource_fields = '/b/[^/]+'\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("no named group"), "{e}");
+        let e = parse("[[input]]\npath = '/b'\nsource_fields = '(?<x>'\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("source_fields: bad regex"), "{e}");
+        let c = Config::parse(
+            "[output]\nurls = [\"http://h:1\"]\ntoken = \"t\"\n",
+            Path::new("f.toml"),
+        )
+        .unwrap();
+        assert_eq!(c.state_dir, crate::winpath::default_state_dir());
+    }
+
+    #[test]
     fn tls_files_must_exist() {
         let e = Config::parse(
             "state_dir = \"/tmp/x\"\n[output]\nurls = [\"https://h:1\"]\ntoken = \"t\"\nca_file = \"/nonexistent/ca.pem\"\n",

@@ -359,3 +359,18 @@ pub fn run(cfg: &Config, spec: &JobSpec) -> Result<JobOutcome, JobError> {
     let pending = outbox.flush(spec.ship_timeout);
     Ok(JobOutcome { exit_code, pending })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batch_files_are_known_by_their_extension() {
+        assert!(is_batch(Path::new("envoi_mail.bat")));
+        assert!(is_batch(Path::new(r"C:\batchs\bin\PURGE.CMD")));
+        assert!(!is_batch(Path::new("export.sh")));
+        assert!(!is_batch(Path::new("bat")));
+        // Elsewhere than Windows, and for anything but a bare batch file there, unchanged.
+        assert_eq!(resolve_program("sh"), PathBuf::from("sh"));
+    }
+}
