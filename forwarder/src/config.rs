@@ -599,6 +599,26 @@ mod tests {
     }
 
     #[test]
+    fn the_windows_zip_s_example_is_valid_and_finds_client_and_job() {
+        let text = include_str!("../packaging/windows/forwarder.toml");
+        let c = Config::parse(text, Path::new("forwarder.toml")).unwrap();
+        let input = &c.inputs[0];
+        assert_eq!(input.index, "batchs");
+        assert_eq!(input.sourcetype.name(), "batch");
+        let re = input.source_fields.as_ref().unwrap();
+        let caps = re
+            .captures(r"C:\batchs\mutuelle-azur\envoi_mail_decompte.log")
+            .unwrap();
+        assert_eq!(&caps["client"], "mutuelle-azur");
+        assert_eq!(&caps["job"], "envoi_mail_decompte");
+        // Written in another case, on another drive: the same.
+        let caps = re
+            .captures(r"d:\Batchs\caisse-solidaire\purge.LOG")
+            .unwrap();
+        assert_eq!(&caps["job"], "purge");
+    }
+
+    #[test]
     fn tls_files_must_exist() {
         let e = Config::parse(
             "state_dir = \"/tmp/x\"\n[output]\nurls = [\"https://h:1\"]\ntoken = \"t\"\nca_file = \"/nonexistent/ca.pem\"\n",

@@ -86,9 +86,11 @@ pub struct RunOptions {
     /// Ship what exists now, wait for acknowledgements, return.
     pub once: bool,
     /// Set from another thread (a Windows service stop): the reader spools what it has
-    /// batched and returns; the shipper gets [`STOP_GRACE`] to deliver the spool. What is not
+    /// batched and returns; the shipper gets `stop_grace` to deliver the spool. What is not
     /// acknowledged by then stays spooled and goes first, under its sequence, at the next start.
     pub stop: Option<Arc<AtomicBool>>,
+    /// How long a stop waits for the spool to be delivered (the service uses [`STOP_GRACE`]).
+    pub stop_grace: Duration,
 }
 
 /// How long a stop waits for the spool to be delivered before leaving the rest spooled: less
@@ -185,7 +187,7 @@ pub fn run(cfg: &Config, opts: &RunOptions) -> Result<Summary, RunError> {
     let events = reader.events_this_run;
     drop(reader);
     let stopping = opts.stop.as_ref().is_some_and(|s| s.load(Ordering::SeqCst));
-    if !stopping || shipped_rx.recv_timeout(STOP_GRACE).is_ok() {
+    if !stopping || shipped_rx.recv_timeout(opts.stop_grace).is_ok() {
         let _ = ship_thread.join();
     }
     // Else the shipper is still retrying an unreachable indexer: it is left behind, its

@@ -150,7 +150,7 @@ fn run(cli: &Cli, path: &std::path::Path) -> anyhow::Result<()> {
         &config,
         &loupe_forwarder::RunOptions {
             once: cli.once,
-            stop: None,
+            ..Default::default()
         },
     )
     .context("forwarder stopped")?;

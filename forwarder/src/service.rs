@@ -148,6 +148,16 @@ pub fn serve(
     life: &Lifecycle,
     report: &mut dyn FnMut(State),
 ) -> Result<(), ServiceError> {
+    serve_with_grace(config, life, crate::STOP_GRACE, report)
+}
+
+/// [`serve`] with another delivery grace at stop (tests stop with the indexer down).
+fn serve_with_grace(
+    config: &Path,
+    life: &Lifecycle,
+    stop_grace: std::time::Duration,
+    report: &mut dyn FnMut(State),
+) -> Result<(), ServiceError> {
     report(State::StartPending);
     let result = Config::load(config)
         .map_err(ServiceError::from)
@@ -156,6 +166,7 @@ pub fn serve(
             let opts = RunOptions {
                 once: false,
                 stop: Some(life.stop_flag()),
+                stop_grace,
             };
             crate::run(&cfg, &opts)
                 .map(|_| ())
@@ -648,6 +659,56 @@ mod tests {
             }
         });
         (url, posts)
+    }
+
+    #[test]
+    fn a_stop_with_the_indexer_down_leaves_the_lines_in_the_spool() {
+        let d = tempfile::tempdir().unwrap();
+        // Nothing listens there.
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let log = d.path().join("app.log");
+        std::fs::write(&log, "one\ntwo\n").unwrap();
+        let state = d.path().join("state");
+        let cfg = d.path().join("forwarder.toml");
+        std::fs::write(
+            &cfg,
+            format!(
+                "state_dir = {state:?}\npoll_interval = \"20ms\"\nbatch_max_age = \"20ms\"\n[output]\nurls = [\"http://127.0.0.1:{port}\"]\ntoken = \"t\"\n[[input]]\npath = {:?}\n",
+                log.display().to_string()
+            ),
+        )
+        .unwrap();
+        let life = Lifecycle::new();
+        let worker = {
+            let (life, cfg) = (life.clone(), cfg.clone());
+            std::thread::spawn(move || {
+                let grace = std::time::Duration::from_millis(100);
+                serve_with_grace(&cfg, &life, grace, &mut |_| {}).map_err(|e| e.to_string())
+            })
+        };
+        // Both lines sealed into the spool (they cannot be delivered).
+        let spooled = || {
+            std::fs::read_dir(state.join("spool"))
+                .map(|d| {
+                    d.flatten()
+                        .any(|e| std::fs::read_to_string(e.path()).is_ok_and(|t| t.contains("two")))
+                })
+                .unwrap_or(false)
+        };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while !spooled() {
+            assert!(std::time::Instant::now() < deadline, "never spooled");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        life.on_request(Request::Stop);
+        // The run ends although the shipper is still retrying; the batch stays for next time.
+        assert!(worker.join().unwrap().is_ok());
+        assert!(spooled());
+        assert!(!state.join("checkpoint.json").exists());
     }
 
     #[test]

@@ -398,3 +398,23 @@ fn the_service_installs_starts_stops_with_checkpoints_written_and_uninstalls() {
     );
     assert!(text.contains("loupe-forwarder service: stopped"), "{text}");
 }
+
+#[test]
+fn without_config_it_reads_program_data_where_the_zip_s_example_passes_check() {
+    let Some(wine) = Wine::get("without_config_it_reads_program_data…", "shared") else {
+        return;
+    };
+    // The example of the zip, with CRLF line ends as `make windows` packs it.
+    let example = include_str!("../../forwarder/packaging/windows/forwarder.toml");
+    let dir = wine.drive_c().join("ProgramData/Loupe");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("forwarder.toml"), example.replace('\n', "\r\n")).unwrap();
+    let mut c = wine.forwarder();
+    c.arg("--check");
+    let (code, out, err) = run(c);
+    assert_eq!(code, Some(0), "{out}{err}");
+    assert_eq!(
+        out.trim_end(),
+        r"C:\ProgramData\Loupe\forwarder.toml: ok (1 input(s), 1 indexer(s))"
+    );
+}
