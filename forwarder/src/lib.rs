@@ -355,6 +355,20 @@ impl Reader<'_> {
         let mut rescan = false;
         self.discover();
         self.reopen_renamed();
+        if let Some(w) = waker.as_ref() {
+            // Said once the files are open and their directories watched: from here on a
+            // rename or a deletion cannot hide a file's lines (tests and supervisors wait
+            // for this line).
+            eprintln!(
+                "loupe-forwarder: started, following {} files ({})",
+                self.tailers.len(),
+                if w.watching() {
+                    "watching for changes"
+                } else {
+                    "polling"
+                }
+            );
+        }
         let mut last_discover = Some(Instant::now());
         loop {
             if stop.is_some_and(|s| s.load(Ordering::SeqCst)) {
@@ -370,6 +384,9 @@ impl Reader<'_> {
             if rescan || last_discover.is_none_or(|t| t.elapsed() >= DISCOVER_EVERY) {
                 rescan = false;
                 last_discover = Some(started);
+                if let Some(w) = waker.as_ref() {
+                    self.follow_renamed(w.take_renames());
+                }
                 self.discover();
             }
             let mut out = Vec::new();
@@ -497,6 +514,45 @@ impl Reader<'_> {
                     Ok(t) => self.tailers.push(t),
                     Err(e) => self.stats.warn(format!("{}: {e}", path.display())),
                 }
+            }
+        }
+    }
+
+    /// Files renamed from a name the globs match to one they do not, which no tailer follows
+    /// yet: opened under the name they had (their `source`), read to their end, then let go
+    /// like any rotated file. Without this a file created and rotated away within one pass
+    /// would never be read.
+    fn follow_renamed(&mut self, renames: Vec<(std::path::PathBuf, std::path::PathBuf)>) {
+        for (from, to) in renames {
+            let Some(idx) = self
+                .cfg
+                .inputs
+                .iter()
+                .position(|inp| tail::matches(inp, &from))
+            else {
+                continue;
+            };
+            if self.cfg.inputs.iter().any(|inp| tail::matches(inp, &to)) {
+                continue; // Discovery finds it under its new name.
+            }
+            let Ok(meta) = std::fs::metadata(&to) else {
+                continue; // Gone again.
+            };
+            if !meta.is_file() {
+                continue;
+            }
+            let id = fingerprint::file_id(&to, &meta);
+            if self.tailers.iter().any(|t| t.id == id) {
+                continue; // Followed already: it keeps its handle across the rename.
+            }
+            let resume = self.known.get(&id).map(|m| (m.fp, m.offset));
+            match Tailer::open(&to, idx, &self.cfg.inputs[idx], resume) {
+                Ok(mut t) => {
+                    t.path = from.clone();
+                    t.source = from;
+                    self.tailers.push(t);
+                }
+                Err(e) => self.stats.warn(format!("{}: {e}", to.display())),
             }
         }
     }

@@ -517,16 +517,20 @@ pub fn discover(input: &Input) -> Vec<PathBuf> {
             if !entry.file_type().is_file() {
                 continue;
             }
-            let p = entry.path();
-            let s = match_form(p);
-            if input.include.is_match(&s) && !input.exclude.is_match(&s) {
-                found.push(p.to_path_buf());
+            if matches(input, entry.path()) {
+                found.push(entry.path().to_path_buf());
             }
         }
     }
     found.sort();
     found.dedup();
     found
+}
+
+/// True when `input` follows `path` (its globs include it and none excludes it).
+pub fn matches(input: &Input, path: &Path) -> bool {
+    let s = match_form(path);
+    input.include.is_match(&s) && !input.exclude.is_match(&s)
 }
 
 /// The path as globs see it (`/` separators on every platform).

@@ -9,13 +9,13 @@
 
 use crate::config::Input;
 use crate::stats::Stats;
-use notify::event::{EventKind, ModifyKind};
+use notify::event::{EventKind, ModifyKind, RenameMode};
 use notify::{RecursiveMode, Watcher};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 /// What woke the reader.
@@ -37,6 +37,8 @@ pub struct Waker {
     /// Kept so that `rx` never reports a disconnection when nothing watches.
     _tx: mpsc::Sender<()>,
     rescan: Arc<AtomicBool>,
+    /// Renames seen since the last [`Waker::take_renames`], as (from, to).
+    renames: Arc<Mutex<Vec<(PathBuf, PathBuf)>>>,
     /// Watch roots and whether each is watched yet (`false`: not there yet, retried at polls).
     roots: BTreeMap<PathBuf, (RecursiveMode, bool)>,
     /// Roots whose failure was already reported (each is logged once).
@@ -49,6 +51,7 @@ impl Waker {
     pub fn new(inputs: &[Input], watch: bool, state_dir: &Path, stats: &Stats) -> Waker {
         let (tx, rx) = mpsc::channel();
         let rescan = Arc::new(AtomicBool::new(false));
+        let renames = Arc::new(Mutex::new(Vec::new()));
         let mut roots = BTreeMap::new();
         for input in inputs {
             for pattern in &input.paths {
@@ -69,7 +72,7 @@ impl Waker {
             .into_iter()
             .flatten()
             .collect();
-            let (wake, flag) = (tx.clone(), rescan.clone());
+            let (wake, flag, moved) = (tx.clone(), rescan.clone(), renames.clone());
             let handler = move |res: notify::Result<notify::Event>| {
                 let changed = match &res {
                     // Lost events (queue overflow): look at everything again.
@@ -91,6 +94,19 @@ impl Waker {
                         _ => Some(true),
                     },
                 };
+                // A rename names both ends only here: a file created and renamed out of the
+                // glob between two passes is found again from it (see `take_renames`).
+                if let Ok(ev) = &res {
+                    if let (EventKind::Modify(ModifyKind::Name(RenameMode::Both)), [from, to]) =
+                        (ev.kind, ev.paths.as_slice())
+                    {
+                        if let Ok(mut m) = moved.lock() {
+                            if m.len() < MAX_PENDING_RENAMES {
+                                m.push((from.clone(), to.clone()));
+                            }
+                        }
+                    }
+                }
                 if let Some(rescan) = changed {
                     if rescan {
                         flag.store(true, Ordering::SeqCst);
@@ -115,6 +131,7 @@ impl Waker {
             rx,
             _tx: tx,
             rescan,
+            renames,
             roots,
             reported: Default::default(),
         };
@@ -151,6 +168,17 @@ impl Waker {
         }
     }
 
+    /// The renames (from, to) notified since the last call. The reader follows a file renamed
+    /// from a followed name to one the globs do not match even when it never saw the file
+    /// under its first name — created and rotated away between two passes, its lines would
+    /// otherwise be lost.
+    pub fn take_renames(&self) -> Vec<(PathBuf, PathBuf)> {
+        self.renames
+            .lock()
+            .map(|mut m| std::mem::take(&mut *m))
+            .unwrap_or_default()
+    }
+
     /// Sleeps until a watched file changes or `deadline` passes, whichever comes first.
     pub fn wait(&self, deadline: Instant) -> Wake {
         let now = Instant::now();
@@ -169,6 +197,9 @@ impl Waker {
         }
     }
 }
+
+/// Renames kept between two passes at most: beyond, a storm of renames is left to discovery.
+const MAX_PENDING_RENAMES: usize = 10_000;
 
 /// The directory to watch for a glob, and whether recursively: the literal prefix of the
 /// pattern (the file's directory for a plain path); recursive when the glob spans directories.

@@ -445,23 +445,51 @@ pub struct ForwarderProcess {
 impl ForwarderProcess {
     /// Spawns it.
     pub fn start(config: &Path) -> ForwarderProcess {
-        ForwarderProcess::spawn(config, Stdio::inherit())
+        ForwarderProcess::spawn(config, None)
     }
 
     /// Spawns it with its stderr (warnings) written to `log`, for tests that read them.
     pub fn start_logging(config: &Path, log: &Path) -> ForwarderProcess {
-        let file = std::fs::File::create(log).expect("create forwarder log");
-        ForwarderProcess::spawn(config, Stdio::from(file))
+        ForwarderProcess::spawn(config, Some(log))
     }
 
-    fn spawn(config: &Path, stderr: Stdio) -> ForwarderProcess {
-        let child = Command::new(bin("loupe-forwarder"))
+    /// Spawns it and returns once it says it follows its files (its first discovery is done
+    /// and its directories are watched): a file renamed away before that moment was never
+    /// the forwarder's to follow.
+    fn spawn(config: &Path, log: Option<&Path>) -> ForwarderProcess {
+        let stderr = match log {
+            Some(path) => Stdio::from(std::fs::File::create(path).expect("create forwarder log")),
+            None => Stdio::piped(),
+        };
+        let mut child = Command::new(bin("loupe-forwarder"))
             .arg("--config")
             .arg(config)
             .stdout(Stdio::null())
             .stderr(stderr)
             .spawn()
             .expect("start loupe-forwarder");
+        const READY: &str = "loupe-forwarder: started";
+        match (log, child.stderr.take()) {
+            (None, Some(pipe)) => {
+                let (tx, rx) = std::sync::mpsc::channel();
+                std::thread::spawn(move || {
+                    use std::io::BufRead;
+                    for line in std::io::BufReader::new(pipe).lines().map_while(Result::ok) {
+                        eprintln!("{line}");
+                        if line.starts_with(READY) {
+                            let _ = tx.send(());
+                        }
+                    }
+                });
+                // A forwarder that exits early closes the pipe, which ends the wait too.
+                let _ = rx.recv_timeout(std::time::Duration::from_secs(60));
+            }
+            (Some(path), _) => wait_until(60, "the forwarder to start", || {
+                std::fs::read_to_string(path).is_ok_and(|t| t.contains(READY))
+                    || child.try_wait().ok().flatten().is_some()
+            }),
+            _ => {}
+        }
         ForwarderProcess { child }
     }
 
