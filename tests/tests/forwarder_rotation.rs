@@ -231,7 +231,8 @@ fn fault_rounds(seed: u64) {
             .collect::<Vec<_>>()
             .join(" OR ");
         wait_until(90, &format!("the first lines {firsts:?} indexed"), || {
-            let (status, body) = server.search(&format!("index=main {tag} ({any}) | stats count"), 1);
+            let (status, body) =
+                server.search(&format!("index=main {tag} ({any}) | stats count"), 1);
             status == 200 && body["rows"][0]["count"].as_u64() == Some(firsts.len() as u64)
         });
     };

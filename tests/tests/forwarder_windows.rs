@@ -73,19 +73,33 @@ fn run(mut c: std::process::Command) -> (Option<i32>, String, String) {
     (status.code(), read(&out), read(&err))
 }
 
-/// `wine loupe-forwarder.exe --config CFG`, in the background, stderr to `log`.
+/// `wine loupe-forwarder.exe --config CFG`, in the background, stderr appended to `log`;
+/// returns once it says it follows its files (its first discovery done, its directories
+/// watched), as `ForwarderProcess` does on Linux.
 fn start(wine: &Wine, cfg: &str, log: &Path) -> Child {
+    const READY: &str = "loupe-forwarder: started";
+    let starts = || {
+        std::fs::read_to_string(log)
+            .map(|t| t.matches(READY).count())
+            .unwrap_or(0)
+    };
+    let before = starts();
     let stderr = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
         .open(log)
         .expect("forwarder log");
-    wine.forwarder()
+    let mut child = wine
+        .forwarder()
         .args(["--config", cfg])
         .stdout(Stdio::null())
         .stderr(stderr)
         .spawn()
-        .expect("start wine")
+        .expect("start wine");
+    wait_until(60, "the forwarder to start under wine", || {
+        starts() > before || child.try_wait().ok().flatten().is_some()
+    });
+    child
 }
 
 /// The rows of `query | table FIELDS`, each as the fields' values joined by ` | `, sorted.
