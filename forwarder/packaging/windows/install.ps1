@@ -12,8 +12,9 @@
     - copies forwarder.toml to %ProgramData%\Loupe\forwarder.toml, unless one is there already
       (an upgrade keeps your configuration), readable by Administrators and SYSTEM only (it
       holds the HEC token)
-    - checks it (loupe-forwarder --check), then installs and starts the service (automatic
-      start, LocalSystem, restarted after a crash). Its log: %ProgramData%\Loupe\logs\.
+    - checks it first (loupe-forwarder --check, with the new program; refused while the token is
+      the example's CHANGE-ME), then installs and starts the service (automatic start,
+      LocalSystem, restarted after a crash). Its log: %ProgramData%\Loupe\logs\.
     An upgrade stops the running service first: its checkpoints are written on stop, so no
     line is shipped twice and none is skipped.
 
@@ -50,10 +51,24 @@ if (-not $identity.IsInRole([Security.Principal.WindowsBuiltInRole]::Administrat
     throw 'Run this from an elevated PowerShell (Run as administrator): it installs a service.'
 }
 
-# Stop and remove the service of an earlier install (upgrade or uninstall).
+$NewExe = Join-Path $PSScriptRoot 'loupe-forwarder.exe'
+if (-not $Uninstall) {
+    # Check the configuration the service will run with, with the new program, before touching
+    # what runs now: a refused configuration leaves the running service as it is.
+    $ToCheck = if (Test-Path $InstalledConfig) { $InstalledConfig } else { $Config }
+    if ((Get-Content -Raw $ToCheck) -match 'CHANGE-ME') {
+        # The example's token: a service started with it would have every batch refused.
+        throw "Edit $ToCheck first ([output] urls and token), then run this script again."
+    }
+    & $NewExe --config $ToCheck --check
+    if ($LASTEXITCODE -ne 0) { throw "$ToCheck is not valid (see above); nothing was changed." }
+}
+
+# Stop and remove the service of an earlier install (upgrade or uninstall). A stop writes the
+# checkpoints, so the new program goes on where the old one stopped.
 if (Get-Service -Name $ServiceName -ErrorAction SilentlyContinue) {
     if (Test-Path $Exe) {
-        Invoke-Forwarder @('--config', $InstalledConfig, 'service', 'uninstall')
+        Invoke-Forwarder @('service', 'uninstall')
     } else {
         Stop-Service -Name $ServiceName -ErrorAction SilentlyContinue
         & sc.exe delete $ServiceName | Out-Null
@@ -67,7 +82,11 @@ if ($Uninstall) {
 }
 
 New-Item -ItemType Directory -Force -Path $BinDir, $DataDir, (Join-Path $DataDir 'logs'), (Join-Path $DataDir 'state') | Out-Null
-Copy-Item -Force (Join-Path $PSScriptRoot 'loupe-forwarder.exe') $Exe
+# The old process may still be exiting for a moment after it reported "stopped".
+for ($try = 1; ; $try++) {
+    try { Copy-Item -Force $NewExe $Exe; break }
+    catch { if ($try -ge 10) { throw } ; Start-Sleep -Seconds 1 }
+}
 
 if (Test-Path $InstalledConfig) {
     Write-Host "Keeping the configuration already there: $InstalledConfig"
@@ -77,15 +96,9 @@ if (Test-Path $InstalledConfig) {
     # so that it works whatever the language of Windows.
     & icacls.exe $InstalledConfig /inheritance:r /grant:r '*S-1-5-18:(F)' '*S-1-5-32-544:(F)' | Out-Null
     if ($LASTEXITCODE -ne 0) { throw "icacls failed on $InstalledConfig" }
-    Write-Host "Installed ${InstalledConfig}"
-}
-# The example's token: a service started with it would have every batch refused.
-if ((Get-Content -Raw $InstalledConfig) -match 'CHANGE-ME') {
-    Write-Host "Edit ${InstalledConfig} ([output] urls and token), then run this script again."
-    exit 1
+    Write-Host "Installed $InstalledConfig"
 }
 
-Invoke-Forwarder @('--config', $InstalledConfig, '--check')
 Invoke-Forwarder @('--config', $InstalledConfig, 'service', 'install')
-Invoke-Forwarder @('--config', $InstalledConfig, 'service', 'start')
+Invoke-Forwarder @('service', 'start')
 Write-Host "$ServiceName is running. Its log: $(Join-Path $DataDir 'logs\forwarder.log')"
