@@ -129,7 +129,10 @@ fn table(server: &Server, query: &str, fields: &str) -> Vec<String> {
 
 #[test]
 fn windows_files_arrive_decoded_with_windows_sources_and_local_time() {
-    let Some(wine) = Wine::get("windows_files_arrive_decoded…", "shared") else {
+    let Some(wine) = Wine::get(
+        "windows_files_arrive_decoded_with_windows_sources_and_local_time",
+        "shared",
+    ) else {
         return;
     };
     let server = Server::start("");
@@ -199,7 +202,10 @@ source_fields = '(?i)\\batchs\\(?<client>[^\\]+)\\(?<job>[^\\]+)\.log$'
 #[test]
 fn rotation_copy_truncate_and_a_killed_forwarder_lose_and_double_nothing() {
     // `wineserver -k` kills every program of its prefix: this test has one of its own.
-    let Some(wine) = Wine::get("rotation_copy_truncate…", "kill") else {
+    let Some(wine) = Wine::get(
+        "rotation_copy_truncate_and_a_killed_forwarder_lose_and_double_nothing",
+        "kill",
+    ) else {
         return;
     };
     let server = Server::start("");
@@ -253,7 +259,8 @@ fn rotation_copy_truncate_and_a_killed_forwarder_lose_and_double_nothing() {
 
 #[test]
 fn run_reports_a_batch_files_exit_code() {
-    let Some(wine) = Wine::get("run_reports_a_batch_files_exit_code", "shared") else {
+    let name = "run_reports_a_batch_files_exit_code";
+    let Some(wine) = Wine::get(name, "shared") else {
         return;
     };
     let server = Server::start("");
@@ -344,7 +351,10 @@ fn checkpointed(state: &Path) -> (Vec<u64>, usize) {
 #[test]
 fn the_service_installs_starts_stops_with_checkpoints_written_and_uninstalls() {
     // Wine's service manager is per prefix: this test has one of its own.
-    let Some(wine) = Wine::get("the_service_installs…", "service") else {
+    let Some(wine) = Wine::get(
+        "the_service_installs_starts_stops_with_checkpoints_written_and_uninstalls",
+        "service",
+    ) else {
         return;
     };
     let _server = wine.persistent_server();
@@ -415,7 +425,10 @@ fn the_service_installs_starts_stops_with_checkpoints_written_and_uninstalls() {
 
 #[test]
 fn without_config_it_reads_program_data_where_the_zip_s_example_passes_check() {
-    let Some(wine) = Wine::get("without_config_it_reads_program_data…", "shared") else {
+    let Some(wine) = Wine::get(
+        "without_config_it_reads_program_data_where_the_zip_s_example_passes_check",
+        "shared",
+    ) else {
         return;
     };
     // The example of the zip, with CRLF line ends as `make windows` packs it.
@@ -436,7 +449,10 @@ fn without_config_it_reads_program_data_where_the_zip_s_example_passes_check() {
 #[test]
 fn the_windows_build_ships_over_https_trusting_its_ca_file() {
     use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
-    let Some(wine) = Wine::get("the_windows_build_ships_over_https…", "shared") else {
+    let Some(wine) = Wine::get(
+        "the_windows_build_ships_over_https_trusting_its_ca_file",
+        "shared",
+    ) else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
