@@ -48,14 +48,20 @@ for log in "$DATA"/batchs/*/batchs/*/*.log; do
   [ -s "$log" ] && "$LOUPE" import --url "$URL" --token "$TOKEN" --index batchs --sourcetype batch --timezone Europe/Paris --host "$server" --source "$path" "$log"
 done
 curl -s -X POST -H "Authorization: Bearer $TOKEN" "$URL/api/v1/flush" > /dev/null
-# The batch supervisor's alerts and the inventory lookup, as files (docs/examples/batch-supervision).
-"$LOUPE" apply --url "$URL" --token "$TOKEN" docs/examples/batch-supervision | sed 's/^/  /'
+# The batch supervisor's alerts, dashboard and inventory lookup (docs/examples/batch-supervision) and the
+# monitoring dashboards (docs/examples/monitoring), as files: one directory, since an apply removes the
+# managed objects its directory no longer holds.
+mkdir -p "$WORK/config"
+cp -r docs/examples/batch-supervision/. docs/examples/monitoring/. "$WORK/config/"
+"$LOUPE" apply --url "$URL" --token "$TOKEN" "$WORK/config" | sed 's/^/  /'
 SEARCH_Q='index%3Dbatchs%20ERROR%20%7C%20lookup%20batchs%20chemin_logs%20AS%20source%20OUTPUT%20client%20nom_du_batch%20%7C%20table%20_time%20host%20source%20nom_du_batch%20client%20_raw' 
 cat <<MSG
 
 Loupe is running: $URL   (data: $WORK/data, token: $TOKEN)
 
 Console: $URL/search?q=$SEARCH_Q&earliest=&latest=#token=$TOKEN
+Dashboards: $URL/dashboards#token=$TOKEN
+  (the batch samples are of March 2026: $URL/dashboards/batch-jobs?now=2026-03-13T12:00:00%2B01:00#token=$TOKEN)
 
 From the command line or the API:
 

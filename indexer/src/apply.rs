@@ -6,9 +6,10 @@
 //! made through the API, except to *adopt* one whose content is exactly the file's (what
 //! `loupe export` of API-made objects gives back), so export → apply is a no-op.
 
+use crate::api::dashboards::validate_dashboard;
 use crate::api::saved::validate;
 use loupe_meta::files::FileObject;
-use loupe_meta::{MetaStore, SavedSearch};
+use loupe_meta::{Dashboard, MetaStore, SavedSearch};
 use serde::Serialize;
 use std::path::Path;
 
@@ -17,7 +18,7 @@ use std::path::Path;
 pub struct Change {
     /// `create`, `update`, `adopt`, `delete` or `unchanged`.
     pub action: &'static str,
-    /// `saved_search` or `lookup`.
+    /// `saved_search`, `dashboard` or `lookup`.
     pub kind: &'static str,
     pub name: String,
     pub file: String,
@@ -83,7 +84,15 @@ pub fn plan(
             return out;
         }
     };
+    let dashboards = match meta.dashboards() {
+        Ok(d) => d,
+        Err(e) => {
+            out.errors.push(e.to_string());
+            return out;
+        }
+    };
     let mut wanted = std::collections::HashSet::new();
+    let mut wanted_dashboards = std::collections::HashSet::new();
     let mut wanted_lookups = std::collections::HashSet::new();
     for o in objects {
         match o {
@@ -131,6 +140,47 @@ pub fn plan(
                     )),
                 }
             }
+            FileObject::Dashboard { file, dashboard } => {
+                match validate_dashboard(dashboard, macros, lookup_dir) {
+                    Ok(w) => out
+                        .warnings
+                        .extend(w.into_iter().map(|w| format!("{file}: {w}"))),
+                    Err(e) => {
+                        let at = e
+                            .invalid
+                            .column
+                            .map(|c| format!(" (query column {c})"))
+                            .unwrap_or_default();
+                        out.errors
+                            .push(format!("{file}: {}{at}", e.invalid.message));
+                        continue;
+                    }
+                }
+                wanted_dashboards.insert(dashboard.id.clone());
+                let change = |action| Change {
+                    action,
+                    kind: "dashboard",
+                    name: dashboard.id.clone(),
+                    file: file.clone(),
+                };
+                match dashboards.iter().find(|e| e.dashboard.id == dashboard.id) {
+                    None => out.changes.push(change("create")),
+                    Some(e) if e.managed_by.is_some() => {
+                        if e.dashboard == **dashboard
+                            && e.managed_by.as_deref() == Some(file.as_str())
+                        {
+                            out.changes.push(change("unchanged"));
+                        } else {
+                            out.changes.push(change("update"));
+                        }
+                    }
+                    Some(e) if e.dashboard == **dashboard => out.changes.push(change("adopt")),
+                    Some(_) => out.errors.push(format!(
+                        "{file}: dashboard {:?} already exists, made through the API with other content; delete it there or change the id in the file",
+                        dashboard.id
+                    )),
+                }
+            }
             FileObject::Lookup { file, name, csv } => {
                 if !valid_lookup_name(name) {
                     out.errors
@@ -172,6 +222,16 @@ pub fn plan(
             });
         }
     }
+    for e in &dashboards {
+        if let (Some(file), false) = (&e.managed_by, wanted_dashboards.contains(&e.dashboard.id)) {
+            out.changes.push(Change {
+                action: "delete",
+                kind: "dashboard",
+                name: e.dashboard.id.clone(),
+                file: file.clone(),
+            });
+        }
+    }
     for (name, file) in meta.kv_scope(MANAGED_LOOKUPS).unwrap_or_default() {
         if !wanted_lookups.contains(&name) {
             out.changes.push(Change {
@@ -200,6 +260,14 @@ pub fn execute(
             _ => None,
         })
     };
+    let dashboard_of = |id: &str| -> Option<(&Dashboard, &String)> {
+        objects.iter().find_map(|o| match o {
+            FileObject::Dashboard { file, dashboard } if dashboard.id == id => {
+                Some((&**dashboard, file))
+            }
+            _ => None,
+        })
+    };
     let csv_of = |name: &str| -> Option<&Vec<u8>> {
         objects.iter().find_map(|o| match o {
             FileObject::Lookup { name: n, csv, .. } if n == name => Some(csv),
@@ -222,6 +290,19 @@ pub fn execute(
             ("saved_search", "delete") => {
                 meta.delete_saved_search(&c.name)
                     .map_err(|e| e.to_string())?;
+            }
+            ("dashboard", "create") => {
+                let (d, file) = dashboard_of(&c.name).ok_or("plan and files disagree")?;
+                meta.create_dashboard(d.clone(), Some(file.clone()))
+                    .map_err(|e| e.to_string())?;
+            }
+            ("dashboard", "update" | "adopt") => {
+                let (d, file) = dashboard_of(&c.name).ok_or("plan and files disagree")?;
+                meta.update_dashboard(&c.name, d.clone(), Some(file.clone()))
+                    .map_err(|e| e.to_string())?;
+            }
+            ("dashboard", "delete") => {
+                meta.delete_dashboard(&c.name).map_err(|e| e.to_string())?;
             }
             ("lookup", "create" | "update" | "adopt") => {
                 let csv = csv_of(&c.name).ok_or("plan and files disagree")?;
@@ -250,17 +331,30 @@ pub fn execute(
     Ok(())
 }
 
-/// Saved searches with their `managed_by`, and lookup tables as (name, CSV bytes).
-pub type Exported = (Vec<(SavedSearch, Option<String>)>, Vec<(String, Vec<u8>)>);
+/// Every object as `loupe export` writes it.
+#[derive(Debug, Default)]
+pub struct Exported {
+    /// Saved searches with their `managed_by`.
+    pub searches: Vec<(SavedSearch, Option<String>)>,
+    /// Dashboards with their `managed_by`.
+    pub dashboards: Vec<(Dashboard, Option<String>)>,
+    /// Lookup tables as (name, CSV bytes).
+    pub lookups: Vec<(String, Vec<u8>)>,
+}
 
-/// Every object, as `loupe export` writes it: saved searches with their `managed_by`, and
-/// lookup tables.
+/// Every object, as `loupe export` writes it.
 pub fn export_objects(meta: &MetaStore, lookup_dir: &Path) -> Result<Exported, String> {
     let searches = meta
         .saved_searches()
         .map_err(|e| e.to_string())?
         .into_iter()
         .map(|s| (s.search, s.managed_by))
+        .collect();
+    let dashboards = meta
+        .dashboards()
+        .map_err(|e| e.to_string())?
+        .into_iter()
+        .map(|d| (d.dashboard, d.managed_by))
         .collect();
     let mut lookups = Vec::new();
     let mut files: Vec<_> = std::fs::read_dir(lookup_dir)
@@ -279,5 +373,9 @@ pub fn export_objects(meta: &MetaStore, lookup_dir: &Path) -> Result<Exported, S
         let csv = std::fs::read(&p).map_err(|e| format!("{}: {e}", p.display()))?;
         lookups.push((name, csv));
     }
-    Ok((searches, lookups))
+    Ok(Exported {
+        searches,
+        dashboards,
+        lookups,
+    })
 }

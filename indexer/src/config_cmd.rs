@@ -124,10 +124,10 @@ fn plan_of(json: &serde_json::Value) -> Plan {
             .flatten()
             .map(|c| apply::Change {
                 action: action(c["action"].as_str().unwrap_or("")),
-                kind: if c["kind"] == "lookup" {
-                    "lookup"
-                } else {
-                    "saved_search"
+                kind: match c["kind"].as_str() {
+                    Some("lookup") => "lookup",
+                    Some("dashboard") => "dashboard",
+                    _ => "saved_search",
                 },
                 name: c["name"].as_str().unwrap_or("").to_string(),
                 file: c["file"].as_str().unwrap_or("").to_string(),
@@ -145,7 +145,7 @@ pub fn export(
     token: Option<&str>,
     data_dir: Option<&Path>,
 ) -> anyhow::Result<ExitCode> {
-    let (searches, lookups) = match (url, data_dir) {
+    let all = match (url, data_dir) {
         (Some(url), None) => {
             let mut r = agent()
                 .get(&format!(
@@ -161,18 +161,23 @@ pub fn export(
                 bail!("server answered {status}: {text}");
             }
             let objects: Objects = serde_json::from_str(&text)?;
-            (
-                objects
+            apply::Exported {
+                searches: objects
                     .saved_searches
                     .into_iter()
                     .map(|s| (s.search, s.file))
-                    .collect::<Vec<_>>(),
-                objects
+                    .collect(),
+                dashboards: objects
+                    .dashboards
+                    .into_iter()
+                    .map(|d| (d.dashboard, d.file))
+                    .collect(),
+                lookups: objects
                     .lookups
                     .into_iter()
                     .map(|l| (l.name, l.csv.into_bytes()))
-                    .collect::<Vec<_>>(),
-            )
+                    .collect(),
+            }
         }
         (None, Some(d)) => {
             let meta = loupe_meta::MetaStore::open(d)?;
@@ -180,7 +185,7 @@ pub fn export(
         }
         _ => bail!("give --url URL --token T or --data-dir DIR"),
     };
-    let written = loupe_meta::files::write(dir, &searches, &lookups)?;
+    let written = loupe_meta::files::write(dir, &all.searches, &all.dashboards, &all.lookups)?;
     for f in &written {
         println!("wrote {f}");
     }

@@ -31,6 +31,7 @@ pub mod config;
 pub mod import;
 pub mod ingest;
 pub mod jobs;
+pub mod postprocess;
 pub mod preview;
 pub mod schedule;
 pub mod search;

@@ -10,6 +10,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 mod config_cmd;
+mod dashboard_cmd;
 mod saved_cmd;
 
 /// Indexing threads allocate and free constantly; glibc's arenas contend, mimalloc does not.
@@ -143,6 +144,15 @@ enum Command {
         token: String,
         #[command(subcommand)]
         action: saved_cmd::SavedAction,
+    },
+    /// Dashboards of a running server: list, import FILE, export ID (JSON files).
+    Dashboard {
+        #[arg(long, env = "LOUPE_URL", default_value = "http://127.0.0.1:8088")]
+        url: String,
+        #[arg(long, env = "LOUPE_TOKEN")]
+        token: String,
+        #[command(subcommand)]
+        action: dashboard_cmd::DashboardAction,
     },
 }
 
@@ -411,6 +421,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => config_cmd::export(&dir, url.as_deref(), token.as_deref(), data_dir.as_deref()),
         Command::Saved { url, token, action } => {
             saved_cmd::run(action, &url, &token)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Dashboard { url, token, action } => {
+            dashboard_cmd::run(action, &url, &token)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Sourcetypes { config, action } => {

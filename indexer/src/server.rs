@@ -189,6 +189,7 @@ pub async fn serve(mut cfg: Config) -> Result<(), ServeError> {
         admission: admission.clone(),
         jobs: Arc::new(crate::jobs::Jobs::new(job_ttl)),
         meta,
+        in_flight: Default::default(),
     };
     state.reschedule();
     let ticking = scheduler.spawn();

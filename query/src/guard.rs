@@ -268,6 +268,21 @@ impl SearchGuard {
         Ok(())
     }
 
+    /// Gives back `bytes` a command charged and no longer holds (a bounded `sort` cutting its
+    /// buffer back): such a command's high-water mark is what it keeps, not what it saw.
+    pub fn release(&self, bytes: usize) {
+        let bytes = with_overhead(bytes);
+        let sub = |a: &AtomicUsize| {
+            let _ = a.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |u| {
+                Some(u.saturating_sub(bytes))
+            });
+        };
+        sub(&self.shared.used);
+        if let Some(pool) = &self.pool {
+            sub(&pool.used);
+        }
+    }
+
     fn evicted(&self, command: &str) -> Stop {
         Stop::ServerMemory {
             command: command.to_string(),

@@ -66,7 +66,7 @@ fn apply_export_apply_is_a_no_op_and_files_own_their_objects() {
     assert!(names(&s).is_empty());
     let (code, out, err) = loupe(&s, &["apply", &dir_s]);
     assert_eq!(code, 0, "{out}{err}");
-    assert!(out.contains("4 changed, 0 unchanged"), "{out}");
+    assert!(out.contains("5 changed, 0 unchanged"), "{out}");
     assert_eq!(names(&s).len(), 3);
     // A managed object refuses edits through the API, naming its file.
     let (_, body) = s.api(
@@ -94,7 +94,7 @@ fn apply_export_apply_is_a_no_op_and_files_own_their_objects() {
     // Again: nothing to do.
     let (code, out, _) = loupe(&s, &["apply", &dir_s]);
     assert_eq!(code, 0);
-    assert!(out.contains("0 changed, 4 unchanged"), "{out}");
+    assert!(out.contains("0 changed, 5 unchanged"), "{out}");
     // One broken file: every error named, nothing applied (not even the good new file).
     std::fs::write(
         dir.join("saved-searches/new.toml"),
@@ -150,13 +150,13 @@ fn apply_export_apply_is_a_no_op_and_files_own_their_objects() {
         out.contains("= adopt saved search \"made by hand\""),
         "{out}"
     );
-    assert!(out.contains("1 changed, 4 unchanged"), "{out}");
+    assert!(out.contains("1 changed, 5 unchanged"), "{out}");
     let again = work.path().join("again");
     loupe(&s, &["export", &again.to_string_lossy()]);
     let (code, out, _) = loupe(&s, &["apply", &again.to_string_lossy()]);
     assert_eq!(code, 0);
     assert!(
-        out.contains("0 changed, 5 unchanged"),
+        out.contains("0 changed, 6 unchanged"),
         "export → apply is a no-op: {out}"
     );
     for f in [

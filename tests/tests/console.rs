@@ -1,8 +1,98 @@
 //! The console as people get it: served by `loupe serve` itself (CSP, ETags, gzip) and driven
 //! in a real browser (Debian's chromium through playwright-core, `web/tests/console.mjs`).
 
-use loupe_e2e::{load_web, Server, TOKEN};
+use loupe_e2e::{
+    bin, forwarder_config, forwarder_once, import_into, load_app, load_batch_world, load_web,
+    shared_data, Server, TOKEN,
+};
 use std::path::Path;
+
+/// The translation table has every key in both languages (a node script, no browser).
+#[test]
+fn every_console_string_is_in_english_and_french() {
+    let web = Path::new(env!("CARGO_MANIFEST_DIR")).join("../web");
+    let out = std::process::Command::new("node")
+        .arg("tests/i18n.mjs")
+        .current_dir(&web)
+        .output()
+        .expect("run node");
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// What the bundled dashboards read: the batch world with its inventory, the portal's logs,
+/// SSH logins as `linux_secure`, a forwarder's own `_internal` counters, a scheduled run in
+/// `_scheduler`; then the bundled dashboards applied as files.
+fn load_dashboard_world(s: &Server) {
+    load_app(s);
+    load_batch_world(s);
+    let ssh = shared_data().join("loghub/OpenSSH/OpenSSH_2k.log");
+    import_into(
+        s,
+        &[
+            "--index",
+            "main",
+            "--sourcetype",
+            "linux_secure",
+            "--host",
+            "bastion-1",
+            &ssh.to_string_lossy(),
+        ],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("app.log");
+    std::fs::write(&log, "forwarded line one\nforwarded line two\n").unwrap();
+    let config = forwarder_config(
+        dir.path(),
+        &[&s.url],
+        &format!(
+            "[[input]]\npath = {:?}\nindex = \"main\"\n",
+            log.to_string_lossy()
+        ),
+    );
+    let (code, err) = forwarder_once(&config, 60);
+    assert_eq!(code, 0, "{err}");
+    let (status, _) = s.api(
+        "POST",
+        "/api/v1/saved-searches",
+        Some(&serde_json::json!({"name": "probe", "query": "index=web | stats count"})),
+    );
+    assert_eq!(status, 201);
+    let (status, run) = s.api(
+        "POST",
+        "/api/v1/saved-searches/probe/run?trigger_actions=true",
+        None,
+    );
+    assert_eq!(status, 200, "{run}");
+    // One directory, as `make demo` does: an apply removes the managed objects it no longer holds.
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/examples");
+    let config = dir.path().join("config");
+    std::fs::create_dir_all(&config).unwrap();
+    let status = std::process::Command::new("cp")
+        .arg("-r")
+        .arg(examples.join("batch-supervision/."))
+        .arg(examples.join("monitoring/."))
+        .arg(&config)
+        .status()
+        .expect("cp");
+    assert!(status.success());
+    let out = std::process::Command::new(bin("loupe"))
+        .args(["apply", "--url", &s.url, "--token", TOKEN])
+        .arg(&config)
+        .output()
+        .expect("run loupe apply");
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    s.flush();
+}
 
 #[test]
 fn the_console_is_served_with_its_security_headers_and_cache_validators() {
@@ -83,6 +173,7 @@ fn the_search_page_works_in_a_real_browser() {
     }
     let s = Server::start("");
     load_web(&s);
+    load_dashboard_world(&s);
     let (status, _) = s.hec(
         "/services/collector/event",
         br#"{"event":"xssprobe <img src=x onerror=alert(1)>","index":"web"}"#,
@@ -97,6 +188,10 @@ fn the_search_page_works_in_a_real_browser() {
         .arg(TOKEN)
         .current_dir(&web)
         .env("LOUPE_BROWSER", &browser)
+        .env(
+            "LOUPE_SCREENSHOT_DIR",
+            std::env::var("LOUPE_SCREENSHOT_DIR").unwrap_or_default(),
+        )
         .output()
         .expect("run node (the console's tests need Node.js and `make web`)");
     assert!(

@@ -142,6 +142,42 @@ fn sigterm_stops_running_searches_and_the_server() {
     assert_eq!(s.count("kept before stop"), 1);
 }
 
+/// An ingest request still arriving when SIGTERM comes is answered 503 code 9 ("busy"), so
+/// a sender retries it against the next server instead of taking it for delivered or for bad
+/// data. Its body is sent in two halves, the first once the server reads it: the second only once the server has stopped
+/// accepting connections, that is once the shutdown has begun.
+#[test]
+fn ingest_during_shutdown_is_answered_busy() {
+    use std::io::{Read, Write};
+    let s = Server::start("");
+    let addr = s.url.trim_start_matches("http://").to_string();
+    let body = br#"{"event":"arrived during shutdown"}"#;
+    let mut conn = std::net::TcpStream::connect(&addr).expect("connect");
+    let head = format!(
+        "POST /services/collector/event HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Splunk {TOKEN}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    conn.write_all(head.as_bytes()).expect("send headers");
+    conn.write_all(&body[..10]).expect("send half the body");
+    // The metrics request itself is the other one in flight.
+    wait_until(30, "the server to be reading the request", || {
+        s.metric("loupe_http_requests_in_flight") >= 2.0
+    });
+    let sent = std::process::Command::new("kill")
+        .args(["-TERM", &s.child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(sent.success());
+    wait_until(30, "the server to stop accepting connections", || {
+        std::net::TcpStream::connect(&addr).is_err()
+    });
+    conn.write_all(&body[10..]).expect("send the rest");
+    let mut answer = String::new();
+    conn.read_to_string(&mut answer).expect("read the answer");
+    assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
+    assert!(answer.contains(r#""code":9"#), "{answer}");
+}
+
 /// Two tokens: an admin one, and one limited to the `web` index with no lookup table.
 const TOKENS: &str = "[[tokens]]\nname = \"web\"\ntoken = \"web-only-token-123\"\nindexes = [\"web\"]\n\n[[tokens]]\nname = \"reader\"\ntoken = \"batch-reader-token-9\"\nindexes = [\"web\"]\nlookups_read = [\"batch*\"]\n";
 

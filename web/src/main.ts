@@ -1,19 +1,60 @@
-// The console's entry: picks the page from the path; asks for an API token once.
+// The console's entry: the header (pages, language), then the page of the path; asks for an
+// API token once.
 
 import "./style.css";
 import { setToken, token } from "./api";
+import { dashboardsList } from "./dashboards/list";
+import { dashboardPage } from "./dashboards/view";
+import { Lang, LANGS, lang, setLang, t } from "./i18n";
 import { searchPage } from "./search/page";
+
+function headerBar(): void {
+  const top = document.querySelector<HTMLElement>("header.top")!;
+  top.textContent = "";
+  const brand = document.createElement("a");
+  brand.className = "brand";
+  brand.href = "/search";
+  brand.textContent = "Loupe";
+  const nav = document.createElement("nav");
+  for (const [href, key] of [
+    ["/search", "nav.search"],
+    ["/dashboards", "nav.dashboards"],
+  ] as const) {
+    const a = document.createElement("a");
+    a.href = href;
+    a.textContent = t(key);
+    if (location.pathname.startsWith(href)) a.className = "current";
+    nav.append(a);
+  }
+  const pick = document.createElement("select");
+  pick.className = "lang";
+  pick.dataset.testid = "lang";
+  pick.setAttribute("aria-label", t("nav.language"));
+  for (const l of LANGS) {
+    const o = document.createElement("option");
+    o.value = l;
+    o.textContent = l === "fr" ? "Français" : "English";
+    o.selected = l === lang();
+    pick.append(o);
+  }
+  // Every string of the page is drawn in the language: the page is drawn again.
+  pick.onchange = () => {
+    setLang(pick.value as Lang);
+    location.reload();
+  };
+  top.append(brand, nav, pick);
+}
 
 function tokenForm(root: HTMLElement): void {
   const form = document.createElement("form");
   form.className = "token-form";
   const label = document.createElement("label");
-  label.textContent = "API token (a [[tokens]] entry of loupe.toml)";
+  label.textContent = t("token.label");
   const input = document.createElement("input");
   input.type = "password";
   input.name = "token";
   const button = document.createElement("button");
-  button.textContent = "Continue";
+  button.textContent = t("token.continue");
   form.append(label, input, button);
   form.onsubmit = (e) => {
     e.preventDefault();
@@ -23,14 +64,22 @@ function tokenForm(root: HTMLElement): void {
   root.append(form);
 }
 
+document.documentElement.lang = lang();
+headerBar();
 const root = document.getElementById("app")!;
+const path = location.pathname.replace(/\/+$/, "") || "/";
+const dashboard = path.match(/^\/dashboards\/([^/]+)$/);
 if (!token()) {
   tokenForm(root);
-} else if (location.pathname === "/" || location.pathname.startsWith("/search")) {
-  if (location.pathname === "/") history.replaceState(null, "", "/search" + location.search);
+} else if (path === "/" || path.startsWith("/search")) {
+  if (path === "/") history.replaceState(null, "", "/search" + location.search);
   searchPage(root);
+} else if (path === "/dashboards") {
+  dashboardsList(root);
+} else if (dashboard) {
+  dashboardPage(root, decodeURIComponent(dashboard[1]));
 } else {
   const p = document.createElement("p");
-  p.textContent = `No page at ${location.pathname}.`;
+  p.textContent = t("page.none", { path: location.pathname });
   root.append(p);
 }

@@ -4,11 +4,13 @@
 //! DIR/saved-searches/<name>.toml   one saved search per file, keys as the API body
 //! DIR/*.conf                       Splunk savedsearches.conf files, read as they are
 //! DIR/lookups/<name>.csv           lookup tables
+//! DIR/dashboards/<id>.json          one dashboard per file, keys as the API body
 //! ```
 //!
 //! Reading checks every file before anything is applied, and each error names its file and
 //! line. Writing gives files that reading takes back unchanged.
 
+use crate::dashboard::Dashboard;
 use crate::objects::SavedSearch;
 use std::path::{Path, PathBuf};
 
@@ -21,6 +23,10 @@ pub enum FileObject {
         search: Box<SavedSearch>,
         /// Keys of a Splunk file that were not carried over.
         unsupported: Vec<String>,
+    },
+    Dashboard {
+        file: String,
+        dashboard: Box<Dashboard>,
     },
     Lookup {
         file: String,
@@ -95,6 +101,38 @@ pub fn read(path: &Path) -> Result<Vec<FileObject>, Vec<FileError>> {
         for file in sorted_files(path, "conf") {
             read_conf(path, &file, &mut objects, &mut errors);
         }
+        for file in sorted_files(&path.join("dashboards"), "json") {
+            let rel = relative(path, &file);
+            let text = match std::fs::read_to_string(&file) {
+                Ok(t) => t,
+                Err(e) => {
+                    errors.push(FileError {
+                        file: rel,
+                        line: None,
+                        message: e.to_string(),
+                    });
+                    continue;
+                }
+            };
+            match serde_json::from_str::<Dashboard>(&text) {
+                Ok(d) => match d.check() {
+                    Ok(()) => objects.push(FileObject::Dashboard {
+                        file: rel,
+                        dashboard: Box::new(d),
+                    }),
+                    Err(e) => errors.push(FileError {
+                        file: rel,
+                        line: None,
+                        message: e.0,
+                    }),
+                },
+                Err(e) => errors.push(FileError {
+                    file: rel,
+                    line: Some(e.line()),
+                    message: e.to_string(),
+                }),
+            }
+        }
         for file in sorted_files(&path.join("lookups"), "csv") {
             let rel = relative(path, &file);
             let name = file
@@ -123,15 +161,31 @@ pub fn read(path: &Path) -> Result<Vec<FileObject>, Vec<FileError>> {
     }
     // One name, one file.
     let mut seen: std::collections::HashMap<String, String> = Default::default();
+    let mut seen_ids: std::collections::HashMap<String, String> = Default::default();
     for o in &objects {
-        if let FileObject::SavedSearch { file, search, .. } = o {
-            if let Some(first) = seen.insert(search.name.clone(), file.clone()) {
-                errors.push(FileError {
-                    file: file.clone(),
-                    line: None,
-                    message: format!("saved search {:?} is also defined in {first}", search.name),
-                });
+        match o {
+            FileObject::SavedSearch { file, search, .. } => {
+                if let Some(first) = seen.insert(search.name.clone(), file.clone()) {
+                    errors.push(FileError {
+                        file: file.clone(),
+                        line: None,
+                        message: format!(
+                            "saved search {:?} is also defined in {first}",
+                            search.name
+                        ),
+                    });
+                }
             }
+            FileObject::Dashboard { file, dashboard } => {
+                if let Some(first) = seen_ids.insert(dashboard.id.clone(), file.clone()) {
+                    errors.push(FileError {
+                        file: file.clone(),
+                        line: None,
+                        message: format!("dashboard {:?} is also defined in {first}", dashboard.id),
+                    });
+                }
+            }
+            FileObject::Lookup { .. } => {}
         }
     }
     if errors.is_empty() {
@@ -205,6 +259,7 @@ pub fn to_toml(s: &SavedSearch) -> Result<String, FileError> {
 pub fn write(
     dir: &Path,
     searches: &[(SavedSearch, Option<String>)],
+    dashboards: &[(Dashboard, Option<String>)],
     lookups: &[(String, Vec<u8>)],
 ) -> Result<Vec<String>, FileError> {
     let io = |file: &str, e: std::io::Error| FileError {
@@ -238,6 +293,31 @@ pub fn write(
         std::fs::write(dir.join(&rel), to_toml(s)?).map_err(|e| io(&rel, e))?;
         written.push(rel);
     }
+    if !dashboards.is_empty() {
+        std::fs::create_dir_all(dir.join("dashboards")).map_err(|e| io("dashboards", e))?;
+    }
+    for (d, managed_by) in dashboards {
+        // A managed dashboard keeps its file's name; the id is unique, so no clash otherwise.
+        let rel = match managed_by {
+            Some(f)
+                if f.starts_with("dashboards/")
+                    && f.ends_with(".json")
+                    && !f[11..].contains('/') =>
+            {
+                f.clone()
+            }
+            _ => format!("dashboards/{}.json", d.id),
+        };
+        if !taken.insert(rel.clone()) {
+            return Err(FileError {
+                file: rel,
+                line: None,
+                message: format!("two dashboards would be written here (id {:?})", d.id),
+            });
+        }
+        std::fs::write(dir.join(&rel), d.to_file()).map_err(|e| io(&rel, e))?;
+        written.push(rel);
+    }
     if !lookups.is_empty() {
         std::fs::create_dir_all(dir.join("lookups")).map_err(|e| io("lookups", e))?;
     }
@@ -263,9 +343,15 @@ mod tests {
                       "actions": [{"type": "email", "to": ["team@example.org"], "attach": ["pdf"]}]}
         }))
         .unwrap();
+        let d: Dashboard = serde_json::from_value(serde_json::json!({
+            "id": "batchs", "title": "Batchs",
+            "panels": [{"title": "n", "type": "single", "query": "index=batchs | stats count"}]
+        }))
+        .unwrap();
         let written = write(
             dir.path(),
             &[(s.clone(), None)],
+            &[(d.clone(), None)],
             &[("batchs".into(), b"a,b\n1,2\n".to_vec())],
         )
         .unwrap();
@@ -273,6 +359,7 @@ mod tests {
             written,
             [
                 "saved-searches/batch-errors-daily.toml",
+                "dashboards/batchs.json",
                 "lookups/batchs.csv"
             ]
         );
@@ -285,7 +372,23 @@ mod tests {
                 unsupported: vec![]
             }
         );
-        assert!(matches!(&back[1], FileObject::Lookup { name, .. } if name == "batchs"));
+        assert_eq!(
+            back[1],
+            FileObject::Dashboard {
+                file: "dashboards/batchs.json".into(),
+                dashboard: Box::new(d)
+            }
+        );
+        assert!(matches!(&back[2], FileObject::Lookup { name, .. } if name == "batchs"));
+        std::fs::write(
+            dir.path().join("dashboards/bad.json"),
+            "{\"id\": \"bad\",\n \"title\": \"x\",\n \"panels\": [], \"colour\": 1}",
+        )
+        .unwrap();
+        let errs = read(dir.path()).unwrap_err();
+        assert_eq!(errs[0].file, "dashboards/bad.json");
+        assert_eq!(errs[0].line, Some(3), "{errs:?}");
+        std::fs::remove_file(dir.path().join("dashboards/bad.json")).unwrap();
         std::fs::write(
             dir.path().join("saved-searches/typo.toml"),
             "name = \"x\"\nquery = \"*\"\n\ncronn = \"* * * * *\"\n",

@@ -5,6 +5,7 @@
 //!
 //! - [`objects`]: [`SavedSearch`], [`Alert`], [`Condition`], [`Action`]: the shapes of the
 //!   API bodies and of the files `loupe apply` reads.
+//! - [`dashboard`]: [`Dashboard`] with its inputs, base searches and panels.
 //! - [`store`]: [`MetaStore`], the SQLite file (`meta.sqlite`, WAL, one writer thread,
 //!   versioned migrations) holding them with their run and firing history.
 //! - [`files`]: the objects as files in a directory kept in git (`loupe apply`/`export`);
@@ -19,12 +20,14 @@
 //! assert_eq!(s.alert.unwrap().condition, Condition::NoData);
 //! ```
 
+pub mod dashboard;
 pub mod files;
 pub mod objects;
 pub mod splunk;
 pub mod store;
 
+pub use dashboard::Dashboard;
 pub use objects::{
     Action, Alert, AlertMode, Attachment, CatchUp, Condition, Relation, SavedSearch, Severity,
 };
-pub use store::{MetaError, MetaStore, RunRecord, StoredSearch};
+pub use store::{MetaError, MetaStore, RunRecord, StoredDashboard, StoredSearch};

@@ -7,6 +7,7 @@
 //! committed write survive `kill -9` and power loss. The schema is versioned with
 //! `PRAGMA user_version` and migrated forward at open, one numbered step at a time.
 
+use crate::dashboard::Dashboard;
 use crate::objects::SavedSearch;
 use parking_lot::Mutex;
 use rusqlite::{params, Connection, OptionalExtension};
@@ -88,6 +89,15 @@ const MIGRATIONS: &[&str] = &[
 pub struct StoredSearch {
     pub search: SavedSearch,
     /// The file it came from (`loupe apply`); such objects refuse edits through the API.
+    pub managed_by: Option<String>,
+    pub updated_ns: i64,
+}
+
+/// A stored dashboard and who manages it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredDashboard {
+    pub dashboard: Dashboard,
+    /// The file it came from (`loupe apply`); such dashboards refuse edits through the API.
     pub managed_by: Option<String>,
     pub updated_ns: i64,
 }
@@ -348,6 +358,149 @@ impl MetaStore {
         })
     }
 
+    /// Every dashboard, by id.
+    pub fn dashboards(&self) -> Result<Vec<StoredDashboard>, MetaError> {
+        let rows = self.read(|c| {
+            let mut st =
+                c.prepare("SELECT id, body, managed_by, updated_ns FROM dashboards ORDER BY id")?;
+            let rows = st
+                .query_map([], |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, Option<String>>(2)?,
+                        r.get::<_, i64>(3)?,
+                    ))
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(rows)
+        })?;
+        rows.into_iter()
+            .map(|(id, body, managed_by, updated_ns)| {
+                Ok(StoredDashboard {
+                    dashboard: serde_json::from_str(&body)
+                        .map_err(|source| MetaError::Corrupt { name: id, source })?,
+                    managed_by,
+                    updated_ns,
+                })
+            })
+            .collect()
+    }
+
+    /// One dashboard.
+    pub fn dashboard(&self, id: &str) -> Result<Option<StoredDashboard>, MetaError> {
+        let row = self.read(|c| {
+            c.query_row(
+                "SELECT body, managed_by, updated_ns FROM dashboards WHERE id = ?1",
+                params![id],
+                |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, Option<String>>(1)?,
+                        r.get::<_, i64>(2)?,
+                    ))
+                },
+            )
+            .optional()
+        })?;
+        row.map(|(body, managed_by, updated_ns)| {
+            Ok(StoredDashboard {
+                dashboard: serde_json::from_str(&body).map_err(|source| MetaError::Corrupt {
+                    name: id.to_string(),
+                    source,
+                })?,
+                managed_by,
+                updated_ns,
+            })
+        })
+        .transpose()
+    }
+
+    /// Creates `d`; `Conflict` when its id is taken.
+    pub fn create_dashboard(
+        &self,
+        d: Dashboard,
+        managed_by: Option<String>,
+    ) -> Result<(), MetaError> {
+        let body = serde_json::to_string(&d).map_err(|source| MetaError::Corrupt {
+            name: d.id.clone(),
+            source,
+        })?;
+        let path = self.path.clone();
+        self.write(move |t| {
+            let n = t
+                .execute(
+                    "INSERT OR IGNORE INTO dashboards (id, body, managed_by, updated_ns) VALUES (?1, ?2, ?3, ?4)",
+                    params![d.id, body, managed_by, now_ns()],
+                )
+                .map_err(|source| MetaError::Sqlite { path, source })?;
+            if n == 0 {
+                return Err(MetaError::Conflict(format!(
+                    "a dashboard with id {:?} already exists",
+                    d.id
+                )));
+            }
+            Ok(())
+        })
+    }
+
+    /// Replaces the dashboard `id` (changing its id when `d.id` differs).
+    pub fn update_dashboard(
+        &self,
+        id: &str,
+        d: Dashboard,
+        managed_by: Option<String>,
+    ) -> Result<(), MetaError> {
+        let body = serde_json::to_string(&d).map_err(|source| MetaError::Corrupt {
+            name: d.id.clone(),
+            source,
+        })?;
+        let id = id.to_string();
+        let path = self.path.clone();
+        self.write(move |t| {
+            let sql = |source| MetaError::Sqlite {
+                path: path.clone(),
+                source,
+            };
+            if d.id != id {
+                let taken = t
+                    .query_row("SELECT 1 FROM dashboards WHERE id = ?1", params![d.id], |_| {
+                        Ok(true)
+                    })
+                    .optional()
+                    .map_err(sql)?
+                    .unwrap_or(false);
+                if taken {
+                    return Err(MetaError::Conflict(format!(
+                        "a dashboard with id {:?} already exists",
+                        d.id
+                    )));
+                }
+            }
+            let n = t
+                .execute(
+                    "UPDATE dashboards SET id = ?1, body = ?2, managed_by = ?3, updated_ns = ?4 WHERE id = ?5",
+                    params![d.id, body, managed_by, now_ns(), id],
+                )
+                .map_err(sql)?;
+            if n == 0 {
+                return Err(MetaError::NotFound(format!("no dashboard with id {id:?}")));
+            }
+            Ok(())
+        })
+    }
+
+    /// Deletes the dashboard `id`; false when there was none.
+    pub fn delete_dashboard(&self, id: &str) -> Result<bool, MetaError> {
+        let id = id.to_string();
+        let path = self.path.clone();
+        self.write(move |t| {
+            t.execute("DELETE FROM dashboards WHERE id = ?1", params![id])
+                .map(|n| n > 0)
+                .map_err(|source| MetaError::Sqlite { path, source })
+        })
+    }
+
     /// Appends a run and keeps only the newest `keep` runs' results of its search.
     pub fn record_run(&self, run: RunRecord, keep: usize) -> Result<(), MetaError> {
         let path = self.path.clone();
@@ -555,6 +708,35 @@ mod tests {
         drop(meta);
         let meta = MetaStore::open(dir.path()).unwrap();
         assert_eq!(meta.saved_searches().unwrap().len(), 200);
+    }
+
+    #[test]
+    fn dashboards_crud() {
+        let dir = tempfile::tempdir().unwrap();
+        let meta = MetaStore::open(dir.path()).unwrap();
+        let d: Dashboard =
+            serde_json::from_value(serde_json::json!({"id": "a", "title": "A", "panels": []}))
+                .unwrap();
+        meta.create_dashboard(d.clone(), None).unwrap();
+        assert!(matches!(
+            meta.create_dashboard(d.clone(), None),
+            Err(MetaError::Conflict(_))
+        ));
+        let mut b = d.clone();
+        b.id = "b".into();
+        meta.update_dashboard("a", b.clone(), Some("dashboards/b.json".into()))
+            .unwrap();
+        assert!(meta.dashboard("a").unwrap().is_none());
+        let got = meta.dashboard("b").unwrap().unwrap();
+        assert_eq!(got.dashboard, b);
+        assert_eq!(got.managed_by.as_deref(), Some("dashboards/b.json"));
+        assert_eq!(meta.dashboards().unwrap().len(), 1);
+        assert!(matches!(
+            meta.update_dashboard("zz", d, None),
+            Err(MetaError::NotFound(_))
+        ));
+        assert!(meta.delete_dashboard("b").unwrap());
+        assert!(!meta.delete_dashboard("b").unwrap());
     }
 
     #[test]

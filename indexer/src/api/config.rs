@@ -11,7 +11,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use loupe_meta::files::FileObject;
-use loupe_meta::SavedSearch;
+use loupe_meta::{Dashboard, SavedSearch};
 use serde::{Deserialize, Serialize};
 
 /// The objects of a directory, as JSON.
@@ -20,10 +20,21 @@ use serde::{Deserialize, Serialize};
 pub struct Objects {
     #[serde(default)]
     pub saved_searches: Vec<FileSearch>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dashboards: Vec<FileDashboard>,
     #[serde(default)]
     pub lookups: Vec<FileLookup>,
     #[serde(default)]
     pub dry_run: bool,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileDashboard {
+    /// The file it comes from (`managed_by`); none on export of an API-made dashboard.
+    #[serde(default)]
+    pub file: Option<String>,
+    pub dashboard: Dashboard,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -65,6 +76,10 @@ impl Objects {
                     search: *search,
                     unsupported,
                 }),
+                FileObject::Dashboard { file, dashboard } => out.dashboards.push(FileDashboard {
+                    file: Some(file),
+                    dashboard: *dashboard,
+                }),
                 FileObject::Lookup { file, name, csv } => out.lookups.push(FileLookup {
                     file: Some(file),
                     name,
@@ -90,6 +105,14 @@ impl Objects {
                 unsupported: s.unsupported,
             })
             .collect();
+        out.extend(self.dashboards.into_iter().map(|d| {
+            FileObject::Dashboard {
+                file: d
+                    .file
+                    .unwrap_or_else(|| format!("dashboards/{}.json", d.dashboard.id)),
+                dashboard: Box::new(d.dashboard),
+            }
+        }));
         out.extend(self.lookups.into_iter().map(|l| FileObject::Lookup {
             file: l.file.unwrap_or_else(|| format!("lookups/{}.csv", l.name)),
             name: l.name,
@@ -150,8 +173,9 @@ pub async fn export(State(state): State<AppState>, headers: HeaderMap) -> Respon
     let meta = state.meta.clone();
     let lookup_dir = state.store.root().join("lookups");
     match tokio::task::spawn_blocking(move || apply::export_objects(&meta, &lookup_dir)).await {
-        Ok(Ok((searches, lookups))) => Json(Objects {
-            saved_searches: searches
+        Ok(Ok(all)) => Json(Objects {
+            saved_searches: all
+                .searches
                 .into_iter()
                 .map(|(search, file)| FileSearch {
                     file,
@@ -159,7 +183,13 @@ pub async fn export(State(state): State<AppState>, headers: HeaderMap) -> Respon
                     unsupported: Vec::new(),
                 })
                 .collect(),
-            lookups: lookups
+            dashboards: all
+                .dashboards
+                .into_iter()
+                .map(|(dashboard, file)| FileDashboard { file, dashboard })
+                .collect(),
+            lookups: all
+                .lookups
                 .into_iter()
                 .map(|(name, csv)| FileLookup {
                     file: None,

@@ -30,6 +30,10 @@ pub struct JobBody {
     pub max_count: Option<usize>,
     #[serde(default)]
     pub timeout: Option<serde_json::Value>,
+    /// The instant relative times (`-24h`, `@d`, the query's `earliest=`) count from: epoch
+    /// seconds or ISO 8601; none = now. A dashboard shown "as of" a past day uses it.
+    #[serde(default)]
+    pub now: Option<String>,
 }
 
 /// `?offset=&count=` of the paging endpoints.
@@ -84,7 +88,19 @@ pub async fn create(State(state): State<AppState>, headers: HeaderMap, body: Byt
         return r;
     }
     let limit = body.max_count.unwrap_or(1000).clamp(1, 50_000);
-    let req = state.request(body.query, body.earliest, body.latest, limit);
+    let now_ns = match body.now.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        None => None,
+        Some(t) => match loupe_event::reltime::resolve(
+            t,
+            crate::ingest::now_ns(),
+            &jiff::tz::TimeZone::UTC,
+        ) {
+            Ok(ns) => Some(ns),
+            Err(e) => return api_error(StatusCode::BAD_REQUEST, format!("now {t:?}: {e}"), None),
+        },
+    };
+    let mut req = state.request(body.query, body.earliest, body.latest, limit);
+    req.now_ns = now_ns;
     let owner = scope.principal.clone();
     match state.jobs.start(
         state.store.clone(),
@@ -103,7 +119,7 @@ pub async fn create(State(state): State<AppState>, headers: HeaderMap, body: Byt
     }
 }
 
-fn find(state: &AppState, headers: &HeaderMap, sid: &str) -> Result<Arc<Job>, Response> {
+pub(crate) fn find(state: &AppState, headers: &HeaderMap, sid: &str) -> Result<Arc<Job>, Response> {
     let scope = api_auth(state, headers)?;
     state.jobs.get(sid, &scope.principal).ok_or_else(|| {
         api_error(

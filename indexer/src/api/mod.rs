@@ -7,8 +7,10 @@
 
 pub mod config;
 pub mod console;
+pub mod dashboards;
 pub mod hec;
 pub mod jobs;
+pub mod postprocess;
 pub mod saved;
 
 use crate::config::{Config, TokenConfig};
@@ -48,6 +50,9 @@ pub struct AppState {
     pub meta: Arc<loupe_meta::MetaStore>,
     /// Runs the scheduled searches; told of every change of them.
     pub scheduler: Arc<loupe_alerts::Scheduler>,
+    /// Requests whose headers are in and whose answer is not sent yet (`/metrics`): what a
+    /// shutdown waits for, and a load figure for operators.
+    pub in_flight: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl AppState {
@@ -121,6 +126,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/jobs/{sid}/events", get(jobs::events))
         .route("/api/v1/jobs/{sid}/timeline", get(jobs::timeline))
         .route("/api/v1/jobs/{sid}/summary", get(jobs::summary))
+        .route("/api/v1/jobs/{sid}/postprocess", post(postprocess::run))
         .route("/api/v1/export", get(jobs::export))
         .route(
             "/api/v1/saved-searches",
@@ -132,6 +138,16 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/api/v1/saved-searches/{name}/run", post(saved::run_now))
         .route("/api/v1/saved-searches/{name}/runs", get(saved::runs))
+        .route(
+            "/api/v1/dashboards",
+            get(dashboards::list).post(dashboards::create),
+        )
+        .route(
+            "/api/v1/dashboards/{id}",
+            get(dashboards::show)
+                .put(dashboards::update)
+                .delete(dashboards::delete),
+        )
         .route("/api/v1/parse", post(saved::parse))
         .route("/api/v1/alerts/fired", get(saved::fired))
         .route("/api/v1/config/apply", post(config::apply))
@@ -143,7 +159,29 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(MAX_API_BODY))
         .layer(axum::middleware::from_fn(refuse_declared_oversize))
         .layer(axum::middleware::map_response(json_errors))
+        .layer(axum::middleware::from_fn_with_state(
+            state.in_flight.clone(),
+            count_in_flight,
+        ))
         .with_state(state)
+}
+
+/// Counts a request from its headers to its answer (the body streams after that).
+async fn count_in_flight(
+    State(n): State<Arc<std::sync::atomic::AtomicU64>>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    struct Done(Arc<std::sync::atomic::AtomicU64>);
+    impl Drop for Done {
+        // Also when the client goes away and the handler is dropped mid-way.
+        fn drop(&mut self) {
+            self.0.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+    n.fetch_add(1, Ordering::Relaxed);
+    let _done = Done(n);
+    next.run(req).await
 }
 
 /// A body declared larger than the API takes is refused before a byte of it is read: the
@@ -533,6 +571,10 @@ async fn metrics_handler(State(state): State<AppState>) -> Response {
         ));
     }
     let a = state.admission.counts();
+    out.push_str(&format!(
+        "# HELP loupe_http_requests_in_flight Requests received and not answered yet\n# TYPE loupe_http_requests_in_flight gauge\nloupe_http_requests_in_flight {}\n",
+        state.in_flight.load(Ordering::Relaxed)
+    ));
     let searches = [
         (
             "loupe_searches_running",

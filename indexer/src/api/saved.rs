@@ -23,7 +23,7 @@ pub struct Invalid {
 }
 
 impl Invalid {
-    fn plain(message: impl Into<String>) -> Invalid {
+    pub(crate) fn plain(message: impl Into<String>) -> Invalid {
         Invalid {
             message: message.into(),
             span: None,
@@ -31,11 +31,21 @@ impl Invalid {
         }
     }
 
-    fn response(self) -> Response {
-        let extra = self.span.map(|(start, end)| {
-            serde_json::json!({"span": {"start": start, "end": end}, "column": self.column})
-        });
-        api_error(StatusCode::BAD_REQUEST, self.message, extra)
+    pub(crate) fn response(self) -> Response {
+        (StatusCode::BAD_REQUEST, Json(self.response_json())).into_response()
+    }
+
+    /// The 400 body: `{error, span?, column?}`.
+    pub(crate) fn response_json(self) -> serde_json::Value {
+        let mut v = serde_json::json!({ "error": self.message });
+        if let (Some((start, end)), Some(obj)) = (self.span, v.as_object_mut()) {
+            obj.insert(
+                "span".into(),
+                serde_json::json!({"start": start, "end": end}),
+            );
+            obj.insert("column".into(), serde_json::json!(self.column));
+        }
+        v
     }
 }
 
@@ -249,7 +259,7 @@ fn syntax(text: &str, e: loupe_query::ParseError) -> Invalid {
     }
 }
 
-fn meta_error(e: MetaError) -> Response {
+pub(crate) fn meta_error(e: MetaError) -> Response {
     let status = match e {
         MetaError::Conflict(_) => StatusCode::CONFLICT,
         MetaError::NotFound(_) => StatusCode::NOT_FOUND,
@@ -271,12 +281,12 @@ fn parse_body(body: &[u8]) -> Result<SavedSearch, Response> {
     super::json_body(body, "saved search")
 }
 
-fn lookup_dir(state: &AppState) -> std::path::PathBuf {
+pub(crate) fn lookup_dir(state: &AppState) -> std::path::PathBuf {
     state.store.root().join("lookups")
 }
 
 /// Runs a metadata call off the async threads (SQLite blocks).
-async fn blocking<T: Send + 'static>(
+pub(crate) async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, MetaError> + Send + 'static,
 ) -> Result<T, Response> {
     match tokio::task::spawn_blocking(f).await {

@@ -637,6 +637,11 @@ pub fn row_json(r: &Row) -> serde_json::Map<String, serde_json::Value> {
     m
 }
 
+/// Rows made outside a store search (a post-process search's) in the API's shape.
+pub fn rows_response_of(out: Vec<Row>) -> SearchResponse {
+    rows_response(out, SearchStats::default())
+}
+
 /// Rows to the API's shape: columns in order of first appearance, `_time` as RFC 3339.
 fn rows_response(out: Vec<Row>, stats: SearchStats) -> SearchResponse {
     let mut columns: Vec<String> = Vec::new();

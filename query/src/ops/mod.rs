@@ -168,6 +168,7 @@ pub(crate) fn build(
             limit: s.limit.unwrap_or(10_000) as usize,
             rows: Vec::new(),
             budget: Budget::of(ctx),
+            sorted: 0,
         }),
         CommandKind::Head(h) => {
             let o = Opts::new(cmd, &h.options);

@@ -10,6 +10,7 @@ import { tags } from "@lezer/highlight";
 import { linter, Diagnostic as CmDiagnostic } from "@codemirror/lint";
 import { autocompletion, CompletionContext, CompletionResult } from "@codemirror/autocomplete";
 import { api, ParseReport } from "../api";
+import { t } from "../i18n";
 
 interface SplState {
   afterPipe: boolean;
@@ -170,9 +171,9 @@ export function createEditor(opts: EditorOptions): EditorView {
         syntaxHighlighting(style),
         serverLint,
         autocompletion({ override: [completer(opts.fields)] }),
-        placeholder("Search: index=web status>=500 | stats count by host"),
+        placeholder(t("search.placeholder")),
         EditorView.lineWrapping,
-        EditorView.contentAttributes.of({ "aria-label": "SPL search", "data-testid": "spl-editor" }),
+        EditorView.contentAttributes.of({ "aria-label": t("search.editor"), "data-testid": "spl-editor" }),
       ],
     }),
   });

@@ -5,6 +5,7 @@
 
 import { Virtualizer, elementScroll, observeElementOffset, observeElementRect } from "@tanstack/virtual-core";
 import { Row } from "../api";
+import { fmtTime, t } from "../i18n";
 
 export interface EventsOptions {
   parent: HTMLElement;
@@ -93,14 +94,15 @@ export class EventsView {
       el.style.transform = `translateY(${item.start}px)`;
       const time = document.createElement("div");
       time.className = "event-time";
-      time.textContent = String(row["_time"] ?? "");
+      time.textContent = row["_time"] === undefined ? "" : fmtTime(String(row["_time"]));
+      time.title = String(row["_time"] ?? "");
       const raw = document.createElement("pre");
       raw.className = "event-raw";
       highlight(raw, String(row["_raw"] ?? ""), this.words);
       const toggle = document.createElement("button");
       toggle.className = "event-toggle";
       toggle.textContent = this.open.has(item.index) ? "▾" : "▸";
-      toggle.title = "fields";
+      toggle.title = t("events.fields");
       toggle.onclick = () => {
         if (this.open.has(item.index)) this.open.delete(item.index);
         else this.open.add(item.index);
@@ -130,7 +132,7 @@ export class EventsView {
       link.href = "#";
       link.className = "field-value";
       link.textContent = v;
-      link.title = "click: add to the search; Alt-click: exclude";
+      link.title = t("events.filter");
       link.onclick = (e) => {
         e.preventDefault();
         this.opts.onFilter(k, v, e.altKey);

@@ -2,6 +2,7 @@
 // summary; fields present in at least 20 % of the events are listed as interesting.
 
 import { Summary } from "../api";
+import { fmtNumber, t } from "../i18n";
 
 export class FieldsView {
   constructor(
@@ -27,22 +28,22 @@ export class FieldsView {
         summary.textContent = `${name} `;
         const meta = document.createElement("span");
         meta.className = "field-meta";
-        meta.textContent = `${Math.round(f.coverage * 100)}% · ${f.distinct}`;
+        meta.textContent = `${fmtNumber(Math.round(f.coverage * 100))} % · ${fmtNumber(f.distinct)}`;
         summary.append(meta);
         details.append(summary);
         const ul = document.createElement("ul");
-        for (const t of f.top) {
+        for (const top of f.top) {
           const li = document.createElement("li");
           const a = document.createElement("a");
           a.href = "#";
-          a.textContent = t.value;
+          a.textContent = top.value;
           a.onclick = (e) => {
             e.preventDefault();
-            this.onFilter(name, t.value, e.altKey);
+            this.onFilter(name, top.value, e.altKey);
           };
           const n = document.createElement("span");
           n.className = "field-meta";
-          n.textContent = ` ${t.count}`;
+          n.textContent = ` ${fmtNumber(top.count)}`;
           li.append(a, n);
           ul.append(li);
         }
@@ -50,8 +51,8 @@ export class FieldsView {
         this.parent.append(details);
       }
     };
-    section("Interesting fields", interesting);
-    section("Other fields", other);
+    section(t("fields.interesting"), interesting);
+    section(t("fields.other"), other);
   }
 
   /** Values per field, for completion. */

@@ -4,6 +4,7 @@
 
 import { EditorView } from "@codemirror/view";
 import { api, ApiError, JobStatus, Summary } from "../api";
+import { fmtNumber, MessageKey, t } from "../i18n";
 import { createEditor } from "./editor";
 import { EventsView } from "./events";
 import { FieldsView } from "./fields";
@@ -36,12 +37,12 @@ export function searchPage(root: HTMLElement): void {
   const bar = el("div", "search-bar");
   const editorBox = el("div", "editor");
   const timeBox = el("div", "time");
-  const runButton = el("button", "run", "Search");
+  const runButton = el("button", "run", t("search.run"));
   runButton.dataset.testid = "run";
   bar.append(editorBox, timeBox, runButton);
   const status = el("div", "status");
   status.dataset.testid = "status";
-  const cancelButton = el("button", "cancel", "Cancel");
+  const cancelButton = el("button", "cancel", t("search.cancel"));
   cancelButton.hidden = true;
   const timeline = el("div", "timeline");
   timeline.dataset.testid = "timeline";
@@ -89,14 +90,19 @@ export function searchPage(root: HTMLElement): void {
 
   function showStatus(s: JobStatus): void {
     const p = s.progress;
-    const secs = (s.elapsed_ms / 1000).toFixed(2);
+    const secs = fmtNumber(s.elapsed_ms / 1000);
     status.dataset.state = s.state;
     status.textContent =
       s.state === "failed"
-        ? `Error: ${s.error ?? "the search failed"}`
-        : `${s.state} · ${p.matched.toLocaleString()} events matched of ${p.scanned.toLocaleString()} scanned · ` +
-          `${p.buckets_done}/${p.buckets_total} buckets · ${secs} s` +
-          (s.stopped_by ? ` · stopped by ${s.stopped_by}` : "");
+        ? t("search.error", { message: s.error ?? t("search.failed") })
+        : t("search.progress", {
+            state: t(`state.${s.state}` as MessageKey),
+            matched: fmtNumber(p.matched),
+            scanned: fmtNumber(p.scanned),
+            done: p.buckets_done,
+            total: p.buckets_total,
+            secs,
+          }) + (s.stopped_by ? t("search.stopped", { reason: s.stopped_by }) : "");
     cancelButton.hidden = !(s.state === "queued" || s.state === "running");
   }
 
@@ -111,21 +117,23 @@ export function searchPage(root: HTMLElement): void {
     remember(query);
     if (sid) api.cancel(sid).catch(() => {});
     status.dataset.state = "queued";
-    status.textContent = "starting…";
+    status.textContent = t("search.starting");
     let job: { sid: string };
     try {
       job = await api.startJob(query, earliest, latest);
     } catch (e) {
       status.dataset.state = "failed";
-      status.textContent = `Error: ${(e as ApiError).message}`;
+      status.textContent = t("search.error", { message: (e as ApiError).message });
       return;
     }
     const mine = job.sid;
     sid = mine;
+    let finished: JobStatus;
     for (;;) {
       const s = await api.job(mine);
       if (sid !== mine) return;
-      showStatus(s);
+      // "done" is shown once the events or results are drawn, not before they are fetched.
+      if (s.state !== "done") showStatus(s);
       if (s.state === "running" || s.state === "queued") {
         const preview = await api.results(mine, 0, 200);
         if (preview.rows.length > 0 && preview.rows[0]["_raw"] !== undefined) eventsView.show(preview.rows, searchWords(query));
@@ -133,6 +141,7 @@ export function searchPage(root: HTMLElement): void {
         continue;
       }
       if (s.state !== "done") return;
+      finished = s;
       break;
     }
     const [page, tl] = await Promise.all([api.events(mine, 0, 10000), api.timeline(mine)]);
@@ -146,6 +155,8 @@ export function searchPage(root: HTMLElement): void {
       table.hidden = false;
       renderTable(table, await api.results(mine, 0, 10000));
     }
+    if (sid !== mine) return;
+    showStatus(finished);
     summary = await api.summary(mine);
     fieldsView.show(summary);
   }

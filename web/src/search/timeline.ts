@@ -4,6 +4,8 @@
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
 import { Timeline } from "../api";
+import { t } from "../i18n";
+import { timeAxis } from "../timeaxis";
 
 export class TimelineView {
   private plot: uPlot | null = null;
@@ -13,16 +15,16 @@ export class TimelineView {
     private onZoom: (earliest: number, latest: number) => void,
   ) {}
 
-  show(t: Timeline): void {
+  show(tl: Timeline): void {
     this.plot?.destroy();
     this.parent.textContent = "";
-    const xs = t.buckets.map((b) => Date.parse(b.time) / 1000);
-    const ys = t.buckets.map((b) => b.count);
+    const xs = tl.buckets.map((b) => Date.parse(b.time) / 1000);
+    const ys = tl.buckets.map((b) => b.count);
     const total = ys.reduce((a, b) => a + b, 0);
     this.parent.dataset.total = String(total);
     this.parent.dataset.bins = String(xs.length);
     if (xs.length === 0) return;
-    const span = t.span;
+    const span = tl.span;
     const bars = uPlot.paths.bars!({ size: [0.9, 100] });
     this.plot = new uPlot(
       {
@@ -31,8 +33,8 @@ export class TimelineView {
         legend: { show: false },
         cursor: { drag: { x: true, y: false, setScale: false } },
         scales: { x: { time: true } },
-        axes: [{}, { size: 60 }],
-        series: [{}, { label: "events", fill: "#93c5fd", stroke: "#2563eb", paths: bars, points: { show: false } }],
+        axes: [timeAxis(), { size: 60 }],
+        series: [{}, { label: t("timeline.events"), fill: "#93c5fd", stroke: "#2563eb", paths: bars, points: { show: false } }],
         hooks: {
           setSelect: [
             (u) => {

@@ -1,17 +1,19 @@
 // The time picker: presets, relative modifiers (`-24h@h`), absolute times, all time; the
 // range is shown in Europe/Paris and in the browser's zone.
 
-export const PRESETS: [string, string, string][] = [
-  ["Last 15 minutes", "-15m", "now"],
-  ["Last 60 minutes", "-60m@m", "now"],
-  ["Last 4 hours", "-4h@m", "now"],
-  ["Last 24 hours", "-24h@h", "now"],
-  ["Today", "@d", "now"],
-  ["Yesterday", "-1d@d", "@d"],
-  ["Last 7 days", "-7d@d", "now"],
-  ["Previous week", "-7d@w1", "@w1"],
-  ["Last 30 days", "-30d@d", "now"],
-  ["All time", "", ""],
+import { MessageKey, t } from "../i18n";
+
+export const PRESETS: [MessageKey, string, string][] = [
+  ["time.last15m", "-15m", "now"],
+  ["time.last60m", "-60m@m", "now"],
+  ["time.last4h", "-4h@m", "now"],
+  ["time.last24h", "-24h@h", "now"],
+  ["time.today", "@d", "now"],
+  ["time.yesterday", "-1d@d", "@d"],
+  ["time.last7d", "-7d@d", "now"],
+  ["time.prevweek", "-7d@w1", "@w1"],
+  ["time.last30d", "-30d@d", "now"],
+  ["time.all", "", ""],
 ];
 
 export class TimePicker {
@@ -22,22 +24,22 @@ export class TimePicker {
 
   constructor(parent: HTMLElement, earliest: string, latest: string, private onChange: () => void) {
     this.select = document.createElement("select");
-    this.select.setAttribute("aria-label", "time range");
+    this.select.setAttribute("aria-label", t("time.range"));
     for (const [label, e, l] of PRESETS) {
       const o = document.createElement("option");
-      o.textContent = label;
+      o.textContent = t(label);
       o.value = `${e}|${l}`;
       this.select.append(o);
     }
     const custom = document.createElement("option");
-    custom.textContent = "Custom";
+    custom.textContent = t("time.custom");
     custom.value = "custom";
     this.select.append(custom);
     this.earliest = document.createElement("input");
-    this.earliest.placeholder = "earliest (-24h@h, 2026-03-02T10:00)";
+    this.earliest.placeholder = t("time.earliest");
     this.earliest.name = "earliest";
     this.latest = document.createElement("input");
-    this.latest.placeholder = "latest (now)";
+    this.latest.placeholder = t("time.latest");
     this.latest.name = "latest";
     this.zones = document.createElement("span");
     this.zones.className = "zones";
