@@ -5,7 +5,10 @@ VENV := target/pyenv
 PY := $(VENV)/bin/python
 NEXTEST := $(shell cargo nextest --version >/dev/null 2>&1 && echo yes)
 
-.PHONY: demo test bench fmt lint clean pydeps build release web chromium logger fuzz fuzz-parse fuzz-hec fuzz-roundtrip check-windows
+.PHONY: demo test bench fmt lint clean pydeps build release web chromium logger fuzz fuzz-parse fuzz-hec fuzz-roundtrip check-windows windows mingw wine
+
+# Where cargo builds (CARGO_TARGET_DIR when set).
+CARGO_TARGET := $(or $(CARGO_TARGET_DIR),target)
 
 # Debian packages the tests need, installed only when missing; `apt-get update` at most once.
 APT_STAMP := target/.apt-updated
@@ -20,10 +23,11 @@ demo: release
 
 ## test: everything CI runs (unit, end-to-end with real binaries, real HTTP, a real HEC client, a real
 ## SMTP server, a real browser driving the console)
-test: pydeps chromium logger web
+## (and the Windows forwarder under Wine: tests/tests/forwarder_windows.rs)
+test: pydeps chromium logger web windows wine
 	cargo build --workspace --bins
-	LOUPE_PYTHON=$(abspath $(PY)) LOUPE_SHARED_DATA=$(SHARED)/data LOUPE_BIN_DIR=$(abspath target/debug) \
-	  LOUPE_BROWSER=/usr/bin/chromium \
+	LOUPE_PYTHON=$(abspath $(PY)) LOUPE_SHARED_DATA=$(SHARED)/data LOUPE_BIN_DIR=$(abspath $(CARGO_TARGET)/debug) \
+	  LOUPE_BROWSER=/usr/bin/chromium LOUPE_WINDOWS_EXE=$(abspath $(WIN_EXE)) \
 	  $(if $(NEXTEST),cargo nextest run --workspace --no-fail-fast,cargo test --workspace --no-fail-fast)
 	cargo test --workspace --doc
 
@@ -82,17 +86,37 @@ logger:
 pdftotext:
 	$(call apt_install,pdftotext,poppler-utils)
 
-## check-windows: type-check the forwarder for Windows from Linux (not part of `make test`).
-## Needs `rustup target add x86_64-pc-windows-gnu`; TLS (ring's C code) also needs a MinGW C compiler
-## (Debian: gcc-mingw-w64-x86-64), without one only the plain-HTTP build is checked.
-check-windows:
-	rustup target list --installed | grep -q x86_64-pc-windows-gnu || rustup target add x86_64-pc-windows-gnu
-	if command -v x86_64-w64-mingw32-gcc >/dev/null; then \
-	  cargo check -p loupe-forwarder --target x86_64-pc-windows-gnu --all-targets; \
-	else \
-	  echo "no x86_64-w64-mingw32-gcc: checking without TLS"; \
-	  cargo check -p loupe-forwarder --target x86_64-pc-windows-gnu --all-targets --no-default-features; \
-	fi
+## check-windows: clippy on the forwarder built for Windows, from Linux (the service and the Windows paths
+## are code Linux builds never see). TLS (ring's C code) needs MinGW, installed when missing.
+check-windows: mingw
+	@rustup target list --installed | grep -qx $(WIN_TARGET) || rustup target add $(WIN_TARGET)
+	cargo clippy -p loupe-forwarder --target $(WIN_TARGET) --all-targets -- -D warnings
+
+## windows: loupe-forwarder.exe cross-built for x86_64-pc-windows-gnu (TLS included: ring's C code goes
+## through Debian's MinGW), packed with an example batch-server forwarder.toml and install.ps1 (CRLF, for
+## Notepad) into $(WIN_ZIP).
+WIN_TARGET := x86_64-pc-windows-gnu
+FWD_VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' forwarder/Cargo.toml | head -n1)
+WIN_EXE := $(CARGO_TARGET)/$(WIN_TARGET)/release/loupe-forwarder.exe
+WIN_NAME := loupe-forwarder-$(FWD_VERSION)-windows-x86_64
+WIN_ZIP := $(CARGO_TARGET)/windows/$(WIN_NAME).zip
+windows: mingw
+	@rustup target list --installed | grep -qx $(WIN_TARGET) || rustup target add $(WIN_TARGET)
+	cargo build --release -p loupe-forwarder --target $(WIN_TARGET)
+	rm -rf $(CARGO_TARGET)/windows/$(WIN_NAME) $(WIN_ZIP)
+	mkdir -p $(CARGO_TARGET)/windows/$(WIN_NAME)
+	x86_64-w64-mingw32-strip -o $(CARGO_TARGET)/windows/$(WIN_NAME)/loupe-forwarder.exe $(WIN_EXE)
+	for f in forwarder.toml install.ps1; do \
+	  sed 's/$$/\r/' forwarder/packaging/windows/$$f > $(CARGO_TARGET)/windows/$(WIN_NAME)/$$f; done
+	cd $(CARGO_TARGET)/windows && python3 -m zipfile -c $(WIN_NAME).zip $(WIN_NAME)
+	@echo "$(WIN_ZIP)"
+
+## mingw, wine: Debian's MinGW-w64 (the Windows build's C compiler and linker; the tests' shim DLL) and
+## Wine (runs the Windows forwarder in the tests).
+mingw:
+	$(call apt_install,x86_64-w64-mingw32-gcc,gcc-mingw-w64-x86-64)
+wine: mingw
+	$(call apt_install,wine,wine wine64)
 
 fmt:
 	cargo fmt --all

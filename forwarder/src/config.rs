@@ -43,7 +43,8 @@ pub enum ConfigError {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawConfig {
-    state_dir: PathBuf,
+    #[serde(default)]
+    state_dir: Option<PathBuf>,
     output: RawOutput,
     #[serde(default)]
     input: Vec<RawInput>,
@@ -104,6 +105,10 @@ struct RawInput {
     max_line_bytes: Option<usize>,
     #[serde(default)]
     binary: Option<String>,
+    #[serde(default)]
+    timezone: Option<String>,
+    #[serde(default)]
+    source_fields: Option<String>,
     #[serde(default)]
     mask: Vec<RawMask>,
 }
@@ -199,6 +204,13 @@ pub struct Input {
     pub masker: Masker,
     /// What to do with a file that looks binary.
     pub binary: Binary,
+    /// Zone of this input's zone-less timestamps (`timezone = "Europe/Paris"`); it wins over
+    /// the sourcetype's and the host's. `None`: the sourcetype's, else the host's.
+    pub timezone: Option<jiff::tz::TimeZone>,
+    /// A regex on the event's `source` whose named groups become indexed fields of every
+    /// event of the file (`(?<client>[^\\]+)` → `client=mutuelle-azur`): the batch
+    /// world's client and job come from where the log is, not from its lines.
+    pub source_fields: Option<regex::Regex>,
 }
 
 /// An input's `binary`: files with NUL bytes or mostly non-text in their first block.
@@ -213,7 +225,8 @@ pub enum Binary {
 /// A validated forwarder configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// Checkpoints, channel id and spool live here.
+    /// Checkpoints, channel id and spool live here (default: `/var/lib/loupe-forwarder`,
+    /// `%ProgramData%\Loupe\state` on Windows).
     pub state_dir: PathBuf,
     /// The indexers.
     pub output: Output,
@@ -369,6 +382,28 @@ impl Config {
                         .ok_or_else(|| invalid(format!("input #{n}: unknown encoding {e:?} (utf-8, utf-16le, utf-16be, windows-1252, latin-1)")))?,
                 ),
             };
+            let timezone = match ri.timezone.as_deref() {
+                None | Some("local") => None,
+                Some(z) => Some(jiff::tz::TimeZone::get(z).map_err(|e| {
+                    invalid(format!(
+                        "input #{n}: timezone {z:?} is not an IANA zone (e.g. \"Europe/Paris\", \"UTC\"): {e}"
+                    ))
+                })?),
+            };
+            let source_fields = match ri.source_fields.as_deref() {
+                None => None,
+                Some(re) => {
+                    let r = regex::Regex::new(re).map_err(|e| {
+                        invalid(format!("input #{n}: source_fields: bad regex: {e}"))
+                    })?;
+                    if !r.capture_names().any(|c| c.is_some()) {
+                        return Err(invalid(format!(
+                            "input #{n}: source_fields has no named group (?<name>…): it would add no field"
+                        )));
+                    }
+                    Some(r)
+                }
+            };
             let index = ri.index.unwrap_or_else(|| "main".into());
             if index.is_empty()
                 || !index
@@ -412,10 +447,14 @@ impl Config {
                 max_line_bytes: ri.max_line_bytes.unwrap_or(DEFAULT_MAX_LINE_BYTES).max(16),
                 masker: Masker::new(rules),
                 binary,
+                timezone,
+                source_fields,
             });
         }
         Ok(Config {
-            state_dir: raw.state_dir,
+            state_dir: raw
+                .state_dir
+                .unwrap_or_else(crate::winpath::default_state_dir),
             output,
             inputs,
             batch_max_bytes: raw.batch_max_bytes.unwrap_or(1 << 20).max(1024),
@@ -455,7 +494,7 @@ fn globs(patterns: &[String]) -> Result<globset::GlobSet, String> {
 /// Windows paths (`D:\batchs\**\*.log`) are matched with `/` separators.
 pub fn normalize_pattern(p: &str) -> String {
     if cfg!(windows) {
-        p.replace('\\', "/")
+        crate::winpath::glob_form(p)
     } else {
         p.to_string()
     }
@@ -528,6 +567,55 @@ mod tests {
         .unwrap();
         assert!(!c.watch);
         assert_eq!(c.poll_interval, Duration::from_secs(3600));
+    }
+
+    #[test]
+    fn timezone_source_fields_and_the_default_state_dir() {
+        let c = parse("[[input]]\npath = '/b/**/*.log'\ntimezone = \"Europe/Paris\"\nsource_fields = '/b/(?<client>[^/]+)/'\n[[input]]\npath = '/c'\ntimezone = \"local\"\n").unwrap();
+        assert_eq!(
+            c.inputs[0].timezone.as_ref().and_then(|z| z.iana_name()),
+            Some("Europe/Paris")
+        );
+        assert!(c.inputs[0].source_fields.is_some());
+        assert!(c.inputs[1].timezone.is_none());
+        let e = parse("[[input]]\npath = '/b'\ntimezone = \"Paris\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("input #1: timezone \"Paris\""), "{e}");
+        let e = parse("[[input]]\npath = '/b'\nsource_fields = '/b/[^/]+'\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("no named group"), "{e}");
+        let e = parse("[[input]]\npath = '/b'\nsource_fields = '(?<x>'\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("source_fields: bad regex"), "{e}");
+        let c = Config::parse(
+            "[output]\nurls = [\"http://h:1\"]\ntoken = \"t\"\n",
+            Path::new("f.toml"),
+        )
+        .unwrap();
+        assert_eq!(c.state_dir, crate::winpath::default_state_dir());
+    }
+
+    #[test]
+    fn the_windows_zip_s_example_is_valid_and_finds_client_and_job() {
+        let text = include_str!("../packaging/windows/forwarder.toml");
+        let c = Config::parse(text, Path::new("forwarder.toml")).unwrap();
+        let input = &c.inputs[0];
+        assert_eq!(input.index, "batchs");
+        assert_eq!(input.sourcetype.name(), "batch");
+        let re = input.source_fields.as_ref().unwrap();
+        let caps = re
+            .captures(r"C:\batchs\mutuelle-azur\envoi_mail_decompte.log")
+            .unwrap();
+        assert_eq!(&caps["client"], "mutuelle-azur");
+        assert_eq!(&caps["job"], "envoi_mail_decompte");
+        // Written in another case, on another drive: the same.
+        let caps = re
+            .captures(r"d:\Batchs\caisse-solidaire\purge.LOG")
+            .unwrap();
+        assert_eq!(&caps["job"], "purge");
     }
 
     #[test]

@@ -51,9 +51,10 @@ fn read_head(file: &mut File, n: usize) -> std::io::Result<Vec<u8>> {
     Ok(head)
 }
 
-/// The platform part of a file's identity: `dev:inode` on Unix, volume serial number and file
-/// index on Windows (both survive a rename, so rotation is followed); the path only where the
-/// platform gives neither (or the file cannot be opened to ask).
+/// The platform part of a file's identity: `dev:inode` on Unix, the volume (`C:`,
+/// `\\srv\share`; the serial number for a relative path) and the file index on Windows (both
+/// survive a rename, so rotation is followed); the path only where the platform gives neither
+/// (or the file cannot be opened to ask).
 pub fn file_id(path: &Path, meta: &Metadata) -> String {
     #[cfg(unix)]
     {
@@ -66,11 +67,16 @@ pub fn file_id(path: &Path, meta: &Metadata) -> String {
         let _ = meta;
         // std opens with FILE_SHARE_READ | WRITE | DELETE: writers and rotation are not hindered.
         match File::open(path).and_then(|f| winapi_util::file::information(&f)) {
-            Ok(info) => format!(
-                "w:{:x}:{:x}",
-                info.volume_serial_number(),
-                info.file_index()
-            ),
+            // The volume as the path names it (stable across restarts, unlike the serial
+            // number under Wine); the serial number for a path without one.
+            Ok(info) => match crate::winpath::volume_prefix(&path.to_string_lossy()) {
+                Some(volume) => format!("w:{volume}:{:x}", info.file_index()),
+                None => format!(
+                    "w:{:x}:{:x}",
+                    info.volume_serial_number(),
+                    info.file_index()
+                ),
+            },
             Err(_) => format!("p:{}", path.display()),
         }
     }

@@ -222,6 +222,27 @@ fn pass_through(
     })
 }
 
+/// True for a Windows batch file (`.bat`, `.cmd`, any case).
+fn is_batch(p: &Path) -> bool {
+    p.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("bat") || e.eq_ignore_ascii_case("cmd"))
+}
+
+/// The program to start. On Windows a batch file is run by Rust's standard library through
+/// `cmd.exe /e:ON /v:OFF /d /c`, with its arguments escaped for cmd (so `run -- job.bat "a&b"`
+/// passes `a&b`, it does not run `b`), and `cmd`'s exit code — the batch's `exit /b N` or last
+/// error level — is the job's. But std does not look for programs in the current directory (a
+/// safety choice); a batch file named bare on the command line (`run -- job.bat`) is meant to
+/// be there, as cmd.exe itself would take it: it is given as `.\job.bat`.
+fn resolve_program(program: &str) -> PathBuf {
+    let p = Path::new(program);
+    if cfg!(windows) && is_batch(p) && p.components().count() == 1 && p.is_file() {
+        return Path::new(".").join(p);
+    }
+    p.to_path_buf()
+}
+
 /// Runs the job and records its start and end.
 pub fn run(cfg: &Config, spec: &JobSpec) -> Result<JobOutcome, JobError> {
     let valid = !spec.name.is_empty()
@@ -245,7 +266,7 @@ pub fn run(cfg: &Config, spec: &JobSpec) -> Result<JobOutcome, JobError> {
     let host = hostname();
     let started = Instant::now();
     let command_line = spec.command.join(" ");
-    let child = Command::new(program)
+    let child = Command::new(resolve_program(program))
         .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -307,17 +328,14 @@ pub fn run(cfg: &Config, spec: &JobSpec) -> Result<JobOutcome, JobError> {
     for t in outs.into_iter().flatten() {
         let _ = t.join();
     }
+    #[cfg(unix)]
     let exit_code = status.code().unwrap_or_else(|| {
-        #[cfg(unix)]
-        {
-            use std::os::unix::process::ExitStatusExt;
-            128 + status.signal().unwrap_or(0)
-        }
-        #[cfg(not(unix))]
-        {
-            1
-        }
+        use std::os::unix::process::ExitStatusExt;
+        128 + status.signal().unwrap_or(0)
     });
+    // Windows always has a code (a killed process gets the one TerminateProcess was given).
+    #[cfg(not(unix))]
+    let exit_code = status.code().unwrap_or(1);
     let lines: Vec<String> = tail
         .lock()
         .map(|t| t.iter().cloned().collect())
@@ -340,4 +358,19 @@ pub fn run(cfg: &Config, spec: &JobSpec) -> Result<JobOutcome, JobError> {
     drop(early);
     let pending = outbox.flush(spec.ship_timeout);
     Ok(JobOutcome { exit_code, pending })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batch_files_are_known_by_their_extension() {
+        assert!(is_batch(Path::new("envoi_mail.bat")));
+        assert!(is_batch(Path::new(r"C:\batchs\bin\PURGE.CMD")));
+        assert!(!is_batch(Path::new("export.sh")));
+        assert!(!is_batch(Path::new("bat")));
+        // Elsewhere than Windows, and for anything but a bare batch file there, unchanged.
+        assert_eq!(resolve_program("sh"), PathBuf::from("sh"));
+    }
 }

@@ -15,6 +15,8 @@
 //!   [`checkpoint::Checkpoint`] (written only after the indexer acknowledged).
 //! - [`job`]: `run --name NAME -- COMMAND`, a job that writes no log, recorded by a start and
 //!   an end event through a spool of its own.
+//! - [`service`]: the forwarder as a Windows service; [`winpath`]: Windows paths in one form
+//!   (`C:\batchs\…` as `source`) and the default locations under `%ProgramData%\Loupe`.
 //!
 //! The pipeline: the reader thread cuts events, seals batches by size or age and
 //! writes each to the spool under the next sequence number; the shipper thread
@@ -27,7 +29,8 @@
 //! use loupe_forwarder::{Config, RunOptions};
 //! let config = Config::load(std::path::Path::new("forwarder.toml")).expect("valid config");
 //! // Ship everything that exists now, wait for the acknowledgements, return.
-//! let summary = loupe_forwarder::run(&config, &RunOptions { once: true }).expect("shipped");
+//! let opts = RunOptions { once: true, ..RunOptions::default() };
+//! let summary = loupe_forwarder::run(&config, &opts).expect("shipped");
 //! println!("{} events", summary.events);
 //! ```
 
@@ -40,11 +43,13 @@ pub mod encoding;
 pub mod fingerprint;
 pub mod job;
 pub mod mask;
+pub mod service;
 pub mod ship;
 pub mod spool;
 pub mod stats;
 pub mod tail;
 pub mod watch;
+pub mod winpath;
 
 pub use config::{Config, ConfigError};
 
@@ -80,7 +85,18 @@ const BACKPRESSURE_RECHECK: Duration = Duration::from_millis(200);
 pub struct RunOptions {
     /// Ship what exists now, wait for acknowledgements, return.
     pub once: bool,
+    /// Set from another thread (a Windows service stop): the reader spools what it has
+    /// batched and returns; the shipper gets `stop_grace` to deliver the spool. What is not
+    /// acknowledged by then stays spooled and goes first, under its sequence, at the next start.
+    pub stop: Option<Arc<AtomicBool>>,
+    /// How long a stop waits for the spool to be delivered (the service uses [`STOP_GRACE`]).
+    pub stop_grace: Duration,
 }
+
+/// How long a stop waits for the spool to be delivered before leaving the rest spooled: less
+/// than the Windows service manager's patience (it reports a service that takes longer to stop
+/// as hung).
+pub const STOP_GRACE: Duration = Duration::from_secs(10);
 
 /// What a `--once` run did.
 #[derive(Debug, Clone, Default)]
@@ -129,6 +145,7 @@ pub fn run(cfg: &Config, opts: &RunOptions) -> Result<Summary, RunError> {
     let shipper = Shipper::new(&cfg.output, channel, stats.clone())?;
     let done = Arc::new(AtomicBool::new(false));
     let (tx, rx) = mpsc::channel::<()>();
+    let (shipped_tx, shipped_rx) = mpsc::channel::<()>();
     let ship_thread = {
         let spool = spool.clone();
         let stats = stats.clone();
@@ -140,7 +157,8 @@ pub fn run(cfg: &Config, opts: &RunOptions) -> Result<Summary, RunError> {
             .spawn(move || {
                 ship_loop(
                     shipper, spool, checkpoint, &state_dir, &stats, &done, &seq, rx,
-                )
+                );
+                let _ = shipped_tx.send(());
             })
             .map_err(|e| StateError::Io {
                 path: cfg.state_dir.clone(),
@@ -159,15 +177,21 @@ pub fn run(cfg: &Config, opts: &RunOptions) -> Result<Summary, RunError> {
         tailers: Vec::new(),
         recognizers: HashMap::new(),
         hostname: config::hostname(),
+        host_zone: host_zone(),
         tx,
         events_this_run: 0,
     };
-    let result = reader.run(opts.once);
+    let result = reader.run(opts.once, opts.stop.as_deref());
     done.store(true, Ordering::SeqCst);
     let _ = reader.tx.send(());
     let events = reader.events_this_run;
     drop(reader);
-    let _ = ship_thread.join();
+    let stopping = opts.stop.as_ref().is_some_and(|s| s.load(Ordering::SeqCst));
+    if !stopping || shipped_rx.recv_timeout(opts.stop_grace).is_ok() {
+        let _ = ship_thread.join();
+    }
+    // Else the shipper is still retrying an unreachable indexer: it is left behind, its
+    // batches safe in the spool (each checkpoint write is atomic, so none is half written).
     result?;
     Ok(Summary {
         events,
@@ -278,6 +302,27 @@ fn ship_loop(
     }
 }
 
+/// This host's time zone, for timestamps that carry none: a French batch server writes
+/// `08:00:00 05/03/2026` in Paris time. jiff reads `TZ` and `/etc/localtime` on Unix and the
+/// time-zone settings on Windows; UTC when they say nothing usable.
+fn host_zone() -> jiff::tz::TimeZone {
+    jiff::tz::TimeZone::try_system().unwrap_or(jiff::tz::TimeZone::UTC)
+}
+
+/// The named groups `re` captures in `source`, as indexed fields.
+fn source_fields(re: &regex::Regex, source: &str) -> BTreeMap<String, serde_json::Value> {
+    let Some(caps) = re.captures(source) else {
+        return BTreeMap::new();
+    };
+    re.capture_names()
+        .flatten()
+        .filter_map(|name| {
+            let m = caps.name(name)?;
+            Some((name.to_string(), serde_json::Value::from(m.as_str())))
+        })
+        .collect()
+}
+
 struct Reader<'a> {
     cfg: &'a Config,
     spool: &'a Spool,
@@ -289,12 +334,14 @@ struct Reader<'a> {
     tailers: Vec<Tailer>,
     recognizers: HashMap<String, TimestampRecognizer>,
     hostname: String,
+    /// This machine's zone (TZ, /etc/localtime; on Windows its time-zone settings), read once.
+    host_zone: jiff::tz::TimeZone,
     tx: mpsc::Sender<()>,
     events_this_run: u64,
 }
 
 impl Reader<'_> {
-    fn run(&mut self, once: bool) -> Result<(), RunError> {
+    fn run(&mut self, once: bool, stop: Option<&AtomicBool>) -> Result<(), RunError> {
         let mut last_stats = Instant::now();
         // Watching starts before the first pass: a line written during it still wakes the next.
         let mut waker = (!once).then(|| {
@@ -324,6 +371,13 @@ impl Reader<'_> {
         }
         let mut last_discover = Some(Instant::now());
         loop {
+            if stop.is_some_and(|s| s.load(Ordering::SeqCst)) {
+                // Partial lines and held-back events are not shipped: the checkpoint stays
+                // before them and they are read again, whole, at the next start.
+                self.internal_log();
+                self.seal()?;
+                return Ok(());
+            }
             let started = Instant::now();
             // Walking directories costs more than polling open files: at most once a second,
             // unless a notification said names changed.
@@ -546,7 +600,7 @@ impl Reader<'_> {
                 Some(i) => i,
                 None => match self.cfg.inputs.iter().position(|inp| {
                     let s = source.to_string_lossy();
-                    inp.include.is_match(s.as_ref())
+                    inp.include.is_match(config::normalize_pattern(&s))
                 }) {
                     Some(i) => i,
                     None => continue,
@@ -574,19 +628,38 @@ impl Reader<'_> {
         let input = &self.cfg.inputs[t.input];
         let host = match &input.host {
             HostRule::Fixed(h) => h.clone(),
-            HostRule::Segment(n) => {
-                tail::path_segment(&t.source, *n).unwrap_or_else(|| self.hostname.clone())
+            HostRule::Segment(n) => if cfg!(windows) {
+                winpath::windows_segment(&t.source.to_string_lossy(), *n)
+            } else {
+                tail::path_segment(&t.source, *n)
             }
+            .unwrap_or_else(|| self.hostname.clone()),
         };
-        let source = input
-            .source
-            .clone()
-            .unwrap_or_else(|| t.source.to_string_lossy().into_owned());
-        let ctx = TimeContext::utc(t.year);
+        let file_source = winpath::source_form(&t.source);
+        let from_source = input
+            .source_fields
+            .as_ref()
+            .map(|re| source_fields(re, &file_source))
+            .unwrap_or_default();
+        let source = input.source.clone().unwrap_or(file_source);
+        // Zone-less times: the input's zone, else the sourcetype's (applied by its
+        // recognizer), else this host's, as its clock shows them.
+        let ctx = TimeContext::new(t.year, self.host_zone.clone());
         let recognizer = self
             .recognizers
-            .entry(input.sourcetype.name().to_string())
-            .or_insert_with(|| input.sourcetype.recognizer());
+            .entry(format!(
+                "{}\0{}",
+                input.sourcetype.name(),
+                input
+                    .timezone
+                    .as_ref()
+                    .and_then(|z| z.iana_name())
+                    .unwrap_or("")
+            ))
+            .or_insert_with(|| match &input.timezone {
+                Some(z) => input.sourcetype.recognizer().with_zone(Some(z.clone())),
+                None => input.sourcetype.recognizer(),
+            });
         for ev in out.drain(..) {
             let TailEvent {
                 mut text,
@@ -605,7 +678,7 @@ impl Reader<'_> {
                 self.batch.mark(&t.id, mark);
                 continue;
             }
-            let mut fields = BTreeMap::new();
+            let mut fields: BTreeMap<String, serde_json::Value> = from_source.clone();
             if !input.masker.is_empty() {
                 let fired = input.masker.apply(&mut text);
                 if !fired.is_empty() {

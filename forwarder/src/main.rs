@@ -1,4 +1,5 @@
-//! `loupe-forwarder --config forwarder.toml [--once] [--check]`: see the library docs.
+//! `loupe-forwarder --config forwarder.toml [--once] [--check]`, `run -- JOB`, `service …`:
+//! see the library docs.
 
 use anyhow::Context;
 use clap::Parser;
@@ -9,9 +10,10 @@ use std::process::ExitCode;
 #[derive(Parser, Debug)]
 #[command(name = "loupe-forwarder", version)]
 struct Cli {
-    /// The forwarder's TOML configuration.
-    #[arg(long, short, default_value = "/etc/loupe-forwarder/forwarder.toml")]
-    config: PathBuf,
+    /// The forwarder's TOML configuration [default: /etc/loupe-forwarder/forwarder.toml;
+    /// on Windows %ProgramData%\Loupe\forwarder.toml].
+    #[arg(long, short)]
+    config: Option<PathBuf>,
     /// Ship what exists now, wait for acknowledgements, exit.
     #[arg(long)]
     once: bool,
@@ -39,10 +41,52 @@ enum Job {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true, required = true)]
         command: Vec<String>,
     },
+    /// Windows: install, remove, start or stop the forwarder as the service `LoupeForwarder`
+    /// (run as an administrator), with this `--config`.
+    Service {
+        #[command(subcommand)]
+        action: ServiceAction,
+    },
+}
+
+#[derive(clap::Subcommand, Debug, Clone, Copy)]
+enum ServiceAction {
+    /// Register the service (automatic start, LocalSystem) with this `--config`, checked first.
+    Install,
+    /// Stop it if it runs, then remove it.
+    Uninstall,
+    /// Start it and wait until it runs.
+    Start,
+    /// Stop it and wait until it has stopped (its checkpoints written).
+    Stop,
+    /// What the service manager starts (not for a console).
+    #[command(hide = true)]
+    Run,
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let config = cli
+        .config
+        .clone()
+        .unwrap_or_else(loupe_forwarder::winpath::default_config);
+    if let Some(Job::Service { action }) = &cli.job {
+        use loupe_forwarder::service;
+        let r = match action {
+            ServiceAction::Install => service::install(&config),
+            ServiceAction::Uninstall => service::uninstall(),
+            ServiceAction::Start => service::start(),
+            ServiceAction::Stop => service::stop(),
+            ServiceAction::Run => service::dispatch(&config),
+        };
+        return match r {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("loupe-forwarder service: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     if let Some(Job::Run {
         name,
         index,
@@ -56,7 +100,7 @@ fn main() -> ExitCode {
             index: index.clone(),
             ship_timeout: std::time::Duration::from_secs(*ship_timeout),
         };
-        let outcome = loupe_forwarder::Config::load(&cli.config)
+        let outcome = loupe_forwarder::Config::load(&config)
             .map_err(anyhow::Error::from)
             .and_then(|cfg| loupe_forwarder::job::run(&cfg, &spec).map_err(anyhow::Error::from));
         return match outcome {
@@ -75,7 +119,7 @@ fn main() -> ExitCode {
             }
         };
     }
-    match run(&cli) {
+    match run(&cli, &config) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("loupe-forwarder: {e:#}");
@@ -84,8 +128,8 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(cli: &Cli) -> anyhow::Result<()> {
-    let config = loupe_forwarder::Config::load(&cli.config)?;
+fn run(cli: &Cli, path: &std::path::Path) -> anyhow::Result<()> {
+    let config = loupe_forwarder::Config::load(path)?;
     if cli.check {
         // Builds the HTTP client too: TLS files that are not PEM certificates and keys fail here.
         loupe_forwarder::ship::Shipper::new(
@@ -93,17 +137,23 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
             String::new(),
             std::sync::Arc::new(loupe_forwarder::stats::Stats::default()),
         )
-        .with_context(|| format!("{}: [output]", cli.config.display()))?;
+        .with_context(|| format!("{}: [output]", path.display()))?;
         println!(
             "{}: ok ({} input(s), {} indexer(s))",
-            cli.config.display(),
+            path.display(),
             config.inputs.len(),
             config.output.urls.len()
         );
         return Ok(());
     }
-    let summary = loupe_forwarder::run(&config, &loupe_forwarder::RunOptions { once: cli.once })
-        .context("forwarder stopped")?;
+    let summary = loupe_forwarder::run(
+        &config,
+        &loupe_forwarder::RunOptions {
+            once: cli.once,
+            ..Default::default()
+        },
+    )
+    .context("forwarder stopped")?;
     if cli.once {
         eprintln!(
             "loupe-forwarder: shipped {} events ({} batches dropped)",

@@ -506,6 +506,8 @@ pub fn discover(input: &Input) -> Vec<PathBuf> {
     for pattern in &input.paths {
         let norm = crate::config::normalize_pattern(pattern);
         let (base, depth) = walk_root(&norm);
+        // From `C:\batchs`, not `C:/batchs`: every path found is then in Windows' own form.
+        let base = crate::winpath::native(&base);
         let walker = walkdir::WalkDir::new(&base).follow_links(true);
         let walker = match depth {
             Some(d) => walker.max_depth(d),

@@ -56,6 +56,8 @@ impl Waker {
         for input in inputs {
             for pattern in &input.paths {
                 let (root, mode) = watch_root(&crate::config::normalize_pattern(pattern));
+                // `C:\batchs`: the paths of its events are then in Windows' own form too.
+                let root = crate::winpath::native(&root);
                 // Recursive wins when two globs share a root.
                 let e = roots.entry(root).or_insert((mode, false));
                 if mode == RecursiveMode::Recursive {

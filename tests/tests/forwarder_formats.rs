@@ -67,3 +67,59 @@ fn forwarder_ships_last_multiline_event_when_file_goes_idle() {
         ["2026-03-02 10:00:02 ERROR second boom\n    at x.Y.z(Y.java:9)"]
     );
 }
+
+#[test]
+fn zone_less_timestamps_take_the_hosts_zone_unless_the_input_says_otherwise() {
+    let server = Server::start("");
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("logs");
+    std::fs::create_dir_all(&logs).unwrap();
+    std::fs::write(logs.join("paris.log"), "08:00:00 05/03/2026 INFO tzhost\n").unwrap();
+    std::fs::write(logs.join("ny.log"), "08:00:00 05/03/2026 INFO tzinput\n").unwrap();
+    let inputs = format!(
+        "[[input]]\npath = \"{0}/paris.log\"\nsourcetype = \"batch\"\n[[input]]\npath = \"{0}/ny.log\"\nsourcetype = \"batch\"\ntimezone = \"America/New_York\"\n",
+        logs.display()
+    );
+    let cfg = forwarder_config(dir.path(), &[&server.url], &inputs);
+    // A French server: its clock says 08:00 at 07:00 UTC.
+    let out = std::process::Command::new(loupe_e2e::bin("loupe-forwarder"))
+        .env("TZ", "Europe/Paris")
+        .arg("--once")
+        .arg("--config")
+        .arg(&cfg)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (_, a) = server.search(
+        "index=main (tzhost OR tzinput) | table _time _raw | sort _raw",
+        10,
+    );
+    let got: Vec<(String, String)> = a["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["_raw"].as_str().unwrap().into(),
+                r["_time"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (
+                "08:00:00 05/03/2026 INFO tzhost".to_string(),
+                "2026-03-05T07:00:00Z".to_string()
+            ),
+            (
+                "08:00:00 05/03/2026 INFO tzinput".to_string(),
+                "2026-03-05T13:00:00Z".to_string()
+            ),
+        ]
+    );
+}
