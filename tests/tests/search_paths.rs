@@ -278,3 +278,23 @@ fn index_time_is_kept_and_selects_events() {
         "{a}"
     );
 }
+
+/// A field a sourcetype computes (`action=failure` from "Failed password") is not in the
+/// text, so the index of words cannot narrow on it: in the base search it gives what
+/// `| search` gives after extraction.
+#[test]
+fn computed_fields_in_the_base_search_are_not_narrowed_by_words() {
+    let (s, _) = loghub();
+    let count = |q: &str| {
+        let (status, a) = s.search(&format!("{q} | stats count"), 1);
+        assert_eq!(status, 200, "{q}: {a}");
+        a["rows"][0]["count"].as_u64().unwrap()
+    };
+    let piped = count("sourcetype=OpenSSH | search action=failure");
+    assert!(piped > 0);
+    assert_eq!(count("sourcetype=OpenSSH action=failure"), piped);
+    assert_eq!(
+        count("sourcetype=OpenSSH action!=failure"),
+        count("sourcetype=OpenSSH | search action!=failure")
+    );
+}

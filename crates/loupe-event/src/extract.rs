@@ -95,6 +95,13 @@ pub fn may_extract(sourcetype: &str, raw: &str, name: &str) -> bool {
     sourcetype_may_give(sourcetype, name) || text_may_hold(raw, name)
 }
 
+/// True for fields whose value a sourcetype computes instead of copying it from the text
+/// (`action=failure` from "Failed password"): an index of the text's words cannot narrow a
+/// search on them, every candidate row must be checked.
+pub fn derived_field(name: &str) -> bool {
+    name.eq_ignore_ascii_case("action")
+}
+
 /// True when the sourcetype's own patterns can give `name` (whatever the text).
 pub fn sourcetype_may_give(sourcetype: &str, name: &str) -> bool {
     let canonical = sourcetype::lookup(sourcetype);

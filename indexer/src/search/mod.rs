@@ -312,35 +312,42 @@ fn run_pipeline(
     let mut exec = loupe_query::compile(rest, &rest_ctx).map_err(unsupported)?;
     // Rows that already left the last stage (streaming pipelines): at most `limit` are returned.
     let mut streamed: Vec<Row> = Vec::new();
-    let window = ROW_BATCH * 2 * rayon::current_num_threads().max(1);
+    // An export reads larger windows: each window is read in store order, so a doc-store
+    // block is decompressed about once per window, and a bigger window means fewer times.
+    let streaming = watch.is_some_and(|w| w.is_streaming());
+    let window = if streaming {
+        ROW_BATCH * 64
+    } else {
+        ROW_BATCH * 2 * rayon::current_num_threads().max(1)
+    };
     'buckets: for (b, p) in plans {
         let searcher = b.reader.searcher();
         let timed = matching_newest_first(&b, &searcher, p, (earliest, latest))?;
         let reader = rows::RowReader::new(&b, &searcher, needs);
         for part in timed.chunks(window) {
             ctx.guard.check()?;
-            let batches: Vec<Result<(Vec<Row>, u64), SearchError>> = part
-                .par_chunks(ROW_BATCH)
+            let rows = read_window(&reader, part, filter, ctx)?;
+            let matched = rows.len() as u64;
+            // Row-local commands on all cores, over batches kept in time order.
+            let batches: Vec<Result<(Vec<Row>, u64), SearchError>> = rows
+                .into_par_iter()
+                .chunks(ROW_BATCH)
                 .map_init(
-                    || {
-                        (
-                            rows::KeywordCache::default(),
-                            loupe_query::compile(local, ctx),
-                        )
-                    },
-                    |(cache, local_exec), chunk| {
+                    || loupe_query::compile(local, ctx),
+                    |local_exec, chunk| {
                         ctx.guard.check()?;
                         let local_exec = local_exec.as_mut().map_err(|e| unsupported(e.clone()))?;
-                        read_chunk(&reader, cache, chunk, filter, local_exec)
+                        local_exec.push(chunk)?;
+                        Ok((local_exec.drain(), 0))
                     },
                 )
                 .collect();
+            stats.matched += matched;
+            if let Some(w) = watch {
+                w.add(&w.progress.matched, matched);
+            }
             for batch in batches {
-                let (batch, matched) = batch?;
-                stats.matched += matched;
-                if let Some(w) = watch {
-                    w.add(&w.progress.matched, matched);
-                }
+                let (batch, _) = batch?;
                 exec.push(batch)?;
                 let out = exec.drain();
                 match watch {
@@ -454,19 +461,42 @@ fn filtered_rows(
     Ok(batch)
 }
 
-/// One batch of events read as rows, checked against the row filter and passed through the
-/// row-local commands; also how many matched the base search.
-fn read_chunk(
+/// The rows of a window of events (newest first), those the row filter keeps, in the
+/// window's order. They are read in store order on all cores: events newest first jump
+/// between the streams a bucket's store is sorted by, and reading them in that order would
+/// decompress a 512 KiB block for nearly every event (an export of 2M events ran at 1 MB/s).
+fn read_window(
     reader: &rows::RowReader<'_>,
-    cache: &mut rows::KeywordCache,
-    chunk: &[(i64, DocAddress)],
+    part: &[(i64, DocAddress)],
     filter: Option<&rows::RowFilter>,
-    local: &mut loupe_query::Executor,
-) -> Result<(Vec<Row>, u64), SearchError> {
-    let batch = filtered_rows(reader, cache, chunk, filter)?;
-    let matched = batch.len() as u64;
-    local.push(batch)?;
-    Ok((local.drain(), matched))
+    ctx: &ExecContext,
+) -> Result<Vec<Row>, SearchError> {
+    let mut order: Vec<u32> = (0..part.len() as u32).collect();
+    order.sort_unstable_by_key(|&i| {
+        let a = part[i as usize].1;
+        (a.segment_ord, a.doc_id)
+    });
+    let read: Vec<Result<Vec<(u32, Row)>, SearchError>> = order
+        .par_chunks(ROW_BATCH)
+        .map_init(rows::KeywordCache::default, |cache, idxs| {
+            ctx.guard.check()?;
+            let mut out = Vec::with_capacity(idxs.len());
+            for &i in idxs {
+                let (t, addr) = part[i as usize];
+                let row = reader.row(cache, addr, t).map_err(SearchError::Internal)?;
+                if filter.is_none_or(|f| f.matches(&row)) {
+                    out.push((i, row));
+                }
+            }
+            Ok(out)
+        })
+        .collect();
+    let mut rows: Vec<(u32, Row)> = Vec::with_capacity(part.len());
+    for r in read {
+        rows.extend(r?);
+    }
+    rows.sort_unstable_by_key(|(i, _)| *i);
+    Ok(rows.into_iter().map(|(_, r)| r).collect())
 }
 
 /// Work for one thread at a time: which bucket, which of its matching documents (one segment,

@@ -374,6 +374,7 @@ fn field_match(
     } else if loose {
         // A search-time field: its value's words must be in `_raw` (or it is an indexed field).
         return Ok(match op {
+            _ if loupe_event::extract::derived_field(field) => Pushed::All,
             CmpOp::Eq if !value.contains('*') => {
                 or(vec![json_eq(f, field, value)?, raw_match(value, f)?])
             }
