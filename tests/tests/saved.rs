@@ -125,3 +125,49 @@ fn saved_searches_are_checked_kept_and_run() {
     );
     assert!(loupe(&["run", "5xx"]).contains("count"));
 }
+
+/// A search every 3 s, `catch_up = run_missed`, and the server killed (`kill -9`) between
+/// two runs and kept down across two scheduled times: after the restart every scheduled
+/// time has run exactly once — none twice, none lost — as the `_scheduler` events show.
+#[test]
+fn a_restart_in_the_middle_of_a_schedule_runs_each_time_once() {
+    let mut s = Server::start("");
+    let (status, a) = s.api(
+        "POST",
+        "/api/v1/saved-searches",
+        Some(&json!({"name": "tick", "query": "| makeresults | eval n=1",
+                     "cron": "*/3 * * * * *", "catch_up": "run_missed"})),
+    );
+    assert_eq!(status, 201, "{a}");
+    let runs = |s: &Server| {
+        s.flush();
+        let (status, a) = s.search(
+            "index=_scheduler search_name=tick status=success | stats count, dc(_time) as d, min(_time) as lo, max(_time) as hi",
+            1,
+        );
+        assert_eq!(status, 200, "{a}");
+        let r = &a["rows"][0];
+        let n = |k: &str| r[k].as_f64().unwrap_or(0.0);
+        (n("count") as u64, n("d") as u64, n("lo"), n("hi"))
+    };
+    wait_until(60, "a first scheduled run", || runs(&s).0 >= 1);
+    s.kill9();
+    let down = std::time::Instant::now();
+    let killed_at = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64();
+    // Down across at least two scheduled times.
+    wait_until(30, "seven seconds of downtime", || {
+        down.elapsed() >= std::time::Duration::from_secs(7)
+    });
+    s.restart();
+    wait_until(60, "runs after the restart", || runs(&s).3 >= killed_at + 6.0);
+    let (count, distinct, lo, hi) = runs(&s);
+    assert_eq!(count, distinct, "a scheduled time ran twice");
+    assert_eq!(
+        count,
+        ((hi - lo) / 3.0).round() as u64 + 1,
+        "a scheduled time between {lo} and {hi} was lost ({count} runs)"
+    );
+}
