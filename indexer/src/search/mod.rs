@@ -316,7 +316,7 @@ fn run_pipeline(
     // block is decompressed about once per window, and a bigger window means fewer times.
     let streaming = watch.is_some_and(|w| w.is_streaming());
     let window = if streaming {
-        ROW_BATCH * 64
+        ROW_BATCH * 16
     } else {
         ROW_BATCH * 2 * rayon::current_num_threads().max(1)
     };
