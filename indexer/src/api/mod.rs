@@ -10,6 +10,7 @@ pub mod console;
 pub mod dashboards;
 pub mod hec;
 pub mod jobs;
+pub mod live;
 pub mod postprocess;
 pub mod saved;
 
@@ -128,6 +129,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/jobs/{sid}/summary", get(jobs::summary))
         .route("/api/v1/jobs/{sid}/postprocess", post(postprocess::run))
         .route("/api/v1/export", get(jobs::export))
+        .route("/api/v1/context", get(live::context))
+        .route("/api/v1/tail", get(live::tail))
         .route(
             "/api/v1/saved-searches",
             get(saved::list).post(saved::create),
