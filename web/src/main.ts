@@ -6,6 +6,7 @@ import { setToken, token } from "./api";
 import { dashboardsList } from "./dashboards/list";
 import { dashboardPage } from "./dashboards/view";
 import { Lang, LANGS, lang, setLang, t } from "./i18n";
+import { savedPage } from "./saved/page";
 import { searchPage } from "./search/page";
 
 function headerBar(): void {
@@ -18,6 +19,8 @@ function headerBar(): void {
   const nav = document.createElement("nav");
   for (const [href, key] of [
     ["/search", "nav.search"],
+    ["/saved", "nav.saved"],
+    ["/alerts", "nav.alerts"],
     ["/dashboards", "nav.dashboards"],
   ] as const) {
     const a = document.createElement("a");
@@ -74,6 +77,8 @@ if (!token()) {
 } else if (path === "/" || path.startsWith("/search")) {
   if (path === "/") history.replaceState(null, "", "/search" + location.search);
   searchPage(root);
+} else if (path === "/saved" || path === "/alerts") {
+  savedPage(root, path === "/saved" ? "saved" : "alerts");
 } else if (path === "/dashboards") {
   dashboardsList(root);
 } else if (dashboard) {

@@ -5,11 +5,14 @@
 
 import { Virtualizer, elementScroll, observeElementOffset, observeElementRect } from "@tanstack/virtual-core";
 import { Row } from "../api";
-import { fmtTime, t } from "../i18n";
+import { t } from "../i18n";
+import { timeCell } from "../times";
 
 export interface EventsOptions {
   parent: HTMLElement;
   onFilter: (field: string, value: string, negate: boolean) => void;
+  /** "Show context" of an event: its neighbours in its stream. */
+  onContext?: (row: Row) => void;
 }
 
 /** `key=value` pairs of an event, as Splunk's automatic extraction reads them. */
@@ -92,10 +95,16 @@ export class EventsView {
       el.className = "event";
       el.dataset.index = String(item.index);
       el.style.transform = `translateY(${item.start}px)`;
-      const time = document.createElement("div");
+      const time = timeCell(row["_time"]);
       time.className = "event-time";
-      time.textContent = row["_time"] === undefined ? "" : fmtTime(String(row["_time"]));
-      time.title = String(row["_time"] ?? "");
+      if (this.opts.onContext) {
+        const ctx = document.createElement("button");
+        ctx.className = "event-context";
+        ctx.dataset.testid = "show-context";
+        ctx.textContent = t("events.context");
+        ctx.onclick = () => this.opts.onContext?.(row);
+        time.append(ctx);
+      }
       const raw = document.createElement("pre");
       raw.className = "event-raw";
       highlight(raw, String(row["_raw"] ?? ""), this.words);
