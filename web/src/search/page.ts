@@ -221,14 +221,17 @@ export function searchPage(root: HTMLElement): void {
     const [page, tl] = await Promise.all([api.events(mine, 0, 10000), api.timeline(mine)]);
     if (sid !== mine) return;
     timelineView.show(tl);
-    if (page.rows.length > 0) {
+    const results = page.rows.length > 0 ? null : await api.results(mine, 0, 10000);
+    if (sid !== mine) return;
+    if (results === null || results.rows.length === 0) {
+      // An event search, or one that found nothing: the (maybe empty) events.
       available(["events"]);
       select("events");
       eventsView.show(page.rows, searchWords(q));
     } else {
       available(["stats", "viz"]);
       select("stats");
-      showResults(await api.results(mine, 0, 10000));
+      showResults(results);
     }
     if (sid !== mine) return;
     showStatus(finished);
