@@ -47,6 +47,7 @@ const marked = await page.textContent(".event-raw mark");
 if (marked !== "404") await fail(`search term not highlighted (${marked})`);
 await page.waitForSelector('[data-testid=fields] [data-field="status"]', { timeout: 30000 });
 if (!(await page.url()).includes("q=index%3Dweb")) await fail(`the URL does not hold the search: ${page.url()}`);
+if (shots) await page.screenshot({ path: `${shots}/search-page.png` });
 
 // 2. Event text is text: a hostile event renders no element and runs nothing.
 await page.goto(`${url}/search?q=${encodeURIComponent("xssprobe")}&earliest=&latest=`);

@@ -48,6 +48,7 @@ export class EventsView {
   private rows: Row[] = [];
   private words: string[] = [];
   private open = new Set<number>();
+  private shown = new Map<number, HTMLElement>();
   private inner: HTMLElement;
   private virtualizer: Virtualizer<HTMLElement, HTMLElement>;
   private cleanup: () => void;
@@ -79,17 +80,32 @@ export class EventsView {
     this.rows = rows;
     this.words = words;
     this.open.clear();
+    this.shown.clear();
+    this.inner.textContent = "";
     this.opts.parent.dataset.count = String(rows.length);
     this.virtualizer.setOptions({ ...this.virtualizer.options, count: rows.length });
     this.virtualizer._willUpdate();
     this.render();
   }
 
+  /** Draws the rows on screen; rows already drawn are moved, not made again (scrolling only
+   * builds the rows that come into view). */
   private render(): void {
     const items = this.virtualizer.getVirtualItems();
     this.inner.style.height = `${this.virtualizer.getTotalSize()}px`;
-    this.inner.textContent = "";
+    const wanted = new Set(items.map((i) => i.index));
+    for (const [i, el] of this.shown) {
+      if (!wanted.has(i)) {
+        el.remove();
+        this.shown.delete(i);
+      }
+    }
     for (const item of items) {
+      const kept = this.shown.get(item.index);
+      if (kept) {
+        kept.style.transform = `translateY(${item.start}px)`;
+        continue;
+      }
       const row = this.rows[item.index];
       const el = document.createElement("div");
       el.className = "event";
@@ -115,11 +131,14 @@ export class EventsView {
       toggle.onclick = () => {
         if (this.open.has(item.index)) this.open.delete(item.index);
         else this.open.add(item.index);
+        this.shown.get(item.index)?.remove();
+        this.shown.delete(item.index);
         this.render();
       };
       el.append(toggle, time, raw);
       if (this.open.has(item.index)) el.append(this.fields(row));
       this.inner.append(el);
+      this.shown.set(item.index, el);
       this.virtualizer.measureElement(el);
     }
   }
