@@ -199,6 +199,8 @@ export function searchPage(root: HTMLElement): void {
     const mine = job.sid;
     sid = mine;
     let finished: JobStatus;
+    // Polls soon at first (most searches answer in milliseconds), then every 250 ms.
+    let delay = 20;
     for (;;) {
       const s = await api.job(mine);
       if (sid !== mine) return;
@@ -211,14 +213,24 @@ export function searchPage(root: HTMLElement): void {
           if (content.dataset.tab !== "events") select("events");
           eventsView.show(preview.rows, searchWords(q));
         }
-        await new Promise((r) => setTimeout(r, 250));
+        await new Promise((r) => setTimeout(r, delay));
+        delay = Math.min(250, delay * 2);
         continue;
       }
       if (s.state !== "done") return;
       finished = s;
       break;
     }
-    const [page, tl] = await Promise.all([api.events(mine, 0, 10000), api.timeline(mine)]);
+    // The first screen of events first, the rest (up to 10,000) right after.
+    const timelineAnswer = api.timeline(mine);
+    const first = await api.events(mine, 0, 100);
+    if (sid !== mine) return;
+    if (first.rows.length > 0) {
+      available(["events"]);
+      select("events");
+      eventsView.show(first.rows, searchWords(q));
+    }
+    const [page, tl] = await Promise.all([first.rows.length < 100 ? first : api.events(mine, 0, 10000), timelineAnswer]);
     if (sid !== mine) return;
     timelineView.show(tl);
     const results = page.rows.length > 0 ? null : await api.results(mine, 0, 10000);
