@@ -62,6 +62,7 @@ Loupe is running: $URL   (data: $WORK/data, token: $TOKEN)
 Console: $URL/search?q=$SEARCH_Q&earliest=&latest=&token=$TOKEN
 Dashboards: $URL/dashboards?token=$TOKEN
   (the batch samples are of March 2026: $URL/dashboards/batch-jobs?now=2026-03-13T12:00:00%2B01:00&token=$TOKEN)
+  (the console signs in with ?token=, takes it out of the address bar at once and keeps it in the tab only)
 
 From the command line or the API:
 
@@ -69,8 +70,6 @@ From the command line or the API:
   $LOUPE search --url $URL --token $TOKEN 'sourcetype=OpenSSH "Failed password" | stats count'
   $LOUPE search --url $URL --token $TOKEN 'index=web wp-login | head 5'
   curl -s -H "Authorization: Bearer $TOKEN" $URL/api/v1/search -d '{"query":"index=app action=login | stats count"}'
-
-(the console takes the token out of the address at once and keeps it in the tab.)
 
 Ctrl-C stops the server.
 MSG

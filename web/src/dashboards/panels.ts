@@ -5,7 +5,8 @@
 
 import { Page, Panel } from "../api";
 import { chart, Drawn, Drill, el, single, statusColour, text, timechart } from "../charts";
-import { fmtTime, t } from "../i18n";
+import { t } from "../i18n";
+import { timeCell } from "../times";
 
 export type { Drawn, Drill } from "../charts";
 export { statusColour } from "../charts";
@@ -51,7 +52,8 @@ function table(box: HTMLElement, panel: Panel, page: Page, onDrill: Drill | null
     const colour = statusColour(row[statusField]);
     if (colour) tr.classList.add(`row-${colour}`);
     for (const c of cols) {
-      const td = el("td", undefined, c === "_time" ? fmtTime(String(row[c])) : text(row[c]));
+      const td = el("td", undefined, c === "_time" ? undefined : text(row[c]));
+      if (c === "_time") td.append(timeCell(row[c]));
       td.dataset.field = c;
       if (onDrill) {
         td.classList.add("clickable");
@@ -71,7 +73,9 @@ function events(box: HTMLElement, panel: Panel, page: Page): Drawn {
   const rows = page.rows.slice(0, panel.options?.count ?? 100);
   for (const row of rows) {
     const item = el("div", "dash-event");
-    item.append(el("span", "event-time", fmtTime(String(row["_time"] ?? ""))), el("pre", "event-raw", String(row["_raw"] ?? "")));
+    const time = timeCell(row["_time"]);
+    time.className = "event-time";
+    item.append(time, el("pre", "event-raw", String(row["_raw"] ?? "")));
     list.append(item);
   }
   box.append(list);

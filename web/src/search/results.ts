@@ -4,7 +4,7 @@
 
 import { Page, Row } from "../api";
 import { t } from "../i18n";
-import { bothZones } from "../times";
+import { bothZones, timeCell } from "../times";
 
 function cellText(c: string, v: unknown): string {
   if (v === null || v === undefined) return "";
@@ -69,7 +69,8 @@ export function renderTable(parent: HTMLElement, page: Page): void {
       for (const c of page.columns) {
         const td = document.createElement("td");
         td.dataset.field = c;
-        td.textContent = cellText(c, row[c]);
+        if (c === "_time") td.append(timeCell(row[c]));
+        else td.textContent = cellText(c, row[c]);
         tr.append(td);
       }
       tbody.append(tr);
