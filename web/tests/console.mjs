@@ -81,6 +81,21 @@ await page.waitForSelector("[data-testid=results] th[data-column=count][data-sor
 const desc = await counts();
 if (desc.join() !== [...asc].reverse().join() || desc[0] <= desc[desc.length - 1]) await fail(`not sorted descending: ${desc}`);
 
+// 4b'. Many rows: only those in view exist, and a sort orders all of them, not only those.
+await page.goto(`${url}/search?q=${encodeURIComponent("index=web | stats count by clientip")}&earliest=&latest=`);
+await page.waitForSelector('[data-testid=status][data-state=done]', { timeout: 60000 });
+const many = Number(await page.getAttribute("[data-testid=results]", "data-rows"));
+const inDom = (await page.$$("[data-testid=results] tbody tr:not(.spacer)")).length;
+if (!(many > 100 && inDom < many / 2)) await fail(`table of ${many} rows has ${inDom} in the page`);
+const most = (await api("/api/v1/search", { query: "index=web | stats count by clientip | sort - count | head 1" })).rows[0].count;
+await page.click("[data-testid=results] th[data-column=count] button");
+await page.click("[data-testid=results] th[data-column=count] button");
+await page.waitForSelector("[data-testid=results] th[data-column=count][data-sort=desc]");
+const top = Number(await page.textContent("[data-testid=results] tbody tr:not(.spacer) td[data-field=count]"));
+if (top !== most) await fail(`sorted descending, the first row has ${top}, the most is ${most}`);
+await page.goto(`${url}/search?q=${encodeURIComponent("index=web | stats count by status")}&earliest=&latest=`);
+await page.waitForSelector('[data-testid=status][data-state=done]', { timeout: 60000 });
+
 // 4c. The Visualization tab draws the rows: columns (uPlot's canvas), then a pie (SVG slices).
 await page.click(".tabs .tab[data-tab=viz]");
 await page.waitForSelector("[data-testid=viz][data-count] canvas", { timeout: 15000 });

@@ -11,7 +11,7 @@ import { createEditor } from "./editor";
 import { EventsView } from "./events";
 import { FieldsView } from "./fields";
 import { QueryHistory } from "./history";
-import { renderTable } from "./results";
+import { ResultsTable } from "./results";
 import { saveAs } from "./saveas";
 import { TailView } from "./tail";
 import { TimelineView } from "./timeline";
@@ -115,6 +115,7 @@ export function searchPage(root: HTMLElement): void {
     run();
   });
   const vizView = new VizView(vizBox);
+  const resultsTable = new ResultsTable(table);
   const tailView = new TailView(tailBox);
   const queries = new QueryHistory(historyBox, (q) => {
     editor.dispatch({ changes: { from: 0, to: editor.state.doc.length, insert: q } });
@@ -171,7 +172,7 @@ export function searchPage(root: HTMLElement): void {
   }
 
   function showResults(page: Page): void {
-    renderTable(table, page);
+    resultsTable.show(page);
     vizView.show(page);
   }
 
