@@ -350,9 +350,21 @@ export function browserZone(): string {
   return Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
 }
 
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+/** One formatter per zone: making one costs more than formatting thousands of dates with it. */
+function formatter(zone: string): Intl.DateTimeFormat {
+  let f = formatters.get(zone);
+  if (!f) {
+    f = new Intl.DateTimeFormat(locale(), { dateStyle: "short", timeStyle: "medium", timeZone: zone });
+    formatters.set(zone, f);
+  }
+  return f;
+}
+
 /** A date and time for the current locale, in Europe/Paris (where Loupe's users are). */
 export function fmtTime(t: number | string | Date, zone = "Europe/Paris"): string {
   const d = t instanceof Date ? t : typeof t === "number" ? new Date(t) : new Date(t);
   if (Number.isNaN(d.getTime())) return String(t);
-  return new Intl.DateTimeFormat(locale(), { dateStyle: "short", timeStyle: "medium", timeZone: zone }).format(d);
+  return formatter(zone).format(d);
 }

@@ -3,12 +3,19 @@
 
 import { browserZone, fmtTime, locale } from "./i18n";
 
+const zoneNames = new Map<string, Intl.DateTimeFormat>();
+
 /** `t` in `zone` with the zone's short name (`UTC`, `GMT-5`): the second line says which it is. */
 function withZone(t: number | string, zone: string): string {
   const d = new Date(t);
   if (Number.isNaN(d.getTime())) return String(t);
   // `dateStyle` cannot go with `timeZoneName`: the zone's name is asked for on its own.
-  const name = new Intl.DateTimeFormat(locale(), { hour: "numeric", timeZone: zone, timeZoneName: "short" })
+  let named = zoneNames.get(zone);
+  if (!named) {
+    named = new Intl.DateTimeFormat(locale(), { hour: "numeric", timeZone: zone, timeZoneName: "short" });
+    zoneNames.set(zone, named);
+  }
+  const name = named
     .formatToParts(d)
     .find((p) => p.type === "timeZoneName")?.value;
   return `${fmtTime(d, zone)}${name ? ` ${name}` : ""}`;

@@ -1,12 +1,16 @@
 // The Statistics tab: the result rows of a transforming search (stats, timechart, table…) as a
-// table, virtualised (only the rows in view exist, between two spacer rows, so 10,000 rows draw
-// at once); a click on a header sorts by that column (again: the other way), numbers as numbers.
+// table, virtualised past 2,000 rows (only the rows in view exist, between two spacer rows, so
+// 10,000 rows draw at once); a click on a header sorts by that column (again: the other way), numbers as numbers.
 // Values are set as text only.
 
 import { Virtualizer, elementScroll, observeElementOffset, observeElementRect } from "@tanstack/virtual-core";
 import { Page, Row } from "../api";
 import { t } from "../i18n";
 import { timeCell } from "../times";
+
+/** Up to this many rows the table is drawn whole: the browser scrolls it without any work of
+ * ours (a virtualised table lays out again at every step); above it only the rows in view exist. */
+const WHOLE_MAX = 2000;
 
 /** Height of a one-line row (a multi-line one only makes the scrollbar a little off). */
 const ROW_HEIGHT = 27;
@@ -85,6 +89,11 @@ export class ResultsTable {
             .map(([r]) => r);
     this.made.clear();
     this.drawHead();
+    if (this.rows.length <= WHOLE_MAX) {
+      this.virtualizer.setOptions({ ...this.virtualizer.options, count: 0 });
+      this.tbody.replaceChildren(...this.rows.map((_, i) => this.row(i)));
+      return;
+    }
     this.virtualizer.setOptions({ ...this.virtualizer.options, count: this.rows.length });
     this.virtualizer._willUpdate();
     this.drawRows();
@@ -126,6 +135,7 @@ export class ResultsTable {
 
   /** The rows in view between spacers; rows already made are reused while they stay in view. */
   private drawRows(): void {
+    if (this.rows.length <= WHOLE_MAX) return;
     const items = this.virtualizer.getVirtualItems();
     const total = this.virtualizer.getTotalSize();
     const first = items[0]?.start ?? 0;
