@@ -155,6 +155,21 @@ await page.waitForFunction((sel) => document.querySelectorAll(`${sel} [data-test
 const runLink = await page.getAttribute(`${probe} [data-testid=runs] tr:nth-child(2) a`, "href");
 if (!runLink.startsWith("/search?q=index%3Dweb") || !runLink.includes("now=")) await fail(`run link: ${runLink}`);
 
+// 4h'. Editing: the search page's editor holds the query; a change is saved; a managed alert
+// cannot be saved and names its file.
+await page.goto(`${url}/saved?name=probe`);
+await page.waitForSelector("[data-testid=saved-form] .cm-content");
+if ((await page.textContent("[data-testid=saved-form] .cm-content")) !== "index=web | stats count") await fail("the editor does not hold the query");
+await page.fill("[data-testid=saved-form] input[name=description]", "edited in the browser");
+// (The address is already the one saving leads to: wait for the page to be loaded again.)
+await Promise.all([page.waitForEvent("load", { timeout: 15000 }), page.click("[data-testid=saved-form] [data-testid=save]")]);
+await page.waitForSelector("[data-testid=saved-form] .cm-content");
+if ((await api("/api/v1/saved-searches/probe")).description !== "edited in the browser") await fail("the edit was not saved");
+await page.goto(`${url}/alerts?name=${encodeURIComponent("Batch silent (daily job without a line in 26 h)")}`);
+await page.waitForSelector("[data-testid=saved-form] [data-testid=save]");
+if (!(await page.isDisabled("[data-testid=saved-form] [data-testid=save]"))) await fail("a managed alert can be saved");
+if (!(await page.textContent("[data-testid=saved-form] .dash-managed")).includes("batch-silent.toml")) await fail("the managed alert does not name its file");
+
 // 4i. Live tail: an event sent by HEC after the tail began shows (as text); paused, the next
 // one is held until resumed.
 const hec = async (event) => {
