@@ -157,7 +157,8 @@ fn sse(name: &str, data: &serde_json::Value) -> Event {
 }
 
 /// `GET /api/v1/tail?query=`: server-sent events — `events` (a JSON array of new events,
-/// oldest first), `status` (`{"limited": true}` when a poll found more than it sends),
+/// oldest first), `status` (`{"limited": true}` when more arrived in a second than a poll sends,
+/// so some may be skipped),
 /// `error` (and the stream ends). Polls once a second, ends when the client goes away.
 pub async fn tail(
     State(state): State<AppState>,
@@ -193,19 +194,23 @@ pub async fn tail(
                     return;
                 }
             };
+            let polled = rows.len();
             let mut fresh = cursor.admit(rows, now);
             if first {
                 // What was there before the tail began: only the newest few.
                 let skip = fresh.len().saturating_sub(backlog);
                 fresh.drain(..skip);
                 first = false;
-            } else if full
-                && tx
+            } else if full && fresh.len() == polled {
+                // A full poll with nothing already sent in it: events between this poll's
+                // oldest and the last one sent may have been skipped.
+                if tx
                     .send(sse("status", &serde_json::json!({"limited": true})))
                     .await
                     .is_err()
-            {
-                return;
+                {
+                    return;
+                }
             }
             if !fresh.is_empty()
                 && tx
