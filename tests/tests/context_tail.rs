@@ -1,6 +1,7 @@
 //! `GET /api/v1/context` and `GET /api/v1/tail` over real HTTP: the neighbours of an event are
 //! its own stream's, whatever a search filtered, and only from indexes the caller may read; a
-//! tail sends an event indexed after it began, and refuses a transforming search.
+//! tail sends an event indexed after it began, ends when its client goes away, and refuses a
+//! transforming search.
 
 use loupe_e2e::{Server, TOKEN};
 use std::io::{BufRead, BufReader};
@@ -65,6 +66,19 @@ fn get(url: &str, token: &str) -> (u16, serde_json::Value) {
         r.status().as_u16(),
         serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)),
     )
+}
+
+fn tails_open(s: &Server) -> u64 {
+    let text = ureq::get(&format!("{}/metrics", s.url))
+        .call()
+        .expect("metrics")
+        .body_mut()
+        .read_to_string()
+        .expect("metrics text");
+    text.lines()
+        .find_map(|l| l.strip_prefix("loupe_tails_open "))
+        .and_then(|v| v.trim().parse().ok())
+        .expect("loupe_tails_open in /metrics")
 }
 
 #[test]
@@ -150,8 +164,20 @@ fn a_tail_sends_what_is_indexed_after_it_began_and_refuses_a_transforming_search
         }
         last = line;
     }
+    assert_eq!(tails_open(&s), 1);
+    // The client goes away: the server's tail ends (seen in /metrics; it notices at its next
+    // write at the latest, the keep-alive every 10 s).
     let _ = curl.kill();
     let _ = curl.wait();
+    let mut tries = 0;
+    while tails_open(&s) != 0 {
+        tries += 1;
+        assert!(
+            tries < 300,
+            "the tail still runs 30 s after its client left"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
     let data = seen.expect("an events message before the stream ended");
     let rows: serde_json::Value =
         serde_json::from_str(data.strip_prefix("data: ").expect("a data line")).expect("JSON");

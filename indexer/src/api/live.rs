@@ -15,6 +15,8 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// `?index=&host=&source=&time=&before=&after=` of `GET /api/v1/context`.
@@ -174,7 +176,17 @@ pub async fn tail(
     }
     let backlog = q.backlog.unwrap_or(20).min(200);
     let (tx, rx) = tokio::sync::mpsc::channel::<Event>(BUFFER);
+    /// Counts the tail as open until its task ends, however it ends.
+    struct Open(Arc<AtomicU64>);
+    impl Drop for Open {
+        fn drop(&mut self) {
+            self.0.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+    state.tails_open.fetch_add(1, Ordering::Relaxed);
+    let open = Open(state.tails_open.clone());
     tokio::spawn(async move {
+        let _open = open;
         let mut cursor = TailCursor::new(LOOKBACK);
         let mut first = true;
         loop {
