@@ -193,6 +193,11 @@ async function call<T>(method: string, path: string, body?: unknown): Promise<T>
   } catch {
     json = { error: text };
   }
+  // A token the server does not know: forgotten, so the page asks for one again.
+  if (r.status === 401 || (r.status === 403 && json?.error === "invalid token")) {
+    sessionStorage.removeItem(TOKEN_KEY);
+    location.reload();
+  }
   if (!r.ok) throw new ApiError(r.status, json?.error ?? r.statusText, json?.span, json ?? undefined);
   return json as T;
 }
@@ -355,6 +360,8 @@ async function download(query: string, earliest: string, latest: string, output:
 const enc = encodeURIComponent;
 
 export const api = {
+  /** A cheap authenticated call: a token the server refuses is forgotten at once (see `call`). */
+  checkToken: () => call<unknown>("GET", "/api/v1/indexes").then(() => undefined),
   tail,
   download,
   context: (row: Row, before = 10, after = 10) =>

@@ -2,7 +2,7 @@
 // API token once.
 
 import "./style.css";
-import { setToken, token } from "./api";
+import { api, setToken, token } from "./api";
 import { dashboardsList } from "./dashboards/list";
 import { dashboardPage } from "./dashboards/view";
 import { Lang, LANGS, lang, setLang, t } from "./i18n";
@@ -72,19 +72,28 @@ headerBar();
 const root = document.getElementById("app")!;
 const path = location.pathname.replace(/\/+$/, "") || "/";
 const dashboard = path.match(/^\/dashboards\/([^/]+)$/);
+/** The page of the path. */
+function route(): void {
+  if (path === "/" || path.startsWith("/search")) {
+    if (path === "/") history.replaceState(null, "", "/search" + location.search);
+    searchPage(root);
+  } else if (path === "/saved" || path === "/alerts") {
+    savedPage(root, path === "/saved" ? "saved" : "alerts");
+  } else if (path === "/dashboards") {
+    dashboardsList(root);
+  } else if (dashboard) {
+    dashboardPage(root, decodeURIComponent(dashboard[1]));
+  } else {
+    const p = document.createElement("p");
+    p.textContent = t("page.none", { path: location.pathname });
+    root.append(p);
+  }
+}
+
 if (!token()) {
   tokenForm(root);
-} else if (path === "/" || path.startsWith("/search")) {
-  if (path === "/") history.replaceState(null, "", "/search" + location.search);
-  searchPage(root);
-} else if (path === "/saved" || path === "/alerts") {
-  savedPage(root, path === "/saved" ? "saved" : "alerts");
-} else if (path === "/dashboards") {
-  dashboardsList(root);
-} else if (dashboard) {
-  dashboardPage(root, decodeURIComponent(dashboard[1]));
 } else {
-  const p = document.createElement("p");
-  p.textContent = t("page.none", { path: location.pathname });
-  root.append(p);
+  // A token the server refuses is forgotten there and the page asks for another.
+  api.checkToken().catch(() => {});
+  route();
 }

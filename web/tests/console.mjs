@@ -204,6 +204,12 @@ const kept = await tab.evaluate(() => [sessionStorage.getItem("loupe.token"), lo
 if (kept[0] !== token || kept[1] !== null) await fail(`token kept as ${JSON.stringify(kept)}`);
 const local = await tab.textContent("[data-testid=events] .time-local");
 if (!local) await fail("no time in the browser's zone beside Paris time");
+// A wrong token is forgotten and the page asks for one, once; the right one signs in.
+await tab.goto(`${url}/search?token=wrong-token`);
+await tab.waitForSelector(".token-form input[name=token]", { timeout: 15000 });
+await tab.fill(".token-form input[name=token]", token);
+await Promise.all([tab.waitForEvent("load"), tab.click(".token-form button")]);
+await tab.waitForSelector("[data-testid=run]", { timeout: 15000 });
 await fresh.close();
 
 // 5. Every bundled dashboard draws every panel (the batch one as of a day of the samples).
