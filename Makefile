@@ -31,9 +31,11 @@ test: pydeps chromium logger web windows wine
 	  $(if $(NEXTEST),cargo nextest run --workspace --no-fail-fast,cargo test --workspace --no-fail-fast)
 	cargo test --workspace --doc
 
-## bench: the 2M-line corpus, import and query figures next to rg on the same file
-bench: release
+## bench: the 2M-line corpus, import and query figures next to rg on the same file; then the console in
+## chromium over the same data (first-load JS, Enter to first events, scroll frame rates)
+bench: release chromium
 	LOUPE_SHARED=$(SHARED) scripts/bench.sh
+	python3 scripts/bench_browser.py --write bench-out/data-hec error
 
 ## fuzz: every target under cargo fuzz for FUZZ_TIME seconds each (not in CI): the SPL parser (seeded with the
 ## Security Content searches: no input may make the parser, printer or static checks panic) and the HEC body

@@ -59,9 +59,10 @@ cat <<MSG
 
 Loupe is running: $URL   (data: $WORK/data, token: $TOKEN)
 
-Console: $URL/search?q=$SEARCH_Q&earliest=&latest=#token=$TOKEN
-Dashboards: $URL/dashboards#token=$TOKEN
-  (the batch samples are of March 2026: $URL/dashboards/batch-jobs?now=2026-03-13T12:00:00%2B01:00#token=$TOKEN)
+Console: $URL/search?q=$SEARCH_Q&earliest=&latest=&token=$TOKEN
+Dashboards: $URL/dashboards?token=$TOKEN
+  (the batch samples are of March 2026: $URL/dashboards/batch-jobs?now=2026-03-13T12:00:00%2B01:00&token=$TOKEN)
+  (the console signs in with ?token=, takes it out of the address bar at once and keeps it in the tab only)
 
 From the command line or the API:
 

@@ -190,6 +190,7 @@ pub async fn serve(mut cfg: Config) -> Result<(), ServeError> {
         jobs: Arc::new(crate::jobs::Jobs::new(job_ttl)),
         meta,
         in_flight: Default::default(),
+        tails_open: Default::default(),
     };
     state.reschedule();
     let ticking = scheduler.spawn();

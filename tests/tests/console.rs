@@ -180,6 +180,28 @@ fn the_search_page_works_in_a_real_browser() {
         &[],
     );
     assert_eq!(status, 200);
+    // Show context: one stream of ten lines around an error (one of them hostile), and another
+    // host's lines interleaved with them, which the context must leave out.
+    let mut body = String::new();
+    for i in 0..10 {
+        let line = match i {
+            3 => "ctx-a line 3 <img src=x onerror=alert(3)>".to_string(),
+            5 => "ctx-a line 5 ctxerror disk full".to_string(),
+            _ => format!("ctx-a line {i}"),
+        };
+        for (host, raw, offset) in [
+            ("ctx-a", line, 0.0),
+            ("ctx-b", format!("ctx-b line {i}"), 0.5),
+        ] {
+            body.push_str(
+                &serde_json::json!({"time": 1_767_225_600.0 + f64::from(i) + offset, "host": host,
+                    "source": "/var/log/ctx.log", "index": "main", "event": raw})
+                .to_string(),
+            );
+        }
+    }
+    let (status, _) = s.hec("/services/collector/event", body.as_bytes(), &[]);
+    assert_eq!(status, 200);
     s.flush();
     let web = Path::new(env!("CARGO_MANIFEST_DIR")).join("../web");
     let out = std::process::Command::new("node")

@@ -152,22 +152,34 @@ export interface JobOptions {
 
 const TOKEN_KEY = "loupe.token";
 
-/** The API token: from `#token=…` (what `make demo` prints), else the one kept from before. */
+/**
+ * The API token: from `?token=…` (what `make demo` prints) or `#token=…`, taken out of the
+ * address bar at once and kept in the tab's sessionStorage (gone with the tab); else the one
+ * kept from before in this tab.
+ */
 export function token(): string | null {
-  const m = location.hash.match(/token=([^&]+)/);
-  if (m) {
-    localStorage.setItem(TOKEN_KEY, decodeURIComponent(m[1]));
-    history.replaceState(null, "", location.pathname + location.search);
+  const url = new URL(location.href);
+  const fromHash = url.hash.match(/token=([^&]+)/);
+  const given = url.searchParams.get("token") ?? (fromHash ? decodeURIComponent(fromHash[1]) : null);
+  if (given !== null) {
+    url.searchParams.delete("token");
+    if (fromHash) url.hash = "";
+    sessionStorage.setItem(TOKEN_KEY, given);
+    history.replaceState(history.state, "", url.pathname + url.search + url.hash);
   }
-  return localStorage.getItem(TOKEN_KEY);
+  return sessionStorage.getItem(TOKEN_KEY);
 }
 
 export function setToken(t: string): void {
-  localStorage.setItem(TOKEN_KEY, t);
+  sessionStorage.setItem(TOKEN_KEY, t);
+}
+
+function authHeaders(): Record<string, string> {
+  return { Authorization: `Bearer ${token() ?? ""}` };
 }
 
 async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const headers: Record<string, string> = { Authorization: `Bearer ${token() ?? ""}` };
+  const headers = authHeaders();
   if (body !== undefined) headers["Content-Type"] = "application/json";
   const r = await fetch(path, {
     method,
@@ -181,11 +193,199 @@ async function call<T>(method: string, path: string, body?: unknown): Promise<T>
   } catch {
     json = { error: text };
   }
+  // A token the server does not know: forgotten, so the page asks for one again.
+  if (r.status === 401 || (r.status === 403 && json?.error === "invalid token")) {
+    sessionStorage.removeItem(TOKEN_KEY);
+    location.reload();
+  }
   if (!r.ok) throw new ApiError(r.status, json?.error ?? r.statusText, json?.span, json ?? undefined);
   return json as T;
 }
 
+// Saved searches and alerts (docs/api.md, docs/alerts.md): loupe_meta::SavedSearch.
+export type Relation = "greater_than" | "less_than" | "equal_to" | "not_equal_to" | "rises_by" | "drops_by";
+export type Condition =
+  | { type: "always" }
+  | { type: "no_data" }
+  | { type: "results" | "hosts" | "sources"; relation: Relation; quantity: number }
+  | { type: "where"; expr: string };
+export type Action = { type: string } & Record<string, unknown>;
+export interface Alert {
+  condition: Condition;
+  mode?: "digest" | "per_result";
+  throttle?: string;
+  throttle_fields?: string[];
+  severity?: "info" | "low" | "medium" | "high" | "critical";
+  notify_resolved?: boolean;
+  actions: Action[];
+}
+export interface SavedSearch {
+  name: string;
+  query: string;
+  description?: string;
+  earliest?: string;
+  latest?: string;
+  cron?: string;
+  timezone?: string;
+  enabled?: boolean;
+  schedule_window?: string;
+  catch_up?: string;
+  keep_runs?: number;
+  alert?: Alert;
+  /** Set by the server when a file of `loupe apply` owns it (never sent back). */
+  managed_by?: string;
+}
+/** One run of a saved search (`/saved-searches/{name}/runs`). */
+export interface Run {
+  search: string;
+  sid: string;
+  scheduled_ns: number | null;
+  started_ns: number;
+  duration_ms: number;
+  result_count: number;
+  fired: boolean;
+  error: string | null;
+  results: Row[] | null;
+}
+/** The record of a run started from the console (`/run?trigger_actions=true`). */
+export interface RunRecord {
+  search_name: string;
+  sid: string;
+  status: "success" | "failed" | "skipped";
+  result_count?: number;
+  fired?: boolean;
+  error?: string;
+}
+/** One firing of an alert (`/alerts/fired`). */
+export interface Firing {
+  search_name: string;
+  sid: string;
+  trigger_time: string;
+  scheduled_time?: string;
+  severity?: string;
+  resolved?: boolean;
+  result_count?: number;
+  results?: Row[];
+  results_link?: string;
+}
+
+/** An event's neighbours in its stream (`/api/v1/context`), each list oldest first. */
+export interface Context {
+  before: Row[];
+  at: Row[];
+  after: Row[];
+}
+
+export interface TailHandlers {
+  onEvents: (rows: Row[]) => void;
+  onStatus?: (s: { limited?: boolean }) => void;
+  onError: (message: string) => void;
+}
+
+/**
+ * Follows `/api/v1/tail` (server-sent events) through fetch, so the token goes in the header as
+ * for every other call (EventSource cannot send one). The returned function stops it.
+ */
+function tail(query: string, h: TailHandlers, backlog = 20): () => void {
+  const abort = new AbortController();
+  const params = new URLSearchParams({ query, backlog: String(backlog) });
+  (async () => {
+    const r = await fetch(`/api/v1/tail?${params}`, { headers: authHeaders(), signal: abort.signal });
+    if (!r.ok || !r.body) {
+      const text = await r.text();
+      let message = r.statusText;
+      try {
+        message = JSON.parse(text).error ?? message;
+      } catch {
+        /* not JSON: the status says it */
+      }
+      h.onError(message);
+      return;
+    }
+    const reader = r.body.pipeThrough(new TextDecoderStream()).getReader();
+    let buffer = "";
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buffer += value;
+      let end: number;
+      while ((end = buffer.indexOf("\n\n")) >= 0) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        let name = "message";
+        const data: string[] = [];
+        for (const line of block.split("\n")) {
+          if (line.startsWith("event:")) name = line.slice(6).trim();
+          else if (line.startsWith("data:")) data.push(line.slice(5).trimStart());
+        }
+        if (data.length === 0) continue;
+        const json = JSON.parse(data.join("\n"));
+        if (name === "events") h.onEvents(json as Row[]);
+        else if (name === "status") h.onStatus?.(json);
+        else if (name === "error") h.onError(String(json.error));
+      }
+    }
+  })().catch((e) => {
+    if (!abort.signal.aborted) h.onError(String(e));
+  });
+  return () => abort.abort();
+}
+
+/** Downloads `/api/v1/export` as a file (through fetch: the token goes in the header). */
+async function download(query: string, earliest: string, latest: string, output: "csv" | "ndjson"): Promise<void> {
+  const params = new URLSearchParams({ query, output });
+  if (earliest) params.set("earliest", earliest);
+  if (latest) params.set("latest", latest);
+  const r = await fetch(`/api/v1/export?${params}`, { headers: authHeaders() });
+  if (!r.ok) {
+    const text = await r.text();
+    let message = r.statusText;
+    try {
+      message = JSON.parse(text).error ?? message;
+    } catch {
+      /* not JSON */
+    }
+    throw new ApiError(r.status, message);
+  }
+  const blob = await r.blob();
+  const a = document.createElement("a");
+  a.href = URL.createObjectURL(blob);
+  a.download = `loupe-export.${output === "csv" ? "csv" : "ndjson"}`;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(a.href), 60000);
+}
+
+const enc = encodeURIComponent;
+
 export const api = {
+  /** A cheap authenticated call: a token the server refuses is forgotten at once (see `call`). */
+  checkToken: () => call<unknown>("GET", "/api/v1/indexes").then(() => undefined),
+  tail,
+  download,
+  context: (row: Row, before = 10, after = 10) =>
+    call<Context>(
+      "GET",
+      `/api/v1/context?${new URLSearchParams({
+        index: String(row["index"] ?? ""),
+        host: String(row["host"] ?? ""),
+        source: String(row["source"] ?? ""),
+        time: String(row["_time"] ?? ""),
+        before: String(before),
+        after: String(after),
+      })}`,
+    ),
+  savedSearches: () => call<{ saved_searches: SavedSearch[] }>("GET", "/api/v1/saved-searches"),
+  savedSearch: (name: string) => call<SavedSearch>("GET", `/api/v1/saved-searches/${enc(name)}`),
+  createSaved: (s: SavedSearch) =>
+    call<{ saved_search: SavedSearch; warnings: string[] }>("POST", "/api/v1/saved-searches", s),
+  updateSaved: (name: string, s: SavedSearch) =>
+    call<{ saved_search: SavedSearch; warnings: string[] }>("PUT", `/api/v1/saved-searches/${enc(name)}`, s),
+  deleteSaved: (name: string) => call<null>("DELETE", `/api/v1/saved-searches/${enc(name)}`),
+  runSaved: (name: string) => call<RunRecord>("POST", `/api/v1/saved-searches/${enc(name)}/run?trigger_actions=true`),
+  runs: (name: string) => call<{ runs: Run[] }>("GET", `/api/v1/saved-searches/${enc(name)}/runs`),
+  fired: () => call<{ fired: Firing[] }>("GET", "/api/v1/alerts/fired"),
   parse: (query: string) => call<ParseReport>("POST", "/api/v1/parse", { query }),
   startJob: (query: string, earliest?: string, latest?: string, opts: JobOptions = {}) =>
     call<{ sid: string }>("POST", "/api/v1/jobs", {

@@ -2,10 +2,11 @@
 // API token once.
 
 import "./style.css";
-import { setToken, token } from "./api";
+import { api, setToken, token } from "./api";
 import { dashboardsList } from "./dashboards/list";
 import { dashboardPage } from "./dashboards/view";
 import { Lang, LANGS, lang, setLang, t } from "./i18n";
+import { savedPage } from "./saved/page";
 import { searchPage } from "./search/page";
 
 function headerBar(): void {
@@ -18,6 +19,8 @@ function headerBar(): void {
   const nav = document.createElement("nav");
   for (const [href, key] of [
     ["/search", "nav.search"],
+    ["/saved", "nav.saved"],
+    ["/alerts", "nav.alerts"],
     ["/dashboards", "nav.dashboards"],
   ] as const) {
     const a = document.createElement("a");
@@ -69,17 +72,28 @@ headerBar();
 const root = document.getElementById("app")!;
 const path = location.pathname.replace(/\/+$/, "") || "/";
 const dashboard = path.match(/^\/dashboards\/([^/]+)$/);
+/** The page of the path. */
+function route(): void {
+  if (path === "/" || path.startsWith("/search")) {
+    if (path === "/") history.replaceState(null, "", "/search" + location.search);
+    searchPage(root);
+  } else if (path === "/saved" || path === "/alerts") {
+    savedPage(root, path === "/saved" ? "saved" : "alerts");
+  } else if (path === "/dashboards") {
+    dashboardsList(root);
+  } else if (dashboard) {
+    dashboardPage(root, decodeURIComponent(dashboard[1]));
+  } else {
+    const p = document.createElement("p");
+    p.textContent = t("page.none", { path: location.pathname });
+    root.append(p);
+  }
+}
+
 if (!token()) {
   tokenForm(root);
-} else if (path === "/" || path.startsWith("/search")) {
-  if (path === "/") history.replaceState(null, "", "/search" + location.search);
-  searchPage(root);
-} else if (path === "/dashboards") {
-  dashboardsList(root);
-} else if (dashboard) {
-  dashboardPage(root, decodeURIComponent(dashboard[1]));
 } else {
-  const p = document.createElement("p");
-  p.textContent = t("page.none", { path: location.pathname });
-  root.append(p);
+  // A token the server refuses is forgotten there and the page asks for another.
+  api.checkToken().catch(() => {});
+  route();
 }

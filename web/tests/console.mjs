@@ -32,6 +32,8 @@ const api = async (path, body) => {
   return r.json();
 };
 
+const shots = process.env.LOUPE_SCREENSHOT_DIR || "";
+
 // 1. A shared URL runs its search: events, timeline over the whole range, fields.
 const q = "index=web status=404";
 const expected = (await api("/api/v1/search", { query: `${q} | stats count` })).rows[0].count;
@@ -45,6 +47,7 @@ const marked = await page.textContent(".event-raw mark");
 if (marked !== "404") await fail(`search term not highlighted (${marked})`);
 await page.waitForSelector('[data-testid=fields] [data-field="status"]', { timeout: 30000 });
 if (!(await page.url()).includes("q=index%3Dweb")) await fail(`the URL does not hold the search: ${page.url()}`);
+if (shots) await page.screenshot({ path: `${shots}/search-page.png` });
 
 // 2. Event text is text: a hostile event renders no element and runs nothing.
 await page.goto(`${url}/search?q=${encodeURIComponent("xssprobe")}&earliest=&latest=`);
@@ -67,10 +70,149 @@ await page.waitForSelector('[data-testid=status][data-state=done]', { timeout: 6
 const rows = Number(await page.getAttribute("[data-testid=results]", "data-rows"));
 if (!(rows >= 2)) await fail(`results table has ${rows} rows`);
 
+// 4b. Statistics sort on a header click (numbers as numbers, again: the other way).
+const counts = async () => page.$$eval("[data-testid=results] td[data-field=count]", (tds) => tds.map((td) => Number(td.textContent)));
+await page.click("[data-testid=results] th[data-column=count] button");
+await page.waitForSelector("[data-testid=results] th[data-column=count][data-sort=asc]");
+const asc = await counts();
+if (asc.join() !== [...asc].sort((a, b) => a - b).join()) await fail(`not sorted ascending: ${asc}`);
+await page.click("[data-testid=results] th[data-column=count] button");
+await page.waitForSelector("[data-testid=results] th[data-column=count][data-sort=desc]");
+const desc = await counts();
+if (desc.join() !== [...asc].reverse().join() || desc[0] <= desc[desc.length - 1]) await fail(`not sorted descending: ${desc}`);
+
+// 4b'. Many rows: only those in view exist, and a sort orders all of them, not only those.
+const longTable = "| makeresults count=5000 | streamstats count AS n | eval count=(n * 7919) % 4999 | table n count";
+await page.goto(`${url}/search?q=${encodeURIComponent(longTable)}&earliest=&latest=`);
+await page.waitForSelector('[data-testid=status][data-state=done]', { timeout: 60000 });
+const many = Number(await page.getAttribute("[data-testid=results]", "data-rows"));
+const inDom = (await page.$$("[data-testid=results] tbody tr:not(.spacer)")).length;
+if (!(many > 100 && inDom < many / 2)) await fail(`table of ${many} rows has ${inDom} in the page`);
+const most = 4998;
+await page.click("[data-testid=results] th[data-column=count] button");
+await page.click("[data-testid=results] th[data-column=count] button");
+await page.waitForSelector("[data-testid=results] th[data-column=count][data-sort=desc]");
+const top = Number(await page.textContent("[data-testid=results] tbody tr:not(.spacer) td[data-field=count]"));
+if (top !== most) await fail(`sorted descending, the first row has ${top}, the most is ${most}`);
+await page.goto(`${url}/search?q=${encodeURIComponent("index=web | stats count by status")}&earliest=&latest=`);
+await page.waitForSelector('[data-testid=status][data-state=done]', { timeout: 60000 });
+
+// 4c. The Visualization tab draws the rows: columns (uPlot's canvas), then a pie (SVG slices).
+await page.click(".tabs .tab[data-tab=viz]");
+await page.waitForSelector("[data-testid=viz][data-count] canvas", { timeout: 15000 });
+if (!(Number(await page.getAttribute("[data-testid=viz]", "data-count")) >= 2)) await fail("the column chart drew no points");
+await page.selectOption("[data-testid=viz-kind]", "pie");
+await page.waitForSelector("[data-testid=viz][data-kind=pie] svg.pie path");
+if ((await page.$$("[data-testid=viz] svg.pie path")).length !== rows) await fail("the pie has not one slice per row");
+
+// 4d. Export: the CSV file of the search, through /api/v1/export.
+const [download] = await Promise.all([page.waitForEvent("download", { timeout: 30000 }), page.click("[data-testid=export-csv]")]);
+const csvPath = await download.path();
+const csv = (await import("node:fs")).readFileSync(csvPath, "utf8");
+if (!csv.startsWith("status,count") || csv.trim().split("\n").length !== rows + 1) await fail(`export: ${csv.slice(0, 200)}`);
+
+// 4e. The query history: the searches run are offered again.
+const past = await page.$$eval("[data-testid=history] option", (os) => os.map((o) => o.value));
+if (!past.includes("index=web | stats count by status") || !past.includes(q)) await fail(`history: ${past.join(" / ")}`);
+
 await page.screenshot({ path: process.env.LOUPE_SCREENSHOT || "/tmp/loupe-console.png", fullPage: true });
 
+// 4f. Show context: the neighbours of a hit in its host and source, lines the search's filter
+// excluded included, the other host's lines not; the hit highlighted; hostile text as text.
+await page.goto(`${url}/search?q=ctxerror&earliest=&latest=`);
+await page.waitForSelector('[data-testid=status][data-state=done]', { timeout: 60000 });
+await page.click("[data-testid=events] [data-testid=show-context]");
+await page.waitForSelector("[data-testid=context][data-state=done]", { timeout: 30000 });
+const around = await page.$$eval("[data-testid=context] .context-event", (es) => es.map((e) => ({ raw: e.querySelector(".event-raw").textContent, hit: e.dataset.hit === "true" })));
+const lines = around.map((e) => e.raw);
+const expectedLines = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9].map((i) => `ctx-a line ${i}`);
+if (lines.length !== 10 || !lines.every((l, i) => l.startsWith(expectedLines[i]))) await fail(`context lines: ${JSON.stringify(lines)}`);
+if (around.filter((e) => e.hit).length !== 1 || !around[5].hit) await fail(`the hit is not the one highlighted: ${JSON.stringify(around)}`);
+if (!lines[3].includes("<img src=x onerror=alert(3)>") || (await page.$$("[data-testid=context] img")).length > 0) await fail(`hostile text in context: ${lines[3]}`);
+if (shots) await page.screenshot({ path: `${shots}/search-context.png` });
+await page.click("[data-testid=context-close]");
+
+// 4g. "Save as" alert from the search page; it is listed on /alerts.
+await page.click("[data-testid=save-alert]");
+await page.fill("[data-testid=save-form] input[name=name]", "ctx errors");
+await page.click("[data-testid=save-form] button[type=submit]");
+await page.waitForSelector("[data-testid=save-message][data-state=done]", { timeout: 15000 });
+await page.goto(`${url}/alerts`);
+await page.waitForSelector('[data-testid=saved-list] .saved-item[data-name="ctx errors"]', { timeout: 15000 });
+const managed = await page.$('.saved-item:has(.saved-managed:text("saved-searches/")) [data-testid=toggle]');
+if (!managed || !(await managed.isDisabled())) await fail("a managed alert can be switched off from the page, or names no file");
+
+// 4h. /saved: disable, enable, run now, and the run shows in the history with a link to its results.
+await page.goto(`${url}/saved`);
+const probe = '.saved-item[data-name="probe"]';
+await page.waitForSelector(probe, { timeout: 15000 });
+await page.click(`${probe} [data-testid=toggle]`);
+await page.waitForSelector(`${probe}[data-enabled=false]`, { timeout: 15000 });
+await page.click(`${probe} [data-testid=toggle]`);
+await page.waitForSelector(`${probe}[data-enabled=true]`, { timeout: 15000 });
+await page.click(`${probe} [data-testid=run-now]`);
+await page.waitForFunction((sel) => document.querySelectorAll(`${sel} [data-testid=runs] tr`).length >= 3, probe, { timeout: 30000 });
+const runLink = await page.getAttribute(`${probe} [data-testid=runs] tr:nth-child(2) a`, "href");
+if (!runLink.startsWith("/search?q=index%3Dweb") || !runLink.includes("now=")) await fail(`run link: ${runLink}`);
+
+// 4h'. Editing: the search page's editor holds the query; a change is saved; a managed alert
+// cannot be saved and names its file.
+await page.goto(`${url}/saved?name=probe`);
+await page.waitForSelector("[data-testid=saved-form] .cm-content");
+if ((await page.textContent("[data-testid=saved-form] .cm-content")) !== "index=web | stats count") await fail("the editor does not hold the query");
+await page.fill("[data-testid=saved-form] input[name=description]", "edited in the browser");
+// (The address is already the one saving leads to: wait for the page to be loaded again.)
+await Promise.all([page.waitForEvent("load", { timeout: 15000 }), page.click("[data-testid=saved-form] [data-testid=save]")]);
+await page.waitForSelector("[data-testid=saved-form] .cm-content");
+if ((await api("/api/v1/saved-searches/probe")).description !== "edited in the browser") await fail("the edit was not saved");
+await page.goto(`${url}/alerts?name=${encodeURIComponent("Batch silent (daily job without a line in 26 h)")}`);
+await page.waitForSelector("[data-testid=saved-form] [data-testid=save]");
+if (!(await page.isDisabled("[data-testid=saved-form] [data-testid=save]"))) await fail("a managed alert can be saved");
+if (!(await page.textContent("[data-testid=saved-form] .dash-managed")).includes("batch-silent.toml")) await fail("the managed alert does not name its file");
+
+// 4i. Live tail: an event sent by HEC after the tail began shows (as text); paused, the next
+// one is held until resumed.
+const hec = async (event) => {
+  const r = await fetch(`${url}/services/collector/event`, { method: "POST", headers: { Authorization: `Splunk ${token}` }, body: JSON.stringify({ event, index: "main" }) });
+  if (!r.ok) await fail(`HEC answered ${r.status}`);
+  await fetch(`${url}/api/v1/flush`, { method: "POST", headers: { Authorization: `Bearer ${token}` } });
+};
+await page.goto(`${url}/search?q=tailprobe&earliest=-5m&latest=`);
+await page.waitForSelector('[data-testid=status][data-state=done]', { timeout: 60000 });
+await page.click("[data-testid=tail-start]");
+await page.waitForSelector(".tail-box[data-state=running]");
+await hec("tailprobe one <img src=x onerror=alert(4)>");
+await page.waitForSelector("[data-testid=tail][data-count='1']", { timeout: 30000 });
+const tailed = await page.textContent("[data-testid=tail] .event-raw");
+if (!tailed.includes("tailprobe one <img src=x onerror=alert(4)>") || (await page.$$("[data-testid=tail] img")).length > 0) await fail(`tail shows ${tailed}`);
+await page.click("[data-testid=tail-pause]");
+await hec("tailprobe two");
+await page.waitForFunction(() => /\b1\b/.test(document.querySelector("[data-testid=tail-info]").textContent) && document.querySelector(".tail-box").dataset.state === "paused", null, { timeout: 30000 });
+if ((await page.getAttribute("[data-testid=tail]", "data-count")) !== "1") await fail("a paused tail showed an event");
+await page.click("[data-testid=tail-pause]");
+await page.waitForSelector("[data-testid=tail][data-count='2']", { timeout: 15000 });
+
+// 4j. `?token=` logs in (a new tab without a token): the token leaves the address bar at once
+// and is kept in the tab's sessionStorage only; times show in Paris and in the browser's zone.
+const fresh = await browser.newContext({ viewport: { width: 1400, height: 900 }, timezoneId: "America/New_York" });
+const tab = await fresh.newPage();
+tab.on("pageerror", (e) => errors.push(String(e)));
+await tab.goto(`${url}/search?q=${encodeURIComponent(q)}&earliest=&latest=&token=${token}`);
+await tab.waitForSelector('[data-testid=status][data-state=done]', { timeout: 60000 });
+if (tab.url().includes("token")) await fail(`the token stayed in the address: ${tab.url()}`);
+const kept = await tab.evaluate(() => [sessionStorage.getItem("loupe.token"), localStorage.getItem("loupe.token")]);
+if (kept[0] !== token || kept[1] !== null) await fail(`token kept as ${JSON.stringify(kept)}`);
+const local = await tab.textContent("[data-testid=events] .time-local");
+if (!local) await fail("no time in the browser's zone beside Paris time");
+// A wrong token is forgotten and the page asks for one, once; the right one signs in.
+await tab.goto(`${url}/search?token=wrong-token`);
+await tab.waitForSelector(".token-form input[name=token]", { timeout: 15000 });
+await tab.fill(".token-form input[name=token]", token);
+await Promise.all([tab.waitForEvent("load"), tab.click(".token-form button")]);
+await tab.waitForSelector("[data-testid=run]", { timeout: 15000 });
+await fresh.close();
+
 // 5. Every bundled dashboard draws every panel (the batch one as of a day of the samples).
-const shots = process.env.LOUPE_SCREENSHOT_DIR || "";
 const asOf = encodeURIComponent("2026-03-13T12:00:00+01:00");
 const allDrawn = async (name, least = 3, emptyOk = false) => {
   await page.waitForSelector("[data-testid=dash-grid] .panel", { timeout: 30000 });

@@ -53,7 +53,7 @@ fn default_count() -> usize {
 const MAX_PAGE: usize = 10_000;
 
 /// A syntax error is answered at once (the console underlines it), not as a failed job.
-fn check_syntax(state: &AppState, query: &str) -> Result<(), Response> {
+pub(crate) fn check_syntax(state: &AppState, query: &str) -> Result<(), Response> {
     let expanded = loupe_query::expand_macros(query, &state.macros);
     let result = expanded.and_then(|text| loupe_query::parse(&text).map(|_| ()));
     match result {

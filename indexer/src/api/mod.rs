@@ -10,6 +10,7 @@ pub mod console;
 pub mod dashboards;
 pub mod hec;
 pub mod jobs;
+pub mod live;
 pub mod postprocess;
 pub mod saved;
 
@@ -53,6 +54,8 @@ pub struct AppState {
     /// Requests whose headers are in and whose answer is not sent yet (`/metrics`): what a
     /// shutdown waits for, and a load figure for operators.
     pub in_flight: Arc<std::sync::atomic::AtomicU64>,
+    /// Live tails streaming now (`/metrics`): each polls once a second until its client goes.
+    pub tails_open: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl AppState {
@@ -128,6 +131,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/jobs/{sid}/summary", get(jobs::summary))
         .route("/api/v1/jobs/{sid}/postprocess", post(postprocess::run))
         .route("/api/v1/export", get(jobs::export))
+        .route("/api/v1/context", get(live::context))
+        .route("/api/v1/tail", get(live::tail))
         .route(
             "/api/v1/saved-searches",
             get(saved::list).post(saved::create),
@@ -574,6 +579,10 @@ async fn metrics_handler(State(state): State<AppState>) -> Response {
     out.push_str(&format!(
         "# HELP loupe_http_requests_in_flight Requests received and not answered yet\n# TYPE loupe_http_requests_in_flight gauge\nloupe_http_requests_in_flight {}\n",
         state.in_flight.load(Ordering::Relaxed)
+    ));
+    out.push_str(&format!(
+        "# HELP loupe_tails_open Live tails streaming to a client now\n# TYPE loupe_tails_open gauge\nloupe_tails_open {}\n",
+        state.tails_open.load(Ordering::Relaxed)
     ));
     let searches = [
         (

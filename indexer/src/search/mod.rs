@@ -9,10 +9,12 @@
 
 pub mod admission;
 mod collect;
+pub mod context;
 pub mod lookups;
 pub mod pushdown;
 pub mod rows;
 pub mod subsearch;
+pub mod tail;
 pub mod watch;
 
 use crate::store::bucket::Bucket;

@@ -90,6 +90,8 @@ export interface EditorOptions {
   onRun: (query: string) => void;
   /** Field names and values known from the current job's summary. */
   fields: () => Record<string, string[]>;
+  /** The last searches run, newest first: offered when the editor is empty. */
+  history?: () => string[];
 }
 
 let vocabulary: ParseReport | null = null;
@@ -120,8 +122,19 @@ const serverLint = linter(
   { delay: 300 },
 );
 
-function completer(fields: () => Record<string, string[]>) {
+function completer(fields: () => Record<string, string[]>, history: () => string[]) {
   return (ctx: CompletionContext): CompletionResult | null => {
+    // An empty editor completes to a past search (Ctrl+Space, or typing in an empty box).
+    if (ctx.state.doc.length === 0 || (ctx.explicit && ctx.state.doc.toString().trim() === "")) {
+      const past = history();
+      if (past.length === 0) return null;
+      return {
+        from: 0,
+        to: ctx.state.doc.length,
+        options: past.map((q, i) => ({ label: q, type: "text", detail: t("history.detail"), boost: -i })),
+        filter: false,
+      };
+    }
     const word = ctx.matchBefore(/[\w.:-]*/);
     if (!word || (word.from === word.to && !ctx.explicit)) return null;
     const before = ctx.state.doc.sliceString(0, word.from);
@@ -170,7 +183,7 @@ export function createEditor(opts: EditorOptions): EditorView {
         spl,
         syntaxHighlighting(style),
         serverLint,
-        autocompletion({ override: [completer(opts.fields)] }),
+        autocompletion({ override: [completer(opts.fields, opts.history ?? (() => []))] }),
         placeholder(t("search.placeholder")),
         EditorView.lineWrapping,
         EditorView.contentAttributes.of({ "aria-label": t("search.editor"), "data-testid": "spl-editor" }),

@@ -5,11 +5,14 @@
 
 import { Virtualizer, elementScroll, observeElementOffset, observeElementRect } from "@tanstack/virtual-core";
 import { Row } from "../api";
-import { fmtTime, t } from "../i18n";
+import { t } from "../i18n";
+import { timeCell } from "../times";
 
 export interface EventsOptions {
   parent: HTMLElement;
   onFilter: (field: string, value: string, negate: boolean) => void;
+  /** "Show context" of an event: its neighbours in its stream. */
+  onContext?: (row: Row) => void;
 }
 
 /** `key=value` pairs of an event, as Splunk's automatic extraction reads them. */
@@ -45,6 +48,7 @@ export class EventsView {
   private rows: Row[] = [];
   private words: string[] = [];
   private open = new Set<number>();
+  private shown = new Map<number, HTMLElement>();
   private inner: HTMLElement;
   private virtualizer: Virtualizer<HTMLElement, HTMLElement>;
   private cleanup: () => void;
@@ -76,26 +80,47 @@ export class EventsView {
     this.rows = rows;
     this.words = words;
     this.open.clear();
+    this.shown.clear();
+    this.inner.textContent = "";
     this.opts.parent.dataset.count = String(rows.length);
     this.virtualizer.setOptions({ ...this.virtualizer.options, count: rows.length });
     this.virtualizer._willUpdate();
     this.render();
   }
 
+  /** Draws the rows on screen; rows already drawn are moved, not made again (scrolling only
+   * builds the rows that come into view). */
   private render(): void {
     const items = this.virtualizer.getVirtualItems();
     this.inner.style.height = `${this.virtualizer.getTotalSize()}px`;
-    this.inner.textContent = "";
+    const wanted = new Set(items.map((i) => i.index));
+    for (const [i, el] of this.shown) {
+      if (!wanted.has(i)) {
+        el.remove();
+        this.shown.delete(i);
+      }
+    }
     for (const item of items) {
+      const kept = this.shown.get(item.index);
+      if (kept) {
+        kept.style.transform = `translateY(${item.start}px)`;
+        continue;
+      }
       const row = this.rows[item.index];
       const el = document.createElement("div");
       el.className = "event";
       el.dataset.index = String(item.index);
       el.style.transform = `translateY(${item.start}px)`;
-      const time = document.createElement("div");
+      const time = timeCell(row["_time"]);
       time.className = "event-time";
-      time.textContent = row["_time"] === undefined ? "" : fmtTime(String(row["_time"]));
-      time.title = String(row["_time"] ?? "");
+      if (this.opts.onContext) {
+        const ctx = document.createElement("button");
+        ctx.className = "event-context";
+        ctx.dataset.testid = "show-context";
+        ctx.textContent = t("events.context");
+        ctx.onclick = () => this.opts.onContext?.(row);
+        time.append(ctx);
+      }
       const raw = document.createElement("pre");
       raw.className = "event-raw";
       highlight(raw, String(row["_raw"] ?? ""), this.words);
@@ -106,11 +131,14 @@ export class EventsView {
       toggle.onclick = () => {
         if (this.open.has(item.index)) this.open.delete(item.index);
         else this.open.add(item.index);
+        this.shown.get(item.index)?.remove();
+        this.shown.delete(item.index);
         this.render();
       };
       el.append(toggle, time, raw);
       if (this.open.has(item.index)) el.append(this.fields(row));
       this.inner.append(el);
+      this.shown.set(item.index, el);
       this.virtualizer.measureElement(el);
     }
   }
