@@ -162,7 +162,9 @@ fn a_restart_in_the_middle_of_a_schedule_runs_each_time_once() {
         down.elapsed() >= std::time::Duration::from_secs(7)
     });
     s.restart();
-    wait_until(60, "runs after the restart", || runs(&s).3 >= killed_at + 6.0);
+    wait_until(60, "runs after the restart", || {
+        runs(&s).3 >= killed_at + 6.0
+    });
     let (count, distinct, lo, hi) = runs(&s);
     assert_eq!(count, distinct, "a scheduled time ran twice");
     assert_eq!(
