@@ -378,13 +378,20 @@ pub fn free_port() -> u16 {
 }
 
 /// Polls `cond` (every 100 ms) until it holds; panics with `what` after `secs` seconds.
-pub fn wait_until(secs: u64, what: &str, mut cond: impl FnMut() -> bool) {
+pub fn wait_until(secs: u64, what: &str, cond: impl FnMut() -> bool) {
+    wait_until_or(secs, cond, || {
+        format!("timed out after {secs} s waiting for: {what}")
+    });
+}
+
+/// [`wait_until`] whose failure message is built only when it fails (e.g. listing what is
+/// missing, which costs a search).
+pub fn wait_until_or(secs: u64, mut cond: impl FnMut() -> bool, failure: impl FnOnce() -> String) {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
     while !cond() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "timed out after {secs} s waiting for: {what}"
-        );
+        if std::time::Instant::now() >= deadline {
+            panic!("{}", failure());
+        }
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
 }

@@ -4,8 +4,8 @@
 //! acknowledged. Real binaries, real HTTP, `kill -9`.
 
 use loupe_e2e::{
-    edit_forwarder_config, forwarder_config, free_port, server_on, wait_until, ForwarderProcess,
-    Server,
+    edit_forwarder_config, forwarder_config, free_port, server_on, wait_until, wait_until_or,
+    ForwarderProcess, Server,
 };
 use std::io::Write;
 use std::path::Path;
@@ -202,17 +202,15 @@ fn fault_rounds(seed: u64) {
         written
     };
     let all_indexed = |server: &Server, n: u64| {
-        let complete = (0..900).any(|_| {
-            let done = count_and_distinct(server, tag).0 >= n;
-            if !done {
-                std::thread::sleep(std::time::Duration::from_millis(100));
-            }
-            done
-        });
-        assert!(
-            complete,
-            "seed {seed}: of 1..={n}, missing after 90 s: {:?}",
-            missing_seqs(server, tag, n)
+        wait_until_or(
+            90,
+            || count_and_distinct(server, tag).0 >= n,
+            || {
+                format!(
+                    "seed {seed}: of 1..={n}, missing after 90 s: {:?}",
+                    missing_seqs(server, tag, n)
+                )
+            },
         );
     };
     // The first line of every file content begun since the forwarder last started: before a

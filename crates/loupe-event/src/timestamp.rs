@@ -1009,6 +1009,35 @@ fn m_slash_date(b: &[u8], i: usize, day_first: bool) -> Option<(Stamp, usize)> {
     )
 }
 
+/// `HH:MM:SS[.frac]` at `i` ending the stamp, on a date already read: the tail most
+/// fixed formats share.
+fn clock_ending_at(
+    b: &[u8],
+    i: usize,
+    year: Option<i32>,
+    month: u32,
+    day: u32,
+) -> Option<(Stamp, usize)> {
+    let (hour, minute, second) = hms(b, i)?;
+    let (nanos, j) = opt_frac(b, i + 8);
+    if !end_ok(b, j) {
+        return None;
+    }
+    civil(
+        Civil {
+            year,
+            month,
+            day,
+            hour,
+            minute,
+            second,
+            nanos,
+            offset: None,
+        },
+        j,
+    )
+}
+
 /// `02-Mar-2026 06:58:01.412` (`sep` `-`) or `04 Mar 2026 09:12:01.004` (`sep` space).
 fn m_day_mon_year(b: &[u8], i: usize, sep: u8) -> Option<(Stamp, usize)> {
     let day = num(b, i, 2)?;
@@ -1023,24 +1052,7 @@ fn m_day_mon_year(b: &[u8], i: usize, sep: u8) -> Option<(Stamp, usize)> {
     if !at(b, i + 11, b' ') {
         return None;
     }
-    let (hour, minute, second) = hms(b, i + 12)?;
-    let (nanos, j) = opt_frac(b, i + 20);
-    if !end_ok(b, j) {
-        return None;
-    }
-    civil(
-        Civil {
-            year: Some(year as i32),
-            month,
-            day,
-            hour,
-            minute,
-            second,
-            nanos,
-            offset: None,
-        },
-        j,
-    )
+    clock_ending_at(b, i + 12, Some(year as i32), month, day)
 }
 
 fn m_iso(b: &[u8], i: usize) -> Option<(Stamp, usize)> {
@@ -1210,24 +1222,7 @@ fn m_android(b: &[u8], i: usize) -> Option<(Stamp, usize)> {
     if !at(b, i + 5, b' ') {
         return None;
     }
-    let (hour, minute, second) = hms(b, i + 6)?;
-    let (nanos, j) = opt_frac(b, i + 14);
-    if !end_ok(b, j) {
-        return None;
-    }
-    civil(
-        Civil {
-            year: None,
-            month,
-            day,
-            hour,
-            minute,
-            second,
-            nanos,
-            offset: None,
-        },
-        j,
-    )
+    clock_ending_at(b, i + 6, None, month, day)
 }
 
 fn m_proxifier(b: &[u8], i: usize) -> Option<(Stamp, usize)> {
@@ -1340,24 +1335,7 @@ fn m_slash_ymd2(b: &[u8], i: usize) -> Option<(Stamp, usize)> {
     if !at(b, i + 8, b' ') {
         return None;
     }
-    let (hour, minute, second) = hms(b, i + 9)?;
-    let (nanos, j) = opt_frac(b, i + 17);
-    if !end_ok(b, j) {
-        return None;
-    }
-    civil(
-        Civil {
-            year: Some(two_digit_year(yy)),
-            month,
-            day,
-            hour,
-            minute,
-            second,
-            nanos,
-            offset: None,
-        },
-        j,
-    )
+    clock_ending_at(b, i + 9, Some(two_digit_year(yy)), month, day)
 }
 
 fn m_time_dmy(b: &[u8], i: usize) -> Option<(Stamp, usize)> {

@@ -134,6 +134,26 @@ fn now_ns() -> i64 {
         .unwrap_or(0)
 }
 
+/// A table of named objects, for the statements saved searches and dashboards share.
+struct RowKind {
+    table: &'static str,
+    key: &'static str,
+    /// How messages name one (`a saved search named "x" already exists`).
+    named: &'static str,
+}
+
+const SAVED_SEARCHES: RowKind = RowKind {
+    table: "saved_searches",
+    key: "name",
+    named: "saved search named",
+};
+
+const DASHBOARDS: RowKind = RowKind {
+    table: "dashboards",
+    key: "id",
+    named: "dashboard with id",
+};
+
 impl MetaStore {
     /// Opens (creating and migrating) `<data_dir>/meta.sqlite`.
     pub fn open(data_dir: &Path) -> Result<MetaStore, MetaError> {
@@ -310,52 +330,12 @@ impl MetaStore {
             name: s.name.clone(),
             source,
         })?;
-        let name = name.to_string();
-        let path = self.path.clone();
-        self.write(move |t| {
-            let sql = |source| MetaError::Sqlite {
-                path: path.clone(),
-                source,
-            };
-            if s.name != name {
-                let taken: bool = t
-                    .query_row(
-                        "SELECT 1 FROM saved_searches WHERE name = ?1",
-                        params![s.name],
-                        |_| Ok(true),
-                    )
-                    .optional()
-                    .map_err(sql)?
-                    .unwrap_or(false);
-                if taken {
-                    return Err(MetaError::Conflict(format!(
-                        "a saved search named {:?} already exists",
-                        s.name
-                    )));
-                }
-            }
-            let n = t
-                .execute(
-                    "UPDATE saved_searches SET name = ?1, body = ?2, managed_by = ?3, updated_ns = ?4 WHERE name = ?5",
-                    params![s.name, body, managed_by, now_ns(), name],
-                )
-                .map_err(sql)?;
-            if n == 0 {
-                return Err(MetaError::NotFound(format!("no saved search named {name:?}")));
-            }
-            Ok(())
-        })
+        self.replace_row(&SAVED_SEARCHES, name, s.name, body, managed_by)
     }
 
     /// Deletes the saved search `name`; false when there was none.
     pub fn delete_saved_search(&self, name: &str) -> Result<bool, MetaError> {
-        let name = name.to_string();
-        let path = self.path.clone();
-        self.write(move |t| {
-            t.execute("DELETE FROM saved_searches WHERE name = ?1", params![name])
-                .map(|n| n > 0)
-                .map_err(|source| MetaError::Sqlite { path, source })
-        })
+        self.delete_row(&SAVED_SEARCHES, name)
     }
 
     /// Every dashboard, by id.
@@ -455,49 +435,76 @@ impl MetaStore {
             name: d.id.clone(),
             source,
         })?;
-        let id = id.to_string();
+        self.replace_row(&DASHBOARDS, id, d.id, body, managed_by)
+    }
+
+    /// Deletes the dashboard `id`; false when there was none.
+    pub fn delete_dashboard(&self, id: &str) -> Result<bool, MetaError> {
+        self.delete_row(&DASHBOARDS, id)
+    }
+
+    /// Replaces the row `old` of `kind` with `body` under the key `new`: a rename refuses a
+    /// key another row has, a missing row is `NotFound`.
+    fn replace_row(
+        &self,
+        kind: &'static RowKind,
+        old: &str,
+        new: String,
+        body: String,
+        managed_by: Option<String>,
+    ) -> Result<(), MetaError> {
+        let old = old.to_string();
         let path = self.path.clone();
         self.write(move |t| {
             let sql = |source| MetaError::Sqlite {
                 path: path.clone(),
                 source,
             };
-            if d.id != id {
+            if new != old {
                 let taken = t
-                    .query_row("SELECT 1 FROM dashboards WHERE id = ?1", params![d.id], |_| {
-                        Ok(true)
-                    })
+                    .query_row(
+                        &format!("SELECT 1 FROM {} WHERE {} = ?1", kind.table, kind.key),
+                        params![new],
+                        |_| Ok(true),
+                    )
                     .optional()
                     .map_err(sql)?
                     .unwrap_or(false);
                 if taken {
                     return Err(MetaError::Conflict(format!(
-                        "a dashboard with id {:?} already exists",
-                        d.id
+                        "a {} {new:?} already exists",
+                        kind.named
                     )));
                 }
             }
             let n = t
                 .execute(
-                    "UPDATE dashboards SET id = ?1, body = ?2, managed_by = ?3, updated_ns = ?4 WHERE id = ?5",
-                    params![d.id, body, managed_by, now_ns(), id],
+                    &format!(
+                        "UPDATE {} SET {key} = ?1, body = ?2, managed_by = ?3, updated_ns = ?4 WHERE {key} = ?5",
+                        kind.table,
+                        key = kind.key
+                    ),
+                    params![new, body, managed_by, now_ns(), old],
                 )
                 .map_err(sql)?;
             if n == 0 {
-                return Err(MetaError::NotFound(format!("no dashboard with id {id:?}")));
+                return Err(MetaError::NotFound(format!("no {} {old:?}", kind.named)));
             }
             Ok(())
         })
     }
 
-    /// Deletes the dashboard `id`; false when there was none.
-    pub fn delete_dashboard(&self, id: &str) -> Result<bool, MetaError> {
-        let id = id.to_string();
+    /// Deletes the row `key` of `kind`; false when there was none.
+    fn delete_row(&self, kind: &'static RowKind, key: &str) -> Result<bool, MetaError> {
+        let key = key.to_string();
         let path = self.path.clone();
         self.write(move |t| {
-            t.execute("DELETE FROM dashboards WHERE id = ?1", params![id])
-                .map(|n| n > 0)
-                .map_err(|source| MetaError::Sqlite { path, source })
+            t.execute(
+                &format!("DELETE FROM {} WHERE {} = ?1", kind.table, kind.key),
+                params![key],
+            )
+            .map(|n| n > 0)
+            .map_err(|source| MetaError::Sqlite { path, source })
         })
     }
 

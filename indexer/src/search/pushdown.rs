@@ -647,21 +647,11 @@ pub fn time_range(
     earliest: Option<i64>,
     latest: Option<i64>,
 ) -> Option<Box<dyn Query>> {
-    if earliest.is_none() && latest.is_none() {
-        return None;
-    }
-    let lo = earliest.map_or(Bound::Unbounded, |e| {
-        Bound::Included(Term::from_field_i64(f.time, e))
-    });
-    let hi = latest.map_or(Bound::Unbounded, |l| {
-        Bound::Excluded(Term::from_field_i64(f.time, l))
-    });
-    Some(Box::new(RangeQuery::new(lo, hi)))
+    column_range(f.time, earliest, latest)
 }
 
 /// The `_indextime` restriction (`_index_earliest`/`_index_latest`, seconds): `None` when the
 /// search has none, `Some(None)` when the bucket has no index times (nothing can match).
-#[allow(clippy::option_option)]
 pub fn index_time_range(
     f: &Fields,
     (earliest, latest): (Option<i64>, Option<i64>),
@@ -669,16 +659,28 @@ pub fn index_time_range(
     if earliest.is_none() && latest.is_none() {
         return None;
     }
-    let Some(field) = f.indextime else {
-        return Some(None);
-    };
+    Some(
+        f.indextime
+            .and_then(|field| column_range(field, earliest, latest)),
+    )
+}
+
+/// `earliest <= field < latest` over an i64 column; `None` when neither bound is set.
+fn column_range(
+    field: tantivy::schema::Field,
+    earliest: Option<i64>,
+    latest: Option<i64>,
+) -> Option<Box<dyn Query>> {
+    if earliest.is_none() && latest.is_none() {
+        return None;
+    }
     let lo = earliest.map_or(Bound::Unbounded, |e| {
         Bound::Included(Term::from_field_i64(field, e))
     });
     let hi = latest.map_or(Bound::Unbounded, |l| {
         Bound::Excluded(Term::from_field_i64(field, l))
     });
-    Some(Some(Box::new(RangeQuery::new(lo, hi))))
+    Some(Box::new(RangeQuery::new(lo, hi)))
 }
 
 #[cfg(test)]
