@@ -74,7 +74,9 @@ impl Wine {
         let root = target_dir().join("wine");
         std::fs::create_dir_all(&root).expect("wine dir");
         let prefix = root.join(name);
-        let lock = std::fs::File::create(root.join(format!("{name}.lock"))).expect("lock file");
+        // One lock for every prefix: two first boots of Wine at once (each test binary
+        // makes its own prefix) can leave one without its DLLs ("could not load kernel32.dll").
+        let lock = std::fs::File::create(root.join("prefixes.lock")).expect("lock file");
         lock.lock().expect("lock the prefix");
         let wine = Wine { exe, prefix };
         wine.prepare();
@@ -87,11 +89,19 @@ impl Wine {
         if std::fs::read_to_string(&marker).is_ok_and(|s| s == SHIM_SOURCE) {
             return;
         }
-        let out = self
-            .command("wineboot")
-            .arg("-i")
-            .output()
-            .expect("run wineboot");
+        let boot = || {
+            self.command("wineboot")
+                .arg("-i")
+                .output()
+                .expect("run wineboot")
+        };
+        let mut out = boot();
+        if !out.status.success() {
+            // A first boot that failed half-way leaves a prefix Wine cannot use: start over once.
+            let _ = self.command("wineserver").arg("-k").status();
+            let _ = std::fs::remove_dir_all(&self.prefix);
+            out = boot();
+        }
         assert!(
             out.status.success(),
             "wineboot: {}",
