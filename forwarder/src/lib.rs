@@ -732,14 +732,15 @@ impl Reader<'_> {
     }
 
     /// Queues the counters as an event for `_internal`, each also an indexed field, so
-    /// `index=_internal spool_bytes>0` and `timechart max(spool_bytes)` need no `spath`.
+    /// `index=_internal spool_bytes>0` and `timechart max(spool_bytes)` need no `spath`; with
+    /// the forwarder's version, for the fleet's "who still runs the old one".
     fn internal_event(&mut self) {
         let snap = self.stats.snapshot(self.spool.bytes());
         let fields = snap
             .as_object()
             .map(|m| {
                 m.iter()
-                    .filter(|(_, v)| v.is_number())
+                    .filter(|(k, v)| v.is_number() || k.as_str() == "version")
                     .map(|(k, v)| (k.clone(), v.clone()))
                     .collect::<BTreeMap<_, _>>()
             })
@@ -753,8 +754,16 @@ impl Reader<'_> {
         event: serde_json::Value,
         fields: Option<BTreeMap<String, serde_json::Value>>,
     ) {
+        // Stamped when made, not when received: a spooled counter event then shows how late
+        // the forwarder's data arrives (the fleet's lag, `_indextime - _time`).
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as f64 / 1000.0)
+            .ok();
         let env = Envelope {
-            time: None,
+            time: now
+                .and_then(serde_json::Number::from_f64)
+                .map(serde_json::Value::Number),
             host: Some(self.hostname.clone()),
             source: Some("loupe-forwarder".into()),
             sourcetype: Some("loupe_forwarder".into()),

@@ -75,6 +75,7 @@ impl Stats {
             "truncations": g(&self.truncations),
             "binary_skipped": g(&self.binary_skipped),
             "spool_bytes": spool_bytes,
+            "version": env!("CARGO_PKG_VERSION"),
         })
     }
 }

@@ -47,6 +47,9 @@ impl loupe_alerts::Searcher for StoreSearcher {
             latest: Some(epoch(req.latest)),
             limit: 10_000,
             now_ns: Some(req.latest.as_nanosecond() as i64),
+            // The saved search's zone (`timezone`), for `strftime`, `bin span=1d`, `@d`.
+            tz: jiff::tz::TimeZone::get(&req.timezone).ok(),
+            index_earliest: None,
             limits: self.limits.clone(),
             guard: Arc::new(self.admission.guard(None)),
             macros: self.macros.clone(),

@@ -13,6 +13,7 @@
 //! ```
 
 pub mod smtp;
+pub mod tls;
 pub mod wine;
 
 use std::io::{BufRead, BufReader};

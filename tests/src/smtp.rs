@@ -5,29 +5,37 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
-/// The server: accepts LOGIN `loupe` / `s3cret`, keeps every mail.
+/// The server: accepts LOGIN `loupe` / `s3cret`, keeps every mail. With a certificate and key
+/// it offers STARTTLS and requires it, for mail and for login alike.
 const SERVER: &str = r#"
-import asyncio, json, os, sys
+import asyncio, json, os, ssl, sys
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 port, out = int(sys.argv[1]), sys.argv[2]
+tls = None
+if len(sys.argv) > 4:
+    tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    tls.load_cert_chain(sys.argv[3], sys.argv[4])
 
 class Keep:
     async def handle_DATA(self, server, session, envelope):
         n = len([f for f in os.listdir(out) if f.endswith(".eml")])
         with open(os.path.join(out, f"{n}.json"), "w") as f:
             json.dump({"mail_from": envelope.mail_from, "rcpt_tos": envelope.rcpt_tos,
-                       "authenticated": bool(session.authenticated)}, f)
+                       "authenticated": bool(session.authenticated),
+                       "tls": session.ssl is not None}, f)
         with open(os.path.join(out, f"{n}.eml"), "wb") as f:
             f.write(envelope.original_content or envelope.content)
         return "250 OK"
 
 def auth(server, session, envelope, mechanism, data):
     ok = isinstance(data, LoginPassword) and data.login == b"loupe" and data.password == b"s3cret"
-    return AuthResult(success=ok)
+    # handled=False: aiosmtpd then answers a failure itself (535); by default it sends nothing.
+    return AuthResult(success=ok, handled=False)
 
-c = Controller(Keep(), hostname="127.0.0.1", port=port, authenticator=auth, auth_require_tls=False)
+c = Controller(Keep(), hostname="127.0.0.1", port=port, authenticator=auth,
+               auth_require_tls=tls is not None, tls_context=tls, require_starttls=tls is not None)
 c.start()
 print("READY", flush=True)
 sys.stdin.read()
@@ -85,6 +93,16 @@ pub fn python() -> Option<PathBuf> {
 
 /// Starts aiosmtpd on a free port.
 pub fn start_smtp(py: &Path) -> Smtp {
+    start(py, false)
+}
+
+/// Starts aiosmtpd requiring STARTTLS, with a certificate for 127.0.0.1 signed by a CA of the
+/// test's own (its PEM, what a client must trust, is [`Smtp::cert`]).
+pub fn start_smtp_tls(py: &Path) -> Smtp {
+    start(py, true)
+}
+
+fn start(py: &Path, tls: bool) -> Smtp {
     let dir = tempfile::tempdir().unwrap();
     let script = dir.path().join("server.py");
     std::fs::write(&script, SERVER).unwrap();
@@ -94,10 +112,14 @@ pub fn start_smtp(py: &Path) -> Smtp {
     };
     let mail_dir = dir.path().join("mail");
     std::fs::create_dir(&mail_dir).unwrap();
-    let mut child = Command::new(py)
-        .arg(&script)
-        .arg(port.to_string())
-        .arg(&mail_dir)
+    let mut cmd = Command::new(py);
+    cmd.arg(&script).arg(port.to_string()).arg(&mail_dir);
+    if tls {
+        let ca = crate::tls::TestCa::new(dir.path(), "smtp");
+        let (cert, key) = ca.sign(dir.path(), "smtp-server", &["127.0.0.1"]);
+        cmd.arg(&cert).arg(&key);
+    }
+    let mut child = cmd
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
@@ -115,6 +137,11 @@ pub fn start_smtp(py: &Path) -> Smtp {
 }
 
 impl Smtp {
+    /// The CA (PEM) that signed the server's certificate, when it was started with TLS.
+    pub fn cert(&self) -> PathBuf {
+        self.dir.path().join("smtp-ca.pem")
+    }
+
     /// The mails received so far, oldest first.
     pub fn mails(&self) -> Vec<PathBuf> {
         let dir = self.dir.path().join("mail");

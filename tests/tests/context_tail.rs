@@ -164,6 +164,33 @@ fn a_tail_sends_what_is_indexed_after_it_began_and_refuses_a_transforming_search
         }
         last = line;
     }
+    // An event stamped years ago but indexed now is new to the tail (it follows index time),
+    // and the first one is not sent twice.
+    let (status, _) = s.hec(
+        "/services/collector/event",
+        br#"{"time": 1600000000, "event": "tailprobe stamped in 2020", "index": "main"}"#,
+        &[],
+    );
+    assert_eq!(status, 200);
+    s.flush();
+    let mut later = None;
+    last.clear();
+    for line in lines.by_ref() {
+        let line = line.expect("read the stream");
+        if last == "event: events" {
+            later = Some(line.clone());
+            break;
+        }
+        last = line;
+    }
+    let later: serde_json::Value = serde_json::from_str(
+        later
+            .as_deref()
+            .and_then(|l| l.strip_prefix("data: "))
+            .expect("a second events message"),
+    )
+    .expect("JSON");
+    assert_eq!(raws(&later), ["tailprobe stamped in 2020"]);
     assert_eq!(tails_open(&s), 1);
     // The client goes away: the server's tail ends (seen in /metrics; it notices at its next
     // write at the latest, the keep-alive every 10 s).

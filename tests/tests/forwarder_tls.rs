@@ -2,52 +2,12 @@
 //! (rcgen), `loupe-forwarder` trusting them through `ca_file`. A certificate the forwarder
 //! does not trust is refused with a message that names the setting, and nothing is lost.
 
+use loupe_e2e::tls::TestCa;
 use loupe_e2e::{
     append_lines, assert_exactly_once, edit_forwarder_config, forwarder_config, forwarder_once,
     wait_until, ForwarderProcess, Server,
 };
-use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
-use std::path::{Path, PathBuf};
-
-/// A CA written as `<name>-ca.pem`, able to sign server and client certificates.
-struct Ca {
-    pem: PathBuf,
-    issuer: Issuer<'static, KeyPair>,
-}
-
-impl Ca {
-    fn new(dir: &Path, name: &str) -> Ca {
-        let key = KeyPair::generate().expect("CA key");
-        let mut params = CertificateParams::new(Vec::<String>::new()).expect("CA params");
-        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        params
-            .distinguished_name
-            .push(DnType::CommonName, format!("Loupe test CA {name}"));
-        let cert = params.self_signed(&key).expect("self-sign CA");
-        let pem = dir.join(format!("{name}-ca.pem"));
-        std::fs::write(&pem, cert.pem()).expect("write CA");
-        Ca {
-            pem,
-            issuer: Issuer::new(params, key),
-        }
-    }
-
-    /// A certificate for `names` signed by this CA: (cert PEM path, key PEM path).
-    fn sign(&self, dir: &Path, file: &str, names: &[&str]) -> (PathBuf, PathBuf) {
-        let key = KeyPair::generate().expect("key");
-        let names: Vec<String> = names.iter().map(|s| s.to_string()).collect();
-        let mut params = CertificateParams::new(names).expect("params");
-        params.distinguished_name.push(DnType::CommonName, file);
-        let cert = params.signed_by(&key, &self.issuer).expect("sign");
-        let (c, k) = (
-            dir.join(format!("{file}.pem")),
-            dir.join(format!("{file}.key")),
-        );
-        std::fs::write(&c, cert.pem()).expect("write cert");
-        std::fs::write(&k, key.serialize_pem()).expect("write key");
-        (c, k)
-    }
-}
+use std::path::Path;
 
 fn input(dir: &Path) -> String {
     format!(
@@ -58,7 +18,7 @@ fn input(dir: &Path) -> String {
 
 /// A server with a certificate for 127.0.0.1 and localhost, signed by `ca`; with `clients`,
 /// it requires client certificates signed by that CA (the helper's own is signed too).
-fn https_server(dir: &Path, ca: &Ca, clients: Option<&Ca>) -> Server {
+fn https_server(dir: &Path, ca: &TestCa, clients: Option<&TestCa>) -> Server {
     let (cert, key) = ca.sign(dir, "server", &["127.0.0.1", "localhost"]);
     let mut tls = format!("cert_file = {cert:?}\nkey_file = {key:?}\n");
     let helper = clients.map(|c| {
@@ -85,7 +45,7 @@ fn spooled_batches(state: &Path) -> usize {
 #[test]
 fn forwarder_ships_over_https_with_its_ca_file() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let ca = Ca::new(dir.path(), "good");
+    let ca = TestCa::new(dir.path(), "good");
     let server = https_server(dir.path(), &ca, None);
     std::fs::create_dir_all(dir.path().join("logs")).expect("logs");
     append_lines(&dir.path().join("logs/a.log"), "tlsok", 0..2000);
@@ -99,8 +59,8 @@ fn forwarder_ships_over_https_with_its_ca_file() {
 #[test]
 fn forwarder_refuses_an_untrusted_certificate_and_loses_nothing() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let ca = Ca::new(dir.path(), "good");
-    let other = Ca::new(dir.path(), "other");
+    let ca = TestCa::new(dir.path(), "good");
+    let other = TestCa::new(dir.path(), "other");
     let server = https_server(dir.path(), &ca, None);
     std::fs::create_dir_all(dir.path().join("logs")).expect("logs");
     append_lines(&dir.path().join("logs/a.log"), "tlsbad", 0..500);
@@ -140,8 +100,8 @@ fn forwarder_refuses_an_untrusted_certificate_and_loses_nothing() {
 #[test]
 fn forwarder_presents_its_client_certificate_for_mutual_tls() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let ca = Ca::new(dir.path(), "good");
-    let clients = Ca::new(dir.path(), "clients");
+    let ca = TestCa::new(dir.path(), "good");
+    let clients = TestCa::new(dir.path(), "clients");
     let server = https_server(dir.path(), &ca, Some(&clients));
     std::fs::create_dir_all(dir.path().join("logs")).expect("logs");
     append_lines(&dir.path().join("logs/a.log"), "mtls", 0..300);
@@ -175,7 +135,7 @@ fn forwarder_presents_its_client_certificate_for_mutual_tls() {
 #[test]
 fn loupe_serve_with_unusable_tls_files_stops_and_names_the_file() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let ca = Ca::new(dir.path(), "good");
+    let ca = TestCa::new(dir.path(), "good");
     let (cert, _key) = ca.sign(dir.path(), "server", &["127.0.0.1"]);
     let not_a_key = dir.path().join("not-a-key.pem");
     std::fs::write(&not_a_key, "hello\n").expect("write");

@@ -448,7 +448,6 @@ fn without_config_it_reads_program_data_where_the_zip_s_example_passes_check() {
 
 #[test]
 fn the_windows_build_ships_over_https_trusting_its_ca_file() {
-    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
     let Some(wine) = Wine::get(
         "the_windows_build_ships_over_https_trusting_its_ca_file",
         "shared",
@@ -457,22 +456,9 @@ fn the_windows_build_ships_over_https_trusting_its_ca_file() {
     };
     let dir = tempfile::tempdir().unwrap();
     // A CA of the test's own and a certificate it signs for 127.0.0.1.
-    let ca_key = KeyPair::generate().unwrap();
-    let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca.distinguished_name
-        .push(DnType::CommonName, "Loupe Wine test CA");
-    let ca_pem = dir.path().join("ca.pem");
-    std::fs::write(&ca_pem, ca.self_signed(&ca_key).unwrap().pem()).unwrap();
-    let issuer = Issuer::new(ca, ca_key);
-    let key = KeyPair::generate().unwrap();
-    let cert = CertificateParams::new(vec!["127.0.0.1".to_string()])
-        .unwrap()
-        .signed_by(&key, &issuer)
-        .unwrap();
-    let (cert_file, key_file) = (dir.path().join("server.pem"), dir.path().join("server.key"));
-    std::fs::write(&cert_file, cert.pem()).unwrap();
-    std::fs::write(&key_file, key.serialize_pem()).unwrap();
+    let ca = loupe_e2e::tls::TestCa::new(dir.path(), "wine");
+    let ca_pem = ca.pem.clone();
+    let (cert_file, key_file) = ca.sign(dir.path(), "server", &["127.0.0.1"]);
     let server = Server::start_tls(
         &format!("cert_file = {cert_file:?}\nkey_file = {key_file:?}\n"),
         &ca_pem,

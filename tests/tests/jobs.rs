@@ -231,3 +231,83 @@ fn the_editor_gets_diagnostics_with_spans_and_the_fields_a_pipeline_makes() {
         "{a}"
     );
 }
+
+#[test]
+fn a_search_snaps_days_and_formats_times_in_the_zone_it_names() {
+    let s = Server::start("");
+    // 2025-12-31T23:30:00Z is already 00:30 on New Year's Day in Paris.
+    let q = "| makeresults | eval hour=strftime(1767223800, \"%Y-%m-%d %H:%M\"), day=relative_time(1767223800, \"@d\") | table hour day";
+    let answer = |zone: &str| {
+        let (status, a, _) = s.search_with(TOKEN, &json!({"query": q, "timezone": zone}));
+        assert_eq!(status, 200, "{a}");
+        a["rows"][0].clone()
+    };
+    let paris = answer("Europe/Paris");
+    assert_eq!(paris["hour"], "2026-01-01 00:30", "{paris}");
+    assert_eq!(paris["day"].as_f64(), Some(1_767_222_000.0), "{paris}");
+    let utc = answer("UTC");
+    assert_eq!(utc["hour"], "2025-12-31 23:30", "{utc}");
+    assert_eq!(utc["day"].as_f64(), Some(1_767_139_200.0), "{utc}");
+    // A job's `earliest=@d` is the zone's midnight too: with "now" pinned to 00:30 in Paris,
+    // an event at 22:50 UTC (23:50 Paris, the day before) is today in UTC only.
+    let (status, _) = s.hec(
+        "/services/collector/event",
+        br#"{"time": 1767221400, "event": "zoneprobe", "index": "main"}"#,
+        &[],
+    );
+    assert_eq!(status, 200);
+    s.flush();
+    for (zone, expected) in [("Europe/Paris", 0), ("UTC", 1)] {
+        let (sid, st) = run_job(
+            &s,
+            json!({"query": "zoneprobe", "earliest": "@d", "now": "1767223800", "timezone": zone}),
+        );
+        assert_eq!(st["state"], "done", "{st}");
+        let (_, page) = s.api("GET", &format!("/api/v1/jobs/{sid}/events"), None);
+        assert_eq!(
+            page["rows"].as_array().map(Vec::len),
+            Some(expected),
+            "{zone}: {page}"
+        );
+    }
+    // A zone that does not exist is refused, never read as UTC.
+    let (status, a, _) = s.search_with(TOKEN, &json!({"query": q, "timezone": "Mars/Olympus"}));
+    assert_eq!(status, 400, "{a}");
+    assert!(
+        a["error"].as_str().unwrap_or("").contains("Mars/Olympus"),
+        "{a}"
+    );
+}
+
+#[test]
+fn a_jobs_timeline_summary_and_count_keep_its_index_time_bounds() {
+    let s = web_server();
+    let total = s.count("index=web status>=500");
+    assert!(total > 0);
+    // `status` is a search-time field, so the timeline and summary read rows; every event
+    // was indexed after 1970, so `_index_latest=1` leaves none — in all three answers.
+    for (query, expected) in [
+        ("index=web status>=500", total),
+        ("index=web status>=500 _index_latest=1", 0),
+    ] {
+        let (sid, st) = run_job(&s, json!({ "query": query }));
+        assert_eq!(st["state"], "done", "{st}");
+        assert_eq!(
+            st["progress"]["matched"].as_u64(),
+            Some(expected),
+            "{query}: {st}"
+        );
+        let (_, tl) = s.api("GET", &format!("/api/v1/jobs/{sid}/timeline"), None);
+        let binned: u64 = tl["buckets"]
+            .as_array()
+            .map(|b| b.iter().filter_map(|b| b["count"].as_u64()).sum())
+            .unwrap_or(0);
+        assert_eq!(binned, expected, "{query}: {tl}");
+        let (_, sm) = s.api("GET", &format!("/api/v1/jobs/{sid}/summary"), None);
+        assert_eq!(
+            sm["events"].as_u64(),
+            Some(expected.min(10_000)),
+            "{query}: {sm}"
+        );
+    }
+}

@@ -1,5 +1,7 @@
 // The typed client of Loupe's HTTP API (docs/api.md): the only module that calls fetch.
 
+import { DISPLAY_ZONE } from "./i18n";
+
 export interface Diagnostic {
   start: number;
   end: number;
@@ -333,7 +335,7 @@ function tail(query: string, h: TailHandlers, backlog = 20): () => void {
 
 /** Downloads `/api/v1/export` as a file (through fetch: the token goes in the header). */
 async function download(query: string, earliest: string, latest: string, output: "csv" | "ndjson"): Promise<void> {
-  const params = new URLSearchParams({ query, output });
+  const params = new URLSearchParams({ query, output, timezone: DISPLAY_ZONE });
   if (earliest) params.set("earliest", earliest);
   if (latest) params.set("latest", latest);
   const r = await fetch(`/api/v1/export?${params}`, { headers: authHeaders() });
@@ -394,6 +396,7 @@ export const api = {
       latest: latest || undefined,
       max_count: opts.maxCount ?? 10000,
       now: opts.now || undefined,
+      timezone: DISPLAY_ZONE,
     }),
   job: (sid: string) => call<JobStatus>("GET", `/api/v1/jobs/${encodeURIComponent(sid)}`),
   cancel: (sid: string) => call<JobStatus>("DELETE", `/api/v1/jobs/${encodeURIComponent(sid)}`),

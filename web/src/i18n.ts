@@ -105,6 +105,20 @@ const en = {
   "save.cron.hint": "*/15 * * * * (empty: not scheduled)",
   "save.done": "Saved as {name}: see the list",
   "save.name": "Name",
+  "save.panel": "Save as dashboard panel",
+  "save.panel.new": "New dashboard…",
+  "save.panel.id": "New dashboard's id",
+  "save.panel.dashtitle": "New dashboard's title",
+  "save.panel.dashboard": "Dashboard",
+  "save.panel.title": "Panel title",
+  "save.panel.type": "Panel type",
+  "save.panel.chart": "Chart",
+  "save.panel.kind.events": "Events",
+  "save.panel.kind.table": "Table",
+  "save.panel.kind.timechart": "Time chart",
+  "save.panel.kind.chart": "Chart",
+  "save.panel.kind.single": "Single value",
+  "save.panel.done": "Panel {title} added: open the dashboard",
   "save.throttle": "At most once every",
   "save.webhook": "Webhook URL (optional)",
   "saved.alert": "Alert (JSON: condition, throttle, actions)",
@@ -257,6 +271,20 @@ const fr: Record<MessageKey, string> = {
   "save.cron.hint": "*/15 * * * * (vide : non planifiée)",
   "save.done": "Enregistrée sous {name} : voir la liste",
   "save.name": "Nom",
+  "save.panel": "Ajouter à un tableau de bord",
+  "save.panel.new": "Nouveau tableau de bord…",
+  "save.panel.id": "Identifiant du nouveau tableau",
+  "save.panel.dashtitle": "Titre du nouveau tableau",
+  "save.panel.dashboard": "Tableau de bord",
+  "save.panel.title": "Titre du panneau",
+  "save.panel.type": "Type de panneau",
+  "save.panel.chart": "Graphique",
+  "save.panel.kind.events": "Événements",
+  "save.panel.kind.table": "Tableau",
+  "save.panel.kind.timechart": "Courbe temporelle",
+  "save.panel.kind.chart": "Graphique",
+  "save.panel.kind.single": "Valeur unique",
+  "save.panel.done": "Panneau {title} ajouté : ouvrir le tableau de bord",
   "save.throttle": "Au plus une fois toutes les",
   "save.webhook": "URL de webhook (facultative)",
   "saved.alert": "Alerte (JSON : condition, throttle, actions)",
@@ -363,7 +391,10 @@ function formatter(zone: string): Intl.DateTimeFormat {
 }
 
 /** A date and time for the current locale, in Europe/Paris (where Loupe's users are). */
-export function fmtTime(t: number | string | Date, zone = "Europe/Paris"): string {
+/** The zone the console shows times in, and in which its searches snap `@d` and bin days. */
+export const DISPLAY_ZONE = "Europe/Paris";
+
+export function fmtTime(t: number | string | Date, zone = DISPLAY_ZONE): string {
   const d = t instanceof Date ? t : typeof t === "number" ? new Date(t) : new Date(t);
   if (Number.isNaN(d.getTime())) return String(t);
   return formatter(zone).format(d);

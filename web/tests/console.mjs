@@ -244,6 +244,33 @@ for (const [id, query] of dashboards) {
 await page.goto(`${url}/dashboards`);
 await page.waitForSelector("[data-testid=dash-list] li[data-id=loupe]", { timeout: 15000 });
 
+// 5b. "Save as dashboard panel": a search becomes the first panel of a new dashboard (its type
+// guessed from the search: a bare stats is a single value), another joins it below; both draw.
+const savePanel = async (q, fill) => {
+  await page.goto(`${url}/search?q=${encodeURIComponent(q)}&earliest=&latest=`);
+  await page.waitForSelector('[data-testid=status][data-state=done]', { timeout: 60000 });
+  await page.click("[data-testid=save-panel]");
+  await page.waitForSelector("[data-testid=save-form] select[name=dashboard]");
+  await fill();
+  await page.click("[data-testid=save-form] button[type=submit]");
+  await page.waitForSelector("[data-testid=save-message][data-state=done]", { timeout: 15000 });
+};
+await savePanel("ctxerror | stats count", async () => {
+  if ((await page.inputValue("[data-testid=save-form] select[name=type]")) !== "single") await fail("a bare stats is not offered as a single value");
+  await page.fill("[data-testid=save-form] input[name=id]", "from-search");
+  await page.fill("[data-testid=save-form] input[name=dashboard_title]", "From the search page");
+  await page.fill("[data-testid=save-form] input[name=title]", "Context errors");
+});
+await savePanel("ctxerror", async () => {
+  await page.selectOption("[data-testid=save-form] select[name=dashboard]", "from-search");
+  await page.fill("[data-testid=save-form] input[name=title]", "Context events");
+});
+await page.click("[data-testid=save-message] a");
+await page.waitForURL(/\/dashboards\/from-search$/, { timeout: 15000 });
+await allDrawn("from-search", 2);
+const savedTitles = await page.$$eval(".panel .panel-title", (ts) => ts.map((e) => e.textContent));
+if (savedTitles.join("|") !== "Context errors|Context events") await fail(`panels saved from the search page: ${savedTitles}`);
+
 // 6. The status board of the batch world: one tile per job, all three colours.
 await page.goto(`${url}/dashboards/batch-jobs?now=${asOf}`);
 await allDrawn("batch-jobs");
@@ -287,6 +314,8 @@ await page.goto(`${url}/dashboards/loupe?now=${later}`);
 await allDrawn("loupe, 10 minutes later");
 const fleetRows = await page.$$eval('.panel:has(.panel-title:text("Forwarder fleet")) tbody tr', (rs) => rs.map((r) => r.className));
 if (fleetRows.length === 0 || !fleetRows.every((c) => c.includes("row-red"))) await fail(`fleet rows 10 minutes later: ${fleetRows}`);
+const versions = await page.$$eval('.panel:has(.panel-title:text("Forwarder fleet")) td[data-field=version]', (ts) => ts.map((t) => t.textContent.trim()));
+if (versions.length === 0 || !versions.every((v) => /^\d+\.\d+\.\d+/.test(v))) await fail(`fleet versions: ${versions}`);
 
 // 10. Edit mode: a new dashboard from the template is saved and drawn; a broken panel is refused
 // with the server's message; a managed one cannot be saved.

@@ -7,7 +7,7 @@ mod common;
 
 use common::*;
 use loupe_alerts::*;
-use loupe_e2e::smtp::{python, start_smtp, EXPLODE};
+use loupe_e2e::smtp::{python, start_smtp, start_smtp_tls, EXPLODE};
 use serde_json::json;
 use std::process::Command;
 use std::sync::Arc;
@@ -49,6 +49,7 @@ fn an_alert_mail_has_text_html_csv_and_a_pdf_whose_text_holds_the_error_lines() 
         username: Some("loupe".into()),
         password_file: Some(secret),
         starttls: StartTls::Auto,
+        ca_file: None,
     });
     let h = Harness::with(
         ts("2026-03-02T05:00:00Z"),
@@ -210,4 +211,81 @@ fn a_weekly_report_pdf_has_its_chart_labels_and_values() {
     ] {
         assert!(text.contains(v), "{v} not in {text}");
     }
+}
+
+/// One alert with an e-mail action through `email`, fired once at 08:00 Paris; its run.
+fn fire_mail(email: EmailConfig) -> RunRecord {
+    let searcher = FakeSearcher::new(|_| Ok(rows(json!([{"host": "SRV-BATCH-01", "count": 3}]))));
+    let mut config = SchedulerConfig::default();
+    config.actions.email = Some(email);
+    let h = Harness::with(
+        ts("2026-03-02T05:00:00Z"),
+        searcher,
+        Arc::new(MemoryStateStore::new()),
+        config,
+    );
+    h.set(vec![saved(json!({
+        "name": "Errors", "query": "index=batchs error | stats count by host",
+        "cron": "0 8 * * *", "timezone": "Europe/Paris",
+        "alert": {"condition": {"type": "results", "relation": "greater_than", "quantity": 0},
+                  "actions": [{"type": "email", "to": ["team@example.org"]}]}
+    }))]);
+    h.tick();
+    h.clock.set(ts("2026-03-02T07:00:00Z"));
+    h.tick();
+    h.state.runs_of("Errors").pop().expect("a run")
+}
+
+#[test]
+fn starttls_required_upgrades_before_the_login_and_trusts_the_ca_file() {
+    let Some(py) = python() else { return };
+    let smtp = start_smtp_tls(&py);
+    let secret = smtp.dir.path().join("smtp.pass");
+    std::fs::write(&secret, "s3cret\n").unwrap();
+    let email = |ca_file: Option<std::path::PathBuf>| EmailConfig {
+        smtp: format!("smtp://127.0.0.1:{}", smtp.port),
+        from: "loupe@example.org".into(),
+        username: Some("loupe".into()),
+        password_file: Some(secret.clone()),
+        starttls: StartTls::Required,
+        ca_file,
+    };
+    // Without the CA the self-signed certificate is refused: nothing goes out in clear.
+    let run = fire_mail(email(None));
+    assert!(!run.actions[0].ok, "{:?}", run.actions);
+    assert!(smtp.mails().is_empty());
+    let run = fire_mail(email(Some(smtp.cert())));
+    assert!(run.actions[0].ok, "{:?}", run.actions);
+    let envelope: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(smtp.dir.path().join("mail/0.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(envelope["tls"], true, "{envelope}");
+    assert_eq!(envelope["authenticated"], true, "{envelope}");
+}
+
+#[test]
+fn a_refused_login_fails_the_action_once_with_the_servers_answer() {
+    let Some(py) = python() else { return };
+    let smtp = start_smtp(&py);
+    let secret = smtp.dir.path().join("smtp.pass");
+    std::fs::write(&secret, "not-the-password\n").unwrap();
+    let run = fire_mail(EmailConfig {
+        smtp: format!("smtp://127.0.0.1:{}", smtp.port),
+        from: "loupe@example.org".into(),
+        username: Some("loupe".into()),
+        password_file: Some(secret),
+        starttls: StartTls::Never,
+        ca_file: None,
+    });
+    let outcome = &run.actions[0];
+    assert!(!outcome.ok, "{outcome:?}");
+    // A wrong password stays wrong: no retry storm against the relay, which would lock the account.
+    assert_eq!(outcome.attempts, 1, "{outcome:?}");
+    let error = outcome.error.as_deref().unwrap_or_default();
+    assert!(
+        error.contains("535"),
+        "the server's answer is kept: {error}"
+    );
+    assert!(smtp.mails().is_empty());
 }

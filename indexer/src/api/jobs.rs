@@ -34,6 +34,10 @@ pub struct JobBody {
     /// seconds or ISO 8601; none = now. A dashboard shown "as of" a past day uses it.
     #[serde(default)]
     pub now: Option<String>,
+    /// IANA zone of `@d`, day spans and `strftime` (default: the server's); the console
+    /// sends the zone it shows times in.
+    #[serde(default)]
+    pub timezone: Option<String>,
 }
 
 /// `?offset=&count=` of the paging endpoints.
@@ -88,19 +92,21 @@ pub async fn create(State(state): State<AppState>, headers: HeaderMap, body: Byt
         return r;
     }
     let limit = body.max_count.unwrap_or(1000).clamp(1, 50_000);
+    let tz = match super::request_zone(body.timezone.as_deref()) {
+        Ok(z) => z,
+        Err(r) => return r,
+    };
+    let zone = tz.clone().unwrap_or_else(search::server_zone);
     let now_ns = match body.now.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
         None => None,
-        Some(t) => match loupe_event::reltime::resolve(
-            t,
-            crate::ingest::now_ns(),
-            &jiff::tz::TimeZone::UTC,
-        ) {
+        Some(t) => match loupe_event::reltime::resolve(t, crate::ingest::now_ns(), &zone) {
             Ok(ns) => Some(ns),
             Err(e) => return api_error(StatusCode::BAD_REQUEST, format!("now {t:?}: {e}"), None),
         },
     };
     let mut req = state.request(body.query, body.earliest, body.latest, limit);
     req.now_ns = now_ns;
+    req.tz = tz;
     let owner = scope.principal.clone();
     match state.jobs.start(
         state.store.clone(),
@@ -350,6 +356,8 @@ pub struct ExportQuery {
     pub latest: Option<String>,
     #[serde(default)]
     pub output: Option<String>,
+    #[serde(default)]
+    pub timezone: Option<String>,
 }
 
 /// `GET /api/v1/export`: every result row, streamed as it is produced (NDJSON or CSV);
@@ -377,12 +385,17 @@ pub async fn export(
     if let Err(r) = check_syntax(&state, &q.query) {
         return r;
     }
+    let tz = match super::request_zone(q.timezone.as_deref()) {
+        Ok(z) => z,
+        Err(r) => return r,
+    };
     let ticket = match state.admission.enter(None).await {
         Ok(t) => t,
         Err(r) => return refused(r),
     };
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<loupe_query::Row>>(4);
     let mut req = state.request(q.query, q.earliest, q.latest, usize::MAX);
+    req.tz = tz;
     req.guard = ticket.guard.clone();
     req.watch = Some(Arc::new(Watch::streaming(tx)));
     let store = state.store.clone();

@@ -101,8 +101,9 @@ pub struct TailQuery {
 
 /// Time between two polls of a tail: at most one search a second per open tail.
 const POLL: Duration = Duration::from_secs(1);
-/// Event time each poll looks back over (see [`TailCursor`]).
-const LOOKBACK: Duration = Duration::from_secs(120);
+/// Index time each poll looks back over (see [`TailCursor`]), at least: a commit interval
+/// longer than a few seconds lengthens it.
+const LOOKBACK: Duration = Duration::from_secs(30);
 /// Most events one poll gives: what a tail may send per second.
 const PER_POLL: usize = 500;
 /// Batches waiting for a slow client; past it the polling waits (no unbounded buffer).
@@ -114,22 +115,15 @@ enum Polled {
     Failed(String),
 }
 
-async fn poll(state: &AppState, scope: &SearchScope, query: &str, earliest: i64) -> Polled {
+async fn poll(state: &AppState, scope: &SearchScope, query: &str, index_earliest: i64) -> Polled {
     let ticket = match state.admission.enter(None).await {
         Ok(t) => t,
         Err(r) => return Polled::Failed(r.to_string()),
     };
     let cancel = CancelOnDrop(ticket.guard.clone());
-    let mut req = state.request(
-        query.to_string(),
-        Some(format!(
-            "{}.{:09}",
-            earliest.max(0).div_euclid(1_000_000_000),
-            earliest.max(0).rem_euclid(1_000_000_000)
-        )),
-        None,
-        PER_POLL,
-    );
+    // Every event time: what is new is what was indexed since, whatever its timestamp.
+    let mut req = state.request(query.to_string(), None, None, PER_POLL);
+    req.index_earliest = Some(index_earliest);
     req.guard = ticket.guard.clone();
     let store = state.store.clone();
     let scope = scope.clone();
@@ -187,7 +181,7 @@ pub async fn tail(
     let open = Open(state.tails_open.clone());
     tokio::spawn(async move {
         let _open = open;
-        let mut cursor = TailCursor::new(LOOKBACK);
+        let mut cursor = TailCursor::new(LOOKBACK.max(state.config.commit_interval * 3));
         let mut first = true;
         loop {
             if !first {
@@ -197,15 +191,16 @@ pub async fn tail(
                 }
             }
             let now = crate::ingest::now_ns();
-            let (rows, full) = match poll(&state, &scope, &q.query, cursor.earliest(now)).await {
-                Polled::Rows(rows, full) => (rows, full),
-                Polled::Failed(message) => {
-                    let _ = tx
-                        .send(sse("error", &serde_json::json!({ "error": message })))
-                        .await;
-                    return;
-                }
-            };
+            let (rows, full) =
+                match poll(&state, &scope, &q.query, cursor.index_earliest(now)).await {
+                    Polled::Rows(rows, full) => (rows, full),
+                    Polled::Failed(message) => {
+                        let _ = tx
+                            .send(sse("error", &serde_json::json!({ "error": message })))
+                            .await;
+                        return;
+                    }
+                };
             let polled = rows.len();
             let mut fresh = cursor.admit(rows, now);
             if first {

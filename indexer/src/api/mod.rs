@@ -74,6 +74,8 @@ impl AppState {
             latest,
             limit,
             now_ns: None,
+            tz: None,
+            index_earliest: None,
             limits: self.config.limits.clone(),
             guard: Arc::default(),
             macros: self.macros.clone(),
@@ -337,6 +339,24 @@ pub struct SearchBody {
     /// A time limit below `[limits] search_timeout` (`"30s"` or seconds).
     #[serde(default)]
     pub timeout: Option<serde_json::Value>,
+    /// IANA zone of `@d`, day spans and `strftime` (default: the server's).
+    #[serde(default)]
+    pub timezone: Option<String>,
+}
+
+/// The zone a request names (`"Europe/Paris"`), `None` when it names none; an unknown name
+/// is the client's error, never a silent UTC.
+pub fn request_zone(name: Option<&str>) -> Result<Option<jiff::tz::TimeZone>, Response> {
+    match name.map(str::trim).filter(|n| !n.is_empty()) {
+        None => Ok(None),
+        Some(n) => jiff::tz::TimeZone::get(n).map(Some).map_err(|_| {
+            api_error(
+                StatusCode::BAD_REQUEST,
+                format!("timezone {n:?}: not an IANA time zone (such as Europe/Paris)"),
+                None,
+            )
+        }),
+    }
 }
 
 /// A request's own time limit: seconds as a number, or a span (`"30s"`, `"2m"`).
@@ -380,6 +400,10 @@ async fn search_handler(
         Ok(t) => t,
         Err(e) => return api_error(StatusCode::BAD_REQUEST, e, None),
     };
+    let tz = match request_zone(body.timezone.as_deref()) {
+        Ok(z) => z,
+        Err(r) => return r,
+    };
     let ticket = match state.admission.enter(timeout).await {
         Ok(t) => t,
         Err(r) => return refused(r),
@@ -392,6 +416,7 @@ async fn search_handler(
         body.latest,
         body.limit.unwrap_or(100).min(50_000),
     );
+    req.tz = tz;
     req.guard = ticket.guard.clone();
     let store = state.store.clone();
     let admission = state.admission.clone();

@@ -147,6 +147,13 @@ pub struct SearchRequest {
     pub limit: usize,
     /// "Now" for relative times (tests pin it).
     pub now_ns: Option<i64>,
+    /// The zone in which `@d`, `@w1` and date-only times are read and `strftime` writes
+    /// (the user's, a saved search's `timezone`); `None` is the server's zone, as Splunk
+    /// takes the user's preference and falls back to the server's.
+    pub tz: Option<jiff::tz::TimeZone>,
+    /// Only events indexed at or after this epoch second, whatever the query says: a live tail
+    /// asks for what arrived since its last poll, old timestamps included.
+    pub index_earliest: Option<i64>,
     /// Memory bounds of the pipeline and its subsearches (`[limits]` of `loupe.toml`).
     pub limits: Limits,
     /// Time limit, cancellation and memory budget of this search and its subsearches; the
@@ -314,11 +321,12 @@ fn run_pipeline(
     let mut exec = loupe_query::compile(rest, &rest_ctx).map_err(unsupported)?;
     // Rows that already left the last stage (streaming pipelines): at most `limit` are returned.
     let mut streamed: Vec<Row> = Vec::new();
-    // An export reads larger windows: each window is read in store order, so a doc-store
-    // block is decompressed about once per window, and a bigger window means fewer times.
+    // An export reads its windows in store order, so a doc-store block is decompressed about
+    // once per window; the segments' block caches carry the rest over from one window to the
+    // next. A window's rows are what an export holds at once, so it stays a few thousand.
     let streaming = watch.is_some_and(|w| w.is_streaming());
     let window = if streaming {
-        ROW_BATCH * 16
+        ROW_BATCH * 4
     } else {
         ROW_BATCH * 2 * rayon::current_num_threads().max(1)
     };
@@ -711,7 +719,17 @@ fn run_located(
     req: &SearchRequest,
 ) -> Result<SearchResponse, SearchError> {
     let started = Instant::now();
-    let mut p = prepare(store, scope, req)?;
+    let p = prepare(store, scope, req)?;
+    execute(store, p, req, started)
+}
+
+/// Runs a planned search: the fast tails from summaries and columns, else the operators.
+fn execute(
+    store: &Store,
+    mut p: Prepared,
+    req: &SearchRequest,
+    started: Instant,
+) -> Result<SearchResponse, SearchError> {
     p.watch = req.watch.clone();
     if req.watch.as_ref().is_some_and(|w| w.is_streaming()) {
         // An export streams rows: every path goes through the operators.
@@ -874,6 +892,24 @@ fn run_located(
     Ok(resp)
 }
 
+/// The base search of `p` followed by `commands` (SPL, such as `timechart span=60s count`)
+/// instead of the rest of its pipeline: what a job's timeline, field summary and total ask of
+/// its events, on the plan already made (its index-time bounds, resolved subsearches and zone
+/// kept) rather than on the base search printed and planned again.
+fn base_then(mut p: Prepared, commands: &str) -> Result<Prepared, SearchError> {
+    let tail = loupe_query::parse(&format!("| {commands}"))
+        .map_err(|e| SearchError::Internal(format!("{commands}: {e}")))?;
+    p.pipeline.commands.truncate(p.first_op);
+    p.pipeline.commands.extend(tail.commands);
+    // `append`/`join` rows belonged to the commands now gone.
+    p.subsearches.clear();
+    p.tail = match fast_tail(&p.pipeline.commands[p.first_op..], p.limit) {
+        Some(t) if p.scan && !p.row_filter => t,
+        _ => Tail::Pipeline,
+    };
+    Ok(p)
+}
+
 /// The context of a pipeline: limits, clock, lookups and the rows of its `append`/`join`
 /// subsearches (keyed by position after the base search).
 fn exec_context(
@@ -884,6 +920,7 @@ fn exec_context(
     ExecContext {
         limits: p.limits.clone(),
         now: p.now as f64 / 1e9,
+        time_zone: p.tz.clone(),
         earliest: p.earliest.or(data_lo).map(|e| e as f64 / 1e9),
         latest: p.latest.or(data_hi).map(|l| l as f64 / 1e9),
         lookups: Some(Arc::new(lookups::DirLookups::new(
@@ -892,7 +929,6 @@ fn exec_context(
         ))),
         subsearches: std::mem::take(&mut p.subsearches),
         guard: p.guard.clone(),
-        ..ExecContext::default()
     }
 }
 
@@ -939,6 +975,8 @@ struct Prepared {
     /// `_index_earliest`/`_index_latest`, epoch seconds (inclusive, exclusive).
     index_time: (Option<i64>, Option<i64>),
     now: i64,
+    /// Zone of `@d` snapping, day spans and `strftime`.
+    tz: jiff::tz::TimeZone,
     indexes: Vec<String>,
     limits: Limits,
     /// Rows of the `append`/`join` subsearches, keyed by position after the base search.
@@ -968,19 +1006,30 @@ fn prepare(
         loupe_query::expand_macros(&req.query, &req.macros).map_err(|e| syntax(e, &req.query))?;
     let pipeline = loupe_query::parse(&expanded).map_err(|e| syntax(e, &expanded))?;
     let now = req.now_ns.unwrap_or_else(crate::ingest::now_ns);
-    let tz = jiff::tz::TimeZone::UTC;
+    let tz = req.tz.clone().unwrap_or_else(server_zone);
     let frame = subsearch::Frame {
         store,
         scope,
         limits: &req.limits,
         now,
+        tz: &tz,
         earliest: resolve_time(req.earliest.as_deref(), now, &tz)?,
         latest: resolve_time(req.latest.as_deref(), now, &tz)?,
         depth: 0,
         guard: &req.guard,
     };
     let limit = if req.limit == 0 { 100 } else { req.limit };
-    plan(pipeline, &frame, limit)
+    let mut p = plan(pipeline, &frame, limit)?;
+    if let Some(at) = req.index_earliest {
+        p.index_time.0 = Some(p.index_time.0.map_or(at, |q| q.max(at)));
+    }
+    Ok(p)
+}
+
+/// The zone of the machine the server runs on (`TZ`, then `/etc/localtime`), UTC when it
+/// cannot be told.
+pub fn server_zone() -> jiff::tz::TimeZone {
+    jiff::tz::TimeZone::try_system().unwrap_or(jiff::tz::TimeZone::UTC)
 }
 
 /// Plans a parsed pipeline in `frame`: narrows the time range, runs its subsearches (those of
@@ -1000,7 +1049,7 @@ fn plan(
     }
     check_lookup_access(&pipeline, &frame.scope.lookups)?;
     let now = frame.now;
-    let tz = jiff::tz::TimeZone::UTC;
+    let tz = frame.tz.clone();
     let (mut earliest, mut latest) = (frame.earliest, frame.latest);
     // The outer search's own `earliest=`/`latest=` bound its subsearches too.
     if let Some(CommandKind::Search(expr)) = pipeline.commands.first().map(|c| &c.kind) {
@@ -1046,6 +1095,7 @@ fn plan(
         latest,
         index_time,
         now,
+        tz,
         indexes,
         limits: frame.limits.clone(),
         subsearches,
@@ -1655,19 +1705,20 @@ fn timeline_located(
         }
     } else if p.scan {
         // A search-time field in the base search: the rows decide, through timechart.
-        let sub = SearchRequest {
-            query: format!("search {} | timechart span={span}s count", p.base),
-            macros: Arc::default(),
+        // Binned on the same grid as the index path (whole spans from the epoch), not by
+        // `timechart`, whose day-sized bins begin at the search zone's midnight.
+        let p = base_then(
+            p,
+            &format!("eval loupe_timeline_bin=floor(_time / {span}) * {span} | stats count by loupe_timeline_bin"),
+        )?;
+        let quiet = SearchRequest {
             watch: None,
             ..req.clone()
         };
-        for row in run(store, scope, &sub)?.rows {
-            let t = row
-                .get("_time")
-                .and_then(|v| v.as_str())
-                .and_then(|t| t.parse::<jiff::Timestamp>().ok());
-            if let (Some(t), Some(n)) = (t, row.get("count").and_then(|v| v.as_u64())) {
-                total.insert(t.as_second(), n);
+        for row in execute(store, p, &quiet, Instant::now())?.rows {
+            let bin = row.get("loupe_timeline_bin").and_then(|v| v.as_f64());
+            if let (Some(bin), Some(n)) = (bin, row.get("count").and_then(|v| v.as_u64())) {
+                *total.entry(bin as i64).or_default() += n;
             }
         }
     }
@@ -1723,20 +1774,11 @@ pub fn summary(
     if !p.scan {
         return Ok(FieldSummary::default());
     }
-    let sub = SearchRequest {
-        query: format!("search {} | head {max_events} | table *", p.base),
-        macros: Arc::default(),
-        watch: None,
-        limit: max_events,
-        ..req.clone()
-    };
-    let plans = {
-        let p2 = prepare(store, scope, &sub)?;
-        let plans = p2.bucket_plans(store)?;
-        (p2, plans)
-    };
+    let mut p = base_then(p, &format!("head {max_events} | table *"))?;
+    p.limit = max_events;
+    let plans = p.bucket_plans(store)?;
     let mut stats = SearchStats::default();
-    let rows = pipeline_rows(store, plans.0, plans.1, &mut stats)?;
+    let rows = pipeline_rows(store, p, plans, &mut stats)?;
     let mut counts: BTreeMap<String, (u64, HashMap<String, u64>)> = BTreeMap::new();
     for row in &rows {
         for (k, v) in row.iter() {
@@ -1801,13 +1843,11 @@ pub fn count_matching(
     if !p.scan {
         return Ok(0);
     }
-    let sub = SearchRequest {
-        query: format!("search {} | stats count", p.base),
-        macros: Arc::default(),
+    let quiet = SearchRequest {
         watch: None,
         ..req.clone()
     };
-    let resp = run(store, scope, &sub)?;
+    let resp = execute(store, base_then(p, "stats count")?, &quiet, Instant::now())?;
     Ok(resp
         .rows
         .first()

@@ -28,6 +28,8 @@ pub(crate) struct Frame<'a> {
     pub limits: &'a Limits,
     /// "Now" of the whole search, nanoseconds.
     pub now: i64,
+    /// The search's zone, the same at every depth.
+    pub tz: &'a jiff::tz::TimeZone,
     /// Time range of the search around (nanoseconds, end exclusive); a subsearch's own
     /// `earliest=`/`latest=` narrow or replace it.
     pub earliest: Option<i64>,

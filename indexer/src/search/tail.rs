@@ -1,9 +1,9 @@
-//! Live tail: which events of a repeated search are new. The index keeps no arrival time, so
-//! each poll searches the last [`TailCursor::lookback`] of event time again and the cursor
-//! remembers what it already gave (a fingerprint per event, forgotten once older than the
-//! look-back): an event indexed a little after its own timestamp (forwarder lag, commit
-//! interval) still shows once, and never twice. An event stamped older than the look-back when
-//! it arrives is not shown.
+//! Live tail: which events of a repeated search are new. Each poll asks for the events
+//! *indexed* in the last [`TailCursor::lookback`] (`_indextime`, whatever their own timestamp,
+//! so a line a forwarder ships late with yesterday's time still shows), and the cursor
+//! remembers what it already gave (a fingerprint per event, forgotten once the poll that first
+//! saw it is older than the look-back, when no later poll can return it again): an event shows
+//! once, and never twice.
 
 use std::collections::hash_map::DefaultHasher;
 use std::collections::HashMap;
@@ -17,15 +17,10 @@ const MAX_SEEN: usize = 200_000;
 
 #[derive(Debug)]
 pub struct TailCursor {
-    /// How far back in event time each poll looks, in nanoseconds.
+    /// How far back in index time each poll looks, in nanoseconds: longer than the time
+    /// between an event's indexing and its commit, plus a poll.
     pub lookback: i64,
     seen: HashMap<u64, i64>,
-}
-
-/// The `_time` of a result row in nanoseconds (rows carry it as RFC 3339).
-pub fn row_time_ns(r: &Row) -> Option<i64> {
-    let t: jiff::Timestamp = r.get("_time")?.as_str()?.parse().ok()?;
-    i64::try_from(t.as_nanosecond()).ok()
 }
 
 fn fingerprint(r: &Row) -> u64 {
@@ -44,25 +39,31 @@ impl TailCursor {
         }
     }
 
-    /// The earliest event time the next poll at `now_ns` searches.
-    pub fn earliest(&self, now_ns: i64) -> i64 {
-        now_ns.saturating_sub(self.lookback)
+    /// The earliest index time (epoch seconds, `_index_earliest`) the poll at `now_ns`
+    /// searches; seconds since `_indextime` is kept in seconds.
+    pub fn index_earliest(&self, now_ns: i64) -> i64 {
+        now_ns
+            .saturating_sub(self.lookback)
+            .div_euclid(1_000_000_000)
     }
 
     /// Of a poll's rows (newest first, as searches answer), those not given before, oldest
-    /// first; fingerprints older than the look-back are forgotten.
+    /// first. A fingerprint is kept for one look-back (plus a second of `_indextime`
+    /// rounding) after the poll that first saw it: an event indexed at `i` is returned by polls
+    /// up to `i + lookback`, and first seen at or after `i`.
     pub fn admit(&mut self, rows: Vec<Row>, now_ns: i64) -> Vec<Row> {
-        let cutoff = self.earliest(now_ns);
-        self.seen.retain(|_, t| *t >= cutoff);
+        let cutoff = now_ns
+            .saturating_sub(self.lookback)
+            .saturating_sub(1_000_000_000);
+        self.seen.retain(|_, seen_at| *seen_at >= cutoff);
         let mut fresh = Vec::new();
         for r in rows.into_iter().rev() {
-            let t = row_time_ns(&r).unwrap_or(now_ns);
             let key = fingerprint(&r);
             if self.seen.contains_key(&key) {
                 continue;
             }
             if self.seen.len() < MAX_SEEN {
-                self.seen.insert(key, t);
+                self.seen.insert(key, now_ns);
             }
             fresh.push(r);
         }
@@ -97,8 +98,24 @@ mod tests {
         let now = 1_767_225_600_000_000_000;
         let mut c = TailCursor::new(std::time::Duration::from_secs(60));
         c.admit(vec![row("2026-01-01T00:00:00Z", "a")], now);
-        c.admit(Vec::new(), now + 61_000_000_000);
+        c.admit(Vec::new(), now + 60_000_000_000);
+        assert_eq!(
+            c.seen.len(),
+            1,
+            "still returned by a poll a look-back later"
+        );
+        c.admit(Vec::new(), now + 62_000_000_000);
         assert!(c.seen.is_empty());
-        assert_eq!(c.earliest(now), now - 60_000_000_000);
+        assert_eq!(c.index_earliest(now), now / 1_000_000_000 - 60);
+    }
+
+    #[test]
+    fn an_old_timestamp_is_remembered_by_when_it_was_seen() {
+        // An event stamped a year ago, indexed now: a second poll must not give it again.
+        let now = 1_767_225_600_000_000_000;
+        let mut c = TailCursor::new(std::time::Duration::from_secs(60));
+        let old = row("2025-01-01T00:00:00Z", "old");
+        assert_eq!(c.admit(vec![old.clone()], now), vec![old.clone()]);
+        assert!(c.admit(vec![old], now + 1_000_000_000).is_empty());
     }
 }

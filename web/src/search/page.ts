@@ -12,7 +12,7 @@ import { EventsView } from "./events";
 import { FieldsView } from "./fields";
 import { QueryHistory } from "./history";
 import { ResultsTable } from "./results";
-import { saveAs } from "./saveas";
+import { saveAs, saveAsPanel } from "./saveas";
 import { TailView } from "./tail";
 import { TimelineView } from "./timeline";
 import { TimePicker } from "./timepicker";
@@ -59,11 +59,13 @@ export function searchPage(root: HTMLElement): void {
   saveSearch.dataset.testid = "save-search";
   const saveAlert = el("button", undefined, t("save.alert"));
   saveAlert.dataset.testid = "save-alert";
+  const savePanel = el("button", undefined, t("save.panel"));
+  savePanel.dataset.testid = "save-panel";
   const exportCsv = el("button", undefined, t("export.csv"));
   exportCsv.dataset.testid = "export-csv";
   const exportNdjson = el("button", undefined, t("export.ndjson"));
   exportNdjson.dataset.testid = "export-ndjson";
-  tools.append(tailButton, saveSearch, saveAlert, exportCsv, exportNdjson);
+  tools.append(tailButton, saveSearch, saveAlert, savePanel, exportCsv, exportNdjson);
   const statusLine = el("div", "status-line");
   statusLine.append(status, cancelButton, tools);
   if (asOf) statusLine.append(el("span", "dash-info", t("dash.asof", { time: asOf })));
@@ -269,6 +271,7 @@ export function searchPage(root: HTMLElement): void {
   };
   saveSearch.onclick = () => saveAs("saved", query(), picker.value().earliest, picker.value().latest);
   saveAlert.onclick = () => saveAs("alert", query(), picker.value().earliest, picker.value().latest);
+  savePanel.onclick = () => void saveAsPanel(query(), picker.value().earliest, picker.value().latest);
   const exporter = (output: "csv" | "ndjson") => async () => {
     const { earliest, latest } = picker.value();
     try {

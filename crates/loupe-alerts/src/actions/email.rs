@@ -3,9 +3,11 @@
 //!
 //! The server is `loupe.toml`'s `[email]` (DESIGN §3): `smtp = "smtp://host:25"` talks plain
 //! SMTP and upgrades with STARTTLS whenever the server offers it (`starttls = "auto"`, the
-//! default) — `starttls = "never"` stays in clear, for a local relay with a broken TLS set-up;
-//! `smtps://host:465` is TLS from the first byte. Certificates are checked against the
-//! webpki roots. `username` with `password_file` (read at each send, trailing newline dropped,
+//! default) — `starttls = "required"` refuses to send in clear (the password and the health
+//! data in the table never cross the network unencrypted), `starttls = "never"` stays in clear,
+//! for a local relay with a broken TLS set-up; `smtps://host:465` is TLS from the first byte.
+//! Certificates are checked against the webpki roots, plus `ca_file` (PEM) for the internal
+//! CA a clinic's relay is usually signed by. `username` with `password_file` (read at each send, trailing newline dropped,
 //! so a rotated secret needs no restart) authenticates with PLAIN or LOGIN.
 //!
 //! The message is `multipart/mixed`: a `multipart/alternative` (text, then HTML: clients show
@@ -19,7 +21,7 @@ use crate::template::{render, severity_name, Escape};
 use lettre::message::header::ContentType;
 use lettre::message::{Attachment as MailAttachment, Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
-use lettre::transport::smtp::client::{Tls, TlsParameters};
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{Message, SmtpTransport, Transport};
 use loupe_meta::Attachment;
 use serde::Deserialize;
@@ -45,6 +47,9 @@ pub struct EmailConfig {
     /// STARTTLS on `smtp://`.
     #[serde(default)]
     pub starttls: StartTls,
+    /// PEM file of a CA (or the server's own certificate) trusted beside the webpki roots.
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
 }
 
 /// STARTTLS on a `smtp://` server.
@@ -54,6 +59,8 @@ pub enum StartTls {
     /// Upgrade when the server offers it.
     #[default]
     Auto,
+    /// Upgrade, or send nothing.
+    Required,
     /// Never upgrade.
     Never,
 }
@@ -221,7 +228,17 @@ pub fn send(
 fn transport(config: &ActionConfig, email: &EmailConfig) -> Result<SmtpTransport, ActionError> {
     let url = SmtpUrl::parse(&email.smtp)?;
     let tls_params = || {
-        TlsParameters::new(url.host.clone())
+        let mut b = TlsParameters::builder(url.host.clone());
+        if let Some(ca) = &email.ca_file {
+            let pem = std::fs::read(ca).map_err(|e| {
+                ActionError::permanent(format!("[email] ca_file {}: {e}", show_path(ca)))
+            })?;
+            let cert = Certificate::from_pem(&pem).map_err(|e| {
+                ActionError::permanent(format!("[email] ca_file {}: {e}", show_path(ca)))
+            })?;
+            b = b.add_root_certificate(cert);
+        }
+        b.build()
             .map_err(|e| ActionError::permanent(format!("TLS for {}: {e}", url.host)))
     };
     let tls = if url.implicit_tls {
@@ -229,6 +246,7 @@ fn transport(config: &ActionConfig, email: &EmailConfig) -> Result<SmtpTransport
     } else {
         match email.starttls {
             StartTls::Auto => Tls::Opportunistic(tls_params()?),
+            StartTls::Required => Tls::Required(tls_params()?),
             StartTls::Never => Tls::None,
         }
     };
