@@ -168,6 +168,14 @@ class Server:
         wall = (time.perf_counter() - t0) * 1000
         return answer, wall
 
+    def api(self, method, path, body=None):
+        """`method path` of the API with the bench token; the JSON answer."""
+        req = urllib.request.Request(self.url + path, method=method,
+                                     data=json.dumps(body).encode() if body is not None else None,
+                                     headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"})
+        with urllib.request.urlopen(req) as r:
+            return json.loads(r.read())
+
     def metric(self, name):
         with urllib.request.urlopen(self.url + "/metrics") as r:
             for line in r.read().decode().splitlines():
@@ -325,12 +333,7 @@ def jobs_and_export(data_dir, raw):
     rows = []
     server = Server(data_dir)
     try:
-        def call(method, path, body=None):
-            req = urllib.request.Request(server.url + path, method=method,
-                                         data=json.dumps(body).encode() if body is not None else None,
-                                         headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"})
-            with urllib.request.urlopen(req) as r:
-                return json.loads(r.read())
+        call = server.api
         t0 = time.perf_counter()
         sid = call("POST", "/api/v1/jobs", {"query": "error", "max_count": 1000})["sid"]
         first = None
@@ -391,12 +394,7 @@ def scheduler_load(data_dir, searches=1000, minutes=None):
     minutes = minutes or int(os.environ.get("BENCH_SCHED_MINUTES", "5"))
     server = Server(data_dir)
     try:
-        def call(method, path, body=None):
-            req = urllib.request.Request(server.url + path, method=method,
-                                         data=json.dumps(body).encode() if body is not None else None,
-                                         headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"})
-            with urllib.request.urlopen(req) as r:
-                return json.loads(r.read())
+        call = server.api
         hosts = [r["host"] for r in server.search("* | stats count by host")[0]["rows"]] or ["x"]
         for i in range(searches):
             call("POST", "/api/v1/saved-searches", {

@@ -117,6 +117,19 @@ fn context_is_the_events_own_stream_and_only_what_the_caller_may_read() {
     assert_eq!(status, 400, "{c}");
 }
 
+/// The data line of the stream's next `events` message, `None` when the stream ends first.
+fn next_events(lines: &mut impl Iterator<Item = std::io::Result<String>>) -> Option<String> {
+    let mut last = String::new();
+    for line in lines {
+        let line = line.expect("read the stream");
+        if last == "event: events" {
+            return Some(line);
+        }
+        last = line;
+    }
+    None
+}
+
 #[test]
 fn a_tail_sends_what_is_indexed_after_it_began_and_refuses_a_transforming_search() {
     let s = Server::start("");
@@ -154,16 +167,7 @@ fn a_tail_sends_what_is_indexed_after_it_began_and_refuses_a_transforming_search
     );
     assert_eq!(status, 200);
     s.flush();
-    let mut seen = None;
-    let mut last = String::new();
-    for line in lines.by_ref() {
-        let line = line.expect("read the stream");
-        if last == "event: events" {
-            seen = Some(line.clone());
-            break;
-        }
-        last = line;
-    }
+    let seen = next_events(&mut lines);
     // An event stamped years ago but indexed now is new to the tail (it follows index time),
     // and the first one is not sent twice.
     let (status, _) = s.hec(
@@ -173,16 +177,7 @@ fn a_tail_sends_what_is_indexed_after_it_began_and_refuses_a_transforming_search
     );
     assert_eq!(status, 200);
     s.flush();
-    let mut later = None;
-    last.clear();
-    for line in lines.by_ref() {
-        let line = line.expect("read the stream");
-        if last == "event: events" {
-            later = Some(line.clone());
-            break;
-        }
-        last = line;
-    }
+    let later = next_events(&mut lines);
     let later: serde_json::Value = serde_json::from_str(
         later
             .as_deref()

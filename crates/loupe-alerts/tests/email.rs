@@ -42,33 +42,26 @@ fn an_alert_mail_has_text_html_csv_and_a_pdf_whose_text_holds_the_error_lines() 
         r.columns = cols.clone();
         Ok(r)
     });
-    let mut config = SchedulerConfig::default();
-    config.actions.email = Some(EmailConfig {
+    let email = EmailConfig {
         smtp: format!("smtp://127.0.0.1:{}", smtp.port),
         from: "Loupe <loupe@example.org>".into(),
         username: Some("loupe".into()),
         password_file: Some(secret),
         starttls: StartTls::Auto,
         ca_file: None,
-    });
-    let h = Harness::with(
-        ts("2026-03-02T05:00:00Z"),
+    };
+    let run = fire(
         searcher,
-        Arc::new(MemoryStateStore::new()),
-        config,
+        email,
+        json!({
+            "name": "Batch errors", "query": "index=batchs error | lookup inventory.csv path AS source",
+            "cron": "0 8 * * *", "timezone": "Europe/Paris", "earliest": "-24h@h", "latest": "@h",
+            "alert": {"condition": {"type": "results", "relation": "greater_than", "quantity": 0},
+                      "severity": "high",
+                      "actions": [{"type": "email", "to": ["batch-team@example.org", "ops@example.org"],
+                                   "subject": "[$severity$] $search_name$: $result_count$ errors", "attach": ["csv", "pdf"]}]}
+        }),
     );
-    h.set(vec![saved(json!({
-        "name": "Batch errors", "query": "index=batchs error | lookup inventory.csv path AS source",
-        "cron": "0 8 * * *", "timezone": "Europe/Paris", "earliest": "-24h@h", "latest": "@h",
-        "alert": {"condition": {"type": "results", "relation": "greater_than", "quantity": 0},
-                  "severity": "high",
-                  "actions": [{"type": "email", "to": ["batch-team@example.org", "ops@example.org"],
-                               "subject": "[$severity$] $search_name$: $result_count$ errors", "attach": ["csv", "pdf"]}]}
-    }))]);
-    h.tick();
-    h.clock.set(ts("2026-03-02T07:00:00Z"));
-    h.tick();
-    let run = h.state.runs_of("Batch errors").pop().unwrap();
     assert!(run.fired);
     assert!(run.actions[0].ok, "{:?}", run.actions);
 
@@ -213,9 +206,9 @@ fn a_weekly_report_pdf_has_its_chart_labels_and_values() {
     }
 }
 
-/// One alert with an e-mail action through `email`, fired once at 08:00 Paris; its run.
-fn fire_mail(email: EmailConfig) -> RunRecord {
-    let searcher = FakeSearcher::new(|_| Ok(rows(json!([{"host": "SRV-BATCH-01", "count": 3}]))));
+/// The saved search `search` (scheduled at 08:00 Paris) run once with `email` as `[email]`; its run.
+fn fire(searcher: Arc<FakeSearcher>, email: EmailConfig, search: serde_json::Value) -> RunRecord {
+    let name = search["name"].as_str().unwrap_or_default().to_string();
     let mut config = SchedulerConfig::default();
     config.actions.email = Some(email);
     let h = Harness::with(
@@ -224,16 +217,26 @@ fn fire_mail(email: EmailConfig) -> RunRecord {
         Arc::new(MemoryStateStore::new()),
         config,
     );
-    h.set(vec![saved(json!({
-        "name": "Errors", "query": "index=batchs error | stats count by host",
-        "cron": "0 8 * * *", "timezone": "Europe/Paris",
-        "alert": {"condition": {"type": "results", "relation": "greater_than", "quantity": 0},
-                  "actions": [{"type": "email", "to": ["team@example.org"]}]}
-    }))]);
+    h.set(vec![saved(search)]);
     h.tick();
     h.clock.set(ts("2026-03-02T07:00:00Z"));
     h.tick();
-    h.state.runs_of("Errors").pop().expect("a run")
+    h.state.runs_of(&name).pop().expect("a run")
+}
+
+/// One alert with an e-mail action through `email`, fired once at 08:00 Paris; its run.
+fn fire_mail(email: EmailConfig) -> RunRecord {
+    let searcher = FakeSearcher::new(|_| Ok(rows(json!([{"host": "SRV-BATCH-01", "count": 3}]))));
+    fire(
+        searcher,
+        email,
+        json!({
+            "name": "Errors", "query": "index=batchs error | stats count by host",
+            "cron": "0 8 * * *", "timezone": "Europe/Paris",
+            "alert": {"condition": {"type": "results", "relation": "greater_than", "quantity": 0},
+                      "actions": [{"type": "email", "to": ["team@example.org"]}]}
+        }),
+    )
 }
 
 #[test]
