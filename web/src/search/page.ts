@@ -12,7 +12,7 @@ import { EventsView } from "./events";
 import { FieldsView } from "./fields";
 import { QueryHistory } from "./history";
 import { ResultsTable } from "./results";
-import { saveAs, saveAsPanel } from "./saveas";
+import { panelKind, saveAs, saveAsPanel } from "./saveas";
 import { TailView } from "./tail";
 import { TimelineView } from "./timeline";
 import { TimePicker } from "./timepicker";
@@ -173,13 +173,19 @@ export function searchPage(root: HTMLElement): void {
     cancelButton.hidden = !(s.state === "queued" || s.state === "running");
   }
 
+  /** The result rows of the last transforming search shown (null: events): what a saved
+   * panel's type is chosen from. */
+  let shownResults: Page | null = null;
+
   function showResults(page: Page): void {
+    shownResults = page;
     resultsTable.show(page);
     vizView.show(page);
   }
 
   async function run(): Promise<void> {
     const q = query();
+    shownResults = null;
     const { earliest, latest } = picker.value();
     const url = new URL(location.href);
     url.searchParams.set("q", q);
@@ -271,7 +277,8 @@ export function searchPage(root: HTMLElement): void {
   };
   saveSearch.onclick = () => saveAs("saved", query(), picker.value().earliest, picker.value().latest);
   saveAlert.onclick = () => saveAs("alert", query(), picker.value().earliest, picker.value().latest);
-  savePanel.onclick = () => void saveAsPanel(query(), picker.value().earliest, picker.value().latest);
+  savePanel.onclick = () =>
+    void saveAsPanel(query(), picker.value().earliest, picker.value().latest, panelKind(shownResults));
   const exporter = (output: "csv" | "ndjson") => async () => {
     const { earliest, latest } = picker.value();
     try {

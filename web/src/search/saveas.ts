@@ -3,8 +3,8 @@
 // /api/v1/saved-searches, or as a panel added to a dashboard (new or existing, through
 // /api/v1/dashboards); the server's refusal is shown as it says it.
 
-import { api, ApiError, ChartKind, Dashboard, Panel, PanelKind, SavedSearch } from "../api";
-import { t } from "../i18n";
+import { api, ApiError, ChartKind, Dashboard, Page, Panel, PanelKind, SavedSearch } from "../api";
+import { DISPLAY_ZONE, t } from "../i18n";
 
 function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls?: string, text?: string): HTMLElementTagNameMap[K] {
   const e = document.createElement(tag);
@@ -27,21 +27,19 @@ function input(name: string, value = "", placeholder = ""): HTMLInputElement {
   return i;
 }
 
-/** Opens the form for the search `query` over `earliest`–`latest` as a `kind`. */
-export function saveAs(kind: "saved" | "alert", query: string, earliest: string, latest: string): void {
+/** What a save made: the message's link to it. */
+interface Saved {
+  text: string;
+  href: string;
+}
+
+/** The dialog every "Save as" shares: a heading, the caller's fields, Save and Cancel, and a
+ * message that says "saving", then links to what was made or shows the server's refusal. */
+function saveForm(heading: string, fields: HTMLElement[], save: () => Promise<Saved>): HTMLParagraphElement {
   document.querySelector(".save-panel")?.remove();
   const panel = el("form", "save-panel");
   panel.dataset.testid = "save-form";
   panel.setAttribute("role", "dialog");
-  const title = el("h2", undefined, kind === "alert" ? t("save.alert") : t("save.saved"));
-  const name = input("name");
-  name.required = true;
-  const shown = el("pre", "save-query", query);
-  const cron = input("cron", kind === "alert" ? "*/15 * * * *" : "", t("save.cron.hint"));
-  const quantity = input("quantity", "0");
-  quantity.type = "number";
-  const throttle = input("throttle", kind === "alert" ? "1h" : "", "30m");
-  const webhook = input("webhook", "", "https://…");
   const message = el("p", "save-message");
   message.dataset.testid = "save-message";
   const submit = el("button", "run", t("dash.save"));
@@ -49,22 +47,53 @@ export function saveAs(kind: "saved" | "alert", query: string, earliest: string,
   const cancel = el("button", undefined, t("search.cancel"));
   cancel.type = "button";
   cancel.onclick = () => panel.remove();
-  panel.append(title, field(t("save.name"), name), shown, field(t("save.cron"), cron));
-  if (kind === "alert") {
-    panel.append(field(t("save.condition"), quantity), field(t("save.throttle"), throttle), field(t("save.webhook"), webhook));
-  }
   const buttons = el("div", "save-buttons");
   buttons.append(submit, cancel);
-  panel.append(buttons, message);
+  panel.append(el("h2", undefined, heading), ...fields, buttons, message);
   panel.onsubmit = async (e) => {
     e.preventDefault();
+    message.dataset.state = "saving";
+    message.textContent = "";
+    try {
+      const made = await save();
+      message.dataset.state = "done";
+      const link = el("a", undefined, made.text);
+      link.href = made.href;
+      message.append(link);
+    } catch (err) {
+      failed(message, err);
+    }
+  };
+  document.body.append(panel);
+  return message;
+}
+
+function failed(message: HTMLElement, err: unknown): void {
+  message.dataset.state = "failed";
+  message.textContent = t("dash.invalid", { message: (err as ApiError).message });
+}
+
+/** Opens the form for the search `query` over `earliest`–`latest` as a `kind`. */
+export function saveAs(kind: "saved" | "alert", query: string, earliest: string, latest: string): void {
+  const name = input("name");
+  name.required = true;
+  const cron = input("cron", kind === "alert" ? "*/15 * * * *" : "", t("save.cron.hint"));
+  const quantity = input("quantity", "0");
+  quantity.type = "number";
+  const throttle = input("throttle", kind === "alert" ? "1h" : "", "30m");
+  const webhook = input("webhook", "", "https://…");
+  const fields: HTMLElement[] = [field(t("save.name"), name), el("pre", "save-query", query), field(t("save.cron"), cron)];
+  if (kind === "alert") {
+    fields.push(field(t("save.condition"), quantity), field(t("save.throttle"), throttle), field(t("save.webhook"), webhook));
+  }
+  saveForm(kind === "alert" ? t("save.alert") : t("save.saved"), fields, async () => {
     const body: SavedSearch = {
       name: name.value.trim(),
       query,
       earliest: earliest || undefined,
       latest: latest || undefined,
       cron: cron.value.trim() || undefined,
-      timezone: "Europe/Paris",
+      timezone: DISPLAY_ZONE,
     };
     if (kind === "alert") {
       body.alert = {
@@ -73,37 +102,19 @@ export function saveAs(kind: "saved" | "alert", query: string, earliest: string,
         actions: webhook.value.trim() ? [{ type: "webhook", url: webhook.value.trim() }] : [],
       };
     }
-    message.dataset.state = "saving";
-    message.textContent = "";
-    try {
-      await api.createSaved(body);
-      message.dataset.state = "done";
-      const link = el("a", undefined, t("save.done", { name: body.name }));
-      link.href = kind === "alert" ? "/alerts" : "/saved";
-      message.append(link);
-    } catch (err) {
-      message.dataset.state = "failed";
-      message.textContent = t("dash.invalid", { message: (err as ApiError).message });
-    }
-  };
-  document.body.append(panel);
+    await api.createSaved(body);
+    return { text: t("save.done", { name: body.name }), href: kind === "alert" ? "/alerts" : "/saved" };
+  });
   name.focus();
 }
 
-/** The panel a search suits: a chart for `timechart`, a single value for one bare `stats`
- * aggregate, a table for other transforming searches, events otherwise. */
-export function panelKind(query: string): PanelKind {
-  // Quoted text cannot hold a command: blank it before splitting on pipes.
-  const commands = query
-    .replace(/"(?:[^"\\]|\\.)*"/g, '""')
-    .split("|")
-    .map((c) => c.trim().toLowerCase());
-  const name = (c: string) => c.split(/\s+/)[0];
-  if (commands.some((c) => name(c) === "timechart")) return "timechart";
-  const last = commands[commands.length - 1] ?? "";
-  if (name(last) === "stats" && !/\bby\b/.test(last)) return "single";
-  const transforming = ["stats", "chart", "top", "rare", "table", "tstats", "eventstats", "xyseries"];
-  return commands.some((c) => transforming.includes(name(c))) ? "table" : "events";
+/** The panel an answer suits, as the Visualization tab reads it: events when the search
+ * answered events (`null`), a time chart for a `_time` column, a single value for one cell,
+ * a table otherwise. The server's answer decides, so the browser needs no second parser. */
+export function panelKind(results: Page | null): PanelKind {
+  if (results === null) return "events";
+  if (results.columns.includes("_time")) return "timechart";
+  return results.rows.length === 1 && results.columns.length === 1 ? "single" : "table";
 }
 
 /** Where a new panel goes: under every panel there is, full width for events and tables. */
@@ -114,29 +125,21 @@ function below(d: Dashboard, kind: PanelKind): { x: number; y: number; w: number
 
 /** Opens the form adding the search as a panel of a dashboard, new or existing (managed ones,
  * owned by a file, are not offered). */
-export async function saveAsPanel(query: string, earliest: string, latest: string): Promise<void> {
-  document.querySelector(".save-panel")?.remove();
-  const panel = el("form", "save-panel");
-  panel.dataset.testid = "save-form";
-  panel.setAttribute("role", "dialog");
-  const message = el("p", "save-message");
-  message.dataset.testid = "save-message";
+export async function saveAsPanel(query: string, earliest: string, latest: string, suits: PanelKind): Promise<void> {
   const target = el("select");
   target.name = "dashboard";
   const fresh = el("option", undefined, t("save.panel.new"));
   fresh.value = "";
   target.append(fresh);
-  let existing: Dashboard[] = [];
+  let refused: unknown = null;
   try {
-    existing = (await api.dashboards()).dashboards.filter((d) => !d.managed_by);
+    for (const d of (await api.dashboards()).dashboards.filter((d) => !d.managed_by)) {
+      const o = el("option", undefined, d.title);
+      o.value = d.id;
+      target.append(o);
+    }
   } catch (err) {
-    message.dataset.state = "failed";
-    message.textContent = t("dash.invalid", { message: (err as ApiError).message });
-  }
-  for (const d of existing) {
-    const o = el("option", undefined, d.title);
-    o.value = d.id;
-    target.append(o);
+    refused = err;
   }
   const newId = input("id", "", "my-dashboard");
   const newTitle = input("dashboard_title", "");
@@ -151,17 +154,16 @@ export async function saveAsPanel(query: string, earliest: string, latest: strin
   title.required = true;
   const kind = el("select");
   kind.name = "type";
-  const kinds = ["events", "table", "timechart", "chart", "single"] as const;
-  for (const k of kinds) {
+  for (const k of ["events", "table", "timechart", "chart", "single"] as const) {
     const o = el("option", undefined, t(`save.panel.kind.${k}`));
     o.value = k;
     kind.append(o);
   }
-  kind.value = panelKind(query);
+  kind.value = suits;
   const chart = el("select");
   chart.name = "chart";
-  for (const c of ["line", "area", "column", "bar", "pie"] as ChartKind[]) {
-    const o = el("option", undefined, c);
+  for (const c of ["line", "area", "column", "bar", "pie"] as const) {
+    const o = el("option", undefined, t(`viz.${c}`));
     o.value = c;
     chart.append(o);
   }
@@ -169,55 +171,34 @@ export async function saveAsPanel(query: string, earliest: string, latest: strin
   const syncChart = () => (chartField.hidden = kind.value !== "timechart" && kind.value !== "chart");
   kind.onchange = syncChart;
   syncChart();
-  const submit = el("button", "run", t("dash.save"));
-  submit.type = "submit";
-  const cancel = el("button", undefined, t("search.cancel"));
-  cancel.type = "button";
-  cancel.onclick = () => panel.remove();
-  const buttons = el("div", "save-buttons");
-  buttons.append(submit, cancel);
-  panel.append(
-    el("h2", undefined, t("save.panel")),
-    field(t("save.panel.dashboard"), target),
-    newOnly,
-    field(t("save.panel.title"), title),
-    el("pre", "save-query", query),
-    field(t("save.panel.type"), kind),
-    chartField,
-    buttons,
-    message,
-  );
-  panel.onsubmit = async (e) => {
-    e.preventDefault();
-    const type = kind.value as PanelKind;
-    const p: Panel = { title: title.value.trim(), type, query };
-    if (earliest) p.earliest = earliest;
-    if (latest) p.latest = latest;
-    if (type === "timechart" || type === "chart") p.chart = chart.value as ChartKind;
-    message.dataset.state = "saving";
-    message.textContent = "";
-    try {
-      let id: string;
+  const message = saveForm(
+    t("save.panel"),
+    [
+      field(t("save.panel.dashboard"), target),
+      newOnly,
+      field(t("save.panel.title"), title),
+      el("pre", "save-query", query),
+      field(t("save.panel.type"), kind),
+      chartField,
+    ],
+    async () => {
+      const type = kind.value as PanelKind;
+      const p: Panel = { title: title.value.trim(), type, query };
+      if (earliest) p.earliest = earliest;
+      if (latest) p.latest = latest;
+      if (type === "timechart" || type === "chart") p.chart = chart.value as ChartKind;
+      let d: Dashboard;
       if (target.value) {
-        const d = await api.dashboard(target.value);
-        p.grid = below(d, type);
-        d.panels.push(p);
-        id = (await api.updateDashboard(d.id, d)).dashboard.id;
+        d = await api.dashboard(target.value);
       } else {
-        const d: Dashboard = { id: newId.value.trim(), title: newTitle.value.trim() || newId.value.trim(), panels: [] };
-        p.grid = below(d, type);
-        d.panels.push(p);
-        id = (await api.createDashboard(d)).dashboard.id;
+        d = { id: newId.value.trim(), title: newTitle.value.trim() || newId.value.trim(), panels: [] };
       }
-      message.dataset.state = "done";
-      const link = el("a", undefined, t("save.panel.done", { title: p.title }));
-      link.href = `/dashboards/${encodeURIComponent(id)}`;
-      message.append(link);
-    } catch (err) {
-      message.dataset.state = "failed";
-      message.textContent = t("dash.invalid", { message: (err as ApiError).message });
-    }
-  };
-  document.body.append(panel);
+      p.grid = below(d, type);
+      d.panels.push(p);
+      const saved = target.value ? await api.updateDashboard(d.id, d) : await api.createDashboard(d);
+      return { text: t("save.panel.done", { title: p.title }), href: `/dashboards/${encodeURIComponent(saved.dashboard.id)}` };
+    },
+  );
+  if (refused !== null) failed(message, refused);
   title.focus();
 }

@@ -230,13 +230,11 @@ fn transport(config: &ActionConfig, email: &EmailConfig) -> Result<SmtpTransport
     let tls_params = || {
         let mut b = TlsParameters::builder(url.host.clone());
         if let Some(ca) = &email.ca_file {
-            let pem = std::fs::read(ca).map_err(|e| {
+            let bad = |e: &dyn std::fmt::Display| {
                 ActionError::permanent(format!("[email] ca_file {}: {e}", show_path(ca)))
-            })?;
-            let cert = Certificate::from_pem(&pem).map_err(|e| {
-                ActionError::permanent(format!("[email] ca_file {}: {e}", show_path(ca)))
-            })?;
-            b = b.add_root_certificate(cert);
+            };
+            let pem = std::fs::read(ca).map_err(|e| bad(&e))?;
+            b = b.add_root_certificate(Certificate::from_pem(&pem).map_err(|e| bad(&e))?);
         }
         b.build()
             .map_err(|e| ActionError::permanent(format!("TLS for {}: {e}", url.host)))
