@@ -147,7 +147,7 @@ impl StateStore for MetaState {
             sid: run.sid.clone(),
             scheduled_ns: Some(run.scheduled_time.as_nanosecond() as i64),
             started_ns: run.started.unwrap_or(run.scheduled_time).as_nanosecond() as i64,
-            duration_ms: run.duration_ms as f64,
+            duration_ms: run.duration_ms,
             result_count: run.result_count.unwrap_or(0) as u64,
             fired: run.fired,
             error: run.error.clone().or_else(|| run.reason.clone()),

@@ -65,8 +65,9 @@ pub struct RunRecord {
     pub started: Option<Timestamp>,
     /// How late the run started after its scheduled time, in milliseconds (scheduler lag).
     pub lag_ms: i64,
-    /// Search plus condition plus actions, in milliseconds.
-    pub duration_ms: u64,
+    /// Search plus condition plus actions, in milliseconds, with a fraction: a small scheduled
+    /// `stats count` takes well under a millisecond, and whole milliseconds averaged to 0.
+    pub duration_ms: f64,
     /// Window start; `None` = all time (or not resolved).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub earliest: Option<Timestamp>,

@@ -493,7 +493,7 @@ impl Shared {
             scheduled_time: scheduled,
             started: None,
             lag_ms: 0,
-            duration_ms: 0,
+            duration_ms: 0.0,
             earliest: None,
             latest: None,
             status: RunStatus::Skipped,
@@ -598,7 +598,7 @@ impl Shared {
             }
             Ok(results)
         })();
-        record.duration_ms = clock.elapsed().as_millis() as u64;
+        record.duration_ms = clock.elapsed().as_secs_f64() * 1e3;
         match result {
             Ok(results) => self.finish(entry, record, Some(&results)),
             Err(e) => {

@@ -4,6 +4,7 @@
 //! the last write-ahead-log record included) is stored as the tantivy commit payload,
 //! so it is exactly as durable and as current as the documents it describes.
 
+use super::directory::BucketDirectory;
 use super::schema::{self, Fields};
 use super::StoreError;
 use loupe_event::{Event, Value};
@@ -148,8 +149,9 @@ impl BucketKey {
 /// decompresses in well under a millisecond when `head` reads one event.
 const DOC_STORE_BLOCK: usize = 512 * 1024;
 
-/// Decompressed doc-store blocks cached per segment.
-const DOC_STORE_CACHE_BLOCKS: usize = 8;
+/// Decompressed doc-store blocks cached per segment by the shared searcher, for the few
+/// lookups that go through it (the newest events of a search); row readers keep their own.
+const DOC_STORE_CACHE_BLOCKS: usize = 2;
 
 /// A bucket open for reading; shared by searches, refreshed after each commit.
 pub struct Bucket {
@@ -175,7 +177,7 @@ impl Bucket {
     pub fn open_or_create(key: BucketKey, dir: &Path) -> Result<Bucket, StoreError> {
         let (schema, mut fields) = schema::build();
         let index = if dir.join("meta.json").exists() {
-            Index::open_in_dir(dir)?
+            Index::open(BucketDirectory::open(dir)?)?
         } else {
             std::fs::create_dir_all(dir).map_err(|e| StoreError::io(dir, e))?;
             let settings = tantivy::IndexSettings {
@@ -192,7 +194,7 @@ impl Bucket {
             Index::builder()
                 .schema(schema)
                 .settings(settings)
-                .create_in_dir(dir)?
+                .open_or_create(BucketDirectory::open(dir)?)?
         };
         schema::register_tokenizers(&index);
         // A bucket written before `_indextime` existed keeps its schema; its events have none.
@@ -200,9 +202,9 @@ impl Bucket {
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
-            // Decompressed doc-store blocks kept per segment: enough for the readers walking a
-            // segment side by side; tantivy's default (100 × 256 KiB per segment) would keep
-            // most of the raw text of a large store in memory.
+            // Decompressed doc-store blocks kept per segment as long as the segment lives:
+            // tantivy's default (100 × 256 KiB per segment) would keep most of the raw text
+            // of a large store in memory.
             .doc_store_cache_num_blocks(DOC_STORE_CACHE_BLOCKS)
             .try_into()?;
         let summary = read_summary(&index)?;

@@ -7,6 +7,7 @@
 //! ```
 
 pub mod bucket;
+pub mod directory;
 pub mod retention;
 pub mod schema;
 pub mod vocabulary;
@@ -582,6 +583,46 @@ mod tests {
             index: "main".into(),
             ..Default::default()
         }
+    }
+
+    /// Reading every event of a bucket leaves nothing of its doc store in the process: the
+    /// store file is read, not mapped, and the decompressed blocks were the reader's own.
+    #[test]
+    fn reading_events_maps_no_doc_store_and_keeps_no_shared_blocks() {
+        use crate::search::rows::{KeywordCache, RowReader};
+        let dir = tempfile::tempdir().unwrap();
+        let (store, mut w) = small_writer(dir.path(), WriterOptions::default());
+        let t = 86_400_000_000_000i64 * 20_000;
+        for i in 0..2_000 {
+            w.add(ev(t + i, &format!("event {i} of a store read in full")), 0)
+                .unwrap();
+        }
+        w.close_all().unwrap();
+        let bucket = &store.buckets_of("main")[0];
+        let searcher = bucket.reader.searcher();
+        let reader = RowReader::new(bucket, &searcher, &loupe_query::needs::FieldNeeds::All);
+        let mut cache = KeywordCache::default();
+        let mut read = 0;
+        for (ord, seg) in searcher.segment_readers().iter().enumerate() {
+            for doc in 0..seg.max_doc() {
+                let row = reader
+                    .row(&mut cache, tantivy::DocAddress::new(ord as u32, doc), t)
+                    .unwrap();
+                assert!(row.get("_raw").is_some());
+                read += 1;
+            }
+        }
+        assert_eq!(read, 2_000);
+        assert_eq!(searcher.doc_store_cache_stats().num_entries, 0);
+        let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
+        let bucket_dir = bucket.dir.to_string_lossy().to_string();
+        let mapped: Vec<&str> = maps
+            .lines()
+            .filter(|l| l.contains(&bucket_dir) && l.ends_with(".store"))
+            .collect();
+        assert!(mapped.is_empty(), "{mapped:?}");
+        // The other files of the bucket are still mapped (what keeps searches fast).
+        assert!(maps.lines().any(|l| l.contains(&bucket_dir)));
     }
 
     #[test]

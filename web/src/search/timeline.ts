@@ -18,13 +18,18 @@ export class TimelineView {
   show(tl: Timeline): void {
     this.plot?.destroy();
     this.parent.textContent = "";
-    const xs = tl.buckets.map((b) => Date.parse(b.time) / 1000);
+    const span = tl.span;
+    // Each bar stands at the middle of its bin, and the axis runs from the first bin's start
+    // to the last one's end: left to uPlot, a single bin (every event in one second) stretched
+    // the axis over years.
+    const starts = tl.buckets.map((b) => Date.parse(b.time) / 1000);
+    const xs = starts.map((x) => x + span / 2);
     const ys = tl.buckets.map((b) => b.count);
     const total = ys.reduce((a, b) => a + b, 0);
     this.parent.dataset.total = String(total);
     this.parent.dataset.bins = String(xs.length);
     if (xs.length === 0) return;
-    const span = tl.span;
+    const range: uPlot.Range.MinMax = [starts[0], starts[starts.length - 1] + span];
     const bars = uPlot.paths.bars!({ size: [0.9, 100] });
     this.plot = new uPlot(
       {
@@ -32,7 +37,7 @@ export class TimelineView {
         height: 110,
         legend: { show: false },
         cursor: { drag: { x: true, y: false, setScale: false } },
-        scales: { x: { time: true } },
+        scales: { x: { time: true, range: () => range } },
         axes: [timeAxis(), { size: 60 }],
         series: [{}, { label: t("timeline.events"), fill: "#93c5fd", stroke: "#2563eb", paths: bars, points: { show: false } }],
         hooks: {
@@ -50,5 +55,9 @@ export class TimelineView {
       [xs, ys],
       this.parent,
     );
+    // What the axis shows, for the console test.
+    this.parent.dataset.from = String(this.plot.scales.x.min);
+    this.parent.dataset.to = String(this.plot.scales.x.max);
+    this.parent.dataset.span = String(span);
   }
 }
