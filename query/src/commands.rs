@@ -54,6 +54,7 @@ pub const TYPED_COMMANDS: &[&str] = &[
     "addinfo",
     "cluster",
     "patterns",
+    "dbinspect",
 ];
 
 /// The commands parsed as [`CommandKind::Args`].
@@ -66,7 +67,12 @@ pub(crate) const ARGS_COMMANDS: &[&str] = &[
     "addinfo",
     "cluster",
     "patterns",
+    "dbinspect",
 ];
+
+/// Generating commands that describe the indexer's own catalog (buckets, indexes, objects)
+/// rather than read events: the indexer plans them and gives their rows to the pipeline.
+pub const CATALOG_COMMANDS: &[&str] = &["dbinspect"];
 
 /// Splunk commands that may open a subsearch without a leading `|` (`[tstats ...]`).
 pub(crate) const GENERATING_COMMANDS: &[&str] = &[

@@ -72,7 +72,7 @@ mod search;
 
 pub use agg::{Agg, AggError, AggFunc, AggSpec, AGG_FUNCTIONS};
 pub use ast::*;
-pub use commands::TYPED_COMMANDS;
+pub use commands::{CATALOG_COMMANDS, TYPED_COMMANDS};
 pub use error::ParseError;
 pub use eval::{
     compile_spl_regex, eval, eval_functions, is_known_function, truthy, unsupported_functions,
@@ -86,6 +86,6 @@ pub use macros::{expand_macros, MacroDef, MacroLoadError, MacroTable};
 pub use ops::stats::GroupedAggs;
 pub use parser::parse;
 pub use plan::{
-    compile, mergeable_stats, run, ExecContext, ExecError, Executor, Limits, PlanError,
+    compile, mergeable_stats, run, ExecContext, ExecError, Executor, Limits, Opts, PlanError,
 };
 pub use row::{Row, RowBatch};

@@ -157,7 +157,8 @@ pub struct ExecContext {
     /// Lookup tables (`lookup`, `inputlookup`, `outputlookup`); the indexer implements it.
     pub lookups: Option<Arc<dyn LookupProvider>>,
     /// Results of the subsearch of the `append`/`join` at this index of the command slice
-    /// given to [`compile`]; the caller runs subsearches first.
+    /// given to [`compile`], and the rows of a catalog command there ([`crate::CATALOG_COMMANDS`]:
+    /// `dbinspect`, …); the caller runs subsearches and reads its catalog first.
     pub subsearches: HashMap<usize, RowBatch>,
     /// Time limit, cancellation and memory budget of the search this pipeline belongs to.
     pub guard: Arc<SearchGuard>,
@@ -427,13 +428,14 @@ pub fn run(commands: &[Command], ctx: &ExecContext, rows: RowBatch) -> Result<Ro
 }
 
 /// Command options, consumed one by one; leftovers are reported as unsupported.
-pub(crate) struct Opts<'a> {
+pub struct Opts<'a> {
     cmd: &'a Command,
     opts: Vec<&'a CmdOption>,
 }
 
 impl<'a> Opts<'a> {
-    pub(crate) fn new(cmd: &'a Command, opts: &'a [CmdOption]) -> Opts<'a> {
+    /// The options of `cmd`, none consumed yet.
+    pub fn new(cmd: &'a Command, opts: &'a [CmdOption]) -> Opts<'a> {
         Opts {
             cmd,
             opts: opts.iter().collect(),
@@ -441,7 +443,7 @@ impl<'a> Opts<'a> {
     }
 
     /// Takes option `key` (last occurrence wins).
-    pub(crate) fn take(&mut self, key: &str) -> Option<&'a str> {
+    pub fn take(&mut self, key: &str) -> Option<&'a str> {
         let mut found = None;
         self.opts.retain(|o| {
             if o.key == key {
@@ -454,7 +456,8 @@ impl<'a> Opts<'a> {
         found
     }
 
-    pub(crate) fn take_bool(&mut self, key: &str, default: bool) -> Result<bool, PlanError> {
+    /// Takes a boolean option (`t`, `false`, `1`, …).
+    pub fn take_bool(&mut self, key: &str, default: bool) -> Result<bool, PlanError> {
         match self.take(key) {
             None => Ok(default),
             Some(v) => parse_bool(v)
@@ -462,7 +465,8 @@ impl<'a> Opts<'a> {
         }
     }
 
-    pub(crate) fn take_usize(&mut self, key: &str) -> Result<Option<usize>, PlanError> {
+    /// Takes a count option.
+    pub fn take_usize(&mut self, key: &str) -> Result<Option<usize>, PlanError> {
         match self.take(key) {
             None => Ok(None),
             Some(v) => v.parse().map(Some).map_err(|_| {
@@ -471,8 +475,22 @@ impl<'a> Opts<'a> {
         }
     }
 
+    /// Takes every occurrence of a repeatable option (`dbinspect index=a index=b`), in order.
+    pub fn take_all(&mut self, key: &str) -> Vec<&'a str> {
+        let mut found = Vec::new();
+        self.opts.retain(|o| {
+            if o.key == key {
+                found.push(o.value.as_str());
+                false
+            } else {
+                true
+            }
+        });
+        found
+    }
+
     /// Errors if any option was not consumed.
-    pub(crate) fn done(self) -> Result<(), PlanError> {
+    pub fn done(self) -> Result<(), PlanError> {
         if self.opts.is_empty() {
             return Ok(());
         }

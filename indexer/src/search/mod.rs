@@ -8,6 +8,7 @@
 //! command can reach an index outside it.
 
 pub mod admission;
+mod catalog;
 mod collect;
 pub mod context;
 pub mod lookups;

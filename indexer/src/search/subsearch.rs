@@ -7,7 +7,8 @@
 //! down as if the user had typed the terms. The subsearch of `append`/`join` gives its rows
 //! to the operator instead. Every subsearch runs through the same planner with the outer
 //! search's store, index scope, limits, clock and time range, so a token restricted to some
-//! indexes cannot reach others through brackets; nesting is bounded by [`MAX_DEPTH`].
+//! indexes cannot reach others through brackets; nesting is bounded by [`MAX_DEPTH`]. The rows
+//! of a leading catalog command (`| dbinspect`) are made here too, in the same scope.
 
 use super::{SearchError, SearchScope, SearchStats};
 use crate::store::Store;
@@ -48,6 +49,19 @@ pub(crate) fn resolve(
 ) -> Result<HashMap<usize, RowBatch>, SearchError> {
     let mut out = HashMap::new();
     for (i, cmd) in pipeline.commands.iter_mut().enumerate() {
+        if let CommandKind::Args(a) = &cmd.kind {
+            if loupe_query::CATALOG_COMMANDS.contains(&cmd.name.as_str()) {
+                if i != 0 {
+                    return Err(loupe_query::PlanError::at(
+                        cmd,
+                        format!("generates results: it must come first (`| {} …`)", cmd.name),
+                    )
+                    .into());
+                }
+                out.insert(i, super::catalog::rows(cmd, a, frame)?);
+                continue;
+            }
+        }
         match &mut cmd.kind {
             CommandKind::Search(expr) => substitute(expr, frame)?,
             CommandKind::Append(a) => {

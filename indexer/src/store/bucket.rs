@@ -161,6 +161,8 @@ pub struct Bucket {
     pub reader: IndexReader,
     pub fields: Fields,
     summary: parking_lot::RwLock<BucketSummary>,
+    /// A writer has it open (`dbinspect` says `hot`; closed buckets are `warm`).
+    hot: std::sync::atomic::AtomicBool,
 }
 
 impl std::fmt::Debug for Bucket {
@@ -221,7 +223,13 @@ impl Bucket {
             reader,
             fields,
             summary: parking_lot::RwLock::new(summary),
+            hot: std::sync::atomic::AtomicBool::new(false),
         })
+    }
+
+    /// True while a writer of this process has the bucket open: it may still grow.
+    pub fn is_hot(&self) -> bool {
+        self.hot.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The committed summary (what searches may rely on).
@@ -320,6 +328,26 @@ pub struct BucketWriter {
     dirty: bool,
     /// Monotonic use counter for least-recently-used eviction.
     pub last_used: u64,
+    /// Marks the bucket hot for as long as this writer lives, however it ends.
+    _hot: HotMark,
+}
+
+/// Clears a bucket's hot flag when its writer goes (closed, evicted or abandoned).
+struct HotMark(std::sync::Arc<Bucket>);
+
+impl HotMark {
+    fn new(bucket: std::sync::Arc<Bucket>) -> HotMark {
+        bucket.hot.store(true, std::sync::atomic::Ordering::Relaxed);
+        HotMark(bucket)
+    }
+}
+
+impl Drop for HotMark {
+    fn drop(&mut self) {
+        self.0
+            .hot
+            .store(false, std::sync::atomic::Ordering::Relaxed);
+    }
 }
 
 impl BucketWriter {
@@ -335,6 +363,7 @@ impl BucketWriter {
         )?;
         let pending = bucket.summary();
         Ok(BucketWriter {
+            _hot: HotMark::new(bucket.clone()),
             bucket,
             writer,
             window: Vec::new(),

@@ -659,6 +659,15 @@ pub(crate) fn build(
                 l.max_rows_buffered,
             ))
         }
+        CommandKind::Args(_) if crate::commands::CATALOG_COMMANDS.contains(&cmd.name.as_str()) => {
+            let rows = ctx.subsearches.get(&index).cloned().ok_or_else(|| {
+                PlanError::at(
+                    cmd,
+                    "describes the indexer's store, which is not available here",
+                )
+            })?;
+            Box::new(Generate { rows })
+        }
         CommandKind::Fieldformat(_) | CommandKind::Appendpipe(_) | CommandKind::Args(_) => {
             return reshape::build(cmd, ctx)
         }
