@@ -255,6 +255,8 @@ impl Pipeline {
         let checkpoint = Arc::new(AtomicU64::new(last));
         let (log_tx, log_rx) = bounded::<LogRequest>(opts.queue_depth);
         let (index_tx, index_rx) = bounded::<IndexMsg>(64);
+        // "A commit moved the checkpoint": the log thread trims then, not at the next batch.
+        let (committed_tx, committed_rx) = bounded::<()>(1);
 
         let log_thread = {
             let index_tx = index_tx.clone();
@@ -266,7 +268,14 @@ impl Pipeline {
                 .name("loupe-wal".into())
                 .spawn(move || {
                     log_loop(
-                        wal, dedup, dedup_path, log_rx, index_tx, checkpoint, counters, root,
+                        wal,
+                        dedup,
+                        dedup_path,
+                        (log_rx, committed_rx),
+                        index_tx,
+                        checkpoint,
+                        counters,
+                        root,
                         min_free,
                     )
                 })
@@ -279,7 +288,16 @@ impl Pipeline {
             let opts = opts.clone();
             std::thread::Builder::new()
                 .name("loupe-index".into())
-                .spawn(move || index_loop(writer, index_rx, checkpoint, counters, healthy, opts))
+                .spawn(move || {
+                    index_loop(
+                        writer,
+                        (index_rx, committed_tx),
+                        checkpoint,
+                        counters,
+                        healthy,
+                        opts,
+                    )
+                })
                 .map_err(|e| StoreError::io(store.root(), e))?
         };
         Ok(Pipeline {
@@ -381,7 +399,7 @@ fn log_loop(
     mut wal: Wal,
     mut dedup: DedupTable,
     dedup_path: PathBuf,
-    rx: Receiver<LogRequest>,
+    (rx, committed): (Receiver<LogRequest>, Receiver<()>),
     index_tx: Sender<IndexMsg>,
     checkpoint: Arc<AtomicU64>,
     counters: Arc<Counters>,
@@ -392,7 +410,31 @@ fn log_loop(
     let mut free_checked = Instant::now() - Duration::from_secs(10);
     let mut free_ok = true;
     let mut buf = Vec::with_capacity(1 << 20);
-    while let Ok(first) = rx.recv() {
+    let mut committed = committed;
+    let mut trim = |wal: &mut Wal, dedup: &DedupTable| {
+        let cp = checkpoint.load(Ordering::Acquire);
+        if cp > trimmed_to {
+            match dedup.save(&dedup_path).and_then(|_| wal.checkpoint(cp)) {
+                Ok(()) => trimmed_to = cp,
+                Err(e) => tracing::warn!(error = %e, "cannot trim the write-ahead log"),
+            }
+        }
+    };
+    loop {
+        let first = crossbeam_channel::select! {
+            recv(rx) -> r => match r {
+                Ok(r) => r,
+                Err(_) => break,
+            },
+            recv(committed) -> r => {
+                match r {
+                    Ok(()) => trim(&mut wal, &dedup),
+                    // The index thread has stopped: no more commits to wait for.
+                    Err(_) => committed = crossbeam_channel::never(),
+                }
+                continue;
+            }
+        };
         let mut group = vec![first];
         let mut bytes = 0usize;
         while bytes < (32 << 20) {
@@ -469,14 +511,7 @@ fn log_loop(
             }
             let _ = reply.send(Ok(Accepted::Logged(lsn)));
         }
-        let cp = checkpoint.load(Ordering::Acquire);
-        if cp > trimmed_to {
-            let res = dedup.save(&dedup_path).and_then(|_| wal.checkpoint(cp));
-            match res {
-                Ok(()) => trimmed_to = cp,
-                Err(e) => tracing::warn!(error = %e, "cannot trim the write-ahead log"),
-            }
-        }
+        trim(&mut wal, &dedup);
     }
     // Shutting down: the index thread stops when this sender drops.
     let cp = checkpoint.load(Ordering::Acquire);
@@ -521,7 +556,7 @@ fn reindex_from_log(writer: &mut StoreWriter, after: u64, up_to: u64) {
 
 fn index_loop(
     mut writer: StoreWriter,
-    rx: Receiver<IndexMsg>,
+    (rx, committed): (Receiver<IndexMsg>, Sender<()>),
     checkpoint: Arc<AtomicU64>,
     counters: Arc<Counters>,
     healthy: Arc<AtomicBool>,
@@ -549,7 +584,10 @@ fn index_loop(
             .map_err(|e| e.to_string());
         match &res {
             Ok(()) => {
-                checkpoint.store(last_lsn, Ordering::Release);
+                if checkpoint.swap(last_lsn, Ordering::AcqRel) != last_lsn {
+                    // Full: a signal is already waiting, and one trim covers both.
+                    let _ = committed.try_send(());
+                }
                 healthy.store(true, Ordering::Relaxed);
             }
             Err(e) => {
@@ -727,5 +765,56 @@ mod tests {
         assert!(s.contains(SEEN_WINDOW as u64 + 9));
         assert!(!s.contains(SEEN_WINDOW as u64 + 10));
         assert!(s.above.len() <= SEEN_WINDOW);
+    }
+
+    /// A commit trims the log on its own: an idle server keeps its index, not a second copy
+    /// of what it indexed, without waiting for another batch.
+    #[test]
+    fn a_commit_trims_the_log_without_another_batch() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(Store::open(dir.path()).unwrap());
+        let opts = PipelineOptions {
+            min_free_disk: 0,
+            ..PipelineOptions::default()
+        };
+        let pipeline = Pipeline::start(store, opts).unwrap();
+        let events = (0..2_000)
+            .map(|i| Event {
+                time_ns: 1_700_000_000_000_000_000 + i,
+                raw: format!("event {i} {}", "x".repeat(1_000)),
+                index: "main".into(),
+                ..Default::default()
+            })
+            .collect();
+        let batch = LoggedBatch {
+            channel: None,
+            sequence: None,
+            events,
+        };
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        rt.block_on(pipeline.submit(batch)).unwrap();
+        let wal_dir = dir.path().join("wal");
+        let wal_bytes = || -> u64 {
+            std::fs::read_dir(&wal_dir)
+                .unwrap()
+                .flatten()
+                .filter(|e| e.path().extension().is_some_and(|x| x == "wal"))
+                .map(|e| e.metadata().map(|m| m.len()).unwrap_or(0))
+                .sum()
+        };
+        assert!(
+            wal_bytes() > 2_000_000,
+            "the batch is logged before the answer"
+        );
+        pipeline.flush().unwrap();
+        // The log thread trims when told of the commit; wait for that, not for a time.
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while wal_bytes() > 0 {
+            assert!(Instant::now() < deadline, "log still {} bytes", wal_bytes());
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        pipeline.shutdown();
     }
 }

@@ -15,6 +15,9 @@ use std::path::{Path, PathBuf};
 const HEADER: usize = 16;
 /// A segment is rotated past this size.
 const SEGMENT_BYTES: u64 = 64 << 20;
+/// A segment holding only committed records is replaced by an empty one past this size, so
+/// an idle server keeps no more than this of log beside its index.
+const COMMITTED_SEGMENT_BYTES: u64 = 1 << 20;
 /// A record larger than this is corruption, not data (HEC bodies are bounded well below).
 const MAX_RECORD: usize = 1 << 30;
 
@@ -167,6 +170,11 @@ impl Wal {
     /// Records that everything up to `lsn` is committed in the store, and deletes segments wholly before it.
     pub fn checkpoint(&mut self, lsn: u64) -> Result<(), StoreError> {
         write_checkpoint(&self.dir, lsn)?;
+        // Everything appended is committed: the segment being written can go too, once it is
+        // worth a new file (the whole batch of an import otherwise stayed on disk, up to 64 MB).
+        if lsn + 1 >= self.next_lsn && self.out_bytes >= COMMITTED_SEGMENT_BYTES {
+            self.rotate()?;
+        }
         // Segment i holds lsns [segments[i], segments[i+1]); it can go when segments[i+1] - 1 <= lsn.
         while self.segments.len() > 1 && self.segments[1] <= lsn + 1 {
             let first = self.segments.remove(0);
@@ -499,6 +507,41 @@ mod tests {
         .unwrap();
         assert_eq!(seen, vec![(3, 2), (4, 3)]);
         assert_eq!(wal.next_lsn(), 5);
+    }
+
+    /// Once all of it is committed, the segment being written is replaced by an empty one.
+    #[test]
+    fn a_fully_committed_log_leaves_an_empty_segment() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut wal = Wal::open(dir.path(), |_, _| Ok(())).unwrap();
+        let record = vec![b'x'; 64 << 10];
+        for _ in 0..8 {
+            wal.append(&record).unwrap();
+        }
+        wal.sync().unwrap();
+        // Below the threshold the segment stays (a busy log is not rotated at every commit).
+        wal.checkpoint(8).unwrap();
+        assert!(wal.disk_bytes() > 500_000);
+        for _ in 0..16 {
+            wal.append(&record).unwrap();
+        }
+        wal.sync().unwrap();
+        // Not all committed: kept.
+        wal.checkpoint(20).unwrap();
+        assert!(wal.disk_bytes() > 1 << 20);
+        wal.checkpoint(24).unwrap();
+        assert_eq!(wal.disk_bytes(), 0);
+        assert_eq!(wal.segments.len(), 1);
+        wal.append(b"after").unwrap();
+        wal.sync().unwrap();
+        drop(wal);
+        let mut seen = Vec::new();
+        Wal::open(dir.path(), |lsn, p| {
+            seen.push((lsn, p.to_vec()));
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(seen, vec![(25, b"after".to_vec())]);
     }
 
     #[test]
