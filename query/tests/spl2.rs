@@ -573,6 +573,27 @@ fn timechart_minspan_raises_the_automatic_span() {
     assert!(err.contains("minspan=often"), "{err}");
 }
 
+/// The console's presets snap to the hour or the minute: "last 24 hours" (`-24h@h`) spans up
+/// to 25 hours and keeps Splunk's half-hour bins, "last 4 hours" (`-4h@h`) its 5 minutes.
+#[test]
+fn timechart_default_spans_allow_for_snapped_presets() {
+    let span_of = |range: f64| {
+        let ctx = ExecContext {
+            earliest: Some(0.0),
+            latest: Some(range),
+            ..ExecContext::default()
+        };
+        let out = run_ctx("| timechart count", &ctx, timed(&[(10, "a", 1)])).unwrap();
+        let times = col(&out, "_time");
+        times[1].parse::<f64>().unwrap() - times[0].parse::<f64>().unwrap()
+    };
+    assert_eq!(span_of(24.0 * 3600.0 + 37.0 * 60.0), 1800.0);
+    assert_eq!(span_of(4.0 * 3600.0 + 59.0 * 60.0), 300.0);
+    assert_eq!(span_of(60.0 * 60.0 + 30.0), 60.0);
+    assert_eq!(span_of(15.0 * 60.0 + 30.0), 10.0);
+    assert_eq!(span_of(8.0 * 86400.0), 86400.0);
+}
+
 #[test]
 fn bin_takes_any_whole_number_of_units() {
     let rows = timed(&[(5430, "a", 1)]);

@@ -512,13 +512,17 @@ impl TimeSpan {
     }
 }
 
-/// Default `timechart` span for a time range, as Splunk picks it.
+/// Default `timechart` span for a time range, as Splunk picks it. Each step allows for the
+/// snap of the presets that lead to it: "last 24 hours" is `-24h@h`, up to 25 hours, and it
+/// still gets half-hour bins, not two day-long ones.
 pub(crate) fn default_span(range: f64) -> f64 {
+    const MINUTE: f64 = 60.0;
+    const HOUR: f64 = 3600.0;
     match range {
-        r if r <= 15.0 * 60.0 => 10.0,
-        r if r <= 3600.0 => 60.0,
-        r if r <= 4.0 * 3600.0 => 300.0,
-        r if r <= 86400.0 => 1800.0,
+        r if r <= 16.0 * MINUTE => 10.0,
+        r if r <= 61.0 * MINUTE => 60.0,
+        r if r <= 5.0 * HOUR => 300.0,
+        r if r <= 25.0 * HOUR => 1800.0,
         _ => 86400.0,
     }
 }

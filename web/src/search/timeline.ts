@@ -41,6 +41,15 @@ export class TimelineView {
         axes: [timeAxis(), { size: 60 }],
         series: [{}, { label: t("timeline.events"), fill: "#93c5fd", stroke: "#2563eb", paths: bars, points: { show: false } }],
         hooks: {
+          // What the axis shows, for the console test.
+          setScale: [
+            (u, key) => {
+              if (key !== "x") return;
+              this.parent.dataset.from = String(u.scales.x.min);
+              this.parent.dataset.to = String(u.scales.x.max);
+              this.parent.dataset.span = String(span);
+            },
+          ],
           setSelect: [
             (u) => {
               if (u.select.width < 2) return;
@@ -55,9 +64,5 @@ export class TimelineView {
       [xs, ys],
       this.parent,
     );
-    // What the axis shows, for the console test.
-    this.parent.dataset.from = String(this.plot.scales.x.min);
-    this.parent.dataset.to = String(this.plot.scales.x.max);
-    this.parent.dataset.span = String(span);
   }
 }
