@@ -132,6 +132,8 @@ pub enum CommandKind {
     Fieldformat(Vec<(String, Expr)>),
     /// `appendpipe [subpipeline]`: the subpipeline runs over the rows so far, its output is appended.
     Appendpipe(AppendCmd),
+    /// `tstats [options] aggs [FROM datamodel=X] [WHERE search] [BY fields [span=..]]`.
+    Tstats(TstatsCmd),
     /// Commands whose arguments are an optional count, `key=value` options and field names:
     /// `nomv`, `untable`, `xyseries`, `transpose`, `addcoltotals`, `addinfo`, `cluster`, `patterns`.
     Args(ArgsCmd),
@@ -446,6 +448,21 @@ pub struct ArgsCmd {
     pub fields: Vec<String>,
     /// `key=value` options.
     pub options: Vec<CmdOption>,
+}
+
+/// Arguments of `tstats`: Loupe runs it as the `search … | stats …` it stands for.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TstatsCmd {
+    /// Options wherever they were written (`prestats=`, `summariesonly=`, `span=`, …), in order.
+    pub options: Vec<CmdOption>,
+    /// Aggregations in output order.
+    pub funcs: Vec<AggCall>,
+    /// `FROM datamodel=<name>`: the data model named (Loupe has none).
+    pub datamodel: Option<String>,
+    /// `WHERE <search>`: which events, as the base search would say it.
+    pub filter: Option<SearchExpr>,
+    /// Group-by fields (`_time` with `span=` bins time).
+    pub by: Vec<String>,
 }
 
 /// Arguments of `append`.
@@ -895,6 +912,12 @@ impl Pipeline {
                         f.strip_spans();
                     }
                 }
+                CommandKind::Tstats(t) => {
+                    strip_aggs(&mut t.funcs);
+                    if let Some(f) = &mut t.filter {
+                        f.strip_spans();
+                    }
+                }
                 CommandKind::Append(a) | CommandKind::Appendpipe(a) => a.subsearch.strip_spans(),
                 CommandKind::Join(j) => j.subsearch.strip_spans(),
                 CommandKind::Rex(r) => r.pattern_span = Span::default(),
@@ -940,6 +963,15 @@ impl Pipeline {
                         s.walk_subsearches(&mut |p| p.walk_exprs(f))
                     }
                 }
+                CommandKind::Tstats(t) => {
+                    t.funcs
+                        .iter()
+                        .filter_map(|a| a.arg.as_ref())
+                        .for_each(|e| e.walk(f));
+                    if let Some(s) = &t.filter {
+                        s.walk_subsearches(&mut |p| p.walk_exprs(f))
+                    }
+                }
                 CommandKind::Append(a) | CommandKind::Appendpipe(a) => a.subsearch.walk_exprs(f),
                 CommandKind::Join(j) => j.subsearch.walk_exprs(f),
                 _ => {}
@@ -955,6 +987,11 @@ impl Pipeline {
                 CommandKind::Search(s) => s.walk_subsearches(&mut |p| p.walk_commands(f)),
                 CommandKind::Inputlookup(i) => {
                     if let Some(s) = &i.filter {
+                        s.walk_subsearches(&mut |p| p.walk_commands(f))
+                    }
+                }
+                CommandKind::Tstats(t) => {
+                    if let Some(s) = &t.filter {
                         s.walk_subsearches(&mut |p| p.walk_commands(f))
                     }
                 }

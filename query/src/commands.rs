@@ -6,7 +6,7 @@ use crate::error::ParseError;
 use crate::expr::parse_expr;
 use crate::lexer::Cursor;
 use crate::parser::parse_subsearch;
-use crate::search::parse_search_expr;
+use crate::search::{parse_search_expr, parse_search_until};
 
 /// Commands with a typed [`CommandKind`] variant (lower case).
 pub const TYPED_COMMANDS: &[&str] = &[
@@ -55,6 +55,9 @@ pub const TYPED_COMMANDS: &[&str] = &[
     "cluster",
     "patterns",
     "dbinspect",
+    "metadata",
+    "eventcount",
+    "tstats",
 ];
 
 /// The commands parsed as [`CommandKind::Args`].
@@ -68,11 +71,13 @@ pub(crate) const ARGS_COMMANDS: &[&str] = &[
     "cluster",
     "patterns",
     "dbinspect",
+    "metadata",
+    "eventcount",
 ];
 
 /// Generating commands that describe the indexer's own catalog (buckets, indexes, objects)
 /// rather than read events: the indexer plans them and gives their rows to the pipeline.
-pub const CATALOG_COMMANDS: &[&str] = &["dbinspect"];
+pub const CATALOG_COMMANDS: &[&str] = &["dbinspect", "metadata", "eventcount"];
 
 /// Splunk commands that may open a subsearch without a leading `|` (`[tstats ...]`).
 pub(crate) const GENERATING_COMMANDS: &[&str] = &[
@@ -138,6 +143,7 @@ pub(crate) fn parse_command_args(c: &mut Cursor, name: &str) -> Result<CommandKi
         "join" => CommandKind::Join(parse_join(c)?),
         "fieldformat" => CommandKind::Fieldformat(parse_eval(c)?),
         "appendpipe" => CommandKind::Appendpipe(parse_append(c, name)?),
+        "tstats" => CommandKind::Tstats(parse_tstats(c)?),
         n if ARGS_COMMANDS.contains(&n) => CommandKind::Args(parse_args_cmd(c)?),
         _ => CommandKind::Generic {
             args: c.raw_until_command_end()?.trim().to_string(),
@@ -713,6 +719,74 @@ fn parse_stats(c: &mut Cursor, cmd: &str) -> Result<StatsCmd, ParseError> {
         by = by_list(c, &mut options, &[], kw)?;
     }
     Ok(StatsCmd { funcs, by, options })
+}
+
+/// `tstats`: options may stand anywhere (`by _time span=1h host` is common), the aggregations
+/// come first, then `FROM datamodel=…`, `WHERE …` and `BY …` in that order.
+fn parse_tstats(c: &mut Cursor) -> Result<TstatsCmd, ParseError> {
+    let mut options = Vec::new();
+    let funcs = agg_list(c, "tstats", &["from", "where", "by"], &mut options)?;
+    if funcs.is_empty() {
+        return Err(c.expected_after("an aggregation function", "tstats"));
+    }
+    let mut datamodel = None;
+    let mut filter = None;
+    let mut by = Vec::new();
+    c.skip_ws();
+    if c.keyword("from") {
+        c.skip_ws();
+        let named = if c
+            .peek_option_key()
+            .is_some_and(|k| k.eq_ignore_ascii_case("datamodel"))
+        {
+            option(c)?.value
+        } else if c.keyword("datamodel") {
+            c.skip_ws();
+            c.value()?.0
+        } else {
+            return Err(c.expected_after("`datamodel=<name>`", "FROM"));
+        };
+        datamodel = Some(named);
+        while at_option(c) {
+            options.push(option(c)?);
+        }
+        c.skip_ws();
+    }
+    if c.keyword("where") {
+        filter = Some(parse_search_until(c, false, &["by"])?);
+        c.skip_ws();
+    }
+    if c.keyword("by") {
+        loop {
+            skip_sep(c);
+            if c.at_command_end() {
+                break;
+            }
+            if at_option(c) {
+                options.push(option(c)?);
+            } else {
+                by.push(
+                    c.field_name()
+                        .map_err(|_| c.expected_after("a field name", "BY"))?
+                        .0,
+                );
+            }
+        }
+        if by.is_empty() {
+            return Err(c.expected_after("a field name", "BY"));
+        }
+    }
+    while at_option(c) {
+        options.push(option(c)?);
+    }
+    expect_end(c, "`FROM`, `WHERE`, `BY` or end of command")?;
+    Ok(TstatsCmd {
+        options,
+        funcs,
+        datamodel,
+        filter,
+        by,
+    })
 }
 
 fn parse_chart(c: &mut Cursor) -> Result<ChartCmd, ParseError> {

@@ -573,6 +573,20 @@ impl Display for Command {
                     list(&mut s, &x.by, ", ");
                 }
             }
+            CommandKind::Tstats(x) => {
+                opts(&mut s, &x.options);
+                aggs(&mut s, &x.funcs);
+                if let Some(d) = &x.datamodel {
+                    let _ = write!(s, " FROM datamodel={}", value(d));
+                }
+                if let Some(w) = &x.filter {
+                    let _ = write!(s, " WHERE {w}");
+                }
+                if !x.by.is_empty() {
+                    s.push_str(" BY ");
+                    list(&mut s, &x.by, ", ");
+                }
+            }
             CommandKind::Chart(x) => {
                 opts(&mut s, &x.options);
                 aggs(&mut s, &x.funcs);

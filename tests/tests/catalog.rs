@@ -151,3 +151,154 @@ fn dbinspect_refuses_what_it_does_not_know() {
         assert!(answer["span"]["start"].is_u64(), "{q}: {answer}");
     }
 }
+
+#[test]
+fn metadata_gives_each_hosts_time_range_and_count_from_the_summaries() {
+    let s = two_indexes();
+    let hosts = rows(&s, TOKEN, "| metadata type=hosts index=*");
+    assert_eq!(hosts.len(), 1, "{hosts:?}");
+    let h = &hosts[0];
+    assert_eq!(h["host"], "h1");
+    assert_eq!(h["totalCount"], 9);
+    assert_eq!(h["firstTime"], 1_772_409_601);
+    assert_eq!(h["lastTime"], 1_772_496_000 + 7_200);
+    assert_eq!(h["type"], "hosts");
+    // Indexed now, long after the events' own times.
+    assert!(
+        h["recentTime"].as_i64().unwrap_or(0) > 1_772_496_000 + 7_200,
+        "{h}"
+    );
+    // Inside the token's indexes only.
+    let web = rows(&s, WEB_ONLY, "| metadata type=hosts index=*");
+    assert_eq!(web[0]["totalCount"], 5);
+    assert_eq!(web[0]["firstTime"], 1_772_409_610);
+    assert!(rows(&s, WEB_ONLY, "| metadata type=sourcetypes index=app").is_empty());
+    let (status, answer) = search_as(&s, TOKEN, "| metadata type=users");
+    assert_eq!(status, 400, "{answer}");
+    assert!(
+        answer["error"]
+            .as_str()
+            .is_some_and(|e| e.starts_with("metadata: unsupported type=users")),
+        "{answer}"
+    );
+}
+
+#[test]
+fn eventcount_counts_the_events_of_each_index_the_token_reads() {
+    let s = two_indexes();
+    let total = rows(&s, TOKEN, "| eventcount index=*");
+    assert_eq!(total.len(), 1);
+    assert_eq!(total[0]["count"], 9);
+    let per_index = rows(&s, TOKEN, "| eventcount summarize=false index=*");
+    let got: Vec<(String, i64)> = per_index
+        .iter()
+        .map(|r| {
+            (
+                r["index"].as_str().unwrap_or_default().to_string(),
+                r["count"].as_i64().unwrap_or(-1),
+            )
+        })
+        .collect();
+    // `main` exists from the start, empty: listed as Splunk lists an empty index.
+    let expected = [("app", 4), ("main", 0), ("web", 5)];
+    assert_eq!(got, expected.map(|(i, n)| (i.to_string(), n)).to_vec());
+    let web = rows(
+        &s,
+        WEB_ONLY,
+        "| eventcount summarize=false report_size=true index=*",
+    );
+    assert_eq!(web.len(), 1, "{web:?}");
+    assert_eq!(web[0]["index"], "web");
+    assert!(web[0]["size_bytes"].as_i64().unwrap_or(0) > 0, "{web:?}");
+}
+
+#[test]
+fn tstats_answers_as_the_search_and_stats_it_stands_for() {
+    let s = two_indexes();
+    let by_host = rows(&s, TOKEN, "| tstats count where index=web by host");
+    assert_eq!(by_host, rows(&s, TOKEN, "index=web | stats count by host"));
+    assert_eq!(by_host[0]["count"], 5, "{by_host:?}");
+    let per_hour = rows(
+        &s,
+        TOKEN,
+        "| tstats prestats=t count dc(index) AS indexes where index=* by _time span=1h",
+    );
+    let got: Vec<(String, i64, i64)> = per_hour
+        .iter()
+        .map(|r| {
+            (
+                r["_time"].as_str().unwrap_or_default().to_string(),
+                r["count"].as_i64().unwrap_or(-1),
+                r["indexes"].as_i64().unwrap_or(-1),
+            )
+        })
+        .collect();
+    let at = |t: &str, n: i64, i: i64| (t.to_string(), n, i);
+    assert_eq!(
+        got,
+        vec![
+            at("2026-03-02T00:00:00Z", 6, 2),
+            at("2026-03-02T01:00:00Z", 1, 1),
+            at("2026-03-03T00:00:00Z", 1, 1),
+            at("2026-03-03T02:00:00Z", 1, 1),
+        ]
+    );
+    let range = rows(
+        &s,
+        TOKEN,
+        "| tstats min(_time) AS first max(_time) AS last where index=web",
+    );
+    assert_eq!(
+        range[0]["first"].as_f64(),
+        Some(1_772_409_610.0),
+        "{range:?}"
+    );
+    assert_eq!(
+        range[0]["last"].as_f64(),
+        Some(1_772_503_200.0),
+        "{range:?}"
+    );
+    // In the token's scope, as the search it becomes.
+    let (status, answer) = search_as(&s, WEB_ONLY, "| tstats count where index=app");
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["rows"][0]["count"], 0, "{answer}");
+    // Data models are refused by name, underlined.
+    let q = "| tstats count from datamodel=Web.Web by Web.dest";
+    let (status, answer) = search_as(&s, TOKEN, q);
+    assert_eq!(status, 400, "{answer}");
+    assert!(
+        answer["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("data models are not supported (FROM datamodel=Web.Web)")),
+        "{answer}"
+    );
+    assert_eq!(answer["span"]["start"], 2, "{answer}");
+}
+
+#[test]
+fn explain_shows_tstats_on_the_summary_path_and_notes_ignored_options() {
+    let s = two_indexes();
+    let out = std::process::Command::new(loupe_e2e::bin("loupe"))
+        .args(["explain", "--data-dir"])
+        .arg(s.data_dir())
+        .arg("| tstats summariesonly=t count where index=web by host")
+        .output()
+        .expect("loupe explain");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let plan: serde_json::Value = serde_json::from_slice(&out.stdout).expect("plan is JSON");
+    assert_eq!(
+        plan["path"], "count by a keyword field from bucket summaries or fast columns",
+        "{plan}"
+    );
+    assert_eq!(plan["reads_stored_documents"], false, "{plan}");
+    assert!(
+        plan["notes"][0]
+            .as_str()
+            .is_some_and(|n| n.starts_with("tstats: summariesonly= is ignored")),
+        "{plan}"
+    );
+}

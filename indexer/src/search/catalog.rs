@@ -1,5 +1,5 @@
-//! Generating commands that describe the store rather than read its events (`dbinspect`):
-//! their rows come from the bucket catalog and its summaries, planned here once, inside the
+//! Generating commands that describe the store rather than read its events (`dbinspect`,
+//! `metadata`, `eventcount`): their rows come from the bucket catalog and its summaries, planned here once, inside the
 //! search's scope, like the subsearches beside them, and handed to the pipeline by position.
 //!
 //! The indexes they describe are chosen exactly as a search chooses them
@@ -9,8 +9,9 @@
 use super::pushdown::wildcard_eq;
 use super::subsearch::Frame;
 use super::SearchError;
-use crate::store::bucket::Bucket;
+use crate::store::bucket::{Bucket, SeenTimes};
 use loupe_query::{ArgsCmd, Command, Opts, PlanError, Row, RowBatch, Value};
+use std::collections::BTreeMap;
 
 /// The rows of catalog command `cmd` (one of [`loupe_query::CATALOG_COMMANDS`]).
 pub(crate) fn rows(
@@ -33,6 +34,41 @@ pub(crate) fn rows(
             let indexes = chosen_indexes(frame, &opts.take_all("index"));
             opts.done()?;
             dbinspect(frame, &indexes)
+        }
+        "metadata" => {
+            if let Some(f) = args.fields.first() {
+                return Err(plan_error(format!(
+                    "unexpected argument `{f}` (expected type=hosts|sources|sourcetypes)"
+                )));
+            }
+            let kind = opts.take("type").ok_or_else(|| {
+                plan_error("needs type=hosts, type=sources or type=sourcetypes".into())
+            })?;
+            let field = match kind.to_ascii_lowercase().as_str() {
+                "hosts" => "host",
+                "sources" => "source",
+                "sourcetypes" => "sourcetype",
+                _ => {
+                    return Err(plan_error(format!(
+                        "unsupported type={kind} (hosts, sources or sourcetypes)"
+                    )))
+                }
+            };
+            let indexes = chosen_indexes(frame, &opts.take_all("index"));
+            opts.done()?;
+            metadata(frame, &indexes, field, &kind.to_ascii_lowercase())
+        }
+        "eventcount" => {
+            if let Some(f) = args.fields.first() {
+                return Err(plan_error(format!(
+                    "unexpected argument `{f}` (expected index=<name>)"
+                )));
+            }
+            let indexes = chosen_indexes(frame, &opts.take_all("index"));
+            let summarize = opts.take_bool("summarize", true)?;
+            let report_size = opts.take_bool("report_size", false)?;
+            opts.done()?;
+            eventcount(frame, &indexes, summarize, report_size)
         }
         other => return Err(plan_error(format!("{other} is not a catalog command"))),
     };
@@ -96,4 +132,90 @@ fn dbinspect(frame: &Frame<'_>, indexes: &[String]) -> RowBatch {
         }
     }
     out
+}
+
+/// `metadata type=…`: one row per value of `field` over the chosen indexes' buckets (whole
+/// buckets: one that overlaps the time range counts all its events), from their summaries.
+fn metadata(frame: &Frame<'_>, indexes: &[String], field: &str, kind: &str) -> RowBatch {
+    let mut seen: BTreeMap<String, (u64, SeenTimes)> = BTreeMap::new();
+    for index in indexes {
+        for b in frame.store.buckets_of(index) {
+            if !in_range(&b, frame) {
+                continue;
+            }
+            let s = b.summary();
+            // A bucket written before per-value times were kept: its own range stands in.
+            let whole = SeenTimes {
+                first: s.min_time,
+                last: s.max_time,
+                recent: s.max_time.div_euclid(1_000_000_000),
+            };
+            let (counts, times) = match field {
+                "host" => (&s.hosts, &s.host_times),
+                "source" => (&s.sources, &s.source_times),
+                _ => (&s.sourcetypes, &s.sourcetype_times),
+            };
+            for (value, n) in counts {
+                let t = times.get(value).copied().unwrap_or(whole);
+                let entry = seen.entry(value.clone()).or_insert((0, t));
+                entry.0 += n;
+                entry.1.widen(&t);
+            }
+        }
+    }
+    seen.into_iter()
+        .map(|(value, (n, t))| {
+            let mut r = Row::new();
+            r.set(field, Value::Str(value));
+            r.set("firstTime", epoch(t.first));
+            r.set("lastTime", epoch(t.last));
+            r.set("recentTime", Value::Int(t.recent));
+            r.set("totalCount", Value::Int(n as i64));
+            r.set("type", Value::Str(kind.to_string()));
+            r
+        })
+        .collect()
+}
+
+/// `eventcount`: the events of the chosen indexes, whatever their time (as Splunk's), in one
+/// row or one per index (`summarize=false`), with their size on disk when asked.
+fn eventcount(
+    frame: &Frame<'_>,
+    indexes: &[String],
+    summarize: bool,
+    report_size: bool,
+) -> RowBatch {
+    let per_index: Vec<(String, u64, u64)> = indexes
+        .iter()
+        .map(|index| {
+            let buckets = frame.store.buckets_of(index);
+            let count = buckets.iter().map(|b| b.summary().count).sum();
+            let size = if report_size {
+                buckets.iter().map(|b| b.disk_bytes()).sum()
+            } else {
+                0
+            };
+            (index.clone(), count, size)
+        })
+        .collect();
+    let row = |count: u64, size: u64, index: Option<&str>| {
+        let mut r = Row::new();
+        r.set("count", Value::Int(count as i64));
+        if let Some(index) = index {
+            r.set("index", Value::Str(index.to_string()));
+        }
+        if report_size {
+            r.set("size_bytes", Value::Int(size as i64));
+        }
+        r
+    };
+    if summarize {
+        let count = per_index.iter().map(|(_, n, _)| n).sum();
+        let size = per_index.iter().map(|(_, _, s)| s).sum();
+        return vec![row(count, size, None)];
+    }
+    per_index
+        .iter()
+        .map(|(index, n, size)| row(*n, *size, Some(index)))
+        .collect()
 }

@@ -986,6 +986,8 @@ struct Prepared {
     lookup_grant: lookups::LookupGrant,
     /// The top-level search's watch (subsearches report nothing).
     watch: Option<Arc<watch::Watch>>,
+    /// What `explain` should say about options accepted but without effect (`tstats summariesonly=`).
+    notes: Vec<String>,
 }
 
 fn prepare(
@@ -1041,6 +1043,7 @@ fn plan(
     frame: &subsearch::Frame<'_>,
     limit: usize,
 ) -> Result<Prepared, SearchError> {
+    let notes = loupe_query::tstats::expand(&mut pipeline)?;
     let unsupported = loupe_query::unsupported_functions(&pipeline);
     if !unsupported.is_empty() {
         return Err(SearchError::Unsupported(format!(
@@ -1103,6 +1106,7 @@ fn plan(
         guard: frame.guard.clone(),
         lookup_grant: frame.scope.lookups.clone(),
         watch: None,
+        notes,
     })
 }
 
@@ -1220,6 +1224,7 @@ fn explain_located(
         "operators": operators,
         "event_fields": needs,
         "reads_stored_documents": reads_docs,
+        "notes": p.notes,
     }))
 }
 

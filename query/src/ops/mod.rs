@@ -671,6 +671,13 @@ pub(crate) fn build(
         CommandKind::Fieldformat(_) | CommandKind::Appendpipe(_) | CommandKind::Args(_) => {
             return reshape::build(cmd, ctx)
         }
+        CommandKind::Tstats(_) => {
+            // The indexer plans it as the search and stats it stands for (crate::tstats).
+            return Err(PlanError::at(
+                cmd,
+                "runs only as the first command of a search of the store",
+            ));
+        }
         CommandKind::Generic { .. } => {
             return Err(PlanError::at(cmd, "unsupported command"));
         }
