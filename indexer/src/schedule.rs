@@ -54,6 +54,7 @@ impl loupe_alerts::Searcher for StoreSearcher {
             guard: Arc::new(self.admission.guard(None)),
             macros: self.macros.clone(),
             watch: None,
+            objects: None,
         };
         let scope = SearchScope {
             principal: format!("scheduler:{}", req.search_name),

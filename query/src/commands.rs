@@ -58,6 +58,10 @@ pub const TYPED_COMMANDS: &[&str] = &[
     "metadata",
     "eventcount",
     "tstats",
+    "rest",
+    "format",
+    "return",
+    "from",
 ];
 
 /// The commands parsed as [`CommandKind::Args`].
@@ -73,11 +77,15 @@ pub(crate) const ARGS_COMMANDS: &[&str] = &[
     "dbinspect",
     "metadata",
     "eventcount",
+    "rest",
+    "format",
+    "return",
+    "from",
 ];
 
 /// Generating commands that describe the indexer's own catalog (buckets, indexes, objects)
 /// rather than read events: the indexer plans them and gives their rows to the pipeline.
-pub const CATALOG_COMMANDS: &[&str] = &["dbinspect", "metadata", "eventcount"];
+pub const CATALOG_COMMANDS: &[&str] = &["dbinspect", "metadata", "eventcount", "rest"];
 
 /// Splunk commands that may open a subsearch without a leading `|` (`[tstats ...]`).
 pub(crate) const GENERATING_COMMANDS: &[&str] = &[

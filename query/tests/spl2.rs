@@ -668,3 +668,58 @@ fn patterns_gives_templates_with_counts() {
     );
     assert_eq!(col(&out, "count"), ["3", "2"]);
 }
+
+// ---------------------------------------------------------------- format and return
+
+fn hosts(n: usize) -> RowBatch {
+    (1..=n)
+        .map(|i| {
+            Row::from_pairs([
+                ("host", s(&format!("web-{i}"))),
+                ("n", Value::Int(i as i64)),
+                ("_time", Value::Int(1)),
+            ])
+        })
+        .collect()
+}
+
+#[test]
+fn format_writes_the_rows_as_a_search_of_anded_fields_ored_across_rows() {
+    let out = run("| format", hosts(2));
+    assert_eq!(
+        col(&out, "search"),
+        [r#"( ( host="web-1" AND n="1" ) OR ( host="web-2" AND n="2" ) )"#]
+    );
+    let out = run(
+        r#"| format maxresults=1 "[" "{" "&&" "}" "||" "]""#,
+        hosts(3),
+    );
+    assert_eq!(col(&out, "search"), [r#"[ { host="web-1" && n="1" } ]"#]);
+    let out = run("| format", Vec::new());
+    assert_eq!(col(&out, "search"), ["NOT ()"]);
+    let mv = vec![Row::from_pairs([(
+        "ip",
+        Value::Multi(vec![s("1.2.3.4"), s("a\"b")]),
+    )])];
+    assert_eq!(
+        col(&run("| format", mv), "search"),
+        [r#"( ( ( ip="1.2.3.4" OR ip="a\"b" ) ) )"#]
+    );
+    let err = run_ctx("| format \"(\" \"(\"", &ExecContext::default(), Vec::new()).unwrap_err();
+    assert!(err.contains("expects six separators"), "{err}");
+}
+
+#[test]
+fn return_gives_the_first_rows_fields_as_search_terms() {
+    assert_eq!(
+        col(&run("| return host", hosts(3)), "search"),
+        [r#"host="web-1""#]
+    );
+    assert_eq!(
+        col(&run("| return 2 h=host $n", hosts(3)), "search"),
+        [r#"(1 h="web-1") OR (2 h="web-2")"#]
+    );
+    assert_eq!(col(&run("| return 5 host", Vec::new()), "search"), [""]);
+    let err = run_ctx("| return 3", &ExecContext::default(), Vec::new()).unwrap_err();
+    assert!(err.contains("needs a field"), "{err}");
+}

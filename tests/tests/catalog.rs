@@ -1,5 +1,6 @@
-//! Commands that describe the store (`dbinspect`) through the real server: rows from the
-//! buckets on disk, inside the token's indexes.
+//! Commands that describe the store and Loupe's objects (`dbinspect`, `metadata`, `eventcount`,
+//! `rest`), stand for another search (`tstats`, `savedsearch`, `from`) or feed one (`return`),
+//! through the real server: rows from the buckets on disk, inside the token's indexes.
 
 use loupe_e2e::{Server, TOKEN};
 use std::collections::BTreeMap;
@@ -301,4 +302,146 @@ fn explain_shows_tstats_on_the_summary_path_and_notes_ignored_options() {
             .is_some_and(|n| n.starts_with("tstats: summariesonly= is ignored")),
         "{plan}"
     );
+}
+
+#[test]
+fn rest_describes_loupes_own_objects_within_the_tokens_scope() {
+    let s = two_indexes();
+    let (status, answer) = s.api(
+        "POST",
+        "/api/v1/saved-searches",
+        Some(&serde_json::json!({"name": "web errors", "query": "index=web error | stats count", "cron": "*/5 * * * *", "earliest": "-5m"})),
+    );
+    assert!(status == 200 || status == 201, "{status}: {answer}");
+    let saved = rows(
+        &s,
+        TOKEN,
+        "| rest /servicesNS/-/-/saved/searches splunk_server=local | table title search cron_schedule is_scheduled dispatch.earliest_time",
+    );
+    assert_eq!(
+        saved,
+        vec![
+            serde_json::json!({"title": "web errors", "search": "index=web error | stats count", "cron_schedule": "*/5 * * * *", "is_scheduled": 1, "dispatch.earliest_time": "-5m"})
+        ]
+    );
+    let titles = |token: &str| -> Vec<String> {
+        rows(
+            &s,
+            token,
+            "| rest /services/data/indexes | search title!=_* | fields title totalEventCount",
+        )
+        .iter()
+        .map(|r| {
+            format!(
+                "{}={}",
+                r["title"].as_str().unwrap_or_default(),
+                r["totalEventCount"]
+            )
+        })
+        .collect()
+    };
+    assert_eq!(titles(TOKEN), vec!["app=4", "main=0", "web=5"]);
+    assert_eq!(titles(WEB_ONLY), vec!["web=5"]);
+    let me = rows(
+        &s,
+        WEB_ONLY,
+        "| rest /services/authentication/current-context",
+    );
+    assert_eq!(me[0]["username"], "web-only", "{me:?}");
+    assert_eq!(
+        me[0]["srchIndexesAllowed"],
+        serde_json::json!(["web"]),
+        "{me:?}"
+    );
+    let info = rows(&s, TOKEN, "| rest /services/server/info");
+    assert_eq!(info[0]["product_type"], "loupe", "{info:?}");
+    let q = "| rest /services/apps/local";
+    let (status, answer) = search_as(&s, TOKEN, q);
+    assert_eq!(status, 400, "{answer}");
+    assert!(
+        answer["error"]
+            .as_str()
+            .is_some_and(|e| e.starts_with("rest: unsupported endpoint /services/apps/local")),
+        "{answer}"
+    );
+    assert_eq!(answer["span"]["start"], 2, "{answer}");
+}
+
+#[test]
+fn savedsearch_and_from_run_the_object_they_name_in_the_callers_scope() {
+    let s = two_indexes();
+    let (status, answer) = s.api(
+        "POST",
+        "/api/v1/saved-searches",
+        Some(&serde_json::json!({"name": "all hits", "query": "index=* | stats count AS n", "earliest": "1772409600", "latest": "1772413200"})),
+    );
+    assert!(status == 200 || status == 201, "{status}: {answer}");
+    // Its own time range (the first hour of 2 March: 2 web and 4 app events) and query.
+    assert_eq!(rows(&s, TOKEN, "| savedsearch \"all hits\"")[0]["n"], 6);
+    let doubled = rows(&s, TOKEN, "| from savedsearch:\"all hits\" | eval m=n*2");
+    assert_eq!(doubled[0]["m"], 12, "{doubled:?}");
+    // The caller's indexes, not the saved search's author's.
+    assert_eq!(rows(&s, WEB_ONLY, "| savedsearch \"all hits\"")[0]["n"], 2);
+    let written = rows(
+        &s,
+        TOKEN,
+        "| makeresults | eval host=\"h1\", role=\"front\" | table host role | outputlookup roles.csv",
+    );
+    assert_eq!(written.len(), 1);
+    let table = rows(&s, TOKEN, "| from lookup:roles.csv | table host role");
+    assert_eq!(
+        table,
+        vec![serde_json::json!({"host": "h1", "role": "front"})]
+    );
+    // A lookup outside the token's grant stays closed through `from`.
+    let (status, answer) = search_as(&s, WEB_ONLY, "| from lookup:roles.csv");
+    assert_eq!(status, 403, "{answer}");
+    for (q, message) in [
+        (
+            "| savedsearch nope",
+            "savedsearch: no saved search named \"nope\"",
+        ),
+        (
+            "| from datamodel:Web.Web",
+            "from: data models are not supported",
+        ),
+        (
+            "| makeresults | from lookup:roles.csv",
+            "from: generates results: it must come first",
+        ),
+    ] {
+        let (status, answer) = search_as(&s, TOKEN, q);
+        assert_eq!(status, 400, "{q}: {answer}");
+        assert!(
+            answer["error"]
+                .as_str()
+                .is_some_and(|e| e.starts_with(message)),
+            "{q}: {answer}"
+        );
+    }
+}
+
+#[test]
+fn return_feeds_a_subsearchs_first_values_to_the_search_around_it() {
+    let s = two_indexes();
+    // The host of the newest app event, then every event of that host (web's included).
+    let n = rows(
+        &s,
+        TOKEN,
+        "index=* [search index=app | head 1 | return host] | stats count",
+    );
+    assert_eq!(n[0]["count"], 9, "{n:?}");
+    let n = rows(
+        &s,
+        TOKEN,
+        "index=web [| makeresults count=2 | streamstats count AS i | eval t=1772409600 + i*10 | return 2 $t] | stats count",
+    );
+    // `1772409610 OR 1772409620`: the two events whose text holds those numbers.
+    assert_eq!(n[0]["count"], 2, "{n:?}");
+    let f = rows(
+        &s,
+        TOKEN,
+        "index=* [search index=web | stats count by host | fields host | format] | stats count",
+    );
+    assert_eq!(f[0]["count"], 9, "{f:?}");
 }

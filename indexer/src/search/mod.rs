@@ -14,6 +14,7 @@ pub mod context;
 pub mod lookups;
 pub mod pushdown;
 pub mod rows;
+mod saved;
 pub mod subsearch;
 pub mod tail;
 pub mod watch;
@@ -164,6 +165,19 @@ pub struct SearchRequest {
     pub macros: Arc<loupe_query::MacroTable>,
     /// Progress, preview and (for exports) the sink the rows go to while the search runs.
     pub watch: Option<Arc<watch::Watch>>,
+    /// Saved searches and other objects `rest` may list (`None`: no meta store at hand).
+    pub objects: Option<Objects>,
+}
+
+/// The server's saved objects, which `| rest /services/saved/searches` describes; a search
+/// made without a server (`loupe search --data-dir`) has none.
+#[derive(Clone)]
+pub struct Objects(pub Arc<loupe_meta::MetaStore>);
+
+impl std::fmt::Debug for Objects {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Objects(meta store)")
+    }
 }
 
 /// What a user may see: the planner intersects every search's indexes with this.
@@ -1020,6 +1034,8 @@ fn prepare(
         latest: resolve_time(req.latest.as_deref(), now, &tz)?,
         depth: 0,
         guard: &req.guard,
+        objects: req.objects.as_ref(),
+        macros: &req.macros,
     };
     let limit = if req.limit == 0 { 100 } else { req.limit };
     let mut p = plan(pipeline, &frame, limit)?;
@@ -1043,6 +1059,7 @@ fn plan(
     frame: &subsearch::Frame<'_>,
     limit: usize,
 ) -> Result<Prepared, SearchError> {
+    saved::expand(&mut pipeline, frame)?;
     let notes = loupe_query::tstats::expand(&mut pipeline)?;
     let unsupported = loupe_query::unsupported_functions(&pipeline);
     if !unsupported.is_empty() {

@@ -39,6 +39,10 @@ pub(crate) struct Frame<'a> {
     pub depth: usize,
     /// The whole search's guard: a subsearch counts against the same time and memory.
     pub guard: &'a std::sync::Arc<loupe_query::SearchGuard>,
+    /// The server's saved objects, for `rest` and `savedsearch`.
+    pub objects: Option<&'a super::Objects>,
+    /// Macros a saved search run by `savedsearch` may call.
+    pub macros: &'a loupe_query::MacroTable,
 }
 
 /// Runs the subsearches of `pipeline` (already at `frame.depth`): those in search expressions

@@ -3,6 +3,7 @@
 
 pub(crate) mod block;
 mod cluster;
+mod format;
 pub(crate) mod matcher;
 mod reshape;
 pub mod stats;
