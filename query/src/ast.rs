@@ -132,6 +132,8 @@ pub enum CommandKind {
     Fieldformat(Vec<(String, Expr)>),
     /// `appendpipe [subpipeline]`: the subpipeline runs over the rows so far, its output is appended.
     Appendpipe(AppendCmd),
+    /// `union [sub] [sub] …` and `multisearch [sub] [sub] …`: every subsearch's rows.
+    Union(UnionCmd),
     /// `tstats [options] aggs [FROM datamodel=X] [WHERE search] [BY fields [span=..]]`.
     Tstats(TstatsCmd),
     /// Commands whose arguments are an optional count, `key=value` options and field names:
@@ -463,6 +465,15 @@ pub struct TstatsCmd {
     pub filter: Option<SearchExpr>,
     /// Group-by fields (`_time` with `span=` bins time).
     pub by: Vec<String>,
+}
+
+/// Arguments of `union` and `multisearch`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct UnionCmd {
+    /// `maxout=`, …
+    pub options: Vec<CmdOption>,
+    /// The subsearches, in order, at least one.
+    pub subsearches: Vec<Pipeline>,
 }
 
 /// Arguments of `append`.
@@ -919,6 +930,7 @@ impl Pipeline {
                     }
                 }
                 CommandKind::Append(a) | CommandKind::Appendpipe(a) => a.subsearch.strip_spans(),
+                CommandKind::Union(u) => u.subsearches.iter_mut().for_each(Pipeline::strip_spans),
                 CommandKind::Join(j) => j.subsearch.strip_spans(),
                 CommandKind::Rex(r) => r.pattern_span = Span::default(),
                 CommandKind::Regex(r) => r.pattern_span = Span::default(),
@@ -973,6 +985,7 @@ impl Pipeline {
                     }
                 }
                 CommandKind::Append(a) | CommandKind::Appendpipe(a) => a.subsearch.walk_exprs(f),
+                CommandKind::Union(u) => u.subsearches.iter().for_each(|p| p.walk_exprs(f)),
                 CommandKind::Join(j) => j.subsearch.walk_exprs(f),
                 _ => {}
             }
@@ -996,6 +1009,7 @@ impl Pipeline {
                     }
                 }
                 CommandKind::Append(a) | CommandKind::Appendpipe(a) => a.subsearch.walk_commands(f),
+                CommandKind::Union(u) => u.subsearches.iter().for_each(|p| p.walk_commands(f)),
                 CommandKind::Join(j) => j.subsearch.walk_commands(f),
                 _ => {}
             }

@@ -62,6 +62,9 @@ pub const TYPED_COMMANDS: &[&str] = &[
     "format",
     "return",
     "from",
+    "appendcols",
+    "union",
+    "multisearch",
 ];
 
 /// The commands parsed as [`CommandKind::Args`].
@@ -152,6 +155,8 @@ pub(crate) fn parse_command_args(c: &mut Cursor, name: &str) -> Result<CommandKi
         "fieldformat" => CommandKind::Fieldformat(parse_eval(c)?),
         "appendpipe" => CommandKind::Appendpipe(parse_append(c, name)?),
         "tstats" => CommandKind::Tstats(parse_tstats(c)?),
+        "appendcols" => CommandKind::Append(parse_append(c, name)?),
+        "union" | "multisearch" => CommandKind::Union(parse_union(c, name)?),
         n if ARGS_COMMANDS.contains(&n) => CommandKind::Args(parse_args_cmd(c)?),
         _ => CommandKind::Generic {
             args: c.raw_until_command_end()?.trim().to_string(),
@@ -1255,6 +1260,30 @@ fn parse_append(c: &mut Cursor, cmd: &str) -> Result<AppendCmd, ParseError> {
     let subsearch = parse_subsearch(c)?;
     expect_end(c, "end of command")?;
     Ok(AppendCmd { options, subsearch })
+}
+
+/// Options, then one or more subsearches.
+fn parse_union(c: &mut Cursor, cmd: &str) -> Result<UnionCmd, ParseError> {
+    let mut options = Vec::new();
+    while at_option(c) {
+        options.push(option(c)?);
+    }
+    let mut subsearches = Vec::new();
+    loop {
+        c.skip_ws();
+        if c.peek() != Some('[') {
+            break;
+        }
+        subsearches.push(parse_subsearch(c)?);
+    }
+    if subsearches.is_empty() {
+        return Err(c.expected_after("a subsearch `[...]`", cmd));
+    }
+    expect_end(c, "a subsearch `[...]` or end of command")?;
+    Ok(UnionCmd {
+        options,
+        subsearches,
+    })
 }
 
 fn parse_join(c: &mut Cursor) -> Result<JoinCmd, ParseError> {

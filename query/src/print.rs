@@ -757,6 +757,16 @@ impl Display for Command {
                 write_pipeline(f, &x.subsearch, true)?;
                 return close_subsearch(f);
             }
+            CommandKind::Union(x) => {
+                opts(&mut s, &x.options);
+                f.write_str(&s)?;
+                for sub in &x.subsearches {
+                    f.write_str(" [")?;
+                    write_pipeline(f, sub, true)?;
+                    close_subsearch(f)?;
+                }
+                return Ok(());
+            }
             CommandKind::Join(x) => {
                 opts(&mut s, &x.options);
                 if !x.fields.is_empty() {

@@ -723,3 +723,38 @@ fn return_gives_the_first_rows_fields_as_search_terms() {
     let err = run_ctx("| return 3", &ExecContext::default(), Vec::new()).unwrap_err();
     assert!(err.contains("needs a field"), "{err}");
 }
+
+// ---------------------------------------------------------------- appendcols, union
+
+#[test]
+fn appendcols_lends_the_subsearchs_fields_row_by_row() {
+    let ctx = ExecContext {
+        subsearches: [(
+            0,
+            vec![
+                Row::from_pairs([("host", s("other")), ("extra", Value::Int(1))]),
+                Row::from_pairs([("extra", Value::Int(2))]),
+                Row::from_pairs([("extra", Value::Int(3))]),
+            ],
+        )]
+        .into(),
+        ..ExecContext::default()
+    };
+    let out = run_ctx("| appendcols [search x]", &ctx, hosts(2)).unwrap();
+    assert_eq!(col(&out, "host"), ["web-1", "web-2", ""]);
+    assert_eq!(col(&out, "extra"), ["1", "2", "3"]);
+    let out = run_ctx("| appendcols override=true [search x]", &ctx, hosts(2)).unwrap();
+    assert_eq!(col(&out, "host"), ["other", "web-2", ""]);
+}
+
+#[test]
+fn union_prints_back_every_subsearch() {
+    let p = parse("| union maxout=5 [search index=a | head 1] [| makeresults]").unwrap();
+    assert_eq!(
+        p.to_string(),
+        "| union maxout=5 [search index=a | head 1 ] [| makeresults ]"
+    );
+    let out = run("| union [| makeresults count=2]", hosts(1));
+    assert_eq!(out.len(), 3);
+    assert!(parse("| multisearch").is_err());
+}

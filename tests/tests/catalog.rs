@@ -445,3 +445,42 @@ fn return_feeds_a_subsearchs_first_values_to_the_search_around_it() {
     );
     assert_eq!(f[0]["count"], 9, "{f:?}");
 }
+
+#[test]
+fn union_multisearch_and_appendcols_combine_event_searches() {
+    let s = two_indexes();
+    let both = rows(
+        &s,
+        TOKEN,
+        "| multisearch [search index=web] [search index=app] | table _time index",
+    );
+    assert_eq!(both.len(), 9, "{both:?}");
+    let times: Vec<&str> = both
+        .iter()
+        .map(|r| r["_time"].as_str().unwrap_or(""))
+        .collect();
+    let mut newest_first = times.clone();
+    newest_first.sort_by(|a, b| b.cmp(a));
+    assert_eq!(times, newest_first);
+    let counts = |token: &str| -> Vec<serde_json::Value> {
+        rows(
+            &s,
+            token,
+            "| union [search index=web | stats count AS n] [search index=app | stats count AS n] | fields n",
+        )
+        .iter()
+        .map(|r| r["n"].clone())
+        .collect()
+    };
+    assert_eq!(counts(TOKEN), [5, 4]);
+    // Each subsearch in the caller's scope.
+    assert_eq!(counts(WEB_ONLY), [5, 0]);
+    let side_by_side = rows(
+        &s,
+        TOKEN,
+        "index=web | stats count AS web | appendcols [search index=app | stats count AS app]",
+    );
+    assert_eq!(side_by_side, vec![serde_json::json!({"web": 5, "app": 4})]);
+    let (status, answer) = search_as(&s, TOKEN, "| makeresults | multisearch [search index=web]");
+    assert_eq!(status, 400, "{answer}");
+}

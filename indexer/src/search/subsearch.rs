@@ -66,6 +66,12 @@ pub(crate) fn resolve(
                 continue;
             }
         }
+        let (name, span) = (cmd.name.clone(), cmd.span);
+        let refuse = |message: String| SearchError::Plan {
+            message: format!("{name}: {message}"),
+            span: Some(span),
+            column: None,
+        };
         match &mut cmd.kind {
             CommandKind::Search(expr) => substitute(expr, frame)?,
             CommandKind::Append(a) => {
@@ -74,6 +80,33 @@ pub(crate) fn resolve(
             }
             CommandKind::Join(j) => {
                 let rows = run_rows(&j.subsearch, frame, frame.limits.max_subsearch_rows)?;
+                out.insert(i, rows);
+            }
+            CommandKind::Union(_) if name == "multisearch" && i != 0 => {
+                return Err(refuse(
+                    "generates results: it must come first (`| multisearch …`)".into(),
+                ));
+            }
+            CommandKind::Union(u) => {
+                let max = frame.limits.max_subsearch_rows;
+                let mut rows = Vec::new();
+                for sub in &u.subsearches {
+                    let mut more = run_rows(sub, frame, max)?;
+                    more.truncate(max);
+                    rows.extend(more);
+                }
+                // `multisearch` interleaves its searches' events newest first, as one search would.
+                if name == "multisearch" {
+                    rows.sort_by(|a, b| {
+                        let t = |r: &Row| r.time().unwrap_or(f64::NEG_INFINITY);
+                        t(b).total_cmp(&t(a))
+                    });
+                }
+                if rows.len() > max {
+                    return Err(refuse(format!(
+                        "its subsearches returned more than {max} rows (limit max_subsearch_rows)"
+                    )));
+                }
                 out.insert(i, rows);
             }
             _ => {}

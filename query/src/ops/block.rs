@@ -432,6 +432,34 @@ impl Operator for Generate {
     }
 }
 
+/// `appendcols [subsearch]`: the subsearch's n-th row lends its fields to the n-th row going
+/// by (those it already has stay, unless `override=true`); rows the subsearch has beyond the
+/// input's come after them. Streaming: only the subsearch's rows are held.
+pub(crate) struct Appendcols {
+    pub rows: std::vec::IntoIter<Row>,
+    pub overwrite: bool,
+}
+
+impl Operator for Appendcols {
+    fn push(&mut self, mut batch: RowBatch, out: &mut RowBatch) -> Result<(), ExecError> {
+        for row in &mut batch {
+            let Some(extra) = self.rows.next() else { break };
+            for (k, v) in extra.into_pairs() {
+                if !k.starts_with('_') && (self.overwrite || !row.contains(&k)) {
+                    row.set(k, v);
+                }
+            }
+        }
+        out.extend(batch);
+        Ok(())
+    }
+
+    fn finish(&mut self, out: &mut RowBatch) -> Result<(), ExecError> {
+        out.extend(self.rows.by_ref());
+        Ok(())
+    }
+}
+
 /// `makeresults count=N`: N rows stamped `now`, made when the pipeline ends (after any
 /// input, as Splunk orders them), a slice at a time so a cancel or the budget stops it.
 pub(crate) struct Makeresults {

@@ -629,12 +629,31 @@ pub(crate) fn build(
                 budget: Budget::of(ctx),
             })
         }
+        CommandKind::Append(a) if cmd.name == "appendcols" => {
+            let mut o = Opts::new(cmd, &a.options);
+            let overwrite = o.take_bool("override", false)?;
+            o.done()?;
+            Box::new(Appendcols {
+                rows: subsearch(index, cmd, ctx)?.into_iter(),
+                overwrite,
+            })
+        }
         CommandKind::Append(a) => {
             let mut o = Opts::new(cmd, &a.options);
             let maxout = o.take_usize("maxout")?.unwrap_or(l.max_subsearch_rows);
             o.done()?;
             let mut rows = subsearch(index, cmd, ctx)?;
             rows.truncate(maxout);
+            Box::new(Generate { rows })
+        }
+        CommandKind::Union(u) => {
+            let mut o = Opts::new(cmd, &u.options);
+            let maxout = o.take_usize("maxout")?;
+            o.done()?;
+            let mut rows = subsearch(index, cmd, ctx)?;
+            if let Some(m) = maxout {
+                rows.truncate(m);
+            }
             Box::new(Generate { rows })
         }
         CommandKind::Join(j) => {
@@ -717,6 +736,7 @@ fn local_subsearch(cmd: &Command, ctx: &ExecContext) -> Result<Option<RowBatch>,
     let sub = match &cmd.kind {
         CommandKind::Append(a) => &a.subsearch,
         CommandKind::Join(j) => &j.subsearch,
+        CommandKind::Union(u) if u.subsearches.len() == 1 => &u.subsearches[0],
         _ => return Ok(None),
     };
     let generating = matches!(
