@@ -758,3 +758,26 @@ fn union_prints_back_every_subsearch() {
     assert_eq!(out.len(), 3);
     assert!(parse("| multisearch").is_err());
 }
+
+// ---------------------------------------------------------------- transaction order
+
+fn at(times: &[i64]) -> RowBatch {
+    times
+        .iter()
+        .map(|t| Row::from_pairs([("_time", Value::Int(*t)), ("k", s("x"))]))
+        .collect()
+}
+
+#[test]
+fn transaction_groups_newest_first_as_splunk_does() {
+    // Newest first: 100 opens, 50 fits in 60 s, 0 would make it span 100 s and starts the next.
+    // (Oldest first would have grouped 0 with 50 instead.)
+    let out = run("| transaction k maxspan=60s", at(&[0, 50, 100]));
+    assert_eq!(col(&out, "_time"), ["50", "0"]);
+    assert_eq!(col(&out, "eventcount"), ["2", "1"]);
+    assert_eq!(col(&out, "duration"), ["50", "0"]);
+    // More than maxpause older than the open one's oldest event: a new transaction.
+    let out = run("| transaction k maxpause=30s", at(&[10, 20, 90, 100, 125]));
+    assert_eq!(col(&out, "_time"), ["90", "10"]);
+    assert_eq!(col(&out, "eventcount"), ["3", "2"]);
+}
