@@ -65,6 +65,7 @@ pub const TYPED_COMMANDS: &[&str] = &[
     "appendcols",
     "union",
     "multisearch",
+    "map",
 ];
 
 /// The commands parsed as [`CommandKind::Args`].
@@ -84,6 +85,7 @@ pub(crate) const ARGS_COMMANDS: &[&str] = &[
     "format",
     "return",
     "from",
+    "map",
 ];
 
 /// Generating commands that describe the indexer's own catalog (buckets, indexes, objects)

@@ -484,3 +484,33 @@ fn union_multisearch_and_appendcols_combine_event_searches() {
     let (status, answer) = search_as(&s, TOKEN, "| makeresults | multisearch [search index=web]");
     assert_eq!(status, 400, "{answer}");
 }
+
+#[test]
+fn map_runs_its_search_once_per_row_within_maxsearches_and_the_scope() {
+    let s = two_indexes();
+    let q = r#"| makeresults count=3 | streamstats count AS i
+        | eval idx=case(i=1, "web", i=2, "app", true(), "web")
+        | map search="search index=$idx$ | stats count AS n | eval idx=\"$idx$\"" maxsearches=2"#;
+    let q = q.replace('\n', " ");
+    let got = |token: &str| -> Vec<String> {
+        rows(&s, token, &q)
+            .iter()
+            .map(|r| format!("{}={}", r["idx"].as_str().unwrap_or_default(), r["n"]))
+            .collect()
+    };
+    // The third row is past maxsearches.
+    assert_eq!(got(TOKEN), ["web=5", "app=4"]);
+    assert_eq!(got(WEB_ONLY), ["web=5", "app=0"]);
+    let (status, answer) = search_as(
+        &s,
+        TOKEN,
+        "| makeresults | map search=\"search index=web\" maxsearches=1000000",
+    );
+    assert_eq!(status, 400, "{answer}");
+    assert!(
+        answer["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("limit max_subsearch_results")),
+        "{answer}"
+    );
+}

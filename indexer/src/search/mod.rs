@@ -12,6 +12,7 @@ mod catalog;
 mod collect;
 pub mod context;
 pub mod lookups;
+mod map;
 pub mod pushdown;
 pub mod rows;
 mod saved;
@@ -1061,6 +1062,7 @@ fn plan(
 ) -> Result<Prepared, SearchError> {
     saved::expand(&mut pipeline, frame)?;
     let notes = loupe_query::tstats::expand(&mut pipeline)?;
+    let mapped = map::expand(&mut pipeline, frame)?;
     let unsupported = loupe_query::unsupported_functions(&pipeline);
     if !unsupported.is_empty() {
         return Err(SearchError::Unsupported(format!(
@@ -1082,7 +1084,10 @@ fn plan(
         depth: frame.depth + 1,
         ..*frame
     };
-    let subsearches = subsearch::resolve(&mut pipeline, &inner)?;
+    let mut subsearches = subsearch::resolve(&mut pipeline, &inner)?;
+    if let Some(rows) = mapped {
+        subsearches.insert(0, rows);
+    }
     // A leading search scans the store; a generating command (`makeresults`, `inputlookup`) does not.
     let (base, first_op, scan) = match pipeline.commands.first().map(|c| &c.kind) {
         Some(CommandKind::Search(expr)) => (expr.clone(), 1, true),

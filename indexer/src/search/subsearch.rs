@@ -145,7 +145,11 @@ fn substitute(expr: &mut SearchExpr, frame: &Frame<'_>) -> Result<(), SearchErro
 
 /// Runs one subsearch through the planner and the operators; at most `max + 1` rows come
 /// back (the caller tells "over the limit" from "exactly at it").
-fn run_rows(pipeline: &Pipeline, frame: &Frame<'_>, max: usize) -> Result<RowBatch, SearchError> {
+pub(crate) fn run_rows(
+    pipeline: &Pipeline,
+    frame: &Frame<'_>,
+    max: usize,
+) -> Result<RowBatch, SearchError> {
     if frame.depth > MAX_DEPTH {
         return Err(SearchError::Plan {
             message: format!("subsearches are nested more than {MAX_DEPTH} levels deep"),

@@ -688,6 +688,13 @@ pub(crate) fn build(
             })?;
             Box::new(Generate { rows })
         }
+        CommandKind::Args(_) if cmd.name == "map" => {
+            // The indexer runs the searches and gives their rows at `map`'s place.
+            let rows = ctx.subsearches.get(&index).cloned().ok_or_else(|| {
+                PlanError::at(cmd, "runs its searches only in a search of the store")
+            })?;
+            Box::new(Generate { rows })
+        }
         CommandKind::Fieldformat(_) | CommandKind::Appendpipe(_) | CommandKind::Args(_) => {
             return reshape::build(cmd, ctx)
         }
