@@ -772,6 +772,14 @@ pub enum Expr {
         /// Where (name to closing parenthesis).
         span: Span,
     },
+    /// `[search …]` inside an expression (`x IN [ … | return 5 $x ]`): the indexer runs it
+    /// before the search and puts what it returns in its place.
+    Subsearch {
+        /// The inner pipeline.
+        pipeline: Box<Pipeline>,
+        /// Where (brackets included).
+        span: Span,
+    },
     /// `x IN (a, b)`.
     In {
         /// Tested value.
@@ -797,6 +805,7 @@ impl Expr {
             | Expr::Unary { span, .. }
             | Expr::Binary { span, .. }
             | Expr::Call { span, .. }
+            | Expr::Subsearch { span, .. }
             | Expr::In { span, .. } => *span,
         }
     }
@@ -804,6 +813,30 @@ impl Expr {
     /// Calls `f` on this node and every descendant, parents first; used by static checks.
     pub fn walk<'a>(&'a self, f: &mut dyn FnMut(&'a Expr)) {
         // Explicit stack: expressions from machine-written searches can be deep.
+        let mut stack = vec![self];
+        while let Some(e) = stack.pop() {
+            f(e);
+            match e {
+                Expr::Unary { expr, .. } => stack.push(expr),
+                Expr::Binary { left, right, .. } => {
+                    stack.push(right);
+                    stack.push(left);
+                }
+                Expr::Call { args: items, .. }
+                | Expr::And { items, .. }
+                | Expr::Or { items, .. } => stack.extend(items.iter().rev()),
+                Expr::In { expr, list, .. } => {
+                    stack.extend(list.iter().rev());
+                    stack.push(expr);
+                }
+                Expr::Subsearch { pipeline, .. } => pipeline.walk_exprs(f),
+                _ => {}
+            }
+        }
+    }
+
+    /// As [`Expr::walk`], without entering subsearches.
+    pub fn walk_shallow<'a>(&'a self, f: &mut dyn FnMut(&'a Expr)) {
         let mut stack = vec![self];
         while let Some(e) = stack.pop() {
             f(e);
@@ -859,6 +892,10 @@ impl Expr {
                     *span = Span::default();
                     stack.push(expr);
                     stack.extend(list.iter_mut());
+                }
+                Expr::Subsearch { pipeline, span } => {
+                    *span = Span::default();
+                    pipeline.strip_spans();
                 }
             }
         }
@@ -996,6 +1033,18 @@ impl Pipeline {
     pub fn walk_commands<'a>(&'a self, f: &mut dyn FnMut(&'a Command)) {
         for c in &self.commands {
             f(c);
+            let mut inner: Vec<&'a Pipeline> = Vec::new();
+            let mut collect = |e: &'a Expr| {
+                if let Expr::Subsearch { pipeline, .. } = e {
+                    inner.push(pipeline);
+                }
+            };
+            match &c.kind {
+                CommandKind::Where(e) => e.walk_shallow(&mut collect),
+                CommandKind::Eval(v) => v.iter().for_each(|(_, e)| e.walk_shallow(&mut collect)),
+                _ => {}
+            }
+            inner.iter().for_each(|p| p.walk_commands(f));
             match &c.kind {
                 CommandKind::Search(s) => s.walk_subsearches(&mut |p| p.walk_commands(f)),
                 CommandKind::Inputlookup(i) => {

@@ -189,6 +189,7 @@ fn expr_prec(e: &Expr) -> u8 {
         Expr::And { .. } => 3,
         Expr::Binary { op, .. } => op.precedence(),
         Expr::In { .. } => 5,
+        Expr::Subsearch { .. } => 9,
         Expr::Unary {
             op: UnaryOp::Not, ..
         } => 4,
@@ -260,6 +261,11 @@ fn write_expr(f: &mut Formatter<'_>, e: &Expr, min: u8) -> fmt::Result {
                 write_expr(f, a, 0)?;
             }
             f.write_char(')')
+        }
+        Expr::Subsearch { pipeline, .. } => {
+            f.write_str("[")?;
+            write_pipeline(f, pipeline, true)?;
+            close_subsearch(f)
         }
         Expr::In { expr, list, .. } => {
             write_expr(f, expr, 5)?;

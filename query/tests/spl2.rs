@@ -781,3 +781,27 @@ fn transaction_groups_newest_first_as_splunk_does() {
     assert_eq!(col(&out, "_time"), ["90", "10"]);
     assert_eq!(col(&out, "eventcount"), ["3", "2"]);
 }
+
+#[test]
+fn a_subsearch_in_an_expression_parses_prints_back_and_needs_the_store() {
+    let mut p = parse("| where host IN [search index=app | return 5 $host] AND n > 1").unwrap();
+    let printed = p.to_string();
+    assert_eq!(
+        printed,
+        "| where host IN ([search index=app | return 5 $host ]) AND n > 1"
+    );
+    let mut again = parse(&printed).unwrap();
+    p.strip_spans();
+    again.strip_spans();
+    assert_eq!(p, again);
+    let mut names = Vec::new();
+    p.walk_commands(&mut |c| names.push(c.name.clone()));
+    assert_eq!(names, ["where", "search", "return"]);
+    let err = run_ctx(
+        "| eval x=[| makeresults]",
+        &ExecContext::default(),
+        hosts(1),
+    )
+    .unwrap_err();
+    assert!(err.contains("runs only in a search of the store"), "{err}");
+}

@@ -514,3 +514,27 @@ fn map_runs_its_search_once_per_row_within_maxsearches_and_the_scope() {
         "{answer}"
     );
 }
+
+#[test]
+fn a_subsearch_in_an_expression_stands_for_the_values_it_returns() {
+    let s = two_indexes();
+    let n = rows(
+        &s,
+        TOKEN,
+        "index=* | where host IN [search index=app | head 1 | return $host] | stats count",
+    );
+    assert_eq!(n[0]["count"], 9, "{n:?}");
+    let n = rows(
+        &s,
+        TOKEN,
+        "index=web | eval app=[search index=app | stats count AS n | fields n] | where app=4 | stats count",
+    );
+    assert_eq!(n[0]["count"], 5, "{n:?}");
+    // In the caller's scope: nothing comes back from an index it may not read.
+    let n = rows(
+        &s,
+        WEB_ONLY,
+        "index=web | where host IN [search index=app | return 5 $host] | stats count",
+    );
+    assert_eq!(n[0]["count"], 0, "{n:?}");
+}

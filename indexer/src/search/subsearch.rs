@@ -13,7 +13,7 @@
 use super::{SearchError, SearchScope, SearchStats};
 use crate::store::Store;
 use loupe_query::{
-    CmpOp, CommandKind, Limits, Pipeline, Row, RowBatch, SearchExpr, Span, TimeBound, Value,
+    CmpOp, CommandKind, Expr, Limits, Pipeline, Row, RowBatch, SearchExpr, Span, TimeBound, Value,
 };
 use std::collections::HashMap;
 
@@ -74,6 +74,12 @@ pub(crate) fn resolve(
         };
         match &mut cmd.kind {
             CommandKind::Search(expr) => substitute(expr, frame)?,
+            CommandKind::Where(e) => in_expression(e, frame)?,
+            CommandKind::Eval(assignments) => {
+                for (_, e) in assignments {
+                    in_expression(e, frame)?;
+                }
+            }
             CommandKind::Append(a) => {
                 let rows = run_rows(&a.subsearch, frame, frame.limits.max_subsearch_rows)?;
                 out.insert(i, rows);
@@ -141,6 +147,126 @@ fn substitute(expr: &mut SearchExpr, frame: &Frame<'_>) -> Result<(), SearchErro
         _ => {}
     }
     Ok(())
+}
+
+/// Replaces the subsearches of an eval/where expression by the values they return: in
+/// `x IN [ … ]` every value, elsewhere the first (null when none). Only an expression that holds
+/// one is walked (machine-written conditions can be deep).
+fn in_expression(e: &mut Expr, frame: &Frame<'_>) -> Result<(), SearchError> {
+    let mut found = false;
+    e.walk_shallow(&mut |x| found |= matches!(x, Expr::Subsearch { .. }));
+    if found {
+        replace_in_expression(e, frame)?;
+    }
+    Ok(())
+}
+
+fn replace_in_expression(e: &mut Expr, frame: &Frame<'_>) -> Result<(), SearchError> {
+    match e {
+        Expr::Subsearch { pipeline, span } => {
+            let span = *span;
+            let first = expression_values(pipeline, span, frame)?.into_iter().next();
+            *e = match first {
+                Some(value) => Expr::Str { value, span },
+                None => Expr::Call {
+                    name: "null".into(),
+                    args: Vec::new(),
+                    span,
+                },
+            };
+        }
+        Expr::In { expr, list, .. } => {
+            replace_in_expression(expr, frame)?;
+            let mut items = Vec::with_capacity(list.len());
+            for mut item in std::mem::take(list) {
+                match &item {
+                    Expr::Subsearch { pipeline, span } => {
+                        let span = *span;
+                        let values = expression_values(pipeline, span, frame)?;
+                        items.extend(values.into_iter().map(|value| Expr::Str { value, span }));
+                    }
+                    _ => {
+                        replace_in_expression(&mut item, frame)?;
+                        items.push(item);
+                    }
+                }
+            }
+            *list = items;
+        }
+        Expr::Unary { expr, .. } => replace_in_expression(expr, frame)?,
+        Expr::Binary { left, right, .. } => {
+            replace_in_expression(left, frame)?;
+            replace_in_expression(right, frame)?;
+        }
+        Expr::Call { args: items, .. } | Expr::And { items, .. } | Expr::Or { items, .. } => {
+            for item in items {
+                replace_in_expression(item, frame)?;
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// What a subsearch in an expression returns: every value of its rows' fields (internal ones
+/// left out); the `search` text `return` and `format` write gives the values it names.
+fn expression_values(
+    pipeline: &Pipeline,
+    span: Span,
+    frame: &Frame<'_>,
+) -> Result<Vec<String>, SearchError> {
+    let max = frame.limits.max_subsearch_results;
+    let rows = run_rows(pipeline, frame, max)?;
+    if rows.len() > max {
+        return Err(SearchError::Plan {
+            message: format!(
+                "subsearch: more than {max} results; the search was stopped (raise limits.max_subsearch_results or narrow the subsearch)"
+            ),
+            span: Some(span),
+            column: None,
+        });
+    }
+    let mut out = Vec::new();
+    for row in &rows {
+        for (name, value) in row.iter() {
+            if name.starts_with('_') {
+                continue;
+            }
+            for v in loupe_query::row::values_of(value) {
+                if matches!(v, Value::Null) {
+                    continue;
+                }
+                let v = loupe_query::row::text(v);
+                if name == "search" || name == "query" {
+                    if let Ok(p) = loupe_query::parse(&v) {
+                        if let Some(CommandKind::Search(expr)) = p.commands.first().map(|c| &c.kind)
+                        {
+                            named_values(expr, &mut out);
+                            continue;
+                        }
+                    }
+                }
+                if !v.is_empty() {
+                    out.push(v);
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The values a search names: its words, phrases and compared values.
+fn named_values(expr: &SearchExpr, out: &mut Vec<String>) {
+    match expr {
+        SearchExpr::And(items) | SearchExpr::Or(items) => {
+            items.iter().for_each(|i| named_values(i, out))
+        }
+        SearchExpr::Not(inner) => named_values(inner, out),
+        SearchExpr::Term { text, .. } | SearchExpr::Phrase { text, .. } => out.push(text.clone()),
+        SearchExpr::Field { value, .. } => out.push(value.clone()),
+        SearchExpr::FieldIn { values, .. } => out.extend(values.iter().cloned()),
+        _ => {}
+    }
 }
 
 /// Runs one subsearch through the planner and the operators; at most `max + 1` rows come
