@@ -538,3 +538,33 @@ fn a_subsearch_in_an_expression_stands_for_the_values_it_returns() {
     );
     assert_eq!(n[0]["count"], 0, "{n:?}");
 }
+
+#[test]
+fn saved_searches_may_use_the_new_generating_commands() {
+    let s = two_indexes();
+    for (i, q) in [
+        "| tstats count where index=web by host",
+        "| dbinspect index=* | stats sum(sizeOnDiskMB) AS mb by index",
+        "| rest /services/data/indexes",
+        "| metadata type=hosts",
+        "| from lookup:roles.csv",
+        "| savedsearch other",
+        "| makeresults | map search=\"search index=web\"",
+        "| multisearch [search index=web] [search index=app]",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let body = serde_json::json!({"name": format!("s{i}"), "query": q});
+        let (status, answer) = s.api("POST", "/api/v1/saved-searches", Some(&body));
+        assert!(status == 200 || status == 201, "{q}: {status} {answer}");
+    }
+    let body =
+        serde_json::json!({"name": "dm", "query": "| tstats count from datamodel=Web by Web.dest"});
+    let (status, answer) = s.api("POST", "/api/v1/saved-searches", Some(&body));
+    assert_eq!(status, 400, "{answer}");
+    assert!(
+        answer.to_string().contains("data models are not supported"),
+        "{answer}"
+    );
+}
