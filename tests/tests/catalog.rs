@@ -568,3 +568,24 @@ fn saved_searches_may_use_the_new_generating_commands() {
         "{answer}"
     );
 }
+
+#[test]
+fn a_scheduled_run_may_call_another_saved_search() {
+    let s = two_indexes();
+    for (name, query) in [
+        ("inner", "index=web | stats count AS n"),
+        ("outer", "| savedsearch inner | eval m=n+1"),
+    ] {
+        let body = serde_json::json!({"name": name, "query": query});
+        let (status, answer) = s.api("POST", "/api/v1/saved-searches", Some(&body));
+        assert!(status == 200 || status == 201, "{status}: {answer}");
+    }
+    let (status, run) = s.api(
+        "POST",
+        "/api/v1/saved-searches/outer/run?trigger_actions=true",
+        None,
+    );
+    assert_eq!(status, 200, "{run}");
+    assert!(run["error"].is_null(), "{run}");
+    assert_eq!(run["result_count"], 1, "{run}");
+}
