@@ -159,6 +159,19 @@ pub(crate) fn parse_command_args(c: &mut Cursor, name: &str) -> Result<CommandKi
         "tstats" => CommandKind::Tstats(parse_tstats(c)?),
         "appendcols" => CommandKind::Append(parse_append(c, name)?),
         "union" | "multisearch" => CommandKind::Union(parse_union(c, name)?),
+        // `map [subsearch]` is kept as written, for the planner to refuse by name.
+        "map" => {
+            let save = c.pos;
+            match parse_args_cmd(c) {
+                Ok(a) => CommandKind::Args(a),
+                Err(_) => {
+                    c.pos = save;
+                    CommandKind::Generic {
+                        args: c.raw_until_command_end()?.trim().to_string(),
+                    }
+                }
+            }
+        }
         n if ARGS_COMMANDS.contains(&n) => CommandKind::Args(parse_args_cmd(c)?),
         _ => CommandKind::Generic {
             args: c.raw_until_command_end()?.trim().to_string(),
@@ -740,7 +753,12 @@ fn parse_stats(c: &mut Cursor, cmd: &str) -> Result<StatsCmd, ParseError> {
 /// come first, then `FROM datamodel=…`, `WHERE …` and `BY …` in that order.
 fn parse_tstats(c: &mut Cursor) -> Result<TstatsCmd, ParseError> {
     let mut options = Vec::new();
-    let funcs = agg_list(c, "tstats", &["from", "where", "by"], &mut options)?;
+    let funcs = agg_list(
+        c,
+        "tstats",
+        &["from", "where", "by", "groupby"],
+        &mut options,
+    )?;
     if funcs.is_empty() {
         return Err(c.expected_after("an aggregation function", "tstats"));
     }
@@ -768,10 +786,10 @@ fn parse_tstats(c: &mut Cursor) -> Result<TstatsCmd, ParseError> {
         c.skip_ws();
     }
     if c.keyword("where") {
-        filter = Some(parse_search_until(c, false, &["by"])?);
+        filter = Some(parse_search_until(c, false, &["by", "groupby"])?);
         c.skip_ws();
     }
-    if c.keyword("by") {
+    if c.keyword("by") || c.keyword("groupby") {
         loop {
             skip_sep(c);
             if c.at_command_end() {

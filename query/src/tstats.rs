@@ -109,6 +109,13 @@ mod tests {
     }
 
     #[test]
+    fn groupby_is_by() {
+        let (spl, _) =
+            expanded("| tstats dc(host) AS hosts where index=web groupby source").unwrap();
+        assert_eq!(spl, "index=web | stats dc(host) AS hosts BY source");
+    }
+
+    #[test]
     fn a_time_span_bins_time_before_the_stats() {
         let (spl, _) = expanded("| tstats count where index=web by _time span=1h host").unwrap();
         assert_eq!(

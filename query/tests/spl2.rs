@@ -805,3 +805,11 @@ fn a_subsearch_in_an_expression_parses_prints_back_and_needs_the_store() {
     .unwrap_err();
     assert!(err.contains("runs only in a search of the store"), "{err}");
 }
+
+#[test]
+fn map_with_a_subsearch_still_parses_for_the_planner_to_refuse() {
+    let p = parse("| makeresults | map maxsearches=2 [search index=$i$]").unwrap();
+    assert!(matches!(p.commands[1].kind, CommandKind::Generic { .. }));
+    let p = parse("| makeresults | map search=\"search index=$i$\" maxsearches=2").unwrap();
+    assert!(matches!(p.commands[1].kind, CommandKind::Args(_)));
+}

@@ -513,6 +513,14 @@ fn map_runs_its_search_once_per_row_within_maxsearches_and_the_scope() {
             .is_some_and(|e| e.contains("limit max_subsearch_results")),
         "{answer}"
     );
+    let (status, answer) = search_as(&s, TOKEN, "| makeresults | map [search index=web]");
+    assert_eq!(status, 400, "{answer}");
+    assert!(
+        answer["error"]
+            .as_str()
+            .is_some_and(|e| e.starts_with("map: only map search=")),
+        "{answer}"
+    );
 }
 
 #[test]

@@ -22,7 +22,11 @@ pub(crate) fn expand(
     };
     let cmd = &pipeline.commands[i];
     let CommandKind::Args(a) = &cmd.kind else {
-        return Ok(None);
+        return Err(PlanError::at(
+            cmd,
+            "only map search=\"…\" [maxsearches=N] is supported (not a [subsearch])",
+        )
+        .into());
     };
     let plan_error = |message: String| SearchError::from(PlanError::at(cmd, message));
     let mut o = Opts::new(cmd, &a.options);
