@@ -28,6 +28,8 @@ pub struct StoreSearcher {
     pub admission: Arc<Admission>,
     pub limits: loupe_query::Limits,
     pub macros: Arc<loupe_query::MacroTable>,
+    /// Saved searches a scheduled `| savedsearch` or `| rest` may read.
+    pub objects: Option<search::Objects>,
 }
 
 fn epoch(t: Timestamp) -> String {
@@ -54,6 +56,7 @@ impl loupe_alerts::Searcher for StoreSearcher {
             guard: Arc::new(self.admission.guard(None)),
             macros: self.macros.clone(),
             watch: None,
+            objects: self.objects.clone(),
         };
         let scope = SearchScope {
             principal: format!("scheduler:{}", req.search_name),

@@ -161,6 +161,7 @@ pub async fn serve(mut cfg: Config) -> Result<(), ServeError> {
                 admission: admission.clone(),
                 limits: cfg.limits.clone(),
                 macros: macros.clone(),
+                objects: Some(crate::search::Objects(meta.clone())),
             }),
             state: Arc::new(crate::schedule::MetaState(meta.clone())),
             sink: Arc::new(crate::schedule::IngestSink {

@@ -132,6 +132,10 @@ pub enum CommandKind {
     Fieldformat(Vec<(String, Expr)>),
     /// `appendpipe [subpipeline]`: the subpipeline runs over the rows so far, its output is appended.
     Appendpipe(AppendCmd),
+    /// `union [sub] [sub] …` and `multisearch [sub] [sub] …`: every subsearch's rows.
+    Union(UnionCmd),
+    /// `tstats [options] aggs [FROM datamodel=X] [WHERE search] [BY fields [span=..]]`.
+    Tstats(TstatsCmd),
     /// Commands whose arguments are an optional count, `key=value` options and field names:
     /// `nomv`, `untable`, `xyseries`, `transpose`, `addcoltotals`, `addinfo`, `cluster`, `patterns`.
     Args(ArgsCmd),
@@ -448,6 +452,30 @@ pub struct ArgsCmd {
     pub options: Vec<CmdOption>,
 }
 
+/// Arguments of `tstats`: Loupe runs it as the `search … | stats …` it stands for.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TstatsCmd {
+    /// Options wherever they were written (`prestats=`, `summariesonly=`, `span=`, …), in order.
+    pub options: Vec<CmdOption>,
+    /// Aggregations in output order.
+    pub funcs: Vec<AggCall>,
+    /// `FROM datamodel=<name>`: the data model named (Loupe has none).
+    pub datamodel: Option<String>,
+    /// `WHERE <search>`: which events, as the base search would say it.
+    pub filter: Option<SearchExpr>,
+    /// Group-by fields (`_time` with `span=` bins time).
+    pub by: Vec<String>,
+}
+
+/// Arguments of `union` and `multisearch`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct UnionCmd {
+    /// `maxout=`, …
+    pub options: Vec<CmdOption>,
+    /// The subsearches, in order, at least one.
+    pub subsearches: Vec<Pipeline>,
+}
+
 /// Arguments of `append`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AppendCmd {
@@ -744,6 +772,14 @@ pub enum Expr {
         /// Where (name to closing parenthesis).
         span: Span,
     },
+    /// `[search …]` inside an expression (`x IN [ … | return 5 $x ]`): the indexer runs it
+    /// before the search and puts what it returns in its place.
+    Subsearch {
+        /// The inner pipeline.
+        pipeline: Box<Pipeline>,
+        /// Where (brackets included).
+        span: Span,
+    },
     /// `x IN (a, b)`.
     In {
         /// Tested value.
@@ -769,6 +805,7 @@ impl Expr {
             | Expr::Unary { span, .. }
             | Expr::Binary { span, .. }
             | Expr::Call { span, .. }
+            | Expr::Subsearch { span, .. }
             | Expr::In { span, .. } => *span,
         }
     }
@@ -776,6 +813,30 @@ impl Expr {
     /// Calls `f` on this node and every descendant, parents first; used by static checks.
     pub fn walk<'a>(&'a self, f: &mut dyn FnMut(&'a Expr)) {
         // Explicit stack: expressions from machine-written searches can be deep.
+        let mut stack = vec![self];
+        while let Some(e) = stack.pop() {
+            f(e);
+            match e {
+                Expr::Unary { expr, .. } => stack.push(expr),
+                Expr::Binary { left, right, .. } => {
+                    stack.push(right);
+                    stack.push(left);
+                }
+                Expr::Call { args: items, .. }
+                | Expr::And { items, .. }
+                | Expr::Or { items, .. } => stack.extend(items.iter().rev()),
+                Expr::In { expr, list, .. } => {
+                    stack.extend(list.iter().rev());
+                    stack.push(expr);
+                }
+                Expr::Subsearch { pipeline, .. } => pipeline.walk_exprs(f),
+                _ => {}
+            }
+        }
+    }
+
+    /// As [`Expr::walk`], without entering subsearches.
+    pub fn walk_shallow<'a>(&'a self, f: &mut dyn FnMut(&'a Expr)) {
         let mut stack = vec![self];
         while let Some(e) = stack.pop() {
             f(e);
@@ -831,6 +892,10 @@ impl Expr {
                     *span = Span::default();
                     stack.push(expr);
                     stack.extend(list.iter_mut());
+                }
+                Expr::Subsearch { pipeline, span } => {
+                    *span = Span::default();
+                    pipeline.strip_spans();
                 }
             }
         }
@@ -895,7 +960,14 @@ impl Pipeline {
                         f.strip_spans();
                     }
                 }
+                CommandKind::Tstats(t) => {
+                    strip_aggs(&mut t.funcs);
+                    if let Some(f) = &mut t.filter {
+                        f.strip_spans();
+                    }
+                }
                 CommandKind::Append(a) | CommandKind::Appendpipe(a) => a.subsearch.strip_spans(),
+                CommandKind::Union(u) => u.subsearches.iter_mut().for_each(Pipeline::strip_spans),
                 CommandKind::Join(j) => j.subsearch.strip_spans(),
                 CommandKind::Rex(r) => r.pattern_span = Span::default(),
                 CommandKind::Regex(r) => r.pattern_span = Span::default(),
@@ -940,7 +1012,17 @@ impl Pipeline {
                         s.walk_subsearches(&mut |p| p.walk_exprs(f))
                     }
                 }
+                CommandKind::Tstats(t) => {
+                    t.funcs
+                        .iter()
+                        .filter_map(|a| a.arg.as_ref())
+                        .for_each(|e| e.walk(f));
+                    if let Some(s) = &t.filter {
+                        s.walk_subsearches(&mut |p| p.walk_exprs(f))
+                    }
+                }
                 CommandKind::Append(a) | CommandKind::Appendpipe(a) => a.subsearch.walk_exprs(f),
+                CommandKind::Union(u) => u.subsearches.iter().for_each(|p| p.walk_exprs(f)),
                 CommandKind::Join(j) => j.subsearch.walk_exprs(f),
                 _ => {}
             }
@@ -951,6 +1033,18 @@ impl Pipeline {
     pub fn walk_commands<'a>(&'a self, f: &mut dyn FnMut(&'a Command)) {
         for c in &self.commands {
             f(c);
+            let mut inner: Vec<&'a Pipeline> = Vec::new();
+            let mut collect = |e: &'a Expr| {
+                if let Expr::Subsearch { pipeline, .. } = e {
+                    inner.push(pipeline);
+                }
+            };
+            match &c.kind {
+                CommandKind::Where(e) => e.walk_shallow(&mut collect),
+                CommandKind::Eval(v) => v.iter().for_each(|(_, e)| e.walk_shallow(&mut collect)),
+                _ => {}
+            }
+            inner.iter().for_each(|p| p.walk_commands(f));
             match &c.kind {
                 CommandKind::Search(s) => s.walk_subsearches(&mut |p| p.walk_commands(f)),
                 CommandKind::Inputlookup(i) => {
@@ -958,7 +1052,13 @@ impl Pipeline {
                         s.walk_subsearches(&mut |p| p.walk_commands(f))
                     }
                 }
+                CommandKind::Tstats(t) => {
+                    if let Some(s) = &t.filter {
+                        s.walk_subsearches(&mut |p| p.walk_commands(f))
+                    }
+                }
                 CommandKind::Append(a) | CommandKind::Appendpipe(a) => a.subsearch.walk_commands(f),
+                CommandKind::Union(u) => u.subsearches.iter().for_each(|p| p.walk_commands(f)),
                 CommandKind::Join(j) => j.subsearch.walk_commands(f),
                 _ => {}
             }

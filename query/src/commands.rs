@@ -6,7 +6,7 @@ use crate::error::ParseError;
 use crate::expr::parse_expr;
 use crate::lexer::Cursor;
 use crate::parser::parse_subsearch;
-use crate::search::parse_search_expr;
+use crate::search::{parse_search_expr, parse_search_until};
 
 /// Commands with a typed [`CommandKind`] variant (lower case).
 pub const TYPED_COMMANDS: &[&str] = &[
@@ -55,6 +55,17 @@ pub const TYPED_COMMANDS: &[&str] = &[
     "cluster",
     "patterns",
     "dbinspect",
+    "metadata",
+    "eventcount",
+    "tstats",
+    "rest",
+    "format",
+    "return",
+    "from",
+    "appendcols",
+    "union",
+    "multisearch",
+    "map",
 ];
 
 /// The commands parsed as [`CommandKind::Args`].
@@ -68,11 +79,18 @@ pub(crate) const ARGS_COMMANDS: &[&str] = &[
     "cluster",
     "patterns",
     "dbinspect",
+    "metadata",
+    "eventcount",
+    "rest",
+    "format",
+    "return",
+    "from",
+    "map",
 ];
 
 /// Generating commands that describe the indexer's own catalog (buckets, indexes, objects)
 /// rather than read events: the indexer plans them and gives their rows to the pipeline.
-pub const CATALOG_COMMANDS: &[&str] = &["dbinspect"];
+pub const CATALOG_COMMANDS: &[&str] = &["dbinspect", "metadata", "eventcount", "rest"];
 
 /// Splunk commands that may open a subsearch without a leading `|` (`[tstats ...]`).
 pub(crate) const GENERATING_COMMANDS: &[&str] = &[
@@ -138,6 +156,22 @@ pub(crate) fn parse_command_args(c: &mut Cursor, name: &str) -> Result<CommandKi
         "join" => CommandKind::Join(parse_join(c)?),
         "fieldformat" => CommandKind::Fieldformat(parse_eval(c)?),
         "appendpipe" => CommandKind::Appendpipe(parse_append(c, name)?),
+        "tstats" => CommandKind::Tstats(parse_tstats(c)?),
+        "appendcols" => CommandKind::Append(parse_append(c, name)?),
+        "union" | "multisearch" => CommandKind::Union(parse_union(c, name)?),
+        // `map [subsearch]` is kept as written, for the planner to refuse by name.
+        "map" => {
+            let save = c.pos;
+            match parse_args_cmd(c) {
+                Ok(a) => CommandKind::Args(a),
+                Err(_) => {
+                    c.pos = save;
+                    CommandKind::Generic {
+                        args: c.raw_until_command_end()?.trim().to_string(),
+                    }
+                }
+            }
+        }
         n if ARGS_COMMANDS.contains(&n) => CommandKind::Args(parse_args_cmd(c)?),
         _ => CommandKind::Generic {
             args: c.raw_until_command_end()?.trim().to_string(),
@@ -715,6 +749,79 @@ fn parse_stats(c: &mut Cursor, cmd: &str) -> Result<StatsCmd, ParseError> {
     Ok(StatsCmd { funcs, by, options })
 }
 
+/// `tstats`: options may stand anywhere (`by _time span=1h host` is common), the aggregations
+/// come first, then `FROM datamodel=…`, `WHERE …` and `BY …` in that order.
+fn parse_tstats(c: &mut Cursor) -> Result<TstatsCmd, ParseError> {
+    let mut options = Vec::new();
+    let funcs = agg_list(
+        c,
+        "tstats",
+        &["from", "where", "by", "groupby"],
+        &mut options,
+    )?;
+    if funcs.is_empty() {
+        return Err(c.expected_after("an aggregation function", "tstats"));
+    }
+    let mut datamodel = None;
+    let mut filter = None;
+    let mut by = Vec::new();
+    c.skip_ws();
+    if c.keyword("from") {
+        c.skip_ws();
+        let named = if c
+            .peek_option_key()
+            .is_some_and(|k| k.eq_ignore_ascii_case("datamodel"))
+        {
+            option(c)?.value
+        } else if c.keyword("datamodel") {
+            c.skip_ws();
+            c.value()?.0
+        } else {
+            return Err(c.expected_after("`datamodel=<name>`", "FROM"));
+        };
+        datamodel = Some(named);
+        while at_option(c) {
+            options.push(option(c)?);
+        }
+        c.skip_ws();
+    }
+    if c.keyword("where") {
+        filter = Some(parse_search_until(c, false, &["by", "groupby"])?);
+        c.skip_ws();
+    }
+    if c.keyword("by") || c.keyword("groupby") {
+        loop {
+            skip_sep(c);
+            if c.at_command_end() {
+                break;
+            }
+            if at_option(c) {
+                options.push(option(c)?);
+            } else {
+                by.push(
+                    c.field_name()
+                        .map_err(|_| c.expected_after("a field name", "BY"))?
+                        .0,
+                );
+            }
+        }
+        if by.is_empty() {
+            return Err(c.expected_after("a field name", "BY"));
+        }
+    }
+    while at_option(c) {
+        options.push(option(c)?);
+    }
+    expect_end(c, "`FROM`, `WHERE`, `BY` or end of command")?;
+    Ok(TstatsCmd {
+        options,
+        funcs,
+        datamodel,
+        filter,
+        by,
+    })
+}
+
 fn parse_chart(c: &mut Cursor) -> Result<ChartCmd, ParseError> {
     let mut options = Vec::new();
     let funcs = agg_list(c, "chart", &["by", "over"], &mut options)?;
@@ -1173,6 +1280,30 @@ fn parse_append(c: &mut Cursor, cmd: &str) -> Result<AppendCmd, ParseError> {
     let subsearch = parse_subsearch(c)?;
     expect_end(c, "end of command")?;
     Ok(AppendCmd { options, subsearch })
+}
+
+/// Options, then one or more subsearches.
+fn parse_union(c: &mut Cursor, cmd: &str) -> Result<UnionCmd, ParseError> {
+    let mut options = Vec::new();
+    while at_option(c) {
+        options.push(option(c)?);
+    }
+    let mut subsearches = Vec::new();
+    loop {
+        c.skip_ws();
+        if c.peek() != Some('[') {
+            break;
+        }
+        subsearches.push(parse_subsearch(c)?);
+    }
+    if subsearches.is_empty() {
+        return Err(c.expected_after("a subsearch `[...]`", cmd));
+    }
+    expect_end(c, "a subsearch `[...]` or end of command")?;
+    Ok(UnionCmd {
+        options,
+        subsearches,
+    })
 }
 
 fn parse_join(c: &mut Cursor) -> Result<JoinCmd, ParseError> {

@@ -555,6 +555,12 @@ impl Evaluator {
                 Value::Bool(false)
             }
             Expr::Call { name, args, span } => self.call(name, args, *span, row)?,
+            Expr::Subsearch { span, .. } => {
+                return Err(EvalError::at(
+                    *span,
+                    "a subsearch in an expression runs only in a search of the store",
+                ))
+            }
         })
     }
 

@@ -140,9 +140,18 @@ fn parse_level(c: &mut Cursor, min: u8) -> Result<Expr, ParseError> {
                 let in_pos = c.pos;
                 c.pos += 2;
                 c.skip_ws();
-                if c.peek() == Some('(') {
+                if c.peek() == Some('[') || c.peek() == Some('(') {
                     c.enter()?;
-                    let list = parse_args(c)?;
+                    let list = if c.peek() == Some('[') {
+                        let sub_start = c.pos;
+                        let pipeline = crate::parser::parse_subsearch(c)?;
+                        vec![Expr::Subsearch {
+                            pipeline: Box::new(pipeline),
+                            span: Span::new(sub_start, c.pos),
+                        }]
+                    } else {
+                        parse_args(c)?
+                    };
                     c.leave();
                     depth = 1
                         + list.iter().map(expr_depth).fold(depth, usize::max)
@@ -365,6 +374,13 @@ fn parse_primary(c: &mut Cursor) -> Result<Expr, ParseError> {
     c.skip_ws();
     let start = c.pos;
     match c.peek() {
+        Some('[') => {
+            let pipeline = crate::parser::parse_subsearch(c)?;
+            Ok(Expr::Subsearch {
+                pipeline: Box::new(pipeline),
+                span: Span::new(start, c.pos),
+            })
+        }
         Some('(') => {
             c.bump();
             c.enter()?;

@@ -69,6 +69,7 @@ pub mod plan;
 mod print;
 pub mod row;
 mod search;
+pub mod tstats;
 
 pub use agg::{Agg, AggError, AggFunc, AggSpec, AGG_FUNCTIONS};
 pub use ast::*;

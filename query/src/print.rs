@@ -189,6 +189,7 @@ fn expr_prec(e: &Expr) -> u8 {
         Expr::And { .. } => 3,
         Expr::Binary { op, .. } => op.precedence(),
         Expr::In { .. } => 5,
+        Expr::Subsearch { .. } => 9,
         Expr::Unary {
             op: UnaryOp::Not, ..
         } => 4,
@@ -260,6 +261,11 @@ fn write_expr(f: &mut Formatter<'_>, e: &Expr, min: u8) -> fmt::Result {
                 write_expr(f, a, 0)?;
             }
             f.write_char(')')
+        }
+        Expr::Subsearch { pipeline, .. } => {
+            f.write_str("[")?;
+            write_pipeline(f, pipeline, true)?;
+            close_subsearch(f)
         }
         Expr::In { expr, list, .. } => {
             write_expr(f, expr, 5)?;
@@ -573,6 +579,20 @@ impl Display for Command {
                     list(&mut s, &x.by, ", ");
                 }
             }
+            CommandKind::Tstats(x) => {
+                opts(&mut s, &x.options);
+                aggs(&mut s, &x.funcs);
+                if let Some(d) = &x.datamodel {
+                    let _ = write!(s, " FROM datamodel={}", value(d));
+                }
+                if let Some(w) = &x.filter {
+                    let _ = write!(s, " WHERE {w}");
+                }
+                if !x.by.is_empty() {
+                    s.push_str(" BY ");
+                    list(&mut s, &x.by, ", ");
+                }
+            }
             CommandKind::Chart(x) => {
                 opts(&mut s, &x.options);
                 aggs(&mut s, &x.funcs);
@@ -742,6 +762,16 @@ impl Display for Command {
                 f.write_str(&s)?;
                 write_pipeline(f, &x.subsearch, true)?;
                 return close_subsearch(f);
+            }
+            CommandKind::Union(x) => {
+                opts(&mut s, &x.options);
+                f.write_str(&s)?;
+                for sub in &x.subsearches {
+                    f.write_str(" [")?;
+                    write_pipeline(f, sub, true)?;
+                    close_subsearch(f)?;
+                }
+                return Ok(());
             }
             CommandKind::Join(x) => {
                 opts(&mut s, &x.options);

@@ -13,9 +13,22 @@ use crate::parser::parse_subsearch;
 /// Parses a search expression up to the end of the command (or a closing parenthesis
 /// when `in_parens`); an empty expression is [`SearchExpr::All`].
 pub(crate) fn parse_search_expr(c: &mut Cursor, in_parens: bool) -> Result<SearchExpr, ParseError> {
+    parse_search_until(c, in_parens, &[])
+}
+
+/// A search expression that also ends before one of the keywords `stops` (any case) at its
+/// top level: `tstats … WHERE <search> BY …`.
+pub(crate) fn parse_search_until(
+    c: &mut Cursor,
+    in_parens: bool,
+    stops: &[&str],
+) -> Result<SearchExpr, ParseError> {
     let mut and_items: Vec<SearchExpr> = Vec::new();
     loop {
         c.skip_ws();
+        if stops.iter().any(|k| c.peek_keyword(k)) {
+            break;
+        }
         match c.peek() {
             None | Some('|') | Some(']') => break,
             Some(')') => {

@@ -410,7 +410,7 @@ fn lookups_and_subsearch_commands() {
 
 #[test]
 fn unknown_commands_are_generic_with_raw_arguments() {
-    let pl = p("| tstats count from datamodel=X where a=\"|\" by c | foreach [| stats count | eval x=1] | iplocation src");
+    let pl = p("| mstats count from datamodel=X where a=\"|\" by c | foreach [| stats count | eval x=1] | iplocation src");
     assert!(
         matches!(&pl.commands[0].kind, CommandKind::Generic { args } if args == "count from datamodel=X where a=\"|\" by c")
     );

@@ -689,3 +689,148 @@ fn patterns_gives_templates_with_counts() {
     );
     assert_eq!(col(&out, "count"), ["3", "2"]);
 }
+
+// ---------------------------------------------------------------- format and return
+
+fn hosts(n: usize) -> RowBatch {
+    (1..=n)
+        .map(|i| {
+            Row::from_pairs([
+                ("host", s(&format!("web-{i}"))),
+                ("n", Value::Int(i as i64)),
+                ("_time", Value::Int(1)),
+            ])
+        })
+        .collect()
+}
+
+#[test]
+fn format_writes_the_rows_as_a_search_of_anded_fields_ored_across_rows() {
+    let out = run("| format", hosts(2));
+    assert_eq!(
+        col(&out, "search"),
+        [r#"( ( host="web-1" AND n="1" ) OR ( host="web-2" AND n="2" ) )"#]
+    );
+    let out = run(
+        r#"| format maxresults=1 "[" "{" "&&" "}" "||" "]""#,
+        hosts(3),
+    );
+    assert_eq!(col(&out, "search"), [r#"[ { host="web-1" && n="1" } ]"#]);
+    let out = run("| format", Vec::new());
+    assert_eq!(col(&out, "search"), ["NOT ()"]);
+    let mv = vec![Row::from_pairs([(
+        "ip",
+        Value::Multi(vec![s("1.2.3.4"), s("a\"b")]),
+    )])];
+    assert_eq!(
+        col(&run("| format", mv), "search"),
+        [r#"( ( ( ip="1.2.3.4" OR ip="a\"b" ) ) )"#]
+    );
+    let err = run_ctx("| format \"(\" \"(\"", &ExecContext::default(), Vec::new()).unwrap_err();
+    assert!(err.contains("expects six separators"), "{err}");
+}
+
+#[test]
+fn return_gives_the_first_rows_fields_as_search_terms() {
+    assert_eq!(
+        col(&run("| return host", hosts(3)), "search"),
+        [r#"host="web-1""#]
+    );
+    assert_eq!(
+        col(&run("| return 2 h=host $n", hosts(3)), "search"),
+        [r#"(1 h="web-1") OR (2 h="web-2")"#]
+    );
+    assert_eq!(col(&run("| return 5 host", Vec::new()), "search"), [""]);
+    let err = run_ctx("| return 3", &ExecContext::default(), Vec::new()).unwrap_err();
+    assert!(err.contains("needs a field"), "{err}");
+}
+
+// ---------------------------------------------------------------- appendcols, union
+
+#[test]
+fn appendcols_lends_the_subsearchs_fields_row_by_row() {
+    let ctx = ExecContext {
+        subsearches: [(
+            0,
+            vec![
+                Row::from_pairs([("host", s("other")), ("extra", Value::Int(1))]),
+                Row::from_pairs([("extra", Value::Int(2))]),
+                Row::from_pairs([("extra", Value::Int(3))]),
+            ],
+        )]
+        .into(),
+        ..ExecContext::default()
+    };
+    let out = run_ctx("| appendcols [search x]", &ctx, hosts(2)).unwrap();
+    assert_eq!(col(&out, "host"), ["web-1", "web-2", ""]);
+    assert_eq!(col(&out, "extra"), ["1", "2", "3"]);
+    let out = run_ctx("| appendcols override=true [search x]", &ctx, hosts(2)).unwrap();
+    assert_eq!(col(&out, "host"), ["other", "web-2", ""]);
+}
+
+#[test]
+fn union_prints_back_every_subsearch() {
+    let p = parse("| union maxout=5 [search index=a | head 1] [| makeresults]").unwrap();
+    assert_eq!(
+        p.to_string(),
+        "| union maxout=5 [search index=a | head 1 ] [| makeresults ]"
+    );
+    let out = run("| union [| makeresults count=2]", hosts(1));
+    assert_eq!(out.len(), 3);
+    assert!(parse("| multisearch").is_err());
+}
+
+// ---------------------------------------------------------------- transaction order
+
+fn at(times: &[i64]) -> RowBatch {
+    times
+        .iter()
+        .map(|t| Row::from_pairs([("_time", Value::Int(*t)), ("k", s("x"))]))
+        .collect()
+}
+
+#[test]
+fn transaction_groups_newest_first_as_splunk_does() {
+    // Newest first: 100 opens, 50 fits in 60 s, 0 would make it span 100 s and starts the next.
+    // (Oldest first would have grouped 0 with 50 instead.)
+    let out = run("| transaction k maxspan=60s", at(&[0, 50, 100]));
+    assert_eq!(col(&out, "_time"), ["50", "0"]);
+    assert_eq!(col(&out, "eventcount"), ["2", "1"]);
+    assert_eq!(col(&out, "duration"), ["50", "0"]);
+    // More than maxpause older than the open one's oldest event: a new transaction.
+    let out = run("| transaction k maxpause=30s", at(&[10, 20, 90, 100, 125]));
+    assert_eq!(col(&out, "_time"), ["90", "10"]);
+    assert_eq!(col(&out, "eventcount"), ["3", "2"]);
+}
+
+#[test]
+fn a_subsearch_in_an_expression_parses_prints_back_and_needs_the_store() {
+    let mut p = parse("| where host IN [search index=app | return 5 $host] AND n > 1").unwrap();
+    let printed = p.to_string();
+    assert_eq!(
+        printed,
+        "| where host IN ([search index=app | return 5 $host ]) AND n > 1"
+    );
+    let mut again = parse(&printed).unwrap();
+    p.strip_spans();
+    again.strip_spans();
+    assert_eq!(p, again);
+    let mut names = Vec::new();
+    p.walk_commands(&mut |c| names.push(c.name.clone()));
+    assert_eq!(names, ["where", "search", "return"]);
+    let err = run_ctx(
+        "| eval x=[| makeresults]",
+        &ExecContext::default(),
+        hosts(1),
+    )
+    .unwrap_err();
+    assert!(err.contains("runs only in a search of the store"), "{err}");
+}
+
+#[test]
+fn map_with_a_subsearch_still_parses_for_the_planner_to_refuse() {
+    let p = parse("| makeresults | map maxsearches=2 [search index=$i$]").unwrap();
+    assert!(matches!(p.commands[1].kind, CommandKind::Generic { .. }));
+    let p = parse("| makeresults | map search=\"search index=$i$\" maxsearches=2").unwrap();
+    assert!(matches!(p.commands[1].kind, CommandKind::Args(_)));
+}

@@ -80,6 +80,7 @@ impl AppState {
             guard: Arc::default(),
             macros: self.macros.clone(),
             watch: None,
+            objects: Some(search::Objects(self.meta.clone())),
         }
     }
 

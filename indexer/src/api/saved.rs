@@ -91,7 +91,17 @@ pub fn validate(
         }
         Err(e) => return Err(syntax(&s.query, e)),
     };
-    let pipeline = loupe_query::parse(&expanded).map_err(|e| syntax(&expanded, e))?;
+    let mut pipeline = loupe_query::parse(&expanded).map_err(|e| syntax(&expanded, e))?;
+    let planned = |e: loupe_query::PlanError| {
+        let span = e.span.map(|sp| (sp.start, sp.end));
+        Invalid {
+            column: span.map(|(start, _)| search::column_of(&expanded, start)),
+            message: e.message,
+            span,
+        }
+    };
+    // `tstats` is checked as the search and stats it stands for.
+    loupe_query::tstats::expand(&mut pipeline).map_err(planned)?;
     let unsupported = loupe_query::unsupported_functions(&pipeline);
     if !unsupported.is_empty() {
         return Err(Invalid::plain(format!(
@@ -114,7 +124,12 @@ pub fn validate(
             }
         }
     }
-    if !missing {
+    // What another object (`from lookup:`, `savedsearch`) stands for is known when it runs.
+    let names_object = pipeline
+        .commands
+        .first()
+        .is_some_and(|c| matches!(c.name.as_str(), "from" | "savedsearch"));
+    if !missing && !names_object {
         // Planned as it will run; subsearches stand for empty results (they run at run time).
         let first = usize::from(matches!(
             pipeline.commands.first().map(|c| &c.kind),
@@ -131,14 +146,7 @@ pub fn validate(
                 .collect::<HashMap<_, _>>(),
             ..ExecContext::default()
         };
-        loupe_query::compile(rest, &ctx).map_err(|e| {
-            let span = e.span.map(|sp| (sp.start, sp.end));
-            Invalid {
-                column: span.map(|(start, _)| search::column_of(&expanded, start)),
-                message: e.message,
-                span,
-            }
-        })?;
+        loupe_query::compile(rest, &ctx).map_err(planned)?;
     }
     Ok(warnings)
 }

@@ -12,8 +12,10 @@ mod catalog;
 mod collect;
 pub mod context;
 pub mod lookups;
+mod map;
 pub mod pushdown;
 pub mod rows;
+mod saved;
 pub mod subsearch;
 pub mod tail;
 pub mod watch;
@@ -164,6 +166,19 @@ pub struct SearchRequest {
     pub macros: Arc<loupe_query::MacroTable>,
     /// Progress, preview and (for exports) the sink the rows go to while the search runs.
     pub watch: Option<Arc<watch::Watch>>,
+    /// Saved searches and other objects `rest` may list (`None`: no meta store at hand).
+    pub objects: Option<Objects>,
+}
+
+/// The server's saved objects, which `| rest /services/saved/searches` describes; a search
+/// made without a server (`loupe search --data-dir`) has none.
+#[derive(Clone)]
+pub struct Objects(pub Arc<loupe_meta::MetaStore>);
+
+impl std::fmt::Debug for Objects {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Objects(meta store)")
+    }
 }
 
 /// What a user may see: the planner intersects every search's indexes with this.
@@ -986,6 +1001,8 @@ struct Prepared {
     lookup_grant: lookups::LookupGrant,
     /// The top-level search's watch (subsearches report nothing).
     watch: Option<Arc<watch::Watch>>,
+    /// What `explain` should say about options accepted but without effect (`tstats summariesonly=`).
+    notes: Vec<String>,
 }
 
 fn prepare(
@@ -1018,6 +1035,8 @@ fn prepare(
         latest: resolve_time(req.latest.as_deref(), now, &tz)?,
         depth: 0,
         guard: &req.guard,
+        objects: req.objects.as_ref(),
+        macros: &req.macros,
     };
     let limit = if req.limit == 0 { 100 } else { req.limit };
     let mut p = plan(pipeline, &frame, limit)?;
@@ -1041,6 +1060,9 @@ fn plan(
     frame: &subsearch::Frame<'_>,
     limit: usize,
 ) -> Result<Prepared, SearchError> {
+    saved::expand(&mut pipeline, frame)?;
+    let notes = loupe_query::tstats::expand(&mut pipeline)?;
+    let mapped = map::expand(&mut pipeline, frame)?;
     let unsupported = loupe_query::unsupported_functions(&pipeline);
     if !unsupported.is_empty() {
         return Err(SearchError::Unsupported(format!(
@@ -1062,7 +1084,10 @@ fn plan(
         depth: frame.depth + 1,
         ..*frame
     };
-    let subsearches = subsearch::resolve(&mut pipeline, &inner)?;
+    let mut subsearches = subsearch::resolve(&mut pipeline, &inner)?;
+    if let Some(rows) = mapped {
+        subsearches.insert(0, rows);
+    }
     // A leading search scans the store; a generating command (`makeresults`, `inputlookup`) does not.
     let (base, first_op, scan) = match pipeline.commands.first().map(|c| &c.kind) {
         Some(CommandKind::Search(expr)) => (expr.clone(), 1, true),
@@ -1103,6 +1128,7 @@ fn plan(
         guard: frame.guard.clone(),
         lookup_grant: frame.scope.lookups.clone(),
         watch: None,
+        notes,
     })
 }
 
@@ -1220,6 +1246,7 @@ fn explain_located(
         "operators": operators,
         "event_fields": needs,
         "reads_stored_documents": reads_docs,
+        "notes": p.notes,
     }))
 }
 

@@ -13,7 +13,7 @@
 use super::{SearchError, SearchScope, SearchStats};
 use crate::store::Store;
 use loupe_query::{
-    CmpOp, CommandKind, Limits, Pipeline, Row, RowBatch, SearchExpr, Span, TimeBound, Value,
+    CmpOp, CommandKind, Expr, Limits, Pipeline, Row, RowBatch, SearchExpr, Span, TimeBound, Value,
 };
 use std::collections::HashMap;
 
@@ -39,6 +39,10 @@ pub(crate) struct Frame<'a> {
     pub depth: usize,
     /// The whole search's guard: a subsearch counts against the same time and memory.
     pub guard: &'a std::sync::Arc<loupe_query::SearchGuard>,
+    /// The server's saved objects, for `rest` and `savedsearch`.
+    pub objects: Option<&'a super::Objects>,
+    /// Macros a saved search run by `savedsearch` may call.
+    pub macros: &'a loupe_query::MacroTable,
 }
 
 /// Runs the subsearches of `pipeline` (already at `frame.depth`): those in search expressions
@@ -62,14 +66,53 @@ pub(crate) fn resolve(
                 continue;
             }
         }
+        let (name, span) = (cmd.name.clone(), cmd.span);
+        let refuse = |message: String| SearchError::Plan {
+            message: format!("{name}: {message}"),
+            span: Some(span),
+            column: None,
+        };
         match &mut cmd.kind {
             CommandKind::Search(expr) => substitute(expr, frame)?,
+            CommandKind::Where(e) => in_expression(e, frame)?,
+            CommandKind::Eval(assignments) => {
+                for (_, e) in assignments {
+                    in_expression(e, frame)?;
+                }
+            }
             CommandKind::Append(a) => {
                 let rows = run_rows(&a.subsearch, frame, frame.limits.max_subsearch_rows)?;
                 out.insert(i, rows);
             }
             CommandKind::Join(j) => {
                 let rows = run_rows(&j.subsearch, frame, frame.limits.max_subsearch_rows)?;
+                out.insert(i, rows);
+            }
+            CommandKind::Union(_) if name == "multisearch" && i != 0 => {
+                return Err(refuse(
+                    "generates results: it must come first (`| multisearch …`)".into(),
+                ));
+            }
+            CommandKind::Union(u) => {
+                let max = frame.limits.max_subsearch_rows;
+                let mut rows = Vec::new();
+                for sub in &u.subsearches {
+                    let mut more = run_rows(sub, frame, max)?;
+                    more.truncate(max);
+                    rows.extend(more);
+                }
+                // `multisearch` interleaves its searches' events newest first, as one search would.
+                if name == "multisearch" {
+                    rows.sort_by(|a, b| {
+                        let t = |r: &Row| r.time().unwrap_or(f64::NEG_INFINITY);
+                        t(b).total_cmp(&t(a))
+                    });
+                }
+                if rows.len() > max {
+                    return Err(refuse(format!(
+                        "its subsearches returned more than {max} rows (limit max_subsearch_rows)"
+                    )));
+                }
                 out.insert(i, rows);
             }
             _ => {}
@@ -106,9 +149,133 @@ fn substitute(expr: &mut SearchExpr, frame: &Frame<'_>) -> Result<(), SearchErro
     Ok(())
 }
 
+/// Replaces the subsearches of an eval/where expression by the values they return: in
+/// `x IN [ … ]` every value, elsewhere the first (null when none). Only an expression that holds
+/// one is walked (machine-written conditions can be deep).
+fn in_expression(e: &mut Expr, frame: &Frame<'_>) -> Result<(), SearchError> {
+    let mut found = false;
+    e.walk_shallow(&mut |x| found |= matches!(x, Expr::Subsearch { .. }));
+    if found {
+        replace_in_expression(e, frame)?;
+    }
+    Ok(())
+}
+
+fn replace_in_expression(e: &mut Expr, frame: &Frame<'_>) -> Result<(), SearchError> {
+    match e {
+        Expr::Subsearch { pipeline, span } => {
+            let span = *span;
+            let first = expression_values(pipeline, span, frame)?.into_iter().next();
+            *e = match first {
+                Some(value) => Expr::Str { value, span },
+                None => Expr::Call {
+                    name: "null".into(),
+                    args: Vec::new(),
+                    span,
+                },
+            };
+        }
+        Expr::In { expr, list, .. } => {
+            replace_in_expression(expr, frame)?;
+            let mut items = Vec::with_capacity(list.len());
+            for mut item in std::mem::take(list) {
+                match &item {
+                    Expr::Subsearch { pipeline, span } => {
+                        let span = *span;
+                        let values = expression_values(pipeline, span, frame)?;
+                        items.extend(values.into_iter().map(|value| Expr::Str { value, span }));
+                    }
+                    _ => {
+                        replace_in_expression(&mut item, frame)?;
+                        items.push(item);
+                    }
+                }
+            }
+            *list = items;
+        }
+        Expr::Unary { expr, .. } => replace_in_expression(expr, frame)?,
+        Expr::Binary { left, right, .. } => {
+            replace_in_expression(left, frame)?;
+            replace_in_expression(right, frame)?;
+        }
+        Expr::Call { args: items, .. } | Expr::And { items, .. } | Expr::Or { items, .. } => {
+            for item in items {
+                replace_in_expression(item, frame)?;
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// What a subsearch in an expression returns: every value of its rows' fields (internal ones
+/// left out); the `search` text `return` and `format` write gives the values it names.
+fn expression_values(
+    pipeline: &Pipeline,
+    span: Span,
+    frame: &Frame<'_>,
+) -> Result<Vec<String>, SearchError> {
+    let max = frame.limits.max_subsearch_results;
+    let rows = run_rows(pipeline, frame, max)?;
+    if rows.len() > max {
+        return Err(SearchError::Plan {
+            message: format!(
+                "subsearch: more than {max} results; the search was stopped (raise limits.max_subsearch_results or narrow the subsearch)"
+            ),
+            span: Some(span),
+            column: None,
+        });
+    }
+    let mut out = Vec::new();
+    for row in &rows {
+        for (name, value) in row.iter() {
+            if name.starts_with('_') {
+                continue;
+            }
+            for v in loupe_query::row::values_of(value) {
+                if matches!(v, Value::Null) {
+                    continue;
+                }
+                let v = loupe_query::row::text(v);
+                if name == "search" || name == "query" {
+                    if let Ok(p) = loupe_query::parse(&v) {
+                        if let Some(CommandKind::Search(expr)) = p.commands.first().map(|c| &c.kind)
+                        {
+                            named_values(expr, &mut out);
+                            continue;
+                        }
+                    }
+                }
+                if !v.is_empty() {
+                    out.push(v);
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The values a search names: its words, phrases and compared values.
+fn named_values(expr: &SearchExpr, out: &mut Vec<String>) {
+    match expr {
+        SearchExpr::And(items) | SearchExpr::Or(items) => {
+            items.iter().for_each(|i| named_values(i, out))
+        }
+        SearchExpr::Not(inner) => named_values(inner, out),
+        SearchExpr::Term { text, .. } | SearchExpr::Phrase { text, .. } => out.push(text.clone()),
+        SearchExpr::Field { value, .. } => out.push(value.clone()),
+        SearchExpr::FieldIn { values, .. } => out.extend(values.iter().cloned()),
+        _ => {}
+    }
+}
+
 /// Runs one subsearch through the planner and the operators; at most `max + 1` rows come
 /// back (the caller tells "over the limit" from "exactly at it").
-fn run_rows(pipeline: &Pipeline, frame: &Frame<'_>, max: usize) -> Result<RowBatch, SearchError> {
+pub(crate) fn run_rows(
+    pipeline: &Pipeline,
+    frame: &Frame<'_>,
+    max: usize,
+) -> Result<RowBatch, SearchError> {
     if frame.depth > MAX_DEPTH {
         return Err(SearchError::Plan {
             message: format!("subsearches are nested more than {MAX_DEPTH} levels deep"),

@@ -32,6 +32,42 @@ pub struct BucketSummary {
     /// [`super::vocabulary::VERSION`] of the terms in this bucket (0: written before versions).
     #[serde(default)]
     pub vocabulary: u32,
+    /// When each host, source and sourcetype was seen (`metadata` answers from these); empty
+    /// in buckets written before they were kept, where the bucket's own range stands in.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub host_times: BTreeMap<String, SeenTimes>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub source_times: BTreeMap<String, SeenTimes>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub sourcetype_times: BTreeMap<String, SeenTimes>,
+}
+
+/// The time range of the events holding one value, and when the last of them was indexed.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq)]
+pub struct SeenTimes {
+    /// Oldest event time, nanoseconds.
+    pub first: i64,
+    /// Newest event time, nanoseconds.
+    pub last: i64,
+    /// Latest index time, epoch seconds (Splunk's `recentTime`).
+    pub recent: i64,
+}
+
+impl SeenTimes {
+    fn of(time_ns: i64, indexed_s: i64) -> SeenTimes {
+        SeenTimes {
+            first: time_ns,
+            last: time_ns,
+            recent: indexed_s,
+        }
+    }
+
+    /// Both ranges together.
+    pub fn widen(&mut self, other: &SeenTimes) {
+        self.first = self.first.min(other.first);
+        self.last = self.last.max(other.last);
+        self.recent = self.recent.max(other.recent);
+    }
 }
 
 impl BucketSummary {
@@ -55,17 +91,18 @@ impl BucketSummary {
 /// string comparisons each among a few hundred hosts, on the thread every event goes through.
 #[derive(Debug, Default)]
 struct Tally {
-    hosts: foldhash::HashMap<String, u64>,
-    sources: foldhash::HashMap<String, u64>,
-    sourcetypes: foldhash::HashMap<String, u64>,
+    hosts: foldhash::HashMap<String, (u64, SeenTimes)>,
+    sources: foldhash::HashMap<String, (u64, SeenTimes)>,
+    sourcetypes: foldhash::HashMap<String, (u64, SeenTimes)>,
     minutes: foldhash::HashMap<i64, u64>,
 }
 
 impl Tally {
-    fn add(&mut self, ev: &Event) {
-        bump(&mut self.hosts, &ev.host);
-        bump(&mut self.sources, &ev.source);
-        bump(&mut self.sourcetypes, &ev.sourcetype);
+    fn add(&mut self, ev: &Event, indexed_s: i64) {
+        let seen = SeenTimes::of(ev.time_ns, indexed_s);
+        bump(&mut self.hosts, &ev.host, &seen);
+        bump(&mut self.sources, &ev.source, &seen);
+        bump(&mut self.sourcetypes, &ev.sourcetype, &seen);
         *self
             .minutes
             .entry(ev.time_ns.div_euclid(60_000_000_000))
@@ -74,13 +111,22 @@ impl Tally {
 
     /// Adds the counts to `summary` and starts over.
     fn fold_into(&mut self, summary: &mut BucketSummary) {
-        for (from, to) in [
-            (&mut self.hosts, &mut summary.hosts),
-            (&mut self.sources, &mut summary.sources),
-            (&mut self.sourcetypes, &mut summary.sourcetypes),
+        for (from, counts, times) in [
+            (&mut self.hosts, &mut summary.hosts, &mut summary.host_times),
+            (
+                &mut self.sources,
+                &mut summary.sources,
+                &mut summary.source_times,
+            ),
+            (
+                &mut self.sourcetypes,
+                &mut summary.sourcetypes,
+                &mut summary.sourcetype_times,
+            ),
         ] {
-            for (key, n) in from.drain() {
-                *to.entry(key).or_insert(0) += n;
+            for (key, (n, seen)) in from.drain() {
+                *counts.entry(key.clone()).or_insert(0) += n;
+                times.entry(key).or_insert(seen).widen(&seen);
             }
         }
         for (minute, n) in self.minutes.drain() {
@@ -89,11 +135,12 @@ impl Tally {
     }
 }
 
-fn bump(map: &mut foldhash::HashMap<String, u64>, key: &str) {
-    if let Some(n) = map.get_mut(key) {
+fn bump(map: &mut foldhash::HashMap<String, (u64, SeenTimes)>, key: &str, seen: &SeenTimes) {
+    if let Some((n, times)) = map.get_mut(key) {
         *n += 1;
+        times.widen(seen);
     } else {
-        map.insert(key.to_string(), 1);
+        map.insert(key.to_string(), (1, *seen));
     }
 }
 
@@ -388,8 +435,12 @@ impl BucketWriter {
 
     /// Adds one event (taken by value: its strings move into the document); searchable at the next commit.
     pub fn add(&mut self, ev: Event, lsn: u64) -> Result<(), StoreError> {
+        // When it became part of the index (a replay after a crash stamps the replay).
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64);
         self.pending.add_scalars(&ev);
-        self.tally.add(&ev);
+        self.tally.add(&ev, now);
         self.pending.wal_lsn = self.pending.wal_lsn.max(lsn);
         self.dirty = true;
         let f = &self.bucket.fields;
@@ -401,10 +452,6 @@ impl BucketWriter {
         );
         doc.add_i64(f.time, ev.time_ns);
         if let Some(indextime) = f.indextime {
-            // When it became part of the index (a replay after a crash stamps the replay).
-            let now = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_secs() as i64);
             doc.add_i64(indextime, now);
         }
         doc.add_text(f.host, &ev.host);

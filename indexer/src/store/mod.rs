@@ -645,6 +645,24 @@ mod tests {
         assert_eq!(buckets.len(), 1);
         assert_eq!(buckets[0].summary().count, 10);
         assert_eq!(buckets[0].summary().hosts["h"], 10);
+        // Each host's own time range survives too (`metadata` reads it).
+        let seen = buckets[0].summary().host_times["h"];
+        assert_eq!((seen.first, seen.last), (day * 20_001, day * 20_001 + 9));
+        assert!(seen.recent > 1_700_000_000, "{seen:?}");
+        // Nothing writes to it now.
+        assert!(!buckets[0].is_hot());
+    }
+
+    #[test]
+    fn a_bucket_is_hot_while_its_writer_is_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(Store::open(dir.path()).unwrap());
+        let mut w = StoreWriter::new(store.clone(), WriterOptions::default());
+        w.add(ev(86_400_000_000_000 * 20_000, "a"), 0).unwrap();
+        w.commit().unwrap();
+        assert!(store.buckets_of("main")[0].is_hot());
+        w.close_all().unwrap();
+        assert!(!store.buckets_of("main")[0].is_hot());
     }
 
     #[test]

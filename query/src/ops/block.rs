@@ -432,6 +432,34 @@ impl Operator for Generate {
     }
 }
 
+/// `appendcols [subsearch]`: the subsearch's n-th row lends its fields to the n-th row going
+/// by (those it already has stay, unless `override=true`); rows the subsearch has beyond the
+/// input's come after them. Streaming: only the subsearch's rows are held.
+pub(crate) struct Appendcols {
+    pub rows: std::vec::IntoIter<Row>,
+    pub overwrite: bool,
+}
+
+impl Operator for Appendcols {
+    fn push(&mut self, mut batch: RowBatch, out: &mut RowBatch) -> Result<(), ExecError> {
+        for row in &mut batch {
+            let Some(extra) = self.rows.next() else { break };
+            for (k, v) in extra.into_pairs() {
+                if !k.starts_with('_') && (self.overwrite || !row.contains(&k)) {
+                    row.set(k, v);
+                }
+            }
+        }
+        out.extend(batch);
+        Ok(())
+    }
+
+    fn finish(&mut self, out: &mut RowBatch) -> Result<(), ExecError> {
+        out.extend(self.rows.by_ref());
+        Ok(())
+    }
+}
+
 /// `makeresults count=N`: N rows stamped `now`, made when the pipeline ends (after any
 /// input, as Splunk orders them), a slice at a time so a cancel or the budget stops it.
 pub(crate) struct Makeresults {
@@ -558,16 +586,22 @@ pub(crate) struct Transaction {
     pub budget: Budget,
 }
 
+/// A transaction being gathered: its events newest first, as they come.
 struct Open {
     rows: Vec<Row>,
+    /// Its oldest event matched `startswith`.
     started: bool,
+    /// Its newest event matched `endswith`.
+    ended: bool,
 }
 
 impl Transaction {
-    fn close(&self, t: Open, ended: bool, out: &mut Vec<Row>) {
-        if (self.startswith.is_some() && !t.started) || (self.endswith.is_some() && !ended) {
+    fn close(&self, mut t: Open, out: &mut Vec<Row>) {
+        if (self.startswith.is_some() && !t.started) || (self.endswith.is_some() && !t.ended) {
             return;
         }
+        // Its fields and `_raw` in time order.
+        t.rows.reverse();
         let first = t.rows.first().and_then(Row::time).unwrap_or(0.0);
         let last = t.rows.last().and_then(Row::time).unwrap_or(first);
         let mut r = Row::new();
@@ -620,9 +654,14 @@ impl Operator for Transaction {
         self.budget.keep("transaction", &mut self.rows, batch)
     }
 
+    /// Splunk's order: events newest first, each added to its key's open transaction unless
+    /// that would make it span more than `maxspan`, or the event is more than `maxpause` older
+    /// than the transaction's oldest event (or it is full); then it starts the next one. An
+    /// `endswith` event is the newest of the transaction it starts, a `startswith` one the oldest
+    /// of the one it completes.
     fn finish(&mut self, out: &mut RowBatch) -> Result<(), ExecError> {
         let mut rows = std::mem::take(&mut self.rows);
-        rows.sort_by(|a, b| a.time().unwrap_or(0.0).total_cmp(&b.time().unwrap_or(0.0)));
+        rows.sort_by(|a, b| b.time().unwrap_or(0.0).total_cmp(&a.time().unwrap_or(0.0)));
         let mut open: HashMap<Vec<String>, Open> = HashMap::new();
         let mut done = Vec::new();
         for row in rows {
@@ -630,24 +669,24 @@ impl Operator for Transaction {
                 self.fields.iter().map(|f| row.get(f).map(text)).collect();
             let Some(key) = key else { continue };
             let t = row.time().unwrap_or(0.0);
-            let is_start = match &self.startswith {
-                Some(c) => c.test(&row)?,
-                None => false,
-            };
+            let test = |c: &Option<TxnCond>| c.as_ref().map(|c| c.test(&row)).transpose();
+            let is_start = test(&self.startswith)?.unwrap_or(false);
+            let is_end = test(&self.endswith)?.unwrap_or(false);
             if let Some(cur) = open.get(&key) {
-                let first = cur.rows.first().and_then(Row::time).unwrap_or(t);
-                let last = cur.rows.last().and_then(Row::time).unwrap_or(t);
-                let expired = self.maxspan.is_some_and(|m| t - first > m)
-                    || self.maxpause.is_some_and(|m| t - last > m)
+                let newest = cur.rows.first().and_then(Row::time).unwrap_or(t);
+                let oldest = cur.rows.last().and_then(Row::time).unwrap_or(t);
+                let expired = self.maxspan.is_some_and(|m| newest - t > m)
+                    || self.maxpause.is_some_and(|m| oldest - t > m)
                     || cur.rows.len() >= self.maxevents;
-                if is_start || expired {
+                if is_end || expired {
                     if let Some(old) = open.remove(&key) {
-                        self.close(old, false, &mut done);
+                        self.close(old, &mut done);
                     }
                 }
             }
             if !open.contains_key(&key) {
-                if self.startswith.is_some() && !is_start {
+                // With `endswith`, only an ending event opens a transaction.
+                if self.endswith.is_some() && !is_end {
                     continue;
                 }
                 if open.len() >= self.max_open {
@@ -661,21 +700,14 @@ impl Operator for Transaction {
             }
             let entry = open.entry(key.clone()).or_insert(Open {
                 rows: Vec::new(),
-                started: is_start,
+                started: false,
+                ended: is_end,
             });
             entry.rows.push(row);
-            let ended = match &self.endswith {
-                Some(c) => entry
-                    .rows
-                    .last()
-                    .map(|r| c.test(r))
-                    .transpose()?
-                    .unwrap_or(false),
-                None => false,
-            };
-            if ended {
-                if let Some(t) = open.remove(&key) {
-                    self.close(t, true, &mut done);
+            if is_start {
+                if let Some(mut t) = open.remove(&key) {
+                    t.started = true;
+                    self.close(t, &mut done);
                 }
             }
         }
@@ -686,7 +718,7 @@ impl Operator for Transaction {
             ta.total_cmp(&tb)
         });
         for t in rest {
-            self.close(t, false, &mut done);
+            self.close(t, &mut done);
         }
         // Newest first, as Splunk returns transactions.
         done.sort_by(|a, b| b.time().unwrap_or(0.0).total_cmp(&a.time().unwrap_or(0.0)));

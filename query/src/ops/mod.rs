@@ -3,6 +3,7 @@
 
 pub(crate) mod block;
 mod cluster;
+mod format;
 pub(crate) mod matcher;
 mod reshape;
 pub mod stats;
@@ -628,12 +629,31 @@ pub(crate) fn build(
                 budget: Budget::of(ctx),
             })
         }
+        CommandKind::Append(a) if cmd.name == "appendcols" => {
+            let mut o = Opts::new(cmd, &a.options);
+            let overwrite = o.take_bool("override", false)?;
+            o.done()?;
+            Box::new(Appendcols {
+                rows: subsearch(index, cmd, ctx)?.into_iter(),
+                overwrite,
+            })
+        }
         CommandKind::Append(a) => {
             let mut o = Opts::new(cmd, &a.options);
             let maxout = o.take_usize("maxout")?.unwrap_or(l.max_subsearch_rows);
             o.done()?;
             let mut rows = subsearch(index, cmd, ctx)?;
             rows.truncate(maxout);
+            Box::new(Generate { rows })
+        }
+        CommandKind::Union(u) => {
+            let mut o = Opts::new(cmd, &u.options);
+            let maxout = o.take_usize("maxout")?;
+            o.done()?;
+            let mut rows = subsearch(index, cmd, ctx)?;
+            if let Some(m) = maxout {
+                rows.truncate(m);
+            }
             Box::new(Generate { rows })
         }
         CommandKind::Join(j) => {
@@ -668,8 +688,22 @@ pub(crate) fn build(
             })?;
             Box::new(Generate { rows })
         }
+        CommandKind::Args(_) if cmd.name == "map" => {
+            // The indexer runs the searches and gives their rows at `map`'s place.
+            let rows = ctx.subsearches.get(&index).cloned().ok_or_else(|| {
+                PlanError::at(cmd, "runs its searches only in a search of the store")
+            })?;
+            Box::new(Generate { rows })
+        }
         CommandKind::Fieldformat(_) | CommandKind::Appendpipe(_) | CommandKind::Args(_) => {
             return reshape::build(cmd, ctx)
+        }
+        CommandKind::Tstats(_) => {
+            // The indexer plans it as the search and stats it stands for (crate::tstats).
+            return Err(PlanError::at(
+                cmd,
+                "runs only as the first command of a search of the store",
+            ));
         }
         CommandKind::Generic { .. } => {
             return Err(PlanError::at(cmd, "unsupported command"));
@@ -709,6 +743,7 @@ fn local_subsearch(cmd: &Command, ctx: &ExecContext) -> Result<Option<RowBatch>,
     let sub = match &cmd.kind {
         CommandKind::Append(a) => &a.subsearch,
         CommandKind::Join(j) => &j.subsearch,
+        CommandKind::Union(u) if u.subsearches.len() == 1 => &u.subsearches[0],
         _ => return Ok(None),
     };
     let generating = matches!(

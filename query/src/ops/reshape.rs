@@ -38,6 +38,14 @@ pub(crate) fn build(cmd: &Command, ctx: &ExecContext) -> Result<Box<dyn Operator
         }
         CommandKind::Args(a) => match cmd.name.as_str() {
             "cluster" | "patterns" => return super::cluster::build(cmd, ctx),
+            "format" | "return" => return super::format::build(cmd, a, ctx),
+            // The indexer replaces it by the lookup or saved search it names.
+            "from" => {
+                return Err(PlanError::at(
+                    cmd,
+                    "runs only as the first command of a search of the store",
+                ))
+            }
             "nomv" => {
                 let field = one_field(cmd, a, "nomv <field>")?;
                 Opts::new(cmd, &a.options).done()?;
