@@ -77,32 +77,16 @@ pub(crate) fn expand(
     Ok(Some(out))
 }
 
-/// `$field$` replaced by the row's value (nothing when it has none), `$$` by `$`.
+/// `$field$` replaced by the row's value (nothing when it has none), `$$` by `$`: the
+/// substitution of dashboards' tokens, with the row for tokens.
 fn substitute(search: &str, row: &Row) -> String {
-    let mut out = String::with_capacity(search.len());
-    let mut rest = search;
-    while let Some(start) = rest.find('$') {
-        out.push_str(&rest[..start]);
-        let after = &rest[start + 1..];
-        match after.find('$') {
-            Some(0) => {
-                out.push('$');
-                rest = &after[1..];
-            }
-            Some(end) if !after[..end].contains(char::is_whitespace) => {
-                if let Some(v) = row.get(&after[..end]) {
-                    out.push_str(&loupe_query::row::text(v));
-                }
-                rest = &after[end + 1..];
-            }
-            _ => {
-                out.push('$');
-                rest = after;
-            }
-        }
-    }
-    out.push_str(rest);
-    out
+    loupe_meta::dashboard::substitute(search, |name| {
+        Some(
+            row.get(name)
+                .map(loupe_query::row::text)
+                .unwrap_or_default(),
+        )
+    })
 }
 
 #[cfg(test)]

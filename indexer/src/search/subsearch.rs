@@ -131,22 +131,33 @@ fn substitute(expr: &mut SearchExpr, frame: &Frame<'_>) -> Result<(), SearchErro
         }
         SearchExpr::Not(inner) => substitute(inner, frame)?,
         SearchExpr::Subsearch { pipeline, span } => {
-            let max = frame.limits.max_subsearch_results;
-            let rows = run_rows(pipeline, frame, max)?;
-            if rows.len() > max {
-                return Err(SearchError::Plan {
-                    message: format!(
-                        "subsearch: more than {max} results; the search was stopped (raise limits.max_subsearch_results or narrow the subsearch)"
-                    ),
-                    span: Some(*span),
-                    column: None,
-                });
-            }
+            let rows = bounded_rows(pipeline, *span, frame)?;
             *expr = format_rows(&rows, *span)?;
         }
         _ => {}
     }
     Ok(())
+}
+
+/// A subsearch's rows, refused past `max_subsearch_results` rather than cut (a cut list of
+/// values would silently change what the outer search finds).
+fn bounded_rows(
+    pipeline: &Pipeline,
+    span: Span,
+    frame: &Frame<'_>,
+) -> Result<Vec<Row>, SearchError> {
+    let max = frame.limits.max_subsearch_results;
+    let rows = run_rows(pipeline, frame, max)?;
+    if rows.len() > max {
+        return Err(SearchError::Plan {
+            message: format!(
+                "subsearch: more than {max} results; the search was stopped (raise limits.max_subsearch_results or narrow the subsearch)"
+            ),
+            span: Some(span),
+            column: None,
+        });
+    }
+    Ok(rows)
 }
 
 /// Replaces the subsearches of an eval/where expression by the values they return: in
@@ -215,17 +226,7 @@ fn expression_values(
     span: Span,
     frame: &Frame<'_>,
 ) -> Result<Vec<String>, SearchError> {
-    let max = frame.limits.max_subsearch_results;
-    let rows = run_rows(pipeline, frame, max)?;
-    if rows.len() > max {
-        return Err(SearchError::Plan {
-            message: format!(
-                "subsearch: more than {max} results; the search was stopped (raise limits.max_subsearch_results or narrow the subsearch)"
-            ),
-            span: Some(span),
-            column: None,
-        });
-    }
+    let rows = bounded_rows(pipeline, span, frame)?;
     let mut out = Vec::new();
     for row in &rows {
         for (name, value) in row.iter() {

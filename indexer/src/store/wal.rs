@@ -509,6 +509,17 @@ mod tests {
         assert_eq!(wal.next_lsn(), 5);
     }
 
+    /// The records a reopened log replays.
+    fn replayed(dir: &Path) -> Vec<(u64, Vec<u8>)> {
+        let mut seen = Vec::new();
+        Wal::open(dir, |lsn, p| {
+            seen.push((lsn, p.to_vec()));
+            Ok(())
+        })
+        .unwrap();
+        seen
+    }
+
     /// Once all of it is committed, the segment being written is replaced by an empty one.
     #[test]
     fn a_fully_committed_log_leaves_an_empty_segment() {
@@ -535,13 +546,7 @@ mod tests {
         wal.append(b"after").unwrap();
         wal.sync().unwrap();
         drop(wal);
-        let mut seen = Vec::new();
-        Wal::open(dir.path(), |lsn, p| {
-            seen.push((lsn, p.to_vec()));
-            Ok(())
-        })
-        .unwrap();
-        assert_eq!(seen, vec![(25, b"after".to_vec())]);
+        assert_eq!(replayed(dir.path()), vec![(25, b"after".to_vec())]);
     }
 
     #[test]
@@ -557,12 +562,6 @@ mod tests {
         wal.checkpoint(1).unwrap();
         assert_eq!(wal.segments.len(), 1);
         drop(wal);
-        let mut seen = Vec::new();
-        Wal::open(dir.path(), |lsn, p| {
-            seen.push((lsn, p.to_vec()));
-            Ok(())
-        })
-        .unwrap();
-        assert_eq!(seen, vec![(2, b"b".to_vec())]);
+        assert_eq!(replayed(dir.path()), vec![(2, b"b".to_vec())]);
     }
 }
