@@ -82,6 +82,49 @@ pub struct Config {
     /// to the indexer, without a forwarder.
     #[serde(default)]
     pub syslog: Vec<SyslogConfig>,
+    /// Custom roles (`[roles.NAME]`), beside the built-in `admin`, `power`, `user`, `auditor`.
+    #[serde(default)]
+    pub roles: BTreeMap<String, loupe_access::RoleConfig>,
+    /// Sessions and the scheduler's role (`[access]`).
+    #[serde(default)]
+    pub access: AccessConfig,
+}
+
+/// `[access]`: how long browser sessions live and which role scheduled searches run with.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccessConfig {
+    /// A session unused this long ends (default 30 minutes).
+    #[serde(default = "default_session_idle", with = "humantime_ms")]
+    pub session_idle: Duration,
+    /// A session ends this long after its login, used or not (default 12 hours).
+    #[serde(default = "default_session_absolute", with = "humantime_ms")]
+    pub session_absolute: Duration,
+    /// The role scheduled searches and alerts run with: they belong to the instance, not
+    /// to whoever wrote them, so deleting a user never changes what they read (default
+    /// `admin`).
+    #[serde(default = "default_scheduler_role")]
+    pub scheduler_role: String,
+}
+
+impl Default for AccessConfig {
+    fn default() -> Self {
+        AccessConfig {
+            session_idle: default_session_idle(),
+            session_absolute: default_session_absolute(),
+            scheduler_role: default_scheduler_role(),
+        }
+    }
+}
+
+fn default_session_idle() -> Duration {
+    Duration::from_secs(30 * 60)
+}
+fn default_session_absolute() -> Duration {
+    Duration::from_secs(12 * 3600)
+}
+fn default_scheduler_role() -> String {
+    "admin".to_string()
 }
 
 /// One `[[syslog]]` table: where to listen and what to stamp on the events received there.
@@ -285,6 +328,8 @@ impl Default for Config {
             tls: None,
             sourcetypes: BTreeMap::new(),
             syslog: Vec::new(),
+            roles: BTreeMap::new(),
+            access: AccessConfig::default(),
         }
     }
 }
@@ -333,8 +378,30 @@ impl Config {
             .map_err(|e| ConfigError::Invalid(e.to_string()))
     }
 
+    /// The built-in roles and `[roles.NAME]`, checked: maskers, capabilities, spans, and a
+    /// `search_filter` that parses as one search expression.
+    pub fn role_table(&self) -> Result<loupe_access::Roles, ConfigError> {
+        let roles = loupe_access::Roles::new(&self.roles)
+            .map_err(|e| ConfigError::Invalid(e.to_string()))?;
+        for (name, r) in &self.roles {
+            if let Some(f) = &r.search_filter {
+                crate::search::role_filter(f).map_err(|e| {
+                    ConfigError::Invalid(format!("[roles.{name}] search_filter {f:?}: {e}"))
+                })?;
+            }
+        }
+        if roles.get(&self.access.scheduler_role).is_none() {
+            return Err(ConfigError::Invalid(format!(
+                "[access] scheduler_role {:?} is not a role",
+                self.access.scheduler_role
+            )));
+        }
+        Ok(roles)
+    }
+
     fn validate(&self) -> Result<(), ConfigError> {
         self.sourcetype_table()?;
+        self.role_table()?;
         for name in self.indexes.keys() {
             crate::store::validate_index_name(name)
                 .map_err(|e| ConfigError::Invalid(e.to_string()))?;

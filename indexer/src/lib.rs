@@ -27,6 +27,7 @@
 
 pub mod api;
 pub mod apply;
+pub mod audit;
 pub mod config;
 pub mod import;
 pub mod ingest;

@@ -142,6 +142,19 @@ pub async fn serve(mut cfg: Config) -> Result<(), ServeError> {
         loupe_meta::MetaStore::open(&cfg.data_dir).map_err(|e| ServeError::Meta(e.to_string()))?,
     );
     let macros = Arc::new(cfg.macro_table());
+    let roles = Arc::new(
+        cfg.role_table()
+            .map_err(|e| ServeError::Meta(e.to_string()))?,
+    );
+    let scheduler_role = roles
+        .get(&cfg.access.scheduler_role)
+        .cloned()
+        .map(Arc::new)
+        .ok_or_else(|| ServeError::Meta(format!("no role {:?}", cfg.access.scheduler_role)))?;
+    let audit = Arc::new(
+        crate::audit::Auditor::open(&store, pipeline.clone(), meta.clone(), hostname())
+            .map_err(ServeError::Meta)?,
+    );
     for index in [loupe_alerts::SCHEDULER_INDEX, loupe_alerts::ALERTS_INDEX] {
         store.create_index(index)?;
     }
@@ -161,6 +174,7 @@ pub async fn serve(mut cfg: Config) -> Result<(), ServeError> {
                 admission: admission.clone(),
                 limits: cfg.limits.clone(),
                 macros: macros.clone(),
+                role: scheduler_role,
             }),
             state: Arc::new(crate::schedule::MetaState(meta.clone())),
             sink: Arc::new(crate::schedule::IngestSink {
@@ -187,10 +201,12 @@ pub async fn serve(mut cfg: Config) -> Result<(), ServeError> {
         config: Arc::new(cfg),
         hostname: hostname(),
         admission: admission.clone(),
-        jobs: Arc::new(crate::jobs::Jobs::new(job_ttl)),
-        meta,
+        jobs: Arc::new(crate::jobs::Jobs::new(job_ttl).audited(audit.clone())),
+        meta: meta.clone(),
         in_flight: Default::default(),
         tails_open: Default::default(),
+        roles,
+        audit,
     };
     state.reschedule();
     let ticking = scheduler.spawn();
@@ -206,6 +222,14 @@ pub async fn serve(mut cfg: Config) -> Result<(), ServeError> {
     };
     // Printed on stdout so scripts and tests can find the port when listening on :0.
     println!("loupe listening on {scheme}://{local}");
+    // No user yet: the first admin is made through a one-time link, never a default password.
+    match crate::api::access::setup_link(&meta) {
+        Ok(Some(secret)) => println!(
+            "no user yet: create the first admin at {scheme}://{local}/setup?token={secret} (valid once)"
+        ),
+        Ok(None) => {}
+        Err(e) => tracing::error!("cannot make the setup link: {e}"),
+    }
     match tls {
         None => {
             let (tx, rx) = tokio::sync::oneshot::channel::<()>();

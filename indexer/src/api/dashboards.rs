@@ -195,7 +195,7 @@ async fn editable(state: &AppState, id: &str) -> Result<(), Response> {
 
 /// `POST /api/v1/dashboards`: 201 with the stored body and any warnings.
 pub async fn create(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    if let Err(r) = api_auth(&state, &headers) {
+    if let Err(r) = super::api_may(&state, &headers, loupe_access::Capability::Schedule) {
         return r;
     }
     let d = match parse_body(&body) {
@@ -240,7 +240,7 @@ pub async fn update(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    if let Err(r) = api_auth(&state, &headers) {
+    if let Err(r) = super::api_may(&state, &headers, loupe_access::Capability::Schedule) {
         return r;
     }
     let d = match parse_body(&body) {
@@ -268,7 +268,7 @@ pub async fn delete(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    if let Err(r) = api_auth(&state, &headers) {
+    if let Err(r) = super::api_may(&state, &headers, loupe_access::Capability::Schedule) {
         return r;
     }
     if let Err(r) = editable(&state, &id).await {

@@ -317,7 +317,7 @@ pub async fn list(State(state): State<AppState>, headers: HeaderMap) -> Response
 
 /// `POST /api/v1/saved-searches`: 201 with the stored body and any warnings.
 pub async fn create(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    if let Err(r) = api_auth(&state, &headers) {
+    if let Err(r) = super::api_may(&state, &headers, loupe_access::Capability::Schedule) {
         return r;
     }
     let s = match parse_body(&body) {
@@ -399,7 +399,7 @@ pub async fn update(
     Path(name): Path<String>,
     body: Bytes,
 ) -> Response {
-    if let Err(r) = api_auth(&state, &headers) {
+    if let Err(r) = super::api_may(&state, &headers, loupe_access::Capability::Schedule) {
         return r;
     }
     let s = match parse_body(&body) {
@@ -430,7 +430,7 @@ pub async fn delete(
     headers: HeaderMap,
     Path(name): Path<String>,
 ) -> Response {
-    if let Err(r) = api_auth(&state, &headers) {
+    if let Err(r) = super::api_may(&state, &headers, loupe_access::Capability::Schedule) {
         return r;
     }
     if let Err(r) = editable(&state, &name).await {
