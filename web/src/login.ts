@@ -20,7 +20,7 @@ function field(label: string, name: string, type: string): [HTMLLabelElement, HT
 export function loginPage(root: HTMLElement): void {
   root.textContent = "";
   const form = document.createElement("form");
-  form.className = "token-form";
+  form.className = "login-form";
   form.dataset.testid = "login";
   const h = document.createElement("h1");
   h.textContent = t("login.title");
@@ -31,14 +31,7 @@ export function loginPage(root: HTMLElement): void {
   const message = document.createElement("p");
   message.className = "error";
   message.dataset.testid = "login-error";
-  const tokenLink = document.createElement("a");
-  tokenLink.href = "#";
-  tokenLink.textContent = t("login.token");
-  tokenLink.onclick = (e) => {
-    e.preventDefault();
-    tokenForm(root);
-  };
-  form.append(h, ul, pl, button, message, tokenLink);
+  form.append(h, ul, pl, button, message);
   form.onsubmit = async (e) => {
     e.preventDefault();
     message.textContent = "";
@@ -51,11 +44,14 @@ export function loginPage(root: HTMLElement): void {
     }
   };
   root.append(form);
+  tokenForm(root);
 }
 
-/** The API token form (a `[[tokens]]` entry, or a user's token). */
+/** The API token form (a `[[tokens]]` entry, or a user's token), below the sign-in form. */
 function tokenForm(root: HTMLElement): void {
-  root.textContent = "";
+  const or = document.createElement("p");
+  or.textContent = t("login.token");
+  root.append(or);
   const form = document.createElement("form");
   form.className = "token-form";
   const label = document.createElement("label");
@@ -99,7 +95,7 @@ export function setupPage(root: HTMLElement): void {
   // The secret leaves the address bar (and the history) at once.
   history.replaceState(null, "", "/setup");
   const form = document.createElement("form");
-  form.className = "token-form";
+  form.className = "login-form";
   form.dataset.testid = "setup";
   const h = document.createElement("h1");
   h.textContent = t("setup.title");

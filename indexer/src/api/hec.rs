@@ -180,7 +180,16 @@ fn check_indexes(
             .is_none_or(|list| list.iter().any(|x| x == &ev.index));
         // The audit trail is written by the server alone: a sender that could add to it
         // could forge what it records.
-        if !allowed || ev.index == crate::audit::AUDIT_INDEX {
+        if ev.index == crate::audit::AUDIT_INDEX {
+            return Some((
+                i,
+                format!(
+                    "Incorrect index: {:?} is written by the server only",
+                    ev.index
+                ),
+            ));
+        }
+        if !allowed {
             return Some((
                 i,
                 format!(
