@@ -162,6 +162,23 @@ impl Auditor {
     }
 }
 
+impl Auditor {
+    /// A change of configuration (`saved_search_update`, …): the object's name and what it
+    /// was before and after (`null` for a creation or a deletion).
+    pub async fn change(
+        &self,
+        action: &str,
+        scope: &SearchScope,
+        name: &str,
+        before: Option<Value>,
+        after: Option<Value>,
+    ) {
+        let detail = json!({"object": name, "before": before, "after": after});
+        self.record(action, &scope.principal, scope.role_name(), detail)
+            .await;
+    }
+}
+
 /// `loupe audit verify`: every `_audit` event of a data dir checked against the chain and
 /// its recorded head; the number of events, or the first broken link.
 pub fn verify(data_dir: &std::path::Path) -> Result<Result<u64, Broken>, String> {

@@ -617,3 +617,49 @@ fn signing_in_through_the_console_in_a_real_browser() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// Scheduled searches belong to the instance and run with `[access] scheduler_role`, here the
+/// helpdesk's: their results are scoped and masked as the role's own searches; the saved
+/// search's creation is in the audit trail with what it holds.
+#[test]
+fn scheduled_searches_run_with_the_service_role() {
+    let s = loaded("[access]\nscheduler_role = \"helpdesk\"\n");
+    let (status, body) = s.api(
+        "POST",
+        "/api/v1/saved-searches",
+        Some(
+            &serde_json::json!({"name": "sched", "query": "index=* ward=3 | table _raw",
+            "earliest": "-90d", "cron": "* * * * * *"}),
+        ),
+    );
+    assert_eq!(status, 201, "{body}");
+    let mut results = serde_json::Value::Null;
+    wait_until(60, "a scheduled run with its results", || {
+        let (_, runs) = s.api("GET", "/api/v1/saved-searches/sched/runs", None);
+        match runs["runs"]
+            .as_array()
+            .and_then(|r| r.iter().find(|r| r["results"].is_array()))
+        {
+            Some(run) => {
+                results = run["results"].clone();
+                true
+            }
+            None => false,
+        }
+    });
+    assert_eq!(results.as_array().map(Vec::len), Some(1), "{results}");
+    assert!(text(&results).contains(NIR_MASKED), "{results}");
+    assert_hidden("scheduled run", &results);
+
+    s.flush();
+    let (_, r) = search_as(
+        &s,
+        TOKEN,
+        "index=_audit action=saved_search_create object=sched | table user after.query",
+    );
+    assert_eq!(r["rows"][0]["user"], "test", "{r}");
+    assert_eq!(
+        r["rows"][0]["after.query"], "index=* ward=3 | table _raw",
+        "{r}"
+    );
+}
