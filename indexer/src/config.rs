@@ -88,6 +88,41 @@ pub struct Config {
     /// Sessions and the scheduler's role (`[access]`).
     #[serde(default)]
     pub access: AccessConfig,
+    /// Login with the directory people already have (`[ldap]`): LDAP or Active Directory.
+    #[serde(default)]
+    pub ldap: Option<LdapConfig>,
+}
+
+/// `[ldap]`: a user who is not in `meta.sqlite` with a password signs in by binding to the
+/// directory as themselves; their groups give their role.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LdapConfig {
+    /// `ldap://host:389`.
+    pub url: String,
+    /// The user's DN, `{user}` replaced by the login name (`uid={user},ou=people,dc=example,dc=org`,
+    /// or `{user}@example.org` for Active Directory).
+    pub user_dn: String,
+    /// Where groups are searched.
+    pub group_base: String,
+    /// Which groups hold the user, `{dn}` replaced by the user's DN (default `(member={dn})`).
+    #[serde(default = "default_group_filter")]
+    pub group_filter: String,
+    /// Group name (its `cn`) → role; the first group of the list the user is in wins.
+    #[serde(default)]
+    pub roles: Vec<LdapRole>,
+}
+
+/// One `[[ldap.roles]]` entry.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LdapRole {
+    pub group: String,
+    pub role: String,
+}
+
+fn default_group_filter() -> String {
+    "(member={dn})".to_string()
 }
 
 /// `[access]`: how long browser sessions live and which role scheduled searches run with.
@@ -330,6 +365,7 @@ impl Default for Config {
             syslog: Vec::new(),
             roles: BTreeMap::new(),
             access: AccessConfig::default(),
+            ldap: None,
         }
     }
 }
@@ -388,6 +424,14 @@ impl Config {
                 crate::search::role_filter(f).map_err(|e| {
                     ConfigError::Invalid(format!("[roles.{name}] search_filter {f:?}: {e}"))
                 })?;
+            }
+        }
+        for r in self.ldap.iter().flat_map(|l| &l.roles) {
+            if roles.get(&r.role).is_none() {
+                return Err(ConfigError::Invalid(format!(
+                    "[[ldap.roles]] group {:?}: role {:?} is not a role",
+                    r.group, r.role
+                )));
             }
         }
         if roles.get(&self.access.scheduler_role).is_none() {

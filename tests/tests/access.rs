@@ -663,3 +663,174 @@ fn scheduled_searches_run_with_the_service_role() {
         "{r}"
     );
 }
+
+/// A real OpenLDAP server (Debian's `slapd`) on a free port with its own database, stopped
+/// with the test.
+struct Slapd {
+    child: std::process::Child,
+    url: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Slapd {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+const LDIF: &str = "dn: dc=example,dc=org
+objectClass: dcObject
+objectClass: organization
+dc: example
+o: Example
+
+dn: ou=people,dc=example,dc=org
+objectClass: organizationalUnit
+ou: people
+
+dn: ou=groups,dc=example,dc=org
+objectClass: organizationalUnit
+ou: groups
+
+dn: uid=marie,ou=people,dc=example,dc=org
+objectClass: inetOrgPerson
+uid: marie
+cn: Marie
+sn: Curie
+userPassword: marie directory password
+
+dn: uid=paul,ou=people,dc=example,dc=org
+objectClass: inetOrgPerson
+uid: paul
+cn: Paul
+sn: Nogroup
+userPassword: paul directory password
+
+dn: cn=helpdesk,ou=groups,dc=example,dc=org
+objectClass: groupOfNames
+cn: helpdesk
+member: uid=marie,ou=people,dc=example,dc=org
+";
+
+fn slapd() -> Option<Slapd> {
+    let bin = ["/usr/sbin/slapd", "/usr/local/sbin/slapd"]
+        .into_iter()
+        .find(|p| std::path::Path::new(p).exists())?;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("db");
+    std::fs::create_dir_all(&db).expect("db dir");
+    let conf = dir.path().join("slapd.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "include /etc/ldap/schema/core.schema\ninclude /etc/ldap/schema/cosine.schema\n\
+             include /etc/ldap/schema/inetorgperson.schema\nmodulepath /usr/lib/ldap\n\
+             moduleload back_mdb\npidfile {}/slapd.pid\ndatabase mdb\nmaxsize 10485760\n\
+             suffix \"dc=example,dc=org\"\nrootdn \"cn=admin,dc=example,dc=org\"\n\
+             rootpw adminsecret\ndirectory {}\n",
+            dir.path().display(),
+            db.display()
+        ),
+    )
+    .expect("slapd.conf");
+    let url = format!("ldap://127.0.0.1:{}", loupe_e2e::free_port());
+    let child = Command::new(bin)
+        .arg("-f")
+        .arg(&conf)
+        .args(["-h", &format!("{url}/"), "-d", "0"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start slapd");
+    let ldif = dir.path().join("data.ldif");
+    std::fs::write(&ldif, LDIF).expect("ldif");
+    let s = Slapd {
+        child,
+        url,
+        _dir: dir,
+    };
+    // The entries go in as soon as slapd answers.
+    wait_until(30, "slapd takes the entries", || {
+        Command::new("ldapadd")
+            .args([
+                "-x",
+                "-H",
+                &s.url,
+                "-D",
+                "cn=admin,dc=example,dc=org",
+                "-w",
+                "adminsecret",
+                "-f",
+            ])
+            .arg(&ldif)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|st| st.success())
+    });
+    Some(s)
+}
+
+#[test]
+fn directory_users_sign_in_with_the_role_of_their_group() {
+    let Some(ldap) = slapd() else {
+        eprintln!("note: no slapd (make test installs Debian's slapd and ldap-utils): skipping");
+        return;
+    };
+    let s = loaded(&format!(
+        "[ldap]\nurl = \"{}\"\nuser_dn = \"uid={{user}},ou=people,dc=example,dc=org\"\n\
+         group_base = \"ou=groups,dc=example,dc=org\"\n[[ldap.roles]]\ngroup = \"helpdesk\"\nrole = \"helpdesk\"\n",
+        ldap.url
+    ));
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let login = |user: &str, password: &str| {
+        let mut r = agent
+            .post(&format!("{}/api/v1/login", s.url))
+            .send_json(serde_json::json!({"user": user, "password": password}))
+            .expect("login");
+        let cookie = r
+            .headers()
+            .get("set-cookie")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|c| c.split(';').next())
+            .map(str::to_string);
+        (
+            r.status().as_u16(),
+            cookie,
+            r.body_mut().read_to_string().unwrap_or_default(),
+        )
+    };
+    // Wrong password, an empty one (an anonymous bind to LDAP), a user in no mapped group,
+    // a DN-injection attempt: all refused.
+    for (user, password) in [
+        ("marie", "not her password"),
+        ("marie", ""),
+        ("paul", "paul directory password"),
+        (
+            "marie,ou=people,dc=example,dc=org",
+            "marie directory password",
+        ),
+    ] {
+        let (status, cookie, body) = login(user, password);
+        assert_eq!(status, 401, "{user}: {body}");
+        assert!(cookie.is_none(), "{user}");
+    }
+    let (status, cookie, body) = login("marie", "marie directory password");
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("\"helpdesk\""), "{body}");
+    let cookie = cookie.expect("a session cookie");
+    let mut r = agent
+        .post(&format!("{}/api/v1/search", s.url))
+        .header("Cookie", &cookie)
+        .send_json(serde_json::json!({"query": "ward=3 | table _raw", "earliest": "-90d"}))
+        .expect("search");
+    let body = r.body_mut().read_to_string().unwrap_or_default();
+    assert!(body.contains(NIR_MASKED), "{body}");
+    for secret in ["701 169", "salary", "confidential"] {
+        assert!(!body.contains(secret), "{secret:?} in {body}");
+    }
+}

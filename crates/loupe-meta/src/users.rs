@@ -65,6 +65,26 @@ impl MetaStore {
         })
     }
 
+    /// Records a directory user with the role its groups give now (at each login); a
+    /// local user of that name (one with a password) is left as it is. True when recorded.
+    pub fn put_directory_user(&self, name: &str, role: &str) -> Result<bool, MetaError> {
+        let (name, role) = (name.to_string(), role.to_string());
+        let path = self.path().to_path_buf();
+        self.write(move |t| {
+            let now = now_ns();
+            let n = t
+                .execute(
+                    "INSERT INTO users (name, role, password_hash, created_ns, updated_ns)
+                     VALUES (?1, ?2, NULL, ?3, ?3)
+                     ON CONFLICT (name) DO UPDATE SET role = excluded.role, updated_ns = ?3
+                     WHERE users.password_hash IS NULL",
+                    params![name, role, now],
+                )
+                .map_err(|source| MetaError::Sqlite { path, source })?;
+            Ok(n > 0)
+        })
+    }
+
     /// Every user, by name.
     pub fn users(&self) -> Result<Vec<User>, MetaError> {
         self.read(|c| {

@@ -175,7 +175,8 @@ pub async fn login(State(state): State<AppState>, body: axum::body::Bytes) -> Re
         Err(r) => return r,
     };
     let meta = state.meta.clone();
-    let (user, password) = (body.user.clone(), body.password);
+    let (user, password) = (body.user.clone(), body.password.clone());
+    let password_again = body.password;
     // argon2 takes tens of milliseconds of CPU: off the async threads.
     let checked = tokio::task::spawn_blocking(move || {
         let found = meta.user(&user)?;
@@ -185,6 +186,13 @@ pub async fn login(State(state): State<AppState>, body: axum::body::Bytes) -> Re
         }))
     })
     .await;
+    let checked = match (checked, &state.config.ldap) {
+        // Not a local user with that password: the directory, when there is one.
+        (Ok(Ok(None)), Some(ldap)) => {
+            directory_login(&state, ldap, &body.user, &password_again).await
+        }
+        (other, _) => other,
+    };
     let user = match checked {
         Ok(Ok(Some(u))) => u,
         Ok(Ok(None)) => {
@@ -213,6 +221,37 @@ pub async fn login(State(state): State<AppState>, body: axum::body::Bytes) -> Re
     resp.headers_mut()
         .insert(header::SET_COOKIE, session_cookie(&state, &id, max_age));
     resp
+}
+
+type Checked =
+    Result<Result<Option<loupe_meta::User>, loupe_meta::MetaError>, tokio::task::JoinError>;
+
+/// A login through `[ldap]`: the user is recorded with the role its groups give now (a
+/// user of the directory in no mapped group signs in as nobody).
+async fn directory_login(
+    state: &AppState,
+    ldap: &crate::config::LdapConfig,
+    user: &str,
+    password: &str,
+) -> Checked {
+    let role = match crate::directory::login(ldap, user, password).await {
+        Ok(role) => role,
+        Err(e) => {
+            if matches!(e, crate::directory::DirectoryError::Unavailable(_)) {
+                tracing::error!("directory login of {user:?}: {e}");
+            }
+            return Ok(Ok(None));
+        }
+    };
+    let meta = state.meta.clone();
+    let (name, r) = (user.to_string(), role.clone());
+    tokio::task::spawn_blocking(move || {
+        if !meta.put_directory_user(&name, &r)? {
+            return Ok(None);
+        }
+        Ok(meta.user(&name)?.map(|(u, _)| u))
+    })
+    .await
 }
 
 /// `POST /api/v1/logout`: ends the session and clears the cookie.
