@@ -275,6 +275,10 @@ pub struct TokenConfig {
     /// Lookup tables this token may write with `outputlookup` (same defaults).
     #[serde(default)]
     pub lookups_write: Option<Vec<String>>,
+    /// Most events per second this token may send (HEC answers 429 with `Retry-After`
+    /// above it); absent: no limit.
+    #[serde(default)]
+    pub max_events_per_second: Option<u32>,
 }
 
 /// Per-index settings: retention.

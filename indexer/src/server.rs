@@ -63,6 +63,7 @@ pub fn ensure_token(cfg: &mut Config) -> Result<Option<String>, StoreError> {
         disabled: false,
         lookups_read: None,
         lookups_write: None,
+        max_events_per_second: None,
     });
     Ok(Some(token))
 }
@@ -207,6 +208,7 @@ pub async fn serve(mut cfg: Config) -> Result<(), ServeError> {
         tails_open: Default::default(),
         roles,
         audit,
+        quota: Default::default(),
     };
     state.reschedule();
     let ticking = scheduler.spawn();

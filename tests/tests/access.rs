@@ -834,3 +834,51 @@ fn directory_users_sign_in_with_the_role_of_their_group() {
         assert!(!body.contains(secret), "{secret:?} in {body}");
     }
 }
+
+/// A token over its `max_events_per_second` is told to wait (429, `Retry-After`, code 9,
+/// which senders retry on); other tokens are not slowed; `/metrics` counts the refusals.
+#[test]
+fn a_token_over_its_ingest_rate_gets_429_with_retry_after() {
+    let s = Server::start(
+        "[[tokens]]\nname = \"noisy\"\ntoken = \"noisy-token-0123456789\"\nmax_events_per_second = 5\n",
+    );
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let batch: String = (0..100)
+        .map(|i| serde_json::json!({"event": format!("noisy {i}")}).to_string())
+        .collect();
+    let send = || {
+        let mut r = agent
+            .post(&format!("{}/services/collector/event", s.url))
+            .header("Authorization", "Splunk noisy-token-0123456789")
+            .send(batch.as_bytes())
+            .expect("hec");
+        let retry = r
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        let body: serde_json::Value =
+            serde_json::from_str(&r.body_mut().read_to_string().unwrap_or_default())
+                .unwrap_or_default();
+        (r.status().as_u16(), retry, body)
+    };
+    // A full bucket takes a batch larger than a second's worth once...
+    let (status, _, body) = send();
+    assert_eq!(status, 200, "{body}");
+    // ...then the sender waits for the 95 events of debt at 5/s.
+    let (status, retry, body) = send();
+    assert_eq!(status, 429, "{body}");
+    assert_eq!(body["code"], 9, "{body}");
+    assert!(retry.is_some_and(|r| (1..=19).contains(&r)), "{retry:?}");
+    let (status, answer) = s.hec(
+        "/services/collector/event",
+        br#"{"event": "another sender"}"#,
+        &[],
+    );
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(s.metric("loupe_ingest_throttled_total"), 1.0);
+    assert_eq!(s.count("noisy"), 100, "the refused batch was not indexed");
+}

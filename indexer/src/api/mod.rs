@@ -61,6 +61,8 @@ pub struct AppState {
     pub roles: Arc<loupe_access::Roles>,
     /// Writes `_audit`.
     pub audit: Arc<crate::audit::Auditor>,
+    /// Per-token ingest rate limits.
+    pub quota: Arc<crate::ingest::quota::IngestQuota>,
 }
 
 impl AppState {
@@ -620,6 +622,10 @@ async fn metrics_handler(State(state): State<AppState>) -> Response {
             "# HELP {name} {help}\n# TYPE {name} counter\n{name} {v}\n"
         ));
     }
+    out.push_str(&format!(
+        "# HELP loupe_ingest_throttled_total Batches refused with 429 (a token over its max_events_per_second)\n# TYPE loupe_ingest_throttled_total counter\nloupe_ingest_throttled_total {}\n",
+        state.quota.throttled.load(Ordering::Relaxed)
+    ));
     let a = state.admission.counts();
     out.push_str(&format!(
         "# HELP loupe_http_requests_in_flight Requests received and not answered yet\n# TYPE loupe_http_requests_in_flight gauge\nloupe_http_requests_in_flight {}\n",
