@@ -501,6 +501,18 @@ impl Config {
         Ok(())
     }
 
+    /// Retention per index: `[indexes.NAME]`, and for `_audit` a year unless it says
+    /// otherwise (the CNIL asks that traces be kept 6 to 12 months).
+    pub fn retention(&self) -> BTreeMap<String, IndexConfig> {
+        let mut r = self.indexes.clone();
+        r.entry(crate::audit::AUDIT_INDEX.to_string())
+            .or_insert_with(|| IndexConfig {
+                max_age: Some(DurationText(Duration::from_secs(365 * 86_400))),
+                max_size: None,
+            });
+        r
+    }
+
     /// The zone for zone-less timestamps.
     pub fn time_zone(&self) -> jiff::tz::TimeZone {
         self.timezone
@@ -690,6 +702,23 @@ max_size = "50GB"
             .unwrap_err()
             .to_string()
             .contains("twice"));
+    }
+
+    #[test]
+    fn roles_access_and_audit_retention() {
+        let c = Config::parse(
+            "[roles.helpdesk]\nindexes_allowed = [\"sante\"]\nmask = [\"fr_nir\"]\n[access]\nscheduler_role = \"helpdesk\"\nsession_idle = \"5m\"\n",
+        )
+        .unwrap();
+        assert_eq!(c.access.session_idle, Duration::from_secs(300));
+        assert!(c.role_table().unwrap().get("helpdesk").is_some());
+        let audit = &c.retention()["_audit"];
+        assert_eq!(
+            audit.max_age.map(|d| d.0),
+            Some(Duration::from_secs(365 * 86_400))
+        );
+        assert!(Config::parse("[access]\nscheduler_role = \"nobody\"\n").is_err());
+        assert!(Config::parse("[roles.x]\nsearch_filter = \"a | head 1\"\n").is_err());
     }
 
     #[test]

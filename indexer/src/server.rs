@@ -107,7 +107,7 @@ pub async fn serve(mut cfg: Config) -> Result<(), ServeError> {
     let opts = PipelineOptions {
         commit_interval: cfg.commit_interval,
         min_free_disk: cfg.min_free_disk.0,
-        retention: cfg.indexes.clone(),
+        retention: cfg.retention(),
         ..Default::default()
     };
     let pipeline = Arc::new(Pipeline::start(store.clone(), opts)?);

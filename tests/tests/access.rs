@@ -662,6 +662,37 @@ fn scheduled_searches_run_with_the_service_role() {
         r["rows"][0]["after.query"], "index=* ward=3 | table _raw",
         "{r}"
     );
+
+    // Dashboards too, with what they were before; a role without `schedule` changes nothing.
+    let board = serde_json::json!({"id": "ward", "title": "Ward",
+        "panels": [{"title": "Count", "type": "single", "query": "ward=3 | stats count"}]});
+    let (status, body) = s.api("POST", "/api/v1/dashboards", Some(&board));
+    assert_eq!(status, 201, "{body}");
+    let mut renamed = board.clone();
+    renamed["title"] = serde_json::json!("Ward 3");
+    let (status, body) = s.api("PUT", "/api/v1/dashboards/ward", Some(&renamed));
+    assert_eq!(status, 200, "{body}");
+    let ana = user_with_token(&s, "ana", "helpdesk");
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let status = agent
+        .delete(&format!("{}/api/v1/dashboards/ward", s.url))
+        .header("Authorization", &format!("Bearer {ana}"))
+        .call()
+        .expect("delete")
+        .status()
+        .as_u16();
+    assert_eq!(status, 403);
+    s.flush();
+    let (_, r) = search_as(
+        &s,
+        TOKEN,
+        "index=_audit action=dashboard_update object=ward | table before.title after.title",
+    );
+    assert_eq!(r["rows"][0]["before.title"], "Ward", "{r}");
+    assert_eq!(r["rows"][0]["after.title"], "Ward 3", "{r}");
 }
 
 /// A real OpenLDAP server (Debian's `slapd`) on a free port with its own database, stopped
