@@ -209,6 +209,7 @@ pub async fn serve(mut cfg: Config) -> Result<(), ServeError> {
         roles,
         audit,
         quota: Default::default(),
+        logins: Default::default(),
     };
     state.reschedule();
     let ticking = scheduler.spawn();

@@ -913,3 +913,36 @@ fn a_token_over_its_ingest_rate_gets_429_with_retry_after() {
     assert_eq!(s.metric("loupe_ingest_throttled_total"), 1.0);
     assert_eq!(s.count("noisy"), 100, "the refused batch was not indexed");
 }
+
+/// Five failed logins of a user lock its logins (429, `Retry-After`), the right password
+/// included, so a password cannot be guessed at the speed of the network; other users are
+/// not locked.
+#[test]
+fn failed_logins_lock_the_user_out() {
+    let s = Server::start(ROLES);
+    let _ = user_with_token(&s, "ana", "helpdesk");
+    let _ = user_with_token(&s, "bob", "user");
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let login = |user: &str, password: &str| {
+        let r = agent
+            .post(&format!("{}/api/v1/login", s.url))
+            .send_json(serde_json::json!({"user": user, "password": password}))
+            .expect("login");
+        let retry = r
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        (r.status().as_u16(), retry)
+    };
+    for _ in 0..5 {
+        assert_eq!(login("ana", "a wrong guess").0, 401);
+    }
+    let (status, retry) = login("ana", "a long enough password");
+    assert_eq!(status, 429);
+    assert!(retry.is_some_and(|r| r.parse::<u64>().is_ok_and(|s| s > 0)));
+    assert_eq!(login("bob", "a long enough password").0, 200, "per user");
+}

@@ -14,6 +14,7 @@
 //!   `credit_card`, `phone_fr`, `ipv4`), shared with the forwarder.
 //! - [`password`] (argon2id) and [`token`] (random secrets stored as SHA-256).
 //! - [`audit`]: the hash chain every `_audit` event is sealed into, and its check.
+//! - [`throttle`]: failed logins per user name, and the lock-out after too many.
 //!
 //! ```
 //! use loupe_access::role::{Capability, RoleConfig, Roles};
@@ -35,6 +36,7 @@ pub mod mask;
 pub mod password;
 pub mod principal;
 pub mod role;
+pub mod throttle;
 pub mod token;
 
 pub use principal::{Kind, Principal};

@@ -174,6 +174,21 @@ pub async fn login(State(state): State<AppState>, body: axum::body::Bytes) -> Re
         Ok(b) => b,
         Err(r) => return r,
     };
+    if let Err(wait) = state.logins.check(&body.user, std::time::Instant::now()) {
+        state
+            .audit
+            .record("login_locked", &body.user, "-", serde_json::json!({}))
+            .await;
+        let mut r = api_error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too many failed logins for this user: wait before trying again",
+            None,
+        );
+        if let Ok(v) = HeaderValue::from_str(&wait.as_secs().max(1).to_string()) {
+            r.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        return r;
+    }
     let meta = state.meta.clone();
     let (user, password) = (body.user.clone(), body.password.clone());
     let password_again = body.password;
@@ -196,6 +211,7 @@ pub async fn login(State(state): State<AppState>, body: axum::body::Bytes) -> Re
     let user = match checked {
         Ok(Ok(Some(u))) => u,
         Ok(Ok(None)) => {
+            state.logins.failed(&body.user, std::time::Instant::now());
             state
                 .audit
                 .record("login_failed", &body.user, "-", serde_json::json!({}))
@@ -212,6 +228,7 @@ pub async fn login(State(state): State<AppState>, body: axum::body::Bytes) -> Re
     if let Err(e) = state.meta.add_session(&token::digest(&id), &user.name) {
         return meta_error(e);
     }
+    state.logins.succeeded(&user.name);
     state
         .audit
         .record("login", &user.name, &user.role, serde_json::json!({}))

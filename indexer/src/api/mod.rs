@@ -63,6 +63,8 @@ pub struct AppState {
     pub audit: Arc<crate::audit::Auditor>,
     /// Per-token ingest rate limits.
     pub quota: Arc<crate::ingest::quota::IngestQuota>,
+    /// Failed logins per user name.
+    pub logins: Arc<loupe_access::throttle::LoginThrottle>,
 }
 
 impl AppState {
