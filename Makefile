@@ -5,7 +5,7 @@ VENV := target/pyenv
 PY := $(VENV)/bin/python
 NEXTEST := $(shell cargo nextest --version >/dev/null 2>&1 && echo yes)
 
-.PHONY: demo test bench fmt lint clean pydeps build release web chromium logger fuzz fuzz-parse fuzz-hec fuzz-roundtrip check-windows windows mingw wine
+.PHONY: demo test bench fmt lint clean pydeps build release web chromium ldap logger fuzz fuzz-parse fuzz-hec fuzz-roundtrip check-windows windows mingw wine
 
 # Where cargo builds (CARGO_TARGET_DIR when set).
 CARGO_TARGET := $(or $(CARGO_TARGET_DIR),target)
@@ -24,7 +24,7 @@ demo: release
 ## test: everything CI runs (unit, end-to-end with real binaries, real HTTP, a real HEC client, a real
 ## SMTP server, a real browser driving the console)
 ## (and the Windows forwarder under Wine: tests/tests/forwarder_windows.rs)
-test: pydeps chromium logger web windows wine
+test: pydeps chromium ldap logger web windows wine
 	cargo build --workspace --bins
 	LOUPE_PYTHON=$(abspath $(PY)) LOUPE_SHARED_DATA=$(SHARED)/data LOUPE_BIN_DIR=$(abspath $(CARGO_TARGET)/debug) \
 	  LOUPE_BROWSER=/usr/bin/chromium LOUPE_WINDOWS_EXE=$(abspath $(WIN_EXE)) \
@@ -71,6 +71,10 @@ web/dist/index.html: web/node_modules/.package-lock.json web/index.html web/vite
 
 chromium:
 	$(call apt_install,chromium,chromium)
+
+## ldap: Debian's OpenLDAP server and clients, for the directory login test (tests/tests/access.rs starts its own slapd).
+ldap:
+	$(call apt_install,slapd,slapd ldap-utils)
 
 ## pydeps: the venv of the test clients and servers (splunk_handler as a HEC client, aiosmtpd as the SMTP
 ## server the alert e-mail tests talk to) and poppler-utils' pdftotext (the tests read the PDF reports' text).

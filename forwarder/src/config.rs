@@ -418,7 +418,10 @@ impl Config {
                 let rule = match (m.builtin, m.regex) {
                     (Some(b), None) => {
                         let builtin = Builtin::from_name(&b).ok_or_else(|| {
-                            invalid(format!("{what}: unknown builtin {b:?} (email, fr_nir, iban, credit_card, ipv4)"))
+                            invalid(format!(
+                                "{what}: unknown builtin {b:?} ({})",
+                                Builtin::names()
+                            ))
                         })?;
                         MaskRule::builtin(builtin, m.replace)
                     }

@@ -42,7 +42,7 @@ pub mod config;
 pub mod encoding;
 pub mod fingerprint;
 pub mod job;
-pub mod mask;
+pub use loupe_access::mask;
 pub mod service;
 pub mod ship;
 pub mod spool;

@@ -82,6 +82,84 @@ pub struct Config {
     /// to the indexer, without a forwarder.
     #[serde(default)]
     pub syslog: Vec<SyslogConfig>,
+    /// Custom roles (`[roles.NAME]`), beside the built-in `admin`, `power`, `user`, `auditor`.
+    #[serde(default)]
+    pub roles: BTreeMap<String, loupe_access::RoleConfig>,
+    /// Sessions and the scheduler's role (`[access]`).
+    #[serde(default)]
+    pub access: AccessConfig,
+    /// Login with the directory people already have (`[ldap]`): LDAP or Active Directory.
+    #[serde(default)]
+    pub ldap: Option<LdapConfig>,
+}
+
+/// `[ldap]`: a user who is not in `meta.sqlite` with a password signs in by binding to the
+/// directory as themselves; their groups give their role.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LdapConfig {
+    /// `ldap://host:389`.
+    pub url: String,
+    /// The user's DN, `{user}` replaced by the login name (`uid={user},ou=people,dc=example,dc=org`,
+    /// or `{user}@example.org` for Active Directory).
+    pub user_dn: String,
+    /// Where groups are searched.
+    pub group_base: String,
+    /// Which groups hold the user, `{dn}` replaced by the user's DN (default `(member={dn})`).
+    #[serde(default = "default_group_filter")]
+    pub group_filter: String,
+    /// Group name (its `cn`) → role; the first group of the list the user is in wins.
+    #[serde(default)]
+    pub roles: Vec<LdapRole>,
+}
+
+/// One `[[ldap.roles]]` entry.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LdapRole {
+    pub group: String,
+    pub role: String,
+}
+
+fn default_group_filter() -> String {
+    "(member={dn})".to_string()
+}
+
+/// `[access]`: how long browser sessions live and which role scheduled searches run with.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccessConfig {
+    /// A session unused this long ends (default 30 minutes).
+    #[serde(default = "default_session_idle", with = "humantime_ms")]
+    pub session_idle: Duration,
+    /// A session ends this long after its login, used or not (default 12 hours).
+    #[serde(default = "default_session_absolute", with = "humantime_ms")]
+    pub session_absolute: Duration,
+    /// The role scheduled searches and alerts run with: they belong to the instance, not
+    /// to whoever wrote them, so deleting a user never changes what they read (default
+    /// `admin`).
+    #[serde(default = "default_scheduler_role")]
+    pub scheduler_role: String,
+}
+
+impl Default for AccessConfig {
+    fn default() -> Self {
+        AccessConfig {
+            session_idle: default_session_idle(),
+            session_absolute: default_session_absolute(),
+            scheduler_role: default_scheduler_role(),
+        }
+    }
+}
+
+fn default_session_idle() -> Duration {
+    Duration::from_secs(30 * 60)
+}
+fn default_session_absolute() -> Duration {
+    Duration::from_secs(12 * 3600)
+}
+fn default_scheduler_role() -> String {
+    "admin".to_string()
 }
 
 /// One `[[syslog]]` table: where to listen and what to stamp on the events received there.
@@ -197,6 +275,10 @@ pub struct TokenConfig {
     /// Lookup tables this token may write with `outputlookup` (same defaults).
     #[serde(default)]
     pub lookups_write: Option<Vec<String>>,
+    /// Most events per second this token may send (HEC answers 429 with `Retry-After`
+    /// above it); absent: no limit.
+    #[serde(default)]
+    pub max_events_per_second: Option<u32>,
 }
 
 /// Per-index settings: retention.
@@ -285,6 +367,9 @@ impl Default for Config {
             tls: None,
             sourcetypes: BTreeMap::new(),
             syslog: Vec::new(),
+            roles: BTreeMap::new(),
+            access: AccessConfig::default(),
+            ldap: None,
         }
     }
 }
@@ -333,8 +418,38 @@ impl Config {
             .map_err(|e| ConfigError::Invalid(e.to_string()))
     }
 
+    /// The built-in roles and `[roles.NAME]`, checked: maskers, capabilities, spans, and a
+    /// `search_filter` that parses as one search expression.
+    pub fn role_table(&self) -> Result<loupe_access::Roles, ConfigError> {
+        let roles = loupe_access::Roles::new(&self.roles)
+            .map_err(|e| ConfigError::Invalid(e.to_string()))?;
+        for (name, r) in &self.roles {
+            if let Some(f) = &r.search_filter {
+                crate::search::role_filter(f).map_err(|e| {
+                    ConfigError::Invalid(format!("[roles.{name}] search_filter {f:?}: {e}"))
+                })?;
+            }
+        }
+        for r in self.ldap.iter().flat_map(|l| &l.roles) {
+            if roles.get(&r.role).is_none() {
+                return Err(ConfigError::Invalid(format!(
+                    "[[ldap.roles]] group {:?}: role {:?} is not a role",
+                    r.group, r.role
+                )));
+            }
+        }
+        if roles.get(&self.access.scheduler_role).is_none() {
+            return Err(ConfigError::Invalid(format!(
+                "[access] scheduler_role {:?} is not a role",
+                self.access.scheduler_role
+            )));
+        }
+        Ok(roles)
+    }
+
     fn validate(&self) -> Result<(), ConfigError> {
         self.sourcetype_table()?;
+        self.role_table()?;
         for name in self.indexes.keys() {
             crate::store::validate_index_name(name)
                 .map_err(|e| ConfigError::Invalid(e.to_string()))?;
@@ -384,6 +499,18 @@ impl Config {
             }
         }
         Ok(())
+    }
+
+    /// Retention per index: `[indexes.NAME]`, and for `_audit` a year unless it says
+    /// otherwise (the CNIL asks that traces be kept 6 to 12 months).
+    pub fn retention(&self) -> BTreeMap<String, IndexConfig> {
+        let mut r = self.indexes.clone();
+        r.entry(crate::audit::AUDIT_INDEX.to_string())
+            .or_insert_with(|| IndexConfig {
+                max_age: Some(DurationText(Duration::from_secs(365 * 86_400))),
+                max_size: None,
+            });
+        r
     }
 
     /// The zone for zone-less timestamps.
@@ -575,6 +702,23 @@ max_size = "50GB"
             .unwrap_err()
             .to_string()
             .contains("twice"));
+    }
+
+    #[test]
+    fn roles_access_and_audit_retention() {
+        let c = Config::parse(
+            "[roles.helpdesk]\nindexes_allowed = [\"sante\"]\nmask = [\"fr_nir\"]\n[access]\nscheduler_role = \"helpdesk\"\nsession_idle = \"5m\"\n",
+        )
+        .unwrap();
+        assert_eq!(c.access.session_idle, Duration::from_secs(300));
+        assert!(c.role_table().unwrap().get("helpdesk").is_some());
+        let audit = &c.retention()["_audit"];
+        assert_eq!(
+            audit.max_age.map(|d| d.0),
+            Some(Duration::from_secs(365 * 86_400))
+        );
+        assert!(Config::parse("[access]\nscheduler_role = \"nobody\"\n").is_err());
+        assert!(Config::parse("[roles.x]\nsearch_filter = \"a | head 1\"\n").is_err());
     }
 
     #[test]

@@ -152,6 +152,8 @@ pub struct Jobs {
     jobs: Mutex<HashMap<String, Arc<Job>>>,
     ttl: Duration,
     next: AtomicU64,
+    /// Where each finished job is recorded (`_audit`).
+    audit: Option<Arc<crate::audit::Auditor>>,
 }
 
 impl Jobs {
@@ -160,7 +162,14 @@ impl Jobs {
             jobs: Mutex::new(HashMap::new()),
             ttl,
             next: AtomicU64::new(1),
+            audit: None,
         }
+    }
+
+    /// The same, each job recorded in the audit trail when it ends.
+    pub fn audited(mut self, audit: Arc<crate::audit::Auditor>) -> Jobs {
+        self.audit = Some(audit);
+        self
     }
 
     /// Forgets finished jobs past their TTL.
@@ -209,6 +218,7 @@ impl Jobs {
         });
         self.jobs.lock().insert(sid, job.clone());
         let running = job.clone();
+        let audit = self.audit.clone();
         tokio::spawn(async move {
             let ticket = match admission.enter(timeout).await {
                 Ok(t) => t,
@@ -248,6 +258,21 @@ impl Jobs {
                 outcome
             })
             .await;
+            if let Some(audit) = audit {
+                let result = match &outcome {
+                    // An event search counts all its events, not the `limit` it keeps.
+                    Ok(Ok(r)) if !r.events.is_empty() => Ok((
+                        &r.stats,
+                        running.watch.progress.matched.load(Ordering::Relaxed) as usize,
+                    )),
+                    Ok(Ok(r)) => Ok((&r.stats, r.rows.len())),
+                    Ok(Err(e)) => Err(e.to_string()),
+                    Err(e) => Err(e.to_string()),
+                };
+                audit
+                    .search("job", &running.scope, &running.request, result)
+                    .await;
+            }
             match outcome {
                 Ok(o) => running.finish(o),
                 Err(e) => running.finish(Err(SearchError::Internal(e.to_string()))),

@@ -27,7 +27,9 @@
 
 pub mod api;
 pub mod apply;
+pub mod audit;
 pub mod config;
+pub mod directory;
 pub mod import;
 pub mod ingest;
 pub mod jobs;

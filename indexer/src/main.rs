@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
+mod access_cmd;
 mod config_cmd;
 mod dashboard_cmd;
 mod saved_cmd;
@@ -154,6 +155,33 @@ enum Command {
         #[command(subcommand)]
         action: dashboard_cmd::DashboardAction,
     },
+    /// Users of a data dir: add, passwd, del, list.
+    User {
+        #[arg(long, global = true)]
+        config: Option<PathBuf>,
+        #[arg(long, global = true)]
+        data_dir: Option<PathBuf>,
+        #[command(subcommand)]
+        action: access_cmd::UserAction,
+    },
+    /// API tokens of users: create (printed once), list.
+    Token {
+        #[arg(long, global = true)]
+        config: Option<PathBuf>,
+        #[arg(long, global = true)]
+        data_dir: Option<PathBuf>,
+        #[command(subcommand)]
+        action: access_cmd::TokenAction,
+    },
+    /// The audit trail: verify its hash chain.
+    Audit {
+        #[arg(long, global = true)]
+        config: Option<PathBuf>,
+        #[arg(long, global = true)]
+        data_dir: Option<PathBuf>,
+        #[command(subcommand)]
+        action: access_cmd::AuditAction,
+    },
 }
 
 #[derive(Subcommand)]
@@ -217,6 +245,21 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
+        Command::User {
+            config,
+            data_dir,
+            action,
+        } => access_cmd::user(&access_cmd::Place { config, data_dir }, action),
+        Command::Token {
+            config,
+            data_dir,
+            action,
+        } => access_cmd::token(&access_cmd::Place { config, data_dir }, action),
+        Command::Audit {
+            config,
+            data_dir,
+            action,
+        } => access_cmd::audit(&access_cmd::Place { config, data_dir }, action),
         Command::Serve {
             config,
             data_dir,

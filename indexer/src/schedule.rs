@@ -21,8 +21,9 @@ pub fn check(s: &loupe_meta::SavedSearch) -> Result<(), String> {
     loupe_alerts::validate(s, &jiff::tz::TimeZone::system()).map_err(|e| e.to_string())
 }
 
-/// Runs scheduled searches on the store, with full access (the scheduler acts for objects
-/// that belong to the instance, DESIGN §8) and the server's time and memory budgets.
+/// Runs scheduled searches on the store with the service role of `[access] scheduler_role`
+/// (the scheduler acts for objects that belong to the instance, DESIGN §8: what they read
+/// never depends on a user who may leave) and the server's time and memory budgets.
 pub struct StoreSearcher {
     pub store: Arc<Store>,
     pub admission: Arc<Admission>,
@@ -30,6 +31,8 @@ pub struct StoreSearcher {
     pub macros: Arc<loupe_query::MacroTable>,
     /// Saved searches a scheduled `| savedsearch` or `| rest` may read.
     pub objects: Option<search::Objects>,
+    /// What scheduled searches may read (`[access] scheduler_role`).
+    pub role: Arc<loupe_access::Role>,
 }
 
 fn epoch(t: Timestamp) -> String {
@@ -58,10 +61,8 @@ impl loupe_alerts::Searcher for StoreSearcher {
             watch: None,
             objects: self.objects.clone(),
         };
-        let scope = SearchScope {
-            principal: format!("scheduler:{}", req.search_name),
-            ..SearchScope::default()
-        };
+        let scope =
+            SearchScope::of_role(format!("scheduler:{}", req.search_name), self.role.clone());
         let resp = search::run(&self.store, &scope, &request)
             .map_err(|e| SearchError::new(e.to_string()))?;
         Ok(SearchResults {

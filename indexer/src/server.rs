@@ -63,6 +63,7 @@ pub fn ensure_token(cfg: &mut Config) -> Result<Option<String>, StoreError> {
         disabled: false,
         lookups_read: None,
         lookups_write: None,
+        max_events_per_second: None,
     });
     Ok(Some(token))
 }
@@ -106,7 +107,7 @@ pub async fn serve(mut cfg: Config) -> Result<(), ServeError> {
     let opts = PipelineOptions {
         commit_interval: cfg.commit_interval,
         min_free_disk: cfg.min_free_disk.0,
-        retention: cfg.indexes.clone(),
+        retention: cfg.retention(),
         ..Default::default()
     };
     let pipeline = Arc::new(Pipeline::start(store.clone(), opts)?);
@@ -142,6 +143,19 @@ pub async fn serve(mut cfg: Config) -> Result<(), ServeError> {
         loupe_meta::MetaStore::open(&cfg.data_dir).map_err(|e| ServeError::Meta(e.to_string()))?,
     );
     let macros = Arc::new(cfg.macro_table());
+    let roles = Arc::new(
+        cfg.role_table()
+            .map_err(|e| ServeError::Meta(e.to_string()))?,
+    );
+    let scheduler_role = roles
+        .get(&cfg.access.scheduler_role)
+        .cloned()
+        .map(Arc::new)
+        .ok_or_else(|| ServeError::Meta(format!("no role {:?}", cfg.access.scheduler_role)))?;
+    let audit = Arc::new(
+        crate::audit::Auditor::open(&store, pipeline.clone(), meta.clone(), hostname())
+            .map_err(ServeError::Meta)?,
+    );
     for index in [loupe_alerts::SCHEDULER_INDEX, loupe_alerts::ALERTS_INDEX] {
         store.create_index(index)?;
     }
@@ -162,6 +176,7 @@ pub async fn serve(mut cfg: Config) -> Result<(), ServeError> {
                 limits: cfg.limits.clone(),
                 macros: macros.clone(),
                 objects: Some(crate::search::Objects(meta.clone())),
+                role: scheduler_role,
             }),
             state: Arc::new(crate::schedule::MetaState(meta.clone())),
             sink: Arc::new(crate::schedule::IngestSink {
@@ -188,10 +203,14 @@ pub async fn serve(mut cfg: Config) -> Result<(), ServeError> {
         config: Arc::new(cfg),
         hostname: hostname(),
         admission: admission.clone(),
-        jobs: Arc::new(crate::jobs::Jobs::new(job_ttl)),
-        meta,
+        jobs: Arc::new(crate::jobs::Jobs::new(job_ttl).audited(audit.clone())),
+        meta: meta.clone(),
         in_flight: Default::default(),
         tails_open: Default::default(),
+        roles,
+        audit,
+        quota: Default::default(),
+        logins: Default::default(),
     };
     state.reschedule();
     let ticking = scheduler.spawn();
@@ -207,6 +226,14 @@ pub async fn serve(mut cfg: Config) -> Result<(), ServeError> {
     };
     // Printed on stdout so scripts and tests can find the port when listening on :0.
     println!("loupe listening on {scheme}://{local}");
+    // No user yet: the first admin is made through a one-time link, never a default password.
+    match crate::api::access::setup_link(&meta) {
+        Ok(Some(secret)) => println!(
+            "no user yet: create the first admin at {scheme}://{local}/setup?token={secret} (valid once)"
+        ),
+        Ok(None) => {}
+        Err(e) => tracing::error!("cannot make the setup link: {e}"),
+    }
     match tls {
         None => {
             let (tx, rx) = tokio::sync::oneshot::channel::<()>();

@@ -51,7 +51,11 @@ pub struct Server {
     pub dir: tempfile::TempDir,
     config: PathBuf,
     agent: ureq::Agent,
+    /// What the server printed on stdout after its `listening` line.
+    printed: Printed,
 }
+
+type Printed = std::sync::Arc<std::sync::Mutex<Vec<String>>>;
 
 fn agent() -> ureq::Agent {
     agent_trusting(None, None)
@@ -122,13 +126,14 @@ impl Server {
             "data_dir = {data:?}\nlisten = \"{listen}\"\n{commit}{extra}\n[[tokens]]\nname = \"test\"\ntoken = \"{TOKEN}\"\n"
         );
         std::fs::write(&config, text).expect("write config");
-        let (child, url) = spawn(&config);
+        let (child, url, printed) = spawn(&config);
         Server {
             child,
             url,
             dir,
             config,
             agent: agent(),
+            printed,
         }
     }
 
@@ -166,9 +171,25 @@ impl Server {
 
     /// Starts again on the same data dir (and a new port).
     pub fn restart(&mut self) {
-        let (child, url) = spawn(&self.config);
+        let (child, url, printed) = spawn(&self.config);
         self.child = child;
         self.url = url;
+        self.printed = printed;
+    }
+
+    /// The first line the server printed on stdout that contains `needle` (waiting up to
+    /// 30 s for it).
+    pub fn printed_line(&self, needle: &str) -> String {
+        let mut found = None;
+        wait_until(30, &format!("loupe serve prints {needle:?}"), || {
+            found = self
+                .printed
+                .lock()
+                .map(|lines| lines.iter().find(|l| l.contains(needle)).cloned())
+                .unwrap_or(None);
+            found.is_some()
+        });
+        found.unwrap_or_default()
     }
 
     /// POSTs to an HEC path with the test token; returns status and the JSON answer.
@@ -338,7 +359,7 @@ impl Drop for Server {
     }
 }
 
-fn spawn(config: &Path) -> (Child, String) {
+fn spawn(config: &Path) -> (Child, String, Printed) {
     let mut child = Command::new(bin("loupe"))
         .args(["serve", "--config"])
         .arg(config)
@@ -360,8 +381,16 @@ fn spawn(config: &Path) -> (Child, String) {
         }
     };
     // Keep draining stdout so the server never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
-    (child, url)
+    let printed = Printed::default();
+    let keep = printed.clone();
+    std::thread::spawn(move || {
+        for line in lines.map_while(Result::ok) {
+            if let Ok(mut l) = keep.lock() {
+                l.push(line);
+            }
+        }
+    });
+    (child, url, printed)
 }
 
 /// Starts `loupe serve` listening on a fixed address, so a client configured with that

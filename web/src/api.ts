@@ -177,9 +177,39 @@ export function setToken(t: string): void {
 }
 
 function authHeaders(): Record<string, string> {
-  return { Authorization: `Bearer ${token() ?? ""}` };
+  const t = token();
+  return t ? { Authorization: `Bearer ${t}` } : {};
 }
 
+/** Who the console acts as (`/api/v1/me`). */
+export interface Me {
+  user: string;
+  role: string;
+  capabilities: string[];
+}
+
+/**
+ * Calls that decide whether anyone is signed in: a 401 is their answer, not a reason to
+ * reload (the browser session travels as an HttpOnly cookie, never seen by this code).
+ */
+async function plain<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const r = await fetch(path, {
+    method,
+    headers: body === undefined ? {} : { "Content-Type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await r.text();
+  let json: any = null;
+  try {
+    json = text ? JSON.parse(text) : null;
+  } catch {
+    json = { error: text };
+  }
+  if (!r.ok) throw new ApiError(r.status, json?.error ?? r.statusText, undefined, json ?? undefined);
+  return json as T;
+}
+
+/** Requests carry the tab's API token when it has one, else the session cookie. */
 async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
   const headers = authHeaders();
   if (body !== undefined) headers["Content-Type"] = "application/json";
@@ -362,6 +392,11 @@ async function download(query: string, earliest: string, latest: string, output:
 const enc = encodeURIComponent;
 
 export const api = {
+  me: () => plain<Me>("GET", "/api/v1/me"),
+  login: (user: string, password: string) => plain<{ user: string; role: string }>("POST", "/api/v1/login", { user, password }),
+  logout: () => plain<unknown>("POST", "/api/v1/logout"),
+  setup: (setupToken: string, user: string, password: string) =>
+    plain<unknown>("POST", "/api/v1/setup", { token: setupToken, user, password }),
   /** A cheap authenticated call: a token the server refuses is forgotten at once (see `call`). */
   checkToken: () => call<unknown>("GET", "/api/v1/indexes").then(() => undefined),
   tail,

@@ -1,11 +1,12 @@
-// The console's entry: the header (pages, language), then the page of the path; asks for an
-// API token once.
+// The console's entry: the header (pages, language), then the page of the path; without an
+// API token in the tab, the browser session decides (the sign-in page when there is none).
 
 import "./style.css";
-import { api, setToken, token } from "./api";
+import { api, token } from "./api";
 import { dashboardsList } from "./dashboards/list";
 import { dashboardPage } from "./dashboards/view";
 import { Lang, LANGS, lang, setLang, t } from "./i18n";
+import { loginPage, setupPage, signedIn } from "./login";
 import { savedPage } from "./saved/page";
 import { searchPage } from "./search/page";
 
@@ -48,25 +49,6 @@ function headerBar(): void {
   top.append(brand, nav, pick);
 }
 
-function tokenForm(root: HTMLElement): void {
-  const form = document.createElement("form");
-  form.className = "token-form";
-  const label = document.createElement("label");
-  label.textContent = t("token.label");
-  const input = document.createElement("input");
-  input.type = "password";
-  input.name = "token";
-  const button = document.createElement("button");
-  button.textContent = t("token.continue");
-  form.append(label, input, button);
-  form.onsubmit = (e) => {
-    e.preventDefault();
-    setToken(input.value.trim());
-    location.reload();
-  };
-  root.append(form);
-}
-
 document.documentElement.lang = lang();
 headerBar();
 const root = document.getElementById("app")!;
@@ -90,10 +72,20 @@ function route(): void {
   }
 }
 
-if (!token()) {
-  tokenForm(root);
-} else {
+if (path === "/setup") {
+  // Before `token()`: the setup link's `?token=` is not an API token.
+  setupPage(root);
+} else if (token()) {
   // A token the server refuses is forgotten there and the page asks for another.
   api.checkToken().catch(() => {});
   route();
+} else {
+  api
+    .me()
+    .then((me) => {
+      signedIn(me);
+      if (path === "/login") location.assign("/search");
+      else route();
+    })
+    .catch(() => loginPage(root));
 }

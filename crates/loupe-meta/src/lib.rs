@@ -6,6 +6,7 @@
 //! - [`objects`]: [`SavedSearch`], [`Alert`], [`Condition`], [`Action`]: the shapes of the
 //!   API bodies and of the files `loupe apply` reads.
 //! - [`dashboard`]: [`Dashboard`] with its inputs, base searches and panels.
+//! - [`users`]: users (role, argon2 hash), their API tokens and browser sessions.
 //! - [`store`]: [`MetaStore`], the SQLite file (`meta.sqlite`, WAL, one writer thread,
 //!   versioned migrations) holding them with their run and firing history.
 //! - [`files`]: the objects as files in a directory kept in git (`loupe apply`/`export`);
@@ -25,9 +26,11 @@ pub mod files;
 pub mod objects;
 pub mod splunk;
 pub mod store;
+pub mod users;
 
 pub use dashboard::Dashboard;
 pub use objects::{
     Action, Alert, AlertMode, Attachment, CatchUp, Condition, Relation, SavedSearch, Severity,
 };
 pub use store::{MetaError, MetaStore, RunRecord, StoredDashboard, StoredSearch};
+pub use users::{TokenInfo, User};

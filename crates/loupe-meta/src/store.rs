@@ -82,6 +82,29 @@ const MIGRATIONS: &[&str] = &[
         value TEXT NOT NULL,
         PRIMARY KEY (scope, key)
     );",
+    // 2: users, their API tokens and browser sessions (secrets kept as SHA-256 only;
+    // deleting a user ends its tokens and sessions, never an object).
+    "CREATE TABLE users (
+        name TEXT PRIMARY KEY,
+        role TEXT NOT NULL,
+        password_hash TEXT,
+        created_ns INTEGER NOT NULL,
+        updated_ns INTEGER NOT NULL
+    );
+    CREATE TABLE api_tokens (
+        digest TEXT PRIMARY KEY,
+        user TEXT NOT NULL REFERENCES users (name) ON DELETE CASCADE,
+        created_ns INTEGER NOT NULL,
+        expires_ns INTEGER,
+        last_used_ns INTEGER
+    );
+    CREATE INDEX api_tokens_by_user ON api_tokens (user);
+    CREATE TABLE sessions (
+        digest TEXT PRIMARY KEY,
+        user TEXT NOT NULL REFERENCES users (name) ON DELETE CASCADE,
+        created_ns INTEGER NOT NULL,
+        last_seen_ns INTEGER NOT NULL
+    );",
 ];
 
 /// A stored saved search and who manages it.
@@ -127,7 +150,7 @@ pub struct MetaStore {
     reader: Mutex<Connection>,
 }
 
-fn now_ns() -> i64 {
+pub(crate) fn now_ns() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_nanos() as i64)
@@ -188,6 +211,11 @@ impl MetaStore {
             writer: tx,
             reader: Mutex::new(reader),
         })
+    }
+
+    /// The SQLite file.
+    pub fn path(&self) -> &Path {
+        &self.path
     }
 
     fn sqlite(&self, source: rusqlite::Error) -> MetaError {

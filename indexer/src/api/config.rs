@@ -125,9 +125,10 @@ impl Objects {
 /// `POST /api/v1/config/apply`: the plan, and unless `dry_run` its execution; 400 with the
 /// errors when the files cannot be applied (nothing changed).
 pub async fn apply(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    if let Err(r) = api_auth(&state, &headers) {
-        return r;
-    }
+    let scope = match super::api_may(&state, &headers, loupe_access::Capability::Apply) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
     let objects: Objects = match serde_json::from_slice(&body) {
         Ok(o) => o,
         Err(e) => {
@@ -156,6 +157,17 @@ pub async fn apply(State(state): State<AppState>, headers: HeaderMap, body: Byte
         Ok(Ok(plan)) if plan.errors.is_empty() => {
             if !dry_run {
                 state.reschedule();
+                // The plan is the change: what was there before, what is there now.
+                let change = serde_json::to_value(&plan).unwrap_or_default();
+                state
+                    .audit
+                    .record(
+                        "config_apply",
+                        &scope.principal,
+                        scope.role_name(),
+                        serde_json::json!({ "change": change }),
+                    )
+                    .await;
             }
             Json(plan).into_response()
         }

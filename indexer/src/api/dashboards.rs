@@ -177,8 +177,9 @@ async fn stored(state: &AppState, id: &str) -> Result<StoredDashboard, Response>
         })
 }
 
-/// A managed dashboard is changed by its file, never through the API.
-async fn editable(state: &AppState, id: &str) -> Result<(), Response> {
+/// The dashboard as it is, unless a file manages it (then it changes by its file, never
+/// through the API).
+async fn editable(state: &AppState, id: &str) -> Result<StoredDashboard, Response> {
     let s = stored(state, id).await?;
     match &s.managed_by {
         Some(file) => Err(api_error(
@@ -189,15 +190,16 @@ async fn editable(state: &AppState, id: &str) -> Result<(), Response> {
             ),
             Some(serde_json::json!({"managed_by": file})),
         )),
-        None => Ok(()),
+        None => Ok(s),
     }
 }
 
 /// `POST /api/v1/dashboards`: 201 with the stored body and any warnings.
 pub async fn create(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    if let Err(r) = api_auth(&state, &headers) {
-        return r;
-    }
+    let scope = match super::api_may(&state, &headers, loupe_access::Capability::Schedule) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
     let d = match parse_body(&body) {
         Ok(d) => d,
         Err(r) => return r,
@@ -209,11 +211,18 @@ pub async fn create(State(state): State<AppState>, headers: HeaderMap, body: Byt
     let meta = state.meta.clone();
     let kept = d.clone();
     match blocking(move || meta.create_dashboard(kept, None)).await {
-        Ok(()) => (
-            StatusCode::CREATED,
-            Json(serde_json::json!({"dashboard": d, "warnings": warnings})),
-        )
-            .into_response(),
+        Ok(()) => {
+            let after = serde_json::to_value(&d).ok();
+            state
+                .audit
+                .change("dashboard_create", &scope, &d.id, None, after)
+                .await;
+            (
+                StatusCode::CREATED,
+                Json(serde_json::json!({"dashboard": d, "warnings": warnings})),
+            )
+                .into_response()
+        }
         Err(r) => r,
     }
 }
@@ -240,24 +249,37 @@ pub async fn update(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    if let Err(r) = api_auth(&state, &headers) {
-        return r;
-    }
+    let scope = match super::api_may(&state, &headers, loupe_access::Capability::Schedule) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
     let d = match parse_body(&body) {
         Ok(d) => d,
         Err(r) => return r,
     };
-    if let Err(r) = editable(&state, &id).await {
-        return r;
-    }
+    let before = match editable(&state, &id).await {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
     let warnings = match validate_dashboard(&d, &state.macros, &lookup_dir(&state)) {
         Ok(w) => w,
         Err(e) => return e.response(),
     };
     let meta = state.meta.clone();
     let kept = d.clone();
-    match blocking(move || meta.update_dashboard(&id, kept, None)).await {
-        Ok(()) => Json(serde_json::json!({"dashboard": d, "warnings": warnings})).into_response(),
+    let key = id.clone();
+    match blocking(move || meta.update_dashboard(&key, kept, None)).await {
+        Ok(()) => {
+            let (was, now) = (
+                serde_json::to_value(&before.dashboard).ok(),
+                serde_json::to_value(&d).ok(),
+            );
+            state
+                .audit
+                .change("dashboard_update", &scope, &id, was, now)
+                .await;
+            Json(serde_json::json!({"dashboard": d, "warnings": warnings})).into_response()
+        }
         Err(r) => r,
     }
 }
@@ -268,15 +290,25 @@ pub async fn delete(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    if let Err(r) = api_auth(&state, &headers) {
-        return r;
-    }
-    if let Err(r) = editable(&state, &id).await {
-        return r;
-    }
+    let scope = match super::api_may(&state, &headers, loupe_access::Capability::Schedule) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let before = match editable(&state, &id).await {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
     let meta = state.meta.clone();
-    match blocking(move || meta.delete_dashboard(&id)).await {
-        Ok(_) => StatusCode::NO_CONTENT.into_response(),
+    let key = id.clone();
+    match blocking(move || meta.delete_dashboard(&key)).await {
+        Ok(_) => {
+            let was = serde_json::to_value(&before.dashboard).ok();
+            state
+                .audit
+                .change("dashboard_delete", &scope, &id, was, None)
+                .await;
+            StatusCode::NO_CONTENT.into_response()
+        }
         Err(r) => r,
     }
 }

@@ -40,6 +40,28 @@ struct Authed {
     name: String,
     indexes: Option<Vec<String>>,
     default_index: String,
+    max_events_per_second: Option<u32>,
+}
+
+/// 429 with `Retry-After` when the token is over its rate (code 9, which clients retry on).
+fn throttle(state: &AppState, auth: &Authed, events: usize) -> Result<(), Response> {
+    let Some(rate) = auth.max_events_per_second else {
+        return Ok(());
+    };
+    state.quota.take(&auth.name, rate, events).map_err(|wait| {
+        let a = HecAnswer::with_text(
+            HecCode::ServerBusy,
+            format!(
+                "Too many requests: token {:?} may send {rate} events per second; retry in {wait} s",
+                auth.name
+            ),
+        );
+        let mut r = (StatusCode::TOO_MANY_REQUESTS, axum::Json(a)).into_response();
+        if let Ok(v) = axum::http::HeaderValue::from_str(&wait.to_string()) {
+            r.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
+        }
+        r
+    })
 }
 
 fn authenticate(
@@ -82,6 +104,7 @@ fn authenticate(
         name: t.name.clone(),
         indexes: t.indexes.clone(),
         default_index: t.default_index.clone().unwrap_or_else(|| "main".into()),
+        max_events_per_second: t.max_events_per_second,
     })
 }
 
@@ -178,6 +201,17 @@ fn check_indexes(
             .indexes
             .as_ref()
             .is_none_or(|list| list.iter().any(|x| x == &ev.index));
+        // The audit trail is written by the server alone: a sender that could add to it
+        // could forge what it records.
+        if ev.index == crate::audit::AUDIT_INDEX {
+            return Some((
+                i,
+                format!(
+                    "Incorrect index: {:?} is written by the server only",
+                    ev.index
+                ),
+            ));
+        }
         if !allowed {
             return Some((
                 i,
@@ -282,6 +316,9 @@ pub async fn event(
         Ok(Err(e)) => (e.good, Some((e.code, e.index, e.message))),
         Err(e) => return answer(HecAnswer::with_text(HecCode::InternalError, e.to_string())),
     };
+    if let Err(r) = throttle(&state, &auth, events.len()) {
+        return r;
+    }
     if let Some((i, msg)) = check_indexes(&state, &auth, &events) {
         events.truncate(i);
         error = Some((HecCode::IncorrectIndex, i, msg));
@@ -380,6 +417,9 @@ pub async fn raw(
             Ok(evs) => evs,
             Err(e) => return answer(HecAnswer::with_text(HecCode::InternalError, e.to_string())),
         };
+    if let Err(r) = throttle(&state, &auth, events.len()) {
+        return r;
+    }
     if let Some((_, msg)) = check_indexes(&state, &auth, &events) {
         return answer(HecAnswer {
             invalid_event_number: Some(0),

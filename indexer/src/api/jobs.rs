@@ -371,6 +371,16 @@ pub async fn export(
         Ok(s) => s,
         Err(r) => return r,
     };
+    if !scope.may(loupe_access::Capability::Export) {
+        return api_error(
+            StatusCode::FORBIDDEN,
+            format!(
+                "role {} may not export (capability \"export\")",
+                scope.role_name()
+            ),
+            None,
+        );
+    }
     let csv = match q.output.as_deref().unwrap_or("ndjson") {
         "ndjson" | "json" => false,
         "csv" => true,
@@ -401,11 +411,18 @@ pub async fn export(
     let store = state.store.clone();
     let admission = state.admission.clone();
     let (err_tx, err_rx) = tokio::sync::oneshot::channel::<String>();
+    let audit = state.audit.clone();
+    let runtime = tokio::runtime::Handle::current();
     tokio::task::spawn_blocking(move || {
         let outcome = search::run(&store, &scope, &req);
         if let Err(search::SearchError::Stopped(stop)) = &outcome {
             admission.record_stop(stop);
         }
+        let audited = match &outcome {
+            Ok(r) => Ok((&r.stats, r.stats.matched as usize)),
+            Err(e) => Err(e.to_string()),
+        };
+        runtime.block_on(audit.search("export", &scope, &req, audited));
         drop(req);
         drop(ticket);
         if let Err(e) = outcome {

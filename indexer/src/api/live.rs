@@ -168,6 +168,15 @@ pub async fn tail(
     if let Err(r) = super::jobs::check_syntax(&state, &q.query) {
         return r;
     }
+    state
+        .audit
+        .record(
+            "tail",
+            &scope.principal,
+            scope.role_name(),
+            serde_json::json!({"query": q.query}),
+        )
+        .await;
     let backlog = q.backlog.unwrap_or(20).min(200);
     let (tx, rx) = tokio::sync::mpsc::channel::<Event>(BUFFER);
     /// Counts the tail as open until its task ends, however it ends.

@@ -5,6 +5,7 @@
 // Handlers return `Result<_, Response>`: boxing axum's Response would only add an allocation.
 #![allow(clippy::result_large_err)]
 
+pub mod access;
 pub mod config;
 pub mod console;
 pub mod dashboards;
@@ -56,6 +57,14 @@ pub struct AppState {
     pub in_flight: Arc<std::sync::atomic::AtomicU64>,
     /// Live tails streaming now (`/metrics`): each polls once a second until its client goes.
     pub tails_open: Arc<std::sync::atomic::AtomicU64>,
+    /// The built-in roles and `[roles.NAME]`.
+    pub roles: Arc<loupe_access::Roles>,
+    /// Writes `_audit`.
+    pub audit: Arc<crate::audit::Auditor>,
+    /// Per-token ingest rate limits.
+    pub quota: Arc<crate::ingest::quota::IngestQuota>,
+    /// Failed logins per user name.
+    pub logins: Arc<loupe_access::throttle::LoginThrottle>,
 }
 
 impl AppState {
@@ -120,12 +129,18 @@ pub fn router(state: AppState) -> Router {
         .route("/alerts", get(console::page))
         .route("/dashboards", get(console::page))
         .route("/dashboards/{id}", get(console::page))
+        .route("/login", get(console::page))
+        .route("/setup", get(console::page))
         .route("/assets/{*rest}", get(console::asset))
         .layer(tower_http::compression::CompressionLayer::new());
     Router::new()
         .merge(console_routes)
         .merge(hec_routes)
         .route("/api/v1/search", post(search_handler))
+        .route("/api/v1/login", post(access::login))
+        .route("/api/v1/logout", post(access::logout))
+        .route("/api/v1/me", get(access::me))
+        .route("/api/v1/setup", post(access::setup))
         .route("/api/v1/jobs", post(jobs::create).get(jobs::list))
         .route("/api/v1/jobs/{sid}", get(jobs::status).delete(jobs::cancel))
         .route("/api/v1/jobs/{sid}/results", get(jobs::results))
@@ -166,6 +181,7 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(metrics_handler))
         .layer(DefaultBodyLimit::max(MAX_API_BODY))
         .layer(axum::middleware::from_fn(refuse_declared_oversize))
+        .layer(axum::middleware::from_fn(access::refuse_cross_site))
         .layer(axum::middleware::map_response(json_errors))
         .layer(axum::middleware::from_fn_with_state(
             state.in_flight.clone(),
@@ -277,32 +293,31 @@ pub(crate) fn api_error(
     (status, Json(body)).into_response()
 }
 
-/// `Authorization: Bearer <token>`; the token's indexes become the search scope.
+/// The caller's scope: a token of `loupe.toml` (its indexes), a user's token or browser
+/// session (its role); see [`access::authenticate`].
 pub(crate) fn api_auth(state: &AppState, headers: &HeaderMap) -> Result<SearchScope, Response> {
-    let value = headers
-        .get("authorization")
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("");
-    let token = value
-        .strip_prefix("Bearer ")
-        .or_else(|| value.strip_prefix("Splunk "))
-        .map(str::trim)
-        .unwrap_or("");
-    if token.is_empty() {
+    access::authenticate(state, headers)
+}
+
+/// [`api_auth`], then 403 unless the caller has capability `c`.
+pub(crate) fn api_may(
+    state: &AppState,
+    headers: &HeaderMap,
+    c: loupe_access::Capability,
+) -> Result<SearchScope, Response> {
+    let scope = api_auth(state, headers)?;
+    if !scope.may(c) {
         return Err(api_error(
-            StatusCode::UNAUTHORIZED,
-            "missing Authorization: Bearer <token>",
+            StatusCode::FORBIDDEN,
+            format!(
+                "role {} may not do this (capability {:?})",
+                scope.role_name(),
+                c.name()
+            ),
             None,
         ));
     }
-    match state
-        .tokens
-        .iter()
-        .find(|t| t.token == token && !t.disabled)
-    {
-        Some(t) => Ok(token_scope(t)),
-        None => Err(api_error(StatusCode::FORBIDDEN, "invalid token", None)),
-    }
+    Ok(scope)
 }
 
 /// What a token may search: its indexes, and its lookup tables. A token limited to some
@@ -323,6 +338,7 @@ pub fn token_scope(t: &TokenConfig) -> SearchScope {
             read: grant(&t.lookups_read),
             write: grant(&t.lookups_write),
         },
+        role: None,
     }
 }
 
@@ -423,12 +439,20 @@ async fn search_handler(
     let admission = state.admission.clone();
     // The ticket (the slot) goes with the work: it is free only once the search has stopped,
     // and the outcome is counted there, since a gone client leaves nobody here to count it.
+    let audit = state.audit.clone();
+    let runtime = tokio::runtime::Handle::current();
     let answer = tokio::task::spawn_blocking(move || {
         let _ticket = ticket;
         let answer = search::run(&store, &scope, &req);
         if let Err(search::SearchError::Stopped(stop)) = &answer {
             admission.record_stop(stop);
         }
+        // Here rather than after the answer: a client that went away was still searching.
+        let outcome = match &answer {
+            Ok(r) => Ok((&r.stats, r.rows.len())),
+            Err(e) => Err(e.to_string()),
+        };
+        runtime.block_on(audit.search("search", &scope, &req, outcome));
         answer
     })
     .await;
@@ -511,7 +535,7 @@ async fn indexes_handler(State(state): State<AppState>, headers: HeaderMap) -> R
         .store
         .index_names()
         .into_iter()
-        .filter(|i| scope.allowed_indexes.as_ref().is_none_or(|a| a.contains(i)))
+        .filter(|i| scope.allows_index(i))
         .map(|name| {
             let buckets = state.store.buckets_of(&name);
             let events: u64 = buckets.iter().map(|b| b.summary().count).sum();
@@ -601,6 +625,10 @@ async fn metrics_handler(State(state): State<AppState>) -> Response {
             "# HELP {name} {help}\n# TYPE {name} counter\n{name} {v}\n"
         ));
     }
+    out.push_str(&format!(
+        "# HELP loupe_ingest_throttled_total Batches refused with 429 (a token over its max_events_per_second)\n# TYPE loupe_ingest_throttled_total counter\nloupe_ingest_throttled_total {}\n",
+        state.quota.throttled.load(Ordering::Relaxed)
+    ));
     let a = state.admission.counts();
     out.push_str(&format!(
         "# HELP loupe_http_requests_in_flight Requests received and not answered yet\n# TYPE loupe_http_requests_in_flight gauge\nloupe_http_requests_in_flight {}\n",

@@ -325,9 +325,10 @@ pub async fn list(State(state): State<AppState>, headers: HeaderMap) -> Response
 
 /// `POST /api/v1/saved-searches`: 201 with the stored body and any warnings.
 pub async fn create(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    if let Err(r) = api_auth(&state, &headers) {
-        return r;
-    }
+    let scope = match super::api_may(&state, &headers, loupe_access::Capability::Schedule) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
     let s = match parse_body(&body) {
         Ok(s) => s,
         Err(r) => return r,
@@ -341,6 +342,16 @@ pub async fn create(State(state): State<AppState>, headers: HeaderMap, body: Byt
     match blocking(move || meta.create_saved_search(stored, None)).await {
         Ok(()) => {
             state.reschedule();
+            state
+                .audit
+                .change(
+                    "saved_search_create",
+                    &scope,
+                    &s.name,
+                    None,
+                    serde_json::to_value(&s).ok(),
+                )
+                .await;
             (
                 StatusCode::CREATED,
                 Json(serde_json::json!({"saved_search": s, "warnings": warnings})),
@@ -363,11 +374,6 @@ async fn stored(state: &AppState, name: &str) -> Result<StoredSearch, Response> 
                 None,
             )
         })
-}
-
-/// The saved search `name` exists and may change through the API.
-async fn editable(state: &AppState, name: &str) -> Result<(), Response> {
-    refuse_managed(&stored(state, name).await?)
 }
 
 /// A managed object is changed by its file, never through the API.
@@ -407,14 +413,19 @@ pub async fn update(
     Path(name): Path<String>,
     body: Bytes,
 ) -> Response {
-    if let Err(r) = api_auth(&state, &headers) {
-        return r;
-    }
+    let scope = match super::api_may(&state, &headers, loupe_access::Capability::Schedule) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
     let s = match parse_body(&body) {
         Ok(s) => s,
         Err(r) => return r,
     };
-    if let Err(r) = editable(&state, &name).await {
+    let before = match stored(&state, &name).await {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    if let Err(r) = refuse_managed(&before) {
         return r;
     }
     let warnings = match validate(&s, &state.macros, &lookup_dir(&state)) {
@@ -423,9 +434,20 @@ pub async fn update(
     };
     let meta = state.meta.clone();
     let stored = s.clone();
-    match blocking(move || meta.update_saved_search(&name, stored, None)).await {
+    let key = name.clone();
+    match blocking(move || meta.update_saved_search(&key, stored, None)).await {
         Ok(()) => {
             state.reschedule();
+            state
+                .audit
+                .change(
+                    "saved_search_update",
+                    &scope,
+                    &name,
+                    serde_json::to_value(&before.search).ok(),
+                    serde_json::to_value(&s).ok(),
+                )
+                .await;
             Json(serde_json::json!({"saved_search": s, "warnings": warnings})).into_response()
         }
         Err(r) => r,
@@ -438,10 +460,15 @@ pub async fn delete(
     headers: HeaderMap,
     Path(name): Path<String>,
 ) -> Response {
-    if let Err(r) = api_auth(&state, &headers) {
-        return r;
-    }
-    if let Err(r) = editable(&state, &name).await {
+    let scope = match super::api_may(&state, &headers, loupe_access::Capability::Schedule) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let before = match stored(&state, &name).await {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    if let Err(r) = refuse_managed(&before) {
         return r;
     }
     let meta = state.meta.clone();
@@ -449,6 +476,16 @@ pub async fn delete(
     match blocking(move || meta.delete_saved_search(&name)).await {
         Ok(_) => {
             state.reschedule();
+            state
+                .audit
+                .change(
+                    "saved_search_delete",
+                    &scope,
+                    &forget,
+                    serde_json::to_value(&before.search).ok(),
+                    None,
+                )
+                .await;
             let _ = loupe_alerts::StateStore::forget(
                 &crate::schedule::MetaState(state.meta.clone()),
                 &forget,

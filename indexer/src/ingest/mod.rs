@@ -9,6 +9,7 @@
 pub mod body;
 pub mod hec;
 pub mod pipeline;
+pub mod quota;
 pub mod raw;
 pub mod syslog;
 

@@ -3,7 +3,7 @@
 //! search's scope, like the subsearches beside them, and handed to the pipeline by position.
 //!
 //! The indexes they describe are chosen exactly as a search chooses them
-//! ([`super::candidate_indexes`]): never outside the token's allowed indexes, the internal
+//! ([`super::scope_indexes`]): never outside the token's allowed indexes, the internal
 //! ones only when a pattern names them (`index=_*`), and `index=*` is every other one.
 
 use super::pushdown::wildcard_eq;
@@ -22,6 +22,18 @@ pub(crate) fn rows(
     let plan_error = |message: String| SearchError::from(PlanError::at(cmd, message));
     if let Some(n) = args.count {
         return Err(plan_error(format!("unexpected argument `{n}`")));
+    }
+    // Summaries count every event of an index: a role that sees only some of them (a row
+    // filter) or sees them masked would learn from `metadata` and `eventcount` what its
+    // searches hide, so they are refused to it rather than answered from the events it may read.
+    if let Some(role) = frame.scope.role.as_ref() {
+        let restricted = role.search_filter.is_some() || !role.maskers.is_empty();
+        if restricted && matches!(cmd.name.as_str(), "metadata" | "eventcount") {
+            return Err(SearchError::Forbidden(format!(
+                "{} reads whole-index summaries, which role {:?} may not (it has a search filter or masking); use a search with stats instead",
+                cmd.name, role.name
+            )));
+        }
     }
     let mut opts = Opts::new(cmd, &args.options);
     let rows = match cmd.name.as_str() {
@@ -93,7 +105,7 @@ pub(crate) fn rows(
 /// The indexes named by `index=` patterns (wildcards, any case), within what the search may read.
 fn chosen_indexes(frame: &Frame<'_>, patterns: &[&str]) -> Vec<String> {
     let internal = patterns.iter().any(|p| p.starts_with('_'));
-    super::candidate_indexes(frame.store, frame.scope, internal)
+    super::scope_indexes(frame.store, frame.scope, internal, !patterns.is_empty())
         .into_iter()
         .filter(|i| patterns.is_empty() || patterns.iter().any(|p| wildcard_eq(p, i)))
         .collect()
@@ -308,7 +320,7 @@ fn rest(
             }
         }
         "/services/data/indexes" => {
-            for index in super::candidate_indexes(frame.store, frame.scope, true) {
+            for index in super::scope_indexes(frame.store, frame.scope, true, true) {
                 let buckets = frame.store.buckets_of(&index);
                 let count: u64 = buckets.iter().map(|b| b.summary().count).sum();
                 let bytes: u64 = buckets.iter().map(|b| b.disk_bytes()).sum();

@@ -190,6 +190,63 @@ pub struct SearchScope {
     pub lookups: lookups::LookupGrant,
     /// Who searches (a token's name): owns the jobs it starts.
     pub principal: String,
+    /// The principal's role (`None`: unrestricted): its indexes, row filter, time window
+    /// and maskers are applied by the planner at every depth, below every command.
+    pub role: Option<Arc<loupe_access::Role>>,
+}
+
+impl SearchScope {
+    /// The scope of a principal that has a role: the role decides indexes and lookup
+    /// tables (`outputlookup` writes only with the capability).
+    pub fn of_role(principal: impl Into<String>, role: Arc<loupe_access::Role>) -> SearchScope {
+        let principal = principal.into();
+        let write = if role.may(loupe_access::Capability::Outputlookup) {
+            role.lookups.clone()
+        } else {
+            Some(Vec::new())
+        };
+        SearchScope {
+            allowed_indexes: None,
+            lookups: lookups::LookupGrant {
+                who: format!("user {principal:?} (role {})", role.name),
+                read: role.lookups.clone(),
+                write,
+            },
+            principal,
+            role: Some(role),
+        }
+    }
+
+    /// True when the principal has capability `c` (an unrestricted one has them all).
+    pub fn may(&self, c: loupe_access::Capability) -> bool {
+        self.role.as_ref().is_none_or(|r| r.may(c))
+    }
+
+    /// True when a search in this scope may open `index`.
+    pub fn allows_index(&self, index: &str) -> bool {
+        self.allowed_indexes
+            .as_ref()
+            .is_none_or(|allowed| allowed.iter().any(|a| a == index))
+            && self.role.as_ref().is_none_or(|r| r.allows_index(index))
+    }
+
+    /// The role's name, for the audit trail (`-` when unrestricted).
+    pub fn role_name(&self) -> &str {
+        self.role.as_ref().map_or("-", |r| r.name.as_str())
+    }
+}
+
+/// A role's `search_filter` as the expression ANDed into its searches: one search
+/// command, nothing after it (a pipe would change results, not filter events).
+pub fn role_filter(text: &str) -> Result<SearchExpr, String> {
+    let p = loupe_query::parse(text).map_err(|e| e.to_string())?;
+    match p.commands.as_slice() {
+        [c] => match &c.kind {
+            CommandKind::Search(expr) => Ok(expr.clone()),
+            _ => Err("must be a search expression, not a command".into()),
+        },
+        _ => Err("must be one search expression, without |".into()),
+    }
 }
 
 /// One returned event.
@@ -216,6 +273,9 @@ pub struct SearchStats {
     pub scanned: u64,
     pub matched: u64,
     pub elapsed_ms: f64,
+    /// Indexes whose buckets were read, for the audit trail (not part of the answer).
+    #[serde(skip)]
+    pub indexes: Vec<String>,
 }
 
 /// The answer of `POST /api/v1/search` (DESIGN.md §4).
@@ -310,7 +370,10 @@ fn run_pipeline(
     commands: &[Command],
     needs: &FieldNeeds,
     ctx: &ExecContext,
-    filter: Option<&rows::RowFilter>,
+    (filter, masker): (
+        Option<&rows::RowFilter>,
+        Option<&loupe_access::mask::Masker>,
+    ),
     (earliest, latest): (Option<i64>, Option<i64>),
     limit: usize,
     watch: Option<&watch::Watch>,
@@ -327,7 +390,7 @@ fn run_pipeline(
             (local, rest),
             needs,
             (ctx, &rest_ctx),
-            filter,
+            (filter, masker),
             (earliest, latest),
             partial,
             stats,
@@ -349,7 +412,7 @@ fn run_pipeline(
     'buckets: for (b, p) in plans {
         let searcher = b.reader.searcher();
         let timed = matching_newest_first(&b, &searcher, p, (earliest, latest))?;
-        let reader = rows::RowReader::new(&b, &searcher, needs);
+        let reader = rows::RowReader::new(&b, &searcher, needs).masked(masker);
         for part in timed.chunks(window) {
             ctx.guard.check()?;
             let rows = read_window(&reader, part, filter, ctx)?;
@@ -546,7 +609,10 @@ fn run_partial_stats(
     (local, rest): (&[Command], &[Command]),
     needs: &FieldNeeds,
     (ctx, rest_ctx): (&ExecContext, &ExecContext),
-    filter: Option<&rows::RowFilter>,
+    (filter, masker): (
+        Option<&rows::RowFilter>,
+        Option<&loupe_access::mask::Masker>,
+    ),
     (earliest, latest): (Option<i64>, Option<i64>),
     partial: loupe_query::GroupedAggs,
     stats: &mut SearchStats,
@@ -576,7 +642,7 @@ fn run_partial_stats(
         .collect::<Result<Vec<_>, SearchError>>()?;
     let readers: Vec<rows::RowReader<'_>> = opened
         .iter()
-        .map(|(b, searcher, _)| rows::RowReader::new(b, searcher, needs))
+        .map(|(b, searcher, _)| rows::RowReader::new(b, searcher, needs).masked(masker))
         .collect();
     let mut units: Vec<WorkUnit<'_>> = Vec::new();
     for (i, (_, searcher, docs)) in opened.iter().enumerate() {
@@ -755,6 +821,12 @@ fn execute(
     let plans = p.bucket_plans(store)?;
     let mut stats = SearchStats {
         buckets: plans.len(),
+        indexes: plans
+            .iter()
+            .map(|(b, _)| b.key.index.clone())
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect(),
         ..Default::default()
     };
     stats.scanned = plans.iter().map(|(b, _)| b.summary().count).sum();
@@ -919,11 +991,31 @@ fn base_then(mut p: Prepared, commands: &str) -> Result<Prepared, SearchError> {
     p.pipeline.commands.extend(tail.commands);
     // `append`/`join` rows belonged to the commands now gone.
     p.subsearches.clear();
-    p.tail = match fast_tail(&p.pipeline.commands[p.first_op..], p.limit) {
-        Some(t) if p.scan && !p.row_filter => t,
-        _ => Tail::Pipeline,
-    };
+    p.tail = choose_tail(
+        &p.pipeline.commands[p.first_op..],
+        p.limit,
+        p.scan,
+        p.row_filter,
+        &p.masker,
+    );
     Ok(p)
+}
+
+/// How to answer the commands after the base search: a fast tail when one fits, else the
+/// operators. Events of a masked role always come through the row reader, the one place
+/// that masks them.
+fn choose_tail(
+    commands: &[Command],
+    limit: usize,
+    scan: bool,
+    row_filter: bool,
+    masker: &Option<Arc<loupe_access::mask::Masker>>,
+) -> Tail {
+    match fast_tail(commands, limit) {
+        Some(Tail::Events(_)) if masker.is_some() => Tail::Pipeline,
+        Some(t) if scan && !row_filter => t,
+        _ => Tail::Pipeline,
+    }
 }
 
 /// The context of a pipeline: limits, clock, lookups and the rows of its `append`/`join`
@@ -966,7 +1058,7 @@ fn pipeline_rows(
         &p.pipeline.commands[p.first_op..],
         &needs,
         &ctx,
-        filter.as_ref(),
+        (filter.as_ref(), p.masker.as_deref()),
         (p.earliest, p.latest),
         p.limit,
         p.watch.clone().as_deref(),
@@ -999,6 +1091,8 @@ struct Prepared {
     subsearches: std::collections::HashMap<usize, RowBatch>,
     guard: Arc<SearchGuard>,
     lookup_grant: lookups::LookupGrant,
+    /// The role's maskers, applied to every row as it is read.
+    masker: Option<Arc<loupe_access::mask::Masker>>,
     /// The top-level search's watch (subsearches report nothing).
     watch: Option<Arc<watch::Watch>>,
     /// What `explain` should say about options accepted but without effect (`tstats summariesonly=`).
@@ -1099,12 +1193,44 @@ fn plan(
     let mut base = base;
     let index_time = take_index_bounds(&mut base, now, &tz)?;
     check_index_names(&base)?;
-    let row_filter = rows::needs_row_filter(&base);
-    let tail = match fast_tail(&pipeline.commands[first_op..], limit) {
-        Some(t) if scan && !row_filter => t,
-        _ => Tail::Pipeline,
-    };
-    let indexes = candidate_indexes(frame.store, frame.scope, names_internal_index(&base));
+    let role = frame.scope.role.as_deref();
+    if let Some(r) = role {
+        // The role's share of the data, at this depth as at every other: its row filter
+        // ANDed in (after the user's own terms were checked, so its `index=` may name what
+        // the user could not), its time window cut from the end of the range.
+        if let Some(f) = &r.search_filter {
+            let filter = role_filter(f).map_err(|e| {
+                SearchError::Internal(format!("role {} search_filter: {e}", r.name))
+            })?;
+            base = SearchExpr::And(vec![base, filter]);
+            // The rows are read for the fields the filter names too.
+            if let Some(Command {
+                kind: CommandKind::Search(expr),
+                ..
+            }) = pipeline.commands.first_mut().filter(|_| first_op == 1)
+            {
+                *expr = base.clone();
+            }
+        }
+        if let Some(w) = r.max_time_window {
+            let from = latest
+                .unwrap_or(now)
+                .saturating_sub(w as i64 * 1_000_000_000);
+            earliest = Some(earliest.map_or(from, |e| e.max(from)));
+        }
+    }
+    let masker = role.and_then(|r| r.masker.clone());
+    // A masked role's terms are checked on the masked rows too: searching for a hidden
+    // number must not tell that it exists.
+    let row_filter = rows::needs_row_filter(&base) || masker.is_some();
+    let tail = choose_tail(
+        &pipeline.commands[first_op..],
+        limit,
+        scan,
+        row_filter,
+        &masker,
+    );
+    let indexes = candidate_indexes(frame.store, frame.scope, &base);
     let subsearches = subsearches
         .into_iter()
         .filter_map(|(i, rows)| i.checked_sub(first_op).map(|i| (i, rows)))
@@ -1127,6 +1253,7 @@ fn plan(
         subsearches,
         guard: frame.guard.clone(),
         lookup_grant: frame.scope.lookups.clone(),
+        masker,
         watch: None,
         notes,
     })
@@ -1345,18 +1472,44 @@ fn contains_index_bound(expr: &SearchExpr) -> bool {
 }
 
 /// Indexes a search may touch: not the internal ones unless named, never outside the scope.
-fn candidate_indexes(store: &Store, scope: &SearchScope, internal: bool) -> Vec<String> {
+fn candidate_indexes(store: &Store, scope: &SearchScope, base: &SearchExpr) -> Vec<String> {
+    scope_indexes(store, scope, names_internal_index(base), names_index(base))
+}
+
+/// Indexes within `scope`: the internal ones only when `internal`, and when the search names
+/// no index (`named` false) a role's `default_indexes` (they may be internal: the auditor's is
+/// `_audit`). The catalog commands choose theirs through here too.
+pub(crate) fn scope_indexes(
+    store: &Store,
+    scope: &SearchScope,
+    internal: bool,
+    named: bool,
+) -> Vec<String> {
+    let defaults = scope
+        .role
+        .as_ref()
+        .and_then(|r| r.default_indexes.as_ref())
+        .filter(|_| !named);
     store
         .index_names()
         .into_iter()
-        .filter(|i| internal || !i.starts_with('_'))
-        .filter(|i| {
-            scope
-                .allowed_indexes
-                .as_ref()
-                .is_none_or(|allowed| allowed.iter().any(|a| a == i))
+        .filter(|i| match defaults {
+            Some(d) => d.iter().any(|p| loupe_access::role::index_matches(p, i)),
+            None => internal || !i.starts_with('_'),
         })
+        .filter(|i| scope.allows_index(i))
         .collect()
+}
+
+/// True when the base search says which index it reads (`index=…`, `index IN (…)`).
+fn names_index(expr: &SearchExpr) -> bool {
+    match expr {
+        SearchExpr::Field { field, .. } | SearchExpr::FieldIn { field, .. } => {
+            field.eq_ignore_ascii_case("index")
+        }
+        SearchExpr::And(items) | SearchExpr::Or(items) => items.iter().any(names_index),
+        _ => false,
+    }
 }
 
 /// Lookup tables are decided here, once per pipeline (subsearches are planned through here

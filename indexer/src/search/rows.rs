@@ -68,6 +68,9 @@ pub struct RowReader<'a> {
     /// blocks they cache stayed in memory after an export had walked them: 4 MiB per segment,
     /// growing with what was read. These caches go when the search does.
     stores: Vec<Option<tantivy::store::StoreReader>>,
+    /// The reading role's maskers: every text of the row passes them before any command
+    /// sees it, so no command, subsearch or export reads what they hide.
+    masker: Option<&'a loupe_access::mask::Masker>,
 }
 
 /// Decompressed doc-store blocks a [`RowReader`] keeps per segment: events are read in store
@@ -149,7 +152,14 @@ impl<'a> RowReader<'a> {
             read_doc,
             raw_wanted: needs.wants("_raw"),
             stores,
+            masker: None,
         }
+    }
+
+    /// The same reader, its rows masked by `masker`.
+    pub fn masked(mut self, masker: Option<&'a loupe_access::mask::Masker>) -> RowReader<'a> {
+        self.masker = masker.filter(|m| !m.is_empty());
+        self
     }
 
     fn keyword(&self, cache: &mut KeywordCache, addr: DocAddress, col: u8) -> String {
@@ -222,6 +232,20 @@ impl<'a> RowReader<'a> {
 
     /// [`RowReader::row`] with the stored document already read (by [`RowReader::segment_documents`]).
     pub fn row_with(
+        &self,
+        cache: &mut KeywordCache,
+        addr: DocAddress,
+        time_ns: i64,
+        stored: Option<StoredDoc>,
+    ) -> Result<Row, String> {
+        let mut row = self.unmasked_row(cache, addr, time_ns, stored)?;
+        if let Some(m) = self.masker {
+            mask_row(m, &mut row);
+        }
+        Ok(row)
+    }
+
+    fn unmasked_row(
         &self,
         cache: &mut KeywordCache,
         addr: DocAddress,
@@ -327,6 +351,38 @@ impl<'a> RowReader<'a> {
             row.set("_raw", Value::Str(raw));
         }
         Ok(row)
+    }
+}
+
+/// Masks every text (and number: a NIR fits in an integer) of `row` but its time.
+fn mask_row(m: &loupe_access::mask::Masker, row: &mut Row) {
+    fn masked(m: &loupe_access::mask::Masker, v: &Value) -> Option<Value> {
+        match v {
+            Value::Str(s) => {
+                let mut t = s.clone();
+                (!m.apply(&mut t).is_empty()).then_some(Value::Str(t))
+            }
+            Value::Int(_) | Value::Float(_) => {
+                let mut t = v.to_string();
+                (!m.apply(&mut t).is_empty()).then_some(Value::Str(t))
+            }
+            Value::Multi(items) => {
+                let out: Vec<Value> = items
+                    .iter()
+                    .map(|i| masked(m, i).unwrap_or_else(|| i.clone()))
+                    .collect();
+                (out != *items).then_some(Value::Multi(out))
+            }
+            Value::Null | Value::Bool(_) => None,
+        }
+    }
+    let changes: Vec<(String, Value)> = row
+        .iter()
+        .filter(|(k, _)| *k != "_time" && *k != "_indextime")
+        .filter_map(|(k, v)| masked(m, v).map(|v| (k.to_string(), v)))
+        .collect();
+    for (k, v) in changes {
+        row.set(k, v);
     }
 }
 

@@ -1,7 +1,12 @@
-//! Masking of personal data before an event leaves the host: user regexes with a
-//! replacement, and checked built-ins (`email`, `fr_nir`, `iban`, `credit_card`,
-//! `ipv4`). Built-ins with a check digit (NIR key, IBAN mod 97, Luhn) only mask
-//! numbers whose check passes, so order numbers and timestamps stay readable.
+//! Masking of personal data: user regexes with a replacement, and checked built-ins
+//! (`email`, `fr_nir`, `iban`, `credit_card`, `phone_fr`, `ipv4`). Built-ins with a check
+//! digit (NIR key, IBAN mod 97, Luhn) only mask numbers whose check passes, so order numbers
+//! and timestamps stay readable.
+//!
+//! Two users of the same detectors: the forwarder replaces a match by a tag (`<fr_nir>`)
+//! before the event leaves the host, and a role's maskers ([`MaskRule::partial`]) hide all
+//! but the leading characters on the way out of a search (`1 85 05 ** *** *** **`), so a
+//! helpdesk still tells people apart by sex and birth month without reading the number.
 
 use regex::{Captures, Regex};
 use std::borrow::Cow;
@@ -19,6 +24,8 @@ pub enum Builtin {
     CreditCard,
     /// Dotted-quad IPv4 addresses.
     Ipv4,
+    /// French phone numbers: `0X XX XX XX XX` (spaces, dots or dashes) and `+33 X …`.
+    PhoneFr,
 }
 
 impl Builtin {
@@ -30,6 +37,7 @@ impl Builtin {
             "iban" => Builtin::Iban,
             "credit_card" => Builtin::CreditCard,
             "ipv4" => Builtin::Ipv4,
+            "phone_fr" => Builtin::PhoneFr,
             _ => return None,
         })
     }
@@ -42,6 +50,35 @@ impl Builtin {
             Builtin::Iban => "iban",
             Builtin::CreditCard => "credit_card",
             Builtin::Ipv4 => "ipv4",
+            Builtin::PhoneFr => "phone_fr",
+        }
+    }
+
+    /// Every built-in, in the order config errors list them.
+    pub const ALL: [Builtin; 6] = [
+        Builtin::Email,
+        Builtin::FrNir,
+        Builtin::Iban,
+        Builtin::CreditCard,
+        Builtin::PhoneFr,
+        Builtin::Ipv4,
+    ];
+
+    /// The built-in names, for messages (`email, fr_nir, …`).
+    pub fn names() -> String {
+        Builtin::ALL.map(Builtin::name).join(", ")
+    }
+
+    /// Characters a partial mask leaves readable at the start of a match: what tells
+    /// records apart without identifying anyone (NIR: sex, year and month of birth; IBAN:
+    /// the country and key; phone: the zone; e-mail: the first letter).
+    fn kept_head(self) -> usize {
+        match self {
+            Builtin::FrNir => 5,
+            Builtin::Iban => 4,
+            Builtin::PhoneFr => 2,
+            Builtin::Email => 1,
+            Builtin::CreditCard | Builtin::Ipv4 => 0,
         }
     }
 
@@ -58,6 +95,7 @@ impl Builtin {
             Builtin::Ipv4 => {
                 r"\b(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?:\.(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}\b"
             }
+            Builtin::PhoneFr => r"(?:\+33 ?|\b0)[1-9](?:[ .\-]?\d{2}){4}\b",
         }
     }
 
@@ -66,7 +104,7 @@ impl Builtin {
             Builtin::FrNir => nir_valid(m),
             Builtin::Iban => iban_valid(m),
             Builtin::CreditCard => luhn_valid(m),
-            Builtin::Email | Builtin::Ipv4 => true,
+            Builtin::Email | Builtin::Ipv4 | Builtin::PhoneFr => true,
         }
     }
 }
@@ -156,12 +194,41 @@ pub fn luhn_valid(s: &str) -> bool {
     sum.is_multiple_of(10)
 }
 
+/// A match hidden by `*` over its letters and digits after the first `head` of them
+/// (separators kept, so the shape stays readable); an e-mail keeps its domain.
+fn partial(b: Builtin, m: &str) -> String {
+    let local_end = match b {
+        Builtin::Email => m.find('@').unwrap_or(m.len()),
+        _ => m.len(),
+    };
+    let mut seen = 0;
+    let mut out = String::with_capacity(m.len());
+    for (i, c) in m.char_indices() {
+        if i < local_end && c.is_alphanumeric() {
+            seen += 1;
+            out.push(if seen <= b.kept_head() { c } else { '*' });
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// What a rule puts in place of a match.
+#[derive(Debug, Clone)]
+enum Replace {
+    /// This text (`$1` and `${name}` expanded for regex rules).
+    Text(String),
+    /// [`partial`]: the match with all but its leading characters starred.
+    Partial,
+}
+
 /// One masking rule.
 #[derive(Debug, Clone)]
 pub struct MaskRule {
     name: String,
     regex: Regex,
-    replace: String,
+    replace: Replace,
     builtin: Option<Builtin>,
 }
 
@@ -173,8 +240,16 @@ impl MaskRule {
             // The built-in patterns are constants covered by tests.
             regex: Regex::new(b.pattern())
                 .unwrap_or_else(|e| panic!("built-in pattern {}: {e}", b.name())),
-            replace: replace.unwrap_or_else(|| format!("<{}>", b.name())),
+            replace: Replace::Text(replace.unwrap_or_else(|| format!("<{}>", b.name()))),
             builtin: Some(b),
+        }
+    }
+
+    /// A built-in detector whose matches keep their leading characters (a role's mask).
+    pub fn partial(b: Builtin) -> MaskRule {
+        MaskRule {
+            replace: Replace::Partial,
+            ..MaskRule::builtin(b, None)
         }
     }
 
@@ -183,7 +258,7 @@ impl MaskRule {
         Ok(MaskRule {
             name: name.to_string(),
             regex: Regex::new(re)?,
-            replace,
+            replace: Replace::Text(replace),
             builtin: None,
         })
     }
@@ -216,20 +291,25 @@ impl Masker {
         let mut fired = Vec::new();
         for rule in &self.rules {
             let mut hit = false;
-            let out = match rule.builtin {
-                None => {
+            let out = match (rule.builtin, &rule.replace) {
+                (None, Replace::Text(with)) => {
                     if rule.regex.is_match(text) {
                         hit = true;
-                        rule.regex.replace_all(text, rule.replace.as_str())
+                        rule.regex.replace_all(text, with.as_str())
                     } else {
                         Cow::Borrowed(text.as_str())
                     }
                 }
-                Some(b) => rule.regex.replace_all(text, |c: &Captures<'_>| {
+                // A user regex is never partial (`partial` takes a built-in).
+                (None, Replace::Partial) => Cow::Borrowed(text.as_str()),
+                (Some(b), with) => rule.regex.replace_all(text, |c: &Captures<'_>| {
                     let m = &c[0];
                     if b.check(m) {
                         hit = true;
-                        rule.replace.clone()
+                        match with {
+                            Replace::Text(t) => t.clone(),
+                            Replace::Partial => partial(b, m),
+                        }
                     } else {
                         m.to_string()
                     }
@@ -308,6 +388,30 @@ mod tests {
         );
         let mut plain = "nothing here".to_string();
         assert!(m.apply(&mut plain).is_empty());
+    }
+
+    #[test]
+    fn partial_masks_keep_the_head() {
+        let n: u64 = 1850575701169;
+        let nir = format!("1 85 05 75 701 169 {:02}", 97 - n % 97);
+        let m = Masker::new(
+            Builtin::ALL
+                .into_iter()
+                .filter(|b| *b != Builtin::Ipv4)
+                .map(MaskRule::partial)
+                .collect(),
+        );
+        let mut t = format!(
+            "patient {nir} mail jean.dupont@ex.fr tel 06 12 34 56 78 card 4111111111111111"
+        );
+        let fired = m.apply(&mut t);
+        assert_eq!(fired, ["email", "fr_nir", "credit_card", "phone_fr"]);
+        assert_eq!(
+            t,
+            "patient 1 85 05 ** *** *** ** mail j***.******@ex.fr tel 06 ** ** ** ** card ****************"
+        );
+        let mut plain = "ticket 12345".to_string();
+        assert!(m.apply(&mut plain).is_empty(), "{plain}");
     }
 
     #[test]
