@@ -2,20 +2,10 @@
 // running `loupe serve` holding the web samples: node tests/console.mjs URL TOKEN.
 // Exits non-zero with a message at the first check that fails.
 
-import { chromium } from "playwright-core";
+import { launch } from "./browser.mjs";
 
 const [url, token] = process.argv.slice(2);
-const executablePath = process.env.LOUPE_BROWSER || "/usr/bin/chromium";
-const browser = await chromium.launch({
-  executablePath,
-  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-});
-const fail = async (msg) => {
-  console.error(`console test failed: ${msg}`);
-  await browser.close();
-  process.exit(1);
-};
+const { browser, fail } = await launch("console");
 const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
 const errors = [];
 page.on("pageerror", (e) => errors.push(String(e)));

@@ -2,20 +2,10 @@
 // running `loupe serve` with user USER (password PASSWORD, a masked role) and an event with a
 // NIR: node tests/login.mjs URL USER PASSWORD. Exits non-zero at the first failed check.
 
-import { chromium } from "playwright-core";
+import { launch } from "./browser.mjs";
 
 const [url, user, password] = process.argv.slice(2);
-const executablePath = process.env.LOUPE_BROWSER || "/usr/bin/chromium";
-const browser = await chromium.launch({
-  executablePath,
-  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-});
-const fail = async (msg) => {
-  console.error(`login test failed: ${msg}`);
-  await browser.close();
-  process.exit(1);
-};
+const { browser, fail } = await launch("login");
 const context = await browser.newContext();
 const page = await context.newPage();
 const errors = [];
