@@ -1,7 +1,8 @@
 //! `cluster` and `patterns`: events grouped by the shape of their text, so that a
 //! million lines read as a few dozen templates. Both share one grouping, close to
 //! Drain's (He et al., 2017) without its per-system configuration: a value is split on
-//! blanks, tokens holding a digit are variables (`<*>`), and an event joins the
+//! blanks and punctuation, tokens holding a digit, names, paths, dates and `key=` values
+//! are variables (`<*>`, a run of them counting as one), and an event joins the
 //! template of the same length it shares the largest part of its tokens with (at least
 //! the threshold `t`); positions where members differ become `<*>` in the template.
 //! `match=termset` and `match=ngramset` compare sets of words or of three-letter
@@ -86,14 +87,15 @@ impl Token {
 /// Tokens of a value, variables masked: words holding a digit, date words and the value
 /// after `=` are variables, and a run of variables becomes one `<*>`, so that a list of
 /// numbers, a timestamp or an address of any length gives the same template.
-fn tokens(s: &str) -> Vec<Token> {
+/// The separators after the last token come back apart, to close the template.
+fn tokens(s: &str) -> (Vec<Token>, String) {
     let mut out: Vec<Token> = Vec::new();
     let mut rest = s;
     loop {
         let start = rest.find(|c: char| !is_separator(c)).unwrap_or(rest.len());
         let (sep, tail) = rest.split_at(start);
         if tail.is_empty() {
-            break;
+            return (out, squash_blanks(sep).trim_end().to_string());
         }
         let end = tail.find(is_separator).unwrap_or(tail.len());
         let (word, after) = tail.split_at(end);
@@ -115,7 +117,6 @@ fn tokens(s: &str) -> Vec<Token> {
             text: if variable { WILDCARD } else { word }.to_string(),
         });
     }
-    out
 }
 
 /// Separators as written in a template: a run of blanks reads as one space.
@@ -134,12 +135,13 @@ fn squash_blanks(sep: &str) -> String {
 }
 
 /// A template written back as text.
-fn render(template: &[Token]) -> String {
+fn render(template: &[Token], tail: &str) -> String {
     let mut out = String::new();
     for t in template {
         out.push_str(&t.sep);
         out.push_str(&t.text);
     }
+    out.push_str(tail);
     out.trim_start().to_string()
 }
 
@@ -150,6 +152,8 @@ fn ngrams(s: &str) -> HashSet<[char; 3]> {
 
 struct Group {
     template: Vec<Token>,
+    /// The separators after the template's last token in its first event.
+    tail: String,
     set: HashSet<String>,
     grams: HashSet<[char; 3]>,
     count: usize,
@@ -180,7 +184,7 @@ impl Grouper {
 
     /// The group of `value` (created when none is close enough), 0-based in order of creation.
     pub(crate) fn add(&mut self, value: &str, position: usize) -> Result<usize, ExecError> {
-        let toks = tokens(value);
+        let (toks, tail) = tokens(value);
         let bucket = match self.mode {
             Match::Termlist => toks.len(),
             _ => 0,
@@ -242,6 +246,7 @@ impl Grouper {
         }
         self.groups.push(Group {
             template: toks,
+            tail,
             set,
             grams,
             count: 1,
@@ -406,7 +411,7 @@ impl Operator for Patterns {
         groups.sort_by_key(|g| std::cmp::Reverse(g.count));
         for g in groups {
             // With sets, the template is the group's first event, variables masked.
-            let template = render(&g.template);
+            let template = render(&g.template, &g.tail);
             out.push(Row::from_pairs([
                 ("pattern", Value::Str(template)),
                 (self.countfield.as_str(), Value::Int(g.count as i64)),
