@@ -64,7 +64,8 @@ fn accuracy(labels: &[String], truth: &[String]) -> f64 {
     good as f64 / truth.len() as f64
 }
 
-fn labels_of(query: &str, lines: &[String]) -> Vec<String> {
+/// The label of each line, and the time spent clustering added to `clustering`.
+fn labels_of(query: &str, lines: &[String], clustering: &mut std::time::Duration) -> Vec<String> {
     let p = parse(query).expect("parses");
     let mut ex = compile(&p.commands, &ExecContext::default()).expect("compiles");
     let rows: Vec<Row> = lines
@@ -74,8 +75,10 @@ fn labels_of(query: &str, lines: &[String]) -> Vec<String> {
             Row::from_pairs([("_raw", Value::Str(l.clone())), ("n", Value::Int(i as i64))])
         })
         .collect();
+    let started = std::time::Instant::now();
     ex.push(rows).expect("runs");
     let out = ex.finish().expect("finishes");
+    *clustering += started.elapsed();
     assert_eq!(out.len(), lines.len());
     out.iter()
         .map(|r| {
@@ -97,7 +100,7 @@ fn cluster_grouping_accuracy_on_loghub() {
         .unwrap_or_else(|_| "| cluster labelonly=t".to_string());
     let mut total = 0.0;
     let mut worst = 1.0f64;
-    let started = std::time::Instant::now();
+    let mut clustering = std::time::Duration::ZERO;
     let mut lines_seen = 0;
     for (system, drain) in DRAIN {
         let dir = root.join(system);
@@ -106,16 +109,20 @@ fn cluster_grouping_accuracy_on_loghub() {
         let truth = event_ids(&dir.join(format!("{system}_2k.log_structured.csv")));
         assert_eq!(lines.len(), truth.len(), "{system}");
         lines_seen += lines.len();
-        let acc = accuracy(&labels_of(&query, &lines), &truth);
+        let labels = labels_of(&query, &lines, &mut clustering);
+        let acc = accuracy(&labels, &truth);
         println!("{system:<12} {acc:.3}  (Drain {drain:.3})");
         total += acc;
         worst = worst.min(acc);
     }
     let avg = total / DRAIN.len() as f64;
     println!(
-        "average {avg:.3} (Drain 0.865), lowest {worst:.3}, {lines_seen} lines in {:?}",
-        started.elapsed()
+        "average {avg:.3} (Drain 0.865), lowest {worst:.3}; {lines_seen} lines clustered in {:?}, {:.0} lines/s",
+        clustering,
+        lines_seen as f64 / clustering.as_secs_f64().max(1e-9)
     );
-    // A floor against regressions; the goal (issue 18) is 0.90 with no system below 0.75.
-    assert!(avg >= 0.65, "average grouping accuracy {avg:.3}");
+    // Floors against regressions, just below what is reached (0.753 on average, Mac lowest
+    // at 0.241); the goal (issue 18) is 0.90 with no system below 0.75.
+    assert!(avg >= 0.75, "average grouping accuracy {avg:.3}");
+    assert!(worst >= 0.23, "lowest grouping accuracy {worst:.3}");
 }

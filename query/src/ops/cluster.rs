@@ -1,7 +1,8 @@
 //! `cluster` and `patterns`: events grouped by the shape of their text, so that a
 //! million lines read as a few dozen templates. Both share one grouping, close to
 //! Drain's (He et al., 2017) without its per-system configuration: a value is split on
-//! blanks, tokens holding a digit are variables (`<*>`), and an event joins the
+//! blanks and punctuation, tokens holding a digit, names, paths, dates and `key=` values
+//! are variables (`<*>`, a run of them counting as one), and an event joins the
 //! template of the same length it shares the largest part of its tokens with (at least
 //! the threshold `t`); positions where members differ become `<*>` in the template.
 //! `match=termset` and `match=ngramset` compare sets of words or of three-letter
@@ -26,17 +27,122 @@ pub(crate) enum Match {
 
 const WILDCARD: &str = "<*>";
 
-/// Tokens of a value, variables masked.
-fn tokens(s: &str) -> Vec<String> {
-    s.split_whitespace()
-        .map(|t| {
-            if t.bytes().any(|b| b.is_ascii_digit()) {
-                WILDCARD.to_string()
-            } else {
-                t.to_string()
+/// Characters that end a token besides blanks: the punctuation that glues a name to
+/// its value (`uid=0`, `onExtend:1514`, `sshd[24200]`, `a|b|c`), so the name stays a
+/// constant word while the value is masked.
+fn is_separator(c: char) -> bool {
+    c.is_whitespace()
+        || matches!(
+            c,
+            '=' | ':'
+                | ','
+                | ';'
+                | '|'
+                | '('
+                | ')'
+                | '['
+                | ']'
+                | '{'
+                | '}'
+                | '"'
+                | '\''
+                | '<'
+                | '>'
+                | '@'
+        )
+}
+
+/// Month and weekday names are parts of dates, so variables like the digits around them.
+fn is_date_word(t: &str) -> bool {
+    const NAMES: [&str; 19] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec", "Mon",
+        "Tue", "Wed", "Thu", "Fri", "Sat", "Sun",
+    ];
+    NAMES.contains(&t)
+}
+
+/// Paths, URLs, host names and file names (`/var/log`, `go.microsoft.com`,
+/// `chrome.exe`) name things the event is about, not what kind of event it is.
+fn is_name(word: &str) -> bool {
+    let b = word.as_bytes();
+    word.contains('/')
+        || b.windows(3)
+            .any(|w| w[1] == b'.' && w[0].is_ascii_alphanumeric() && w[2].is_ascii_alphanumeric())
+}
+
+/// One word of a value: the separators before it (kept only to write the template back)
+/// and its text, `<*>` when it is a variable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Token {
+    sep: String,
+    text: String,
+}
+
+impl Token {
+    fn is_variable(&self) -> bool {
+        self.text == WILDCARD
+    }
+}
+
+/// Tokens of a value, variables masked: words holding a digit, date words and the value
+/// after `=` are variables, and a run of variables becomes one `<*>`, so that a list of
+/// numbers, a timestamp or an address of any length gives the same template.
+/// The separators after the last token come back apart, to close the template.
+fn tokens(s: &str) -> (Vec<Token>, String) {
+    let mut out: Vec<Token> = Vec::new();
+    let mut rest = s;
+    loop {
+        let start = rest.find(|c: char| !is_separator(c)).unwrap_or(rest.len());
+        let (sep, tail) = rest.split_at(start);
+        if tail.is_empty() {
+            return (out, squash_blanks(sep).trim_end().to_string());
+        }
+        let end = tail.find(is_separator).unwrap_or(tail.len());
+        let (word, after) = tail.split_at(end);
+        rest = after;
+        if !word.chars().any(char::is_alphanumeric) {
+            // Dashes and other marks alone (`- - -` standing for absent values) say
+            // nothing about the event.
+            continue;
+        }
+        let variable = word.bytes().any(|b| b.is_ascii_digit())
+            || is_date_word(word)
+            || is_name(word)
+            || sep.ends_with('=');
+        if variable && out.last().is_some_and(Token::is_variable) {
+            continue;
+        }
+        out.push(Token {
+            sep: squash_blanks(sep),
+            text: if variable { WILDCARD } else { word }.to_string(),
+        });
+    }
+}
+
+/// Separators as written in a template: a run of blanks reads as one space.
+fn squash_blanks(sep: &str) -> String {
+    let mut out = String::with_capacity(sep.len());
+    for c in sep.chars() {
+        if c.is_whitespace() {
+            if !out.ends_with(' ') {
+                out.push(' ');
             }
-        })
-        .collect()
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// A template written back as text.
+fn render(template: &[Token], tail: &str) -> String {
+    let mut out = String::new();
+    for t in template {
+        out.push_str(&t.sep);
+        out.push_str(&t.text);
+    }
+    out.push_str(tail);
+    out.trim_start().to_string()
 }
 
 fn ngrams(s: &str) -> HashSet<[char; 3]> {
@@ -45,7 +151,9 @@ fn ngrams(s: &str) -> HashSet<[char; 3]> {
 }
 
 struct Group {
-    template: Vec<String>,
+    template: Vec<Token>,
+    /// The separators after the template's last token in its first event.
+    tail: String,
     set: HashSet<String>,
     grams: HashSet<[char; 3]>,
     count: usize,
@@ -76,13 +184,13 @@ impl Grouper {
 
     /// The group of `value` (created when none is close enough), 0-based in order of creation.
     pub(crate) fn add(&mut self, value: &str, position: usize) -> Result<usize, ExecError> {
-        let toks = tokens(value);
+        let (toks, tail) = tokens(value);
         let bucket = match self.mode {
             Match::Termlist => toks.len(),
             _ => 0,
         };
         let set: HashSet<String> = match self.mode {
-            Match::Termset => toks.iter().cloned().collect(),
+            Match::Termset => toks.iter().map(|t| t.text.clone()).collect(),
             _ => HashSet::new(),
         };
         let grams = match self.mode {
@@ -96,7 +204,7 @@ impl Grouper {
                 Match::Termlist => {
                     // Only the event's constant tokens say what it is: variables (masked
                     // here) are equal everywhere, and a template's `<*>` is no evidence.
-                    let constant = toks.iter().filter(|t| t.as_str() != WILDCARD).count();
+                    let constant = toks.iter().filter(|t| !t.is_variable()).count();
                     if constant == 0 {
                         1.0
                     } else {
@@ -104,7 +212,7 @@ impl Grouper {
                             .template
                             .iter()
                             .zip(&toks)
-                            .filter(|(a, b)| a == b && b.as_str() != WILDCARD)
+                            .filter(|(a, b)| a.text == b.text && !b.is_variable())
                             .count();
                         same as f64 / constant as f64
                     }
@@ -121,8 +229,8 @@ impl Grouper {
             grp.count += 1;
             if self.mode == Match::Termlist {
                 for (t, x) in grp.template.iter_mut().zip(&toks) {
-                    if t != x {
-                        *t = WILDCARD.to_string();
+                    if t.text != x.text {
+                        t.text = WILDCARD.to_string();
                     }
                 }
             }
@@ -138,6 +246,7 @@ impl Grouper {
         }
         self.groups.push(Group {
             template: toks,
+            tail,
             set,
             grams,
             count: 1,
@@ -302,7 +411,7 @@ impl Operator for Patterns {
         groups.sort_by_key(|g| std::cmp::Reverse(g.count));
         for g in groups {
             // With sets, the template is the group's first event, variables masked.
-            let template = g.template.join(" ");
+            let template = render(&g.template, &g.tail);
             out.push(Row::from_pairs([
                 ("pattern", Value::Str(template)),
                 (self.countfield.as_str(), Value::Int(g.count as i64)),
