@@ -198,15 +198,19 @@ async function plain<T>(method: string, path: string, body?: unknown): Promise<T
     headers: body === undefined ? {} : { "Content-Type": "application/json" },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
-  const text = await r.text();
-  let json: any = null;
-  try {
-    json = text ? JSON.parse(text) : null;
-  } catch {
-    json = { error: text };
-  }
+  const json = await bodyOf(r);
   if (!r.ok) throw new ApiError(r.status, json?.error ?? r.statusText, undefined, json ?? undefined);
   return json as T;
+}
+
+/** An answer's JSON body; a body that is not JSON stands as `{error: text}`. */
+async function bodyOf(r: Response): Promise<any> {
+  const text = await r.text();
+  try {
+    return text ? JSON.parse(text) : null;
+  } catch {
+    return { error: text };
+  }
 }
 
 /** Requests carry the tab's API token when it has one, else the session cookie. */
@@ -218,13 +222,7 @@ async function call<T>(method: string, path: string, body?: unknown): Promise<T>
     headers,
     body: body === undefined ? undefined : JSON.stringify(body),
   });
-  const text = await r.text();
-  let json: any = null;
-  try {
-    json = text ? JSON.parse(text) : null;
-  } catch {
-    json = { error: text };
-  }
+  const json = await bodyOf(r);
   // A token the server does not know: forgotten, so the page asks for one again.
   if (r.status === 401 || (r.status === 403 && json?.error === "invalid token")) {
     sessionStorage.removeItem(TOKEN_KEY);
