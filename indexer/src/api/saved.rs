@@ -377,6 +377,13 @@ async fn stored(state: &AppState, name: &str) -> Result<StoredSearch, Response> 
 }
 
 /// A managed object is changed by its file, never through the API.
+/// The stored search `name` as it is before a change, refused when a file manages it.
+async fn editable(state: &AppState, name: &str) -> Result<StoredSearch, Response> {
+    let before = stored(state, name).await?;
+    refuse_managed(&before)?;
+    Ok(before)
+}
+
 fn refuse_managed(s: &StoredSearch) -> Result<(), Response> {
     match &s.managed_by {
         Some(file) => Err(api_error(
@@ -421,13 +428,10 @@ pub async fn update(
         Ok(s) => s,
         Err(r) => return r,
     };
-    let before = match stored(&state, &name).await {
+    let before = match editable(&state, &name).await {
         Ok(b) => b,
         Err(r) => return r,
     };
-    if let Err(r) = refuse_managed(&before) {
-        return r;
-    }
     let warnings = match validate(&s, &state.macros, &lookup_dir(&state)) {
         Ok(w) => w,
         Err(e) => return e.response(),
@@ -464,13 +468,10 @@ pub async fn delete(
         Ok(s) => s,
         Err(r) => return r,
     };
-    let before = match stored(&state, &name).await {
+    let before = match editable(&state, &name).await {
         Ok(b) => b,
         Err(r) => return r,
     };
-    if let Err(r) = refuse_managed(&before) {
-        return r;
-    }
     let meta = state.meta.clone();
     let forget = name.clone();
     match blocking(move || meta.delete_saved_search(&name)).await {
