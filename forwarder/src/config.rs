@@ -57,6 +57,8 @@ struct RawConfig {
     #[serde(default)]
     idle_timeout: Option<String>,
     #[serde(default)]
+    rotate_wait: Option<String>,
+    #[serde(default)]
     spool_max_bytes: Option<u64>,
     #[serde(default)]
     stats_interval: Option<String>,
@@ -243,6 +245,11 @@ pub struct Config {
     pub watch: bool,
     /// A file silent this long has its last partial line and pending event shipped.
     pub idle_timeout: Duration,
+    /// A file renamed away or deleted is read this long after the move was seen (and after
+    /// its last growth) before it is let go: writers finish their last lines in the renamed
+    /// file, sometimes seconds later. Independent of `idle_timeout`, which a user lowers to
+    /// ship partial lines sooner.
+    pub rotate_wait: Duration,
     /// Reading pauses while the spool holds more than this.
     pub spool_max_bytes: u64,
     /// How often counters go to `_internal`.
@@ -468,6 +475,7 @@ impl Config {
             watch: raw.watch.unwrap_or(true),
             idle_timeout: dur(raw.idle_timeout.as_deref(), "2s", "idle_timeout")
                 .map_err(invalid)?,
+            rotate_wait: dur(raw.rotate_wait.as_deref(), "5s", "rotate_wait").map_err(invalid)?,
             spool_max_bytes: raw.spool_max_bytes.unwrap_or(1 << 30),
             stats_interval: dur(raw.stats_interval.as_deref(), "60s", "stats_interval")
                 .map_err(invalid)?,

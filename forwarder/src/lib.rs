@@ -429,9 +429,8 @@ impl Reader<'_> {
                 }
                 let t = &mut self.tailers[i];
                 let idle = t.last_growth.elapsed() >= self.cfg.idle_timeout;
-                // A file renamed away (rotation) or deleted is kept until it has been quiet
-                // for `idle_timeout`: writers often finish their last lines after the rename.
-                let drop_it = t.gone || (!read_any && (once || idle) && !t.still_at_path());
+                // Rotated away or deleted, and quiet since: see `Tailer::released`.
+                let drop_it = t.released(read_any, once, Instant::now(), self.cfg.rotate_wait);
                 if t.has_pending() && (once || idle || drop_it) {
                     t.flush(self.stats, &mut out);
                     self.add_events(i, &mut out);
@@ -489,6 +488,9 @@ impl Reader<'_> {
             let idle_at = t.last_growth + self.cfg.idle_timeout;
             if idle_at > now || t.has_pending() {
                 due = due.min(idle_at.max(now));
+            }
+            if let Some(release_at) = t.release_deadline(self.cfg.rotate_wait) {
+                due = due.min(release_at.max(now));
             }
         }
         if self.spool.bytes() > self.cfg.spool_max_bytes {

@@ -17,7 +17,7 @@ use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Component, Path, PathBuf};
 use std::sync::atomic::Ordering;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// One event cut from a file.
 #[derive(Debug, Clone)]
@@ -66,6 +66,9 @@ pub struct Tailer {
     last_mtime: Option<std::time::SystemTime>,
     /// Last time the file grew.
     pub last_growth: Instant,
+    /// When the path was first seen to lead elsewhere (renamed away, deleted): the grace a
+    /// rotated file gets counts from here, since it may have been quiet for long before.
+    moved_at: Option<Instant>,
     max_line: usize,
     /// The pending joined event holds a line cut at `max_line_bytes`.
     held_truncated: bool,
@@ -151,6 +154,7 @@ impl Tailer {
             last_len: meta.len(),
             last_mtime: meta.modified().ok(),
             last_growth: Instant::now(),
+            moved_at: None,
             max_line: input.max_line_bytes,
             held_truncated: false,
             text_checked: offset > 0,
@@ -465,6 +469,38 @@ impl Tailer {
         self.dirty = false;
     }
 
+    /// Whether this file can be let go after a pass (`read_any`: the pass read from it).
+    ///
+    /// A file renamed away or deleted is kept until it has been quiet for `wait` *since the
+    /// move was seen*: writers finish their last lines in the renamed file, and a file that
+    /// had been quiet for an hour before its rotation must not be dropped in the instant
+    /// between the rename and those lines. `once` lets go at end of file.
+    pub fn released(&mut self, read_any: bool, once: bool, now: Instant, wait: Duration) -> bool {
+        if self.gone {
+            return true;
+        }
+        // A file that grew lately is kept whatever its name: no need to ask the file system.
+        let quiet = now.saturating_duration_since(self.last_growth) >= wait;
+        if read_any || !(once || quiet || self.moved_at.is_some()) {
+            return false;
+        }
+        if self.still_at_path() {
+            self.moved_at = None;
+            return false;
+        }
+        if once {
+            return true;
+        }
+        let moved = *self.moved_at.get_or_insert(now);
+        now.saturating_duration_since(moved.max(self.last_growth)) >= wait
+    }
+
+    /// When [`Tailer::released`] may say yes to a file seen moved, if nothing is read
+    /// before: a pass must run then.
+    pub fn release_deadline(&self, wait: Duration) -> Option<Instant> {
+        self.moved_at.map(|m| m.max(self.last_growth) + wait)
+    }
+
     /// True when `path` still leads to this very file.
     pub fn still_at_path(&self) -> bool {
         match std::fs::metadata(&self.path) {
@@ -676,6 +712,50 @@ mod tests {
             out.iter().map(|e| e.text.as_str()).collect::<Vec<_>>(),
             ["more"]
         );
+    }
+
+    #[test]
+    fn a_file_quiet_long_before_its_rotation_is_kept_for_the_lines_after_it() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("a.log");
+        std::fs::write(&p, "one\n").unwrap();
+        let inp = input(d.path(), "");
+        let stats = Stats::default();
+        let mut t = Tailer::open(&p, 0, &inp, None).unwrap();
+        let mut out = Vec::new();
+        t.read(1 << 20, &stats, &mut out).unwrap();
+        t.flush(&stats, &mut out);
+        let idle = Duration::from_secs(2);
+        // An hour without a line, as a nightly job's log between two runs.
+        let later = Instant::now() + Duration::from_secs(3600);
+        assert!(!t.released(false, false, later, idle), "still at its path");
+        // Rotation, seen by a pass before the writer's last line lands in the renamed file.
+        std::fs::rename(&p, d.path().join("a.log.1")).unwrap();
+        assert!(!t.released(false, false, later, idle));
+        assert_eq!(t.release_deadline(idle), Some(later + idle));
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(d.path().join("a.log.1"))
+            .unwrap()
+            .write_all(b"two\n")
+            .unwrap();
+        out.clear();
+        t.check(&stats, &mut out).unwrap();
+        t.read(1 << 20, &stats, &mut out).unwrap();
+        t.flush(&stats, &mut out);
+        assert_eq!(
+            out.iter().map(|e| e.text.as_str()).collect::<Vec<_>>(),
+            ["two"]
+        );
+        // Let go once quiet for the grace period after the move, and not before.
+        let t_growth = t.last_growth;
+        let after = later.max(t_growth) + idle;
+        assert!(!t.released(false, false, after - Duration::from_millis(1), idle));
+        assert!(t.released(false, false, after, idle));
+        // `--once` lets a moved file go at once.
+        let mut t = Tailer::open(&d.path().join("a.log.1"), 0, &inp, None).unwrap();
+        std::fs::rename(d.path().join("a.log.1"), d.path().join("a.log.2")).unwrap();
+        assert!(t.released(false, true, Instant::now(), idle));
     }
 
     #[test]
