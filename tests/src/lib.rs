@@ -199,6 +199,17 @@ impl Server {
         body: &[u8],
         headers: &[(&str, &str)],
     ) -> (u16, serde_json::Value) {
+        let (status, _, answer) = self.hec_with_headers(path, body, headers);
+        (status, answer)
+    }
+
+    /// [`Server::hec`], with the answer's headers (names lowercase).
+    pub fn hec_with_headers(
+        &self,
+        path: &str,
+        body: &[u8],
+        headers: &[(&str, &str)],
+    ) -> (u16, Vec<(String, String)>, serde_json::Value) {
         let mut req = self
             .agent
             .post(&format!("{}{path}", self.url))
@@ -209,13 +220,19 @@ impl Server {
         match req.send(body) {
             Ok(mut r) => {
                 let status = r.status().as_u16();
+                let names = r
+                    .headers()
+                    .iter()
+                    .map(|(k, v)| (k.as_str().to_string(), v.to_str().unwrap_or("").to_string()))
+                    .collect();
                 let text = r.body_mut().read_to_string().unwrap_or_default();
                 (
                     status,
+                    names,
                     serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)),
                 )
             }
-            Err(e) => (0, serde_json::Value::String(e.to_string())),
+            Err(e) => (0, Vec::new(), serde_json::Value::String(e.to_string())),
         }
     }
 

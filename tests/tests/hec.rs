@@ -166,9 +166,17 @@ fn bad_bodies_are_reported_per_event_and_the_good_ones_kept() {
     assert_eq!(s.count("index=main to-web"), 0);
     // Oversize body: 413 with a JSON answer.
     let big = format!(r#"{{"event":"{}"}}"#, "x".repeat(5000));
-    let (status, a) = s.hec("/services/collector/event", big.as_bytes(), &[]);
+    let (status, headers, a) = s.hec_with_headers("/services/collector/event", big.as_bytes(), &[]);
     assert_eq!(status, 413, "{a}");
     assert_eq!(a["code"], 6);
+    // The body was not read: the connection is closed, and the answer says so, or the
+    // client's next request goes into the closed socket.
+    assert!(
+        headers
+            .iter()
+            .any(|(k, v)| k == "connection" && v == "close"),
+        "{headers:?}"
+    );
     // An over-long event is cut, flagged and counted in _internal.
     let long = format!(r#"{{"event":"longline {}"}}"#, "y".repeat(300));
     let (status, a) = s.hec("/services/collector/event", long.as_bytes(), &[]);

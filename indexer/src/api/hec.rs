@@ -120,7 +120,7 @@ async fn read_body(state: &AppState, headers: &HeaderMap, body: Body) -> Result<
             HecCode::InvalidDataFormat,
             format!("Content too large: the limit is {limit} bytes"),
         );
-        (StatusCode::PAYLOAD_TOO_LARGE, axum::Json(a)).into_response()
+        super::closing((StatusCode::PAYLOAD_TOO_LARGE, axum::Json(a)).into_response())
     };
     let declared = headers
         .get("content-length")

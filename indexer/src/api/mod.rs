@@ -221,16 +221,22 @@ async fn refuse_declared_oversize(
         .and_then(|v| v.trim().parse::<u64>().ok());
     let hec = req.uri().path().starts_with("/services/collector");
     if !hec && declared.is_some_and(|n| n > MAX_API_BODY as u64) {
-        let mut resp = api_error(
+        return closing(api_error(
             StatusCode::PAYLOAD_TOO_LARGE,
             format!("request body larger than the limit of {MAX_API_BODY} bytes"),
             None,
-        );
-        resp.headers_mut()
-            .insert(header::CONNECTION, HeaderValue::from_static("close"));
-        return resp;
+        ));
     }
     next.run(req).await
+}
+
+/// An answer sent before the request's body was read: the server drops the connection
+/// after it, so it says so, and a client's connection pool does not send its next request
+/// into a closed socket (a shipper's retry after a 413 failed with "peer disconnected").
+pub(crate) fn closing(mut resp: Response) -> Response {
+    resp.headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    resp
 }
 
 /// Every error answer is JSON, including those axum writes itself (413 body too large, 404,
