@@ -284,8 +284,13 @@ impl Agg {
 
     /// Counts one row for a bare `count`.
     pub fn count_row(&mut self) {
+        self.count_rows(1);
+    }
+
+    /// Counts `n` rows at once: what a summary of `n` events gives a count.
+    pub fn count_rows(&mut self, n: u64) {
         if let State::Count(c) = &mut self.state {
-            *c += 1;
+            *c += n;
         }
     }
 

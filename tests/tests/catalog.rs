@@ -292,7 +292,8 @@ fn explain_shows_tstats_on_the_summary_path_and_notes_ignored_options() {
     );
     let plan: serde_json::Value = serde_json::from_slice(&out.stdout).expect("plan is JSON");
     assert_eq!(
-        plan["path"], "count by a keyword field from bucket summaries or fast columns",
+        plan["path"],
+        "stats over keyword fields and times from bucket streams or fast columns (no documents), then the operators",
         "{plan}"
     );
     assert_eq!(plan["reads_stored_documents"], false, "{plan}");

@@ -298,3 +298,127 @@ fn computed_fields_in_the_base_search_are_not_narrowed_by_words() {
         count("sourcetype=OpenSSH | search action!=failure")
     );
 }
+
+/// Events over three days (so several buckets), 5 hosts, 2 sources, 3 sourcetypes; every
+/// seventh says `error`. Returns the server and what was sent: (time, host, source, sourcetype, raw).
+fn streams() -> (Server, Vec<(i64, String, String, String, String)>) {
+    let s = Server::start("");
+    let mut sent = Vec::new();
+    let mut body = String::new();
+    for i in 0..3_000i64 {
+        let ev = (
+            1_767_225_600 + i * 83,
+            format!("h{}", i % 5),
+            format!("/var/log/s{}.log", i % 2),
+            format!("st{}", i % 3),
+            format!("event {i} {}", if i % 7 == 0 { "error" } else { "ok" }),
+        );
+        body.push_str(
+            &serde_json::json!({"time": ev.0, "host": ev.1, "source": ev.2,
+                "sourcetype": ev.3, "event": ev.4})
+            .to_string(),
+        );
+        sent.push(ev);
+    }
+    let (code, answer) = s.hec("/services/collector/event", body.as_bytes(), &[]);
+    assert_eq!(code, 200, "{answer}");
+    (s, sent)
+}
+
+/// The path `loupe explain` names for `query` over the server's data dir.
+fn plan_path(s: &Server, query: &str) -> String {
+    let out = std::process::Command::new(loupe_e2e::bin("loupe"))
+        .args(["explain", "--data-dir"])
+        .arg(s.data_dir())
+        .arg(query)
+        .output()
+        .expect("loupe explain");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let plan: serde_json::Value = serde_json::from_slice(&out.stdout).expect("plan is JSON");
+    plan["path"].as_str().unwrap_or_default().to_string()
+}
+
+#[test]
+fn stats_over_keyword_fields_read_streams_and_columns_and_agree_with_the_operators() {
+    let (s, sent) = streams();
+    // Expected from what was sent, not from the code under test.
+    let mut by_host_st: BTreeMap<(String, String), u64> = BTreeMap::new();
+    for (_, h, _, st, _) in &sent {
+        *by_host_st.entry((h.clone(), st.clone())).or_default() += 1;
+    }
+    let (status, a) = s.search("* | stats count by host, sourcetype", 10_000);
+    assert_eq!(status, 200, "{a}");
+    let got: BTreeMap<(String, String), u64> = a["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let k = (
+                r["host"].as_str().unwrap().to_string(),
+                r["sourcetype"].as_str().unwrap().to_string(),
+            );
+            (k, r["count"].as_u64().unwrap())
+        })
+        .collect();
+    assert_eq!(got, by_host_st);
+    let (_, a) = s.search("* | stats dc(host) as hosts, dc(source) as sources", 10);
+    assert_eq!(a["rows"][0]["hosts"], 5, "{a}");
+    assert_eq!(a["rows"][0]["sources"], 2, "{a}");
+    let errors = sent.iter().filter(|e| e.4.ends_with("error")).count() as u64;
+    let (_, a) = s.search("error | stats count", 10);
+    assert_eq!(a["rows"][0]["count"], errors, "{a}");
+
+    // Each answer equals the operators' (an `eval` first sends the rows through them).
+    let questions = [
+        "* | stats count by host, sourcetype",
+        "* | stats dc(host) as hosts, dc(source), values(sourcetype) as st, min(_time), max(_time), range(_time), earliest(host), latest(source), count by sourcetype",
+        "* | stats dc(host)",
+        "* | stats count by index, host | sort - count | head 3",
+        "* | stats values(host) by source",
+        "error | stats count, dc(host), max(_time) by source, sourcetype",
+        "earliest=1767300000 latest=1767400000 | stats count, min(_time), latest(_time) by host",
+        "earliest=1767300000 | stats count by sourcetype | eval double=count*2",
+    ];
+    for q in questions {
+        assert!(
+            plan_path(&s, q).contains("bucket streams or fast columns"),
+            "{q}: {}",
+            plan_path(&s, q)
+        );
+        let (base, rest) = q.split_once(" | ").unwrap();
+        let slow = format!("{base} | eval ignored=1 | {rest}");
+        assert_eq!(plan_path(&s, &slow), "rows through the SPL operators");
+        let (status, fast) = s.search(q, 10_000);
+        assert_eq!(status, 200, "{q}: {fast}");
+        let (status, rows) = s.search(&slow, 10_000);
+        assert_eq!(status, 200, "{slow}: {rows}");
+        assert_eq!(fast["rows"], rows["rows"], "{q}");
+        assert!(!fast["rows"].as_array().unwrap().is_empty(), "{q}");
+    }
+    // `tstats` is the same `stats`.
+    let (_, t) = s.search(
+        "| tstats count where index=main by host, sourcetype",
+        10_000,
+    );
+    let (_, st) = s.search("index=main | stats count by host, sourcetype", 10_000);
+    assert_eq!(t["rows"], st["rows"]);
+}
+
+#[test]
+fn head_before_a_count_counts_only_what_head_passes() {
+    let (s, _) = streams();
+    let (_, a) = s.search("* | head 10 | stats count", 10);
+    assert_eq!(a["rows"][0]["count"], 10, "{a}");
+    let (_, a) = s.search("* | head 10 | stats count by host", 10);
+    let total: u64 = a["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["count"].as_u64().unwrap())
+        .sum();
+    assert_eq!(total, 10, "{a}");
+}

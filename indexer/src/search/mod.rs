@@ -11,6 +11,7 @@ pub mod admission;
 mod catalog;
 mod collect;
 pub mod context;
+mod grouped;
 pub mod lookups;
 mod map;
 pub mod pushdown;
@@ -292,27 +293,39 @@ enum Tail {
     Events(usize),
     /// A count answered by the index (or bucket summaries).
     Count(String),
-    /// `stats count by host|source|sourcetype|index`: bucket summaries or fast columns, no documents.
-    CountBy { field: String, alias: String },
+    /// `stats` of counts, distinct values and times by keyword fields: bucket streams or fast
+    /// columns, no documents; the commands after it take its rows.
+    Grouped(grouped::Grouped),
     /// `timechart span=S count`: per-minute bucket summaries or the `_time` column, no documents.
     TimechartCount { span: i64, alias: String },
     /// Everything else: rows through the SPL operators.
     Pipeline,
 }
 
-/// Keyword fields with a summary in every bucket and a fast column in every segment.
-const SUMMARY_FIELDS: [&str; 4] = ["host", "source", "sourcetype", "index"];
-
-/// The tails answered without reading rows: `| head N` and a bare `| stats count`.
+/// The tails answered without reading rows: `| head N`, a bare `| stats count`, a
+/// `timechart count`, and a `stats` over keyword fields and times (followed by anything).
 fn fast_tail(commands: &[Command], limit: usize) -> Option<Tail> {
+    if let Some(first) = commands.first() {
+        if let Some(g) = grouped::Grouped::of(first) {
+            let bare_count = commands.len() == 1
+                && matches!(&first.kind, CommandKind::Stats(s)
+                    if s.by.is_empty() && s.funcs.len() == 1 && s.funcs[0].func == "count"
+                        && s.funcs[0].arg.is_none());
+            if !bare_count {
+                return Some(Tail::Grouped(g));
+            }
+        }
+    }
     let mut tail = Tail::Events(limit);
-    for cmd in commands {
+    for (i, cmd) in commands.iter().enumerate() {
         match (&cmd.kind, &tail) {
             (CommandKind::Head(h), Tail::Events(n)) if h.expr.is_none() && h.options.is_empty() => {
                 tail = Tail::Events((h.limit as usize).min(*n))
             }
+            // Counts of everything, not of the first N: only as the first command.
             (CommandKind::Timechart(t), Tail::Events(_))
-                if t.by.is_empty()
+                if i == 0
+                    && t.by.is_empty()
                     && t.funcs.len() == 1
                     && t.funcs[0].func == "count"
                     && t.funcs[0].arg.is_none()
@@ -329,20 +342,8 @@ fn fast_tail(commands: &[Command], limit: usize) -> Option<Tail> {
                 };
             }
             (CommandKind::Stats(s), Tail::Events(_))
-                if s.by.len() == 1
-                    && SUMMARY_FIELDS.contains(&s.by[0].as_str())
-                    && s.options.is_empty()
-                    && s.funcs.len() == 1
-                    && s.funcs[0].func == "count"
-                    && s.funcs[0].arg.is_none() =>
-            {
-                tail = Tail::CountBy {
-                    field: s.by[0].clone(),
-                    alias: s.funcs[0].alias.clone().unwrap_or_else(|| "count".into()),
-                };
-            }
-            (CommandKind::Stats(s), Tail::Events(_))
-                if s.by.is_empty()
+                if i == 0
+                    && s.by.is_empty()
                     && s.options.is_empty()
                     && s.funcs.len() == 1
                     && s.funcs[0].func == "count"
@@ -841,36 +842,18 @@ fn execute(
 
     let tail = std::mem::replace(&mut p.tail, Tail::Pipeline);
     let mut resp = match tail {
-        Tail::CountBy { field, alias } => {
-            let maps = plans
-                .into_par_iter()
-                .map(|(b, p)| {
-                    req.guard.check()?;
-                    count_by_bucket(&b, p, &field, earliest, latest)
-                })
-                .collect::<Result<Vec<_>, SearchError>>()?;
-            let mut total: BTreeMap<String, u64> = BTreeMap::new();
-            for m in maps {
-                for (k, n) in m {
-                    *total.entry(k).or_default() += n;
-                }
-            }
-            stats.matched = total.values().sum();
-            let rows = total
-                .into_iter()
-                .map(|(k, n)| {
-                    let mut row = serde_json::Map::new();
-                    row.insert(field.clone(), serde_json::Value::String(k));
-                    row.insert(alias.clone(), serde_json::Value::from(n));
-                    row
-                })
-                .collect();
-            SearchResponse {
-                columns: vec![field, alias],
-                rows,
-                events: Vec::new(),
-                stats,
-            }
+        Tail::Grouped(g) => {
+            let range = data_range(&plans);
+            let rows = g.run(plans, (earliest, latest), &p.limits, &req.guard, &mut stats)?;
+            // The commands after `stats` take its rows, as from the operator.
+            let ctx = exec_context(store, &mut p, range);
+            let after = shift_subsearches(&ctx, 1);
+            let rest = &p.pipeline.commands[p.first_op + 1..];
+            let mut exec = loupe_query::compile(rest, &after)?;
+            exec.push(rows)?;
+            let mut out = exec.drain();
+            out.extend(exec.finish()?);
+            rows_response(out, stats)
         }
         Tail::TimechartCount { span, alias } => {
             let (data_lo, data_hi) = data_range(&plans);
@@ -1302,9 +1285,19 @@ fn explain_located(
     req: &SearchRequest,
 ) -> Result<serde_json::Value, SearchError> {
     let mut p = prepare(store, scope, req)?;
-    if matches!(p.tail, Tail::Pipeline) {
-        let ctx = exec_context(store, &mut p, (None, None));
-        loupe_query::compile(&p.pipeline.commands[p.first_op..], &ctx)?;
+    match p.tail {
+        Tail::Pipeline => {
+            let ctx = exec_context(store, &mut p, (None, None));
+            loupe_query::compile(&p.pipeline.commands[p.first_op..], &ctx)?;
+        }
+        Tail::Grouped(_) => {
+            let ctx = exec_context(store, &mut p, (None, None));
+            loupe_query::compile(
+                &p.pipeline.commands[p.first_op + 1..],
+                &shift_subsearches(&ctx, 1),
+            )?;
+        }
+        _ => {}
     }
     let rest = &p.pipeline.commands[p.first_op..];
     let pushed = if p.scan {
@@ -1318,8 +1311,8 @@ fn explain_located(
             "count from the index (bucket summaries when everything matches)",
             false,
         ),
-        Tail::CountBy { .. } => (
-            "count by a keyword field from bucket summaries or fast columns",
+        Tail::Grouped(_) => (
+            "stats over keyword fields and times from bucket streams or fast columns (no documents), then the operators",
             false,
         ),
         Tail::TimechartCount { .. } => (
@@ -1661,64 +1654,6 @@ fn histogram_bucket(
         {
             *out.entry(t.div_euclid(1_000_000_000).div_euclid(span) * span)
                 .or_default() += 1;
-        }
-    }
-    Ok(out)
-}
-
-/// Counts per value of a keyword field in one bucket: from its summary when the whole bucket
-/// matches, else from the fast column of the matching documents.
-fn count_by_bucket(
-    b: &Bucket,
-    p: Pushed,
-    field: &str,
-    earliest: Option<i64>,
-    latest: Option<i64>,
-) -> Result<BTreeMap<String, u64>, SearchError> {
-    let inside = covers(b, earliest, latest);
-    if field == "index" {
-        let n = count_bucket(b, p, earliest, latest)?;
-        return Ok(if n > 0 {
-            BTreeMap::from([(b.key.index.clone(), n)])
-        } else {
-            BTreeMap::new()
-        });
-    }
-    if inside && matches!(p, Pushed::All) {
-        let s = b.summary();
-        return Ok(match field {
-            "host" => s.hosts,
-            "source" => s.sources,
-            _ => s.sourcetypes,
-        });
-    }
-    let q = with_time(b, p, earliest, latest);
-    let searcher = b.reader.searcher();
-    let docs = searcher.search(&*q, &collect::InOrder)?;
-    let mut per_segment: HashMap<(u32, u64), u64> = HashMap::new();
-    let mut columns = HashMap::new();
-    for addr in docs {
-        if let std::collections::hash_map::Entry::Vacant(e) = columns.entry(addr.segment_ord) {
-            e.insert(
-                searcher
-                    .segment_reader(addr.segment_ord)
-                    .fast_fields()
-                    .str(field)?,
-            );
-        }
-        if let Some(Some(col)) = columns.get(&addr.segment_ord) {
-            if let Some(ord) = col.term_ords(addr.doc_id).next() {
-                *per_segment.entry((addr.segment_ord, ord)).or_default() += 1;
-            }
-        }
-    }
-    let mut out = BTreeMap::new();
-    for ((seg, ord), n) in per_segment {
-        if let Some(Some(col)) = columns.get(&seg) {
-            let mut s = String::new();
-            col.ord_to_str(ord, &mut s)
-                .map_err(|e| SearchError::Internal(e.to_string()))?;
-            *out.entry(s).or_default() += n;
         }
     }
     Ok(out)

@@ -40,6 +40,29 @@ pub struct BucketSummary {
     pub source_times: BTreeMap<String, SeenTimes>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub sourcetype_times: BTreeMap<String, SeenTimes>,
+    /// Every (host, source, sourcetype) combination with its count and time range, as
+    /// VictoriaLogs keeps its streams: `stats count by host, sourcetype`, `dc(host)` and
+    /// `tstats` over a whole bucket read these instead of a column per document. `None` in
+    /// buckets written before they were kept, or past [`MAX_STREAMS`] combinations (then
+    /// the fast columns answer).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub streams: Option<Vec<Stream>>,
+}
+
+/// Combinations kept per bucket at most: past this the summary (rewritten at every commit)
+/// would grow faster than what it saves, and searches read the fast columns instead.
+pub const MAX_STREAMS: usize = 10_000;
+
+/// One (host, source, sourcetype) combination of a bucket.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Stream {
+    pub host: String,
+    pub source: String,
+    pub sourcetype: String,
+    pub count: u64,
+    /// Oldest and newest event time, nanoseconds.
+    pub first: i64,
+    pub last: i64,
 }
 
 /// The time range of the events holding one value, and when the last of them was indexed.
@@ -75,6 +98,9 @@ impl BucketSummary {
     fn add_scalars(&mut self, ev: &Event) {
         if self.count == 0 {
             self.vocabulary = super::vocabulary::VERSION;
+            // Kept from the first event on; a bucket that had events before streams existed
+            // never gets them (they would miss its older events).
+            self.streams = Some(Vec::new());
             self.min_time = ev.time_ns;
             self.max_time = ev.time_ns;
         } else {
@@ -87,22 +113,33 @@ impl BucketSummary {
 }
 
 /// Per-value counts of the events added since the last commit, folded into the summary when it
-/// is committed: a hash lookup per event and field, where the summary's sorted maps took ten
-/// string comparisons each among a few hundred hosts, on the thread every event goes through.
+/// is committed: hash lookups per event, where the summary's sorted maps took ten string
+/// comparisons each among a few hundred hosts, on the thread every event goes through. Kept
+/// per stream (host, then source, then sourcetype); the per-field counts are made from the
+/// streams at the fold.
 #[derive(Debug, Default)]
 struct Tally {
-    hosts: foldhash::HashMap<String, (u64, SeenTimes)>,
-    sources: foldhash::HashMap<String, (u64, SeenTimes)>,
-    sourcetypes: foldhash::HashMap<String, (u64, SeenTimes)>,
+    streams: foldhash::HashMap<String, foldhash::HashMap<String, foldhash::HashMap<String, Seen>>>,
     minutes: foldhash::HashMap<i64, u64>,
 }
+
+/// A count and when its events were seen.
+type Seen = (u64, SeenTimes);
 
 impl Tally {
     fn add(&mut self, ev: &Event, indexed_s: i64) {
         let seen = SeenTimes::of(ev.time_ns, indexed_s);
-        bump(&mut self.hosts, &ev.host, &seen);
-        bump(&mut self.sources, &ev.source, &seen);
-        bump(&mut self.sourcetypes, &ev.sourcetype, &seen);
+        let sources = entry(&mut self.streams, &ev.host);
+        let sourcetypes = entry(sources, &ev.source);
+        match sourcetypes.get_mut(ev.sourcetype.as_str()) {
+            Some((n, times)) => {
+                *n += 1;
+                times.widen(&seen);
+            }
+            None => {
+                sourcetypes.insert(ev.sourcetype.clone(), (1, seen));
+            }
+        }
         *self
             .minutes
             .entry(ev.time_ns.div_euclid(60_000_000_000))
@@ -111,37 +148,70 @@ impl Tally {
 
     /// Adds the counts to `summary` and starts over.
     fn fold_into(&mut self, summary: &mut BucketSummary) {
-        for (from, counts, times) in [
-            (&mut self.hosts, &mut summary.hosts, &mut summary.host_times),
-            (
-                &mut self.sources,
-                &mut summary.sources,
-                &mut summary.source_times,
-            ),
-            (
-                &mut self.sourcetypes,
-                &mut summary.sourcetypes,
-                &mut summary.sourcetype_times,
-            ),
-        ] {
-            for (key, (n, seen)) in from.drain() {
-                *counts.entry(key.clone()).or_insert(0) += n;
-                times.entry(key).or_insert(seen).widen(&seen);
+        let mut streams: Option<BTreeMap<(String, String, String), Stream>> =
+            summary.streams.take().map(|v| {
+                v.into_iter()
+                    .map(|s| ((s.host.clone(), s.source.clone(), s.sourcetype.clone()), s))
+                    .collect()
+            });
+        for (host, sources) in self.streams.drain() {
+            for (source, sourcetypes) in sources {
+                for (sourcetype, (n, seen)) in sourcetypes {
+                    for (key, counts, times) in [
+                        (&host, &mut summary.hosts, &mut summary.host_times),
+                        (&source, &mut summary.sources, &mut summary.source_times),
+                        (
+                            &sourcetype,
+                            &mut summary.sourcetypes,
+                            &mut summary.sourcetype_times,
+                        ),
+                    ] {
+                        if let Some(c) = counts.get_mut(key.as_str()) {
+                            *c += n;
+                        } else {
+                            counts.insert(key.clone(), n);
+                        }
+                        match times.get_mut(key.as_str()) {
+                            Some(t) => t.widen(&seen),
+                            None => {
+                                times.insert(key.clone(), seen);
+                            }
+                        }
+                    }
+                    if let Some(map) = streams.as_mut() {
+                        let s = map
+                            .entry((host.clone(), source.clone(), sourcetype))
+                            .or_insert_with_key(|(h, so, st)| Stream {
+                                host: h.clone(),
+                                source: so.clone(),
+                                sourcetype: st.clone(),
+                                count: 0,
+                                first: seen.first,
+                                last: seen.last,
+                            });
+                        s.count += n;
+                        s.first = s.first.min(seen.first);
+                        s.last = s.last.max(seen.last);
+                        if map.len() > MAX_STREAMS {
+                            streams = None;
+                        }
+                    }
+                }
             }
         }
+        summary.streams = streams.map(|m| m.into_values().collect());
         for (minute, n) in self.minutes.drain() {
             *summary.minutes.entry(minute).or_insert(0) += n;
         }
     }
 }
 
-fn bump(map: &mut foldhash::HashMap<String, (u64, SeenTimes)>, key: &str, seen: &SeenTimes) {
-    if let Some((n, times)) = map.get_mut(key) {
-        *n += 1;
-        times.widen(seen);
-    } else {
-        map.insert(key.to_string(), (1, *seen));
+/// The value under `key`, made empty when missing (the key copied only then).
+fn entry<'a, V: Default>(map: &'a mut foldhash::HashMap<String, V>, key: &str) -> &'a mut V {
+    if !map.contains_key(key) {
+        map.insert(key.to_string(), V::default());
     }
+    map.get_mut(key).expect("inserted above")
 }
 
 /// Identity of a bucket: which index, which day, which roll within the day.

@@ -653,6 +653,56 @@ mod tests {
         assert!(!buckets[0].is_hot());
     }
 
+    /// Each (host, source, sourcetype) combination is kept with its count and time range,
+    /// across commits, and survives reopening; past the cap the bucket keeps none.
+    #[test]
+    fn a_bucket_keeps_its_streams_up_to_the_cap() {
+        let dir = tempfile::tempdir().unwrap();
+        let day = 86_400_000_000_000i64 * 20_000;
+        let streams = |store: &Store| {
+            let mut v = store.buckets_of("main")[0].summary().streams.unwrap();
+            v.sort_by(|a, b| (&a.host, &a.source).cmp(&(&b.host, &b.source)));
+            v.into_iter()
+                .map(|s| (s.host, s.source, s.sourcetype, s.count, s.first, s.last))
+                .collect::<Vec<_>>()
+        };
+        {
+            let (store, mut w) = small_writer(dir.path(), WriterOptions::default());
+            for i in 0..30i64 {
+                let mut e = ev(day + i, "x");
+                e.host = format!("h{}", i % 2);
+                e.source = format!("s{}", i % 3);
+                w.add(e, 0).unwrap();
+                if i == 10 {
+                    w.commit().unwrap();
+                }
+            }
+            w.close_all().unwrap();
+            assert_eq!(streams(&store).len(), 6);
+        }
+        let store = Store::open(dir.path()).unwrap();
+        let got = streams(&store);
+        assert_eq!(got.len(), 6);
+        // h0 with s0: i = 0, 6, 12, 18, 24.
+        assert_eq!(
+            got[0],
+            ("h0".into(), "s0".into(), "st".into(), 5, day, day + 24)
+        );
+        assert_eq!(got.iter().map(|s| s.3).sum::<u64>(), 30);
+
+        let dir = tempfile::tempdir().unwrap();
+        let (store, mut w) = small_writer(dir.path(), WriterOptions::default());
+        for i in 0..=bucket::MAX_STREAMS as i64 {
+            let mut e = ev(day + i, "x");
+            e.source = format!("s{i}");
+            w.add(e, 0).unwrap();
+        }
+        w.close_all().unwrap();
+        let s = store.buckets_of("main")[0].summary();
+        assert!(s.streams.is_none());
+        assert_eq!(s.sources.len(), bucket::MAX_STREAMS + 1);
+    }
+
     #[test]
     fn a_bucket_is_hot_while_its_writer_is_open() {
         let dir = tempfile::tempdir().unwrap();

@@ -146,6 +146,28 @@ impl GroupedAggs {
         Ok(())
     }
 
+    /// Feeds a row standing for `events` events that share its values (a bucket summary's
+    /// stream, a fast column's group): counts add `events`, every other aggregation sees the
+    /// values once. Exact for what does not depend on how often a value occurs (`dc`,
+    /// `values`, `min`, `max`, `range`, `earliest`, `latest`), which is all a caller may ask
+    /// of it; `events` may be 0 for a row that only brings a value (a stream's newest time).
+    pub fn update_summarized(&mut self, row: &Row, events: u64) -> Result<(), ExecError> {
+        for key in self.keys_of(row) {
+            let i = self.slot(key)?;
+            let specs = self.specs.clone();
+            let mut grown = 0;
+            for (spec, agg) in specs.iter().zip(self.groups[i].aggs.iter_mut()) {
+                if spec.func == AggFunc::Count {
+                    agg.count_rows(events);
+                } else {
+                    grown += spec.update(agg, row)?;
+                }
+            }
+            self.charge(grown)?;
+        }
+        Ok(())
+    }
+
     /// Folds in a partial built over later input with the same specs and by-fields.
     pub fn merge(&mut self, other: &GroupedAggs) -> Result<(), ExecError> {
         for g in &other.groups {
