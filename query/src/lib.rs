@@ -53,6 +53,7 @@
 pub mod agg;
 pub mod ast;
 pub mod commands;
+pub mod directive;
 pub mod error;
 pub mod eval;
 mod expr;

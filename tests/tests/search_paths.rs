@@ -422,3 +422,43 @@ fn head_before_a_count_counts_only_what_head_passes() {
         .sum();
     assert_eq!(total, 10, "{a}");
 }
+
+#[test]
+fn case_and_term_directives_match_as_in_splunk() {
+    let s = Server::start("");
+    let lines = [
+        "disk Error on sda",
+        "disk error on sda",
+        "ERROR: disk",
+        "connect from 10.0.0.1 port 22",
+        "connect src=10.0.0.1 port 22",
+        "connect from 10.0.0.12 port 22",
+    ];
+    let mut body = String::new();
+    for (i, l) in lines.iter().enumerate() {
+        body.push_str(&serde_json::json!({"time": 1_767_225_600 + i, "event": l}).to_string());
+    }
+    let (code, answer) = s.hec("/services/collector/event", body.as_bytes(), &[]);
+    assert_eq!(code, 200, "{answer}");
+    let raws = |q: &str| {
+        let mut v = loupe_e2e::raws(&s, q, 100);
+        v.sort();
+        v
+    };
+    assert_eq!(raws("CASE(Error)"), vec!["disk Error on sda"]);
+    assert_eq!(raws("error"), {
+        let mut v = vec!["disk Error on sda", "disk error on sda", "ERROR: disk"];
+        v.sort();
+        v
+    });
+    assert_eq!(raws("CASE(ERROR) disk"), vec!["ERROR: disk"]);
+    assert_eq!(
+        raws("TERM(10.0.0.1)"),
+        vec!["connect from 10.0.0.1 port 22"]
+    );
+    assert_eq!(raws("NOT CASE(error) sda"), vec!["disk Error on sda"]);
+    let (_, a) = s.search("CASE(Error) | stats count", 10);
+    assert_eq!(a["rows"][0]["count"], 1, "{a}");
+    let (_, a) = s.search("* | search TERM(10.0.0.1) | stats count", 10);
+    assert_eq!(a["rows"][0]["count"], 1, "{a}");
+}

@@ -230,6 +230,10 @@ fn or(parts: Vec<Pushed>) -> Pushed {
 /// A word or phrase against `_raw`: the conjunction of its index terms (word pairs, words,
 /// hashed identifiers). When those are not proof ([`needs_text_check`]), rows are checked.
 fn raw_match(text: &str, f: &Fields) -> Result<Pushed, SearchError> {
+    if let Some(d) = loupe_query::directive::Directive::parse(text) {
+        // The directive's words narrow; the row filter decides (see `needs_text_check`).
+        return raw_match(d.text(), f);
+    }
     if text.trim() == "*" {
         return Ok(Pushed::All);
     }
@@ -256,6 +260,9 @@ fn all_terms(terms: &[String], f: &Fields) -> Pushed {
 /// words or more, numbers in phrases, hashed identifiers, wildcards that may reach inside an
 /// identifier or span several words): the candidates' text must be checked.
 pub fn needs_text_check(text: &str) -> bool {
+    if loupe_query::directive::Directive::parse(text).is_some() {
+        return true;
+    }
     if text.trim() == "*" {
         return false;
     }
@@ -625,6 +632,11 @@ pub fn describe(expr: &SearchExpr, loose: bool) -> String {
 }
 
 fn raw_description(text: &str) -> String {
+    if let Some(d) = loupe_query::directive::Directive::parse(text) {
+        let inner = raw_description(d.text());
+        let inner = inner.trim_end_matches(" + text check");
+        return format!("{inner} + {} check", &text[..4]);
+    }
     let check = if needs_text_check(text) {
         " + text check"
     } else {

@@ -503,6 +503,13 @@ fn matches_row(expr: &SearchExpr, row: &Row, raw: &str) -> bool {
         SearchExpr::And(items) => items.iter().all(|i| matches_row(i, row, raw)),
         SearchExpr::Or(items) => items.iter().any(|i| matches_row(i, row, raw)),
         SearchExpr::Not(inner) => !matches_row(inner, row, raw),
+        // A directive reads the text as written (`CASE` minds the case `raw` has lost).
+        SearchExpr::Term { text, .. }
+            if loupe_query::directive::Directive::parse(text).is_some() =>
+        {
+            let written = row.get("_raw").map(|v| v.to_string()).unwrap_or_default();
+            loupe_query::directive::Directive::parse(text).is_some_and(|d| d.matches(&written))
+        }
         SearchExpr::Term { text, .. } | SearchExpr::Phrase { text, .. } => {
             let needle = text.to_lowercase();
             if needle.contains('*') {

@@ -15,6 +15,8 @@ pub(crate) enum Matcher {
     Or(Vec<Matcher>),
     Not(Box<Matcher>),
     Text(Regex),
+    /// `TERM(…)` / `CASE(…)`.
+    Directive(crate::directive::Directive),
     Field {
         field: String,
         op: CmpOp,
@@ -65,9 +67,11 @@ impl Matcher {
                     .collect::<Result<_, _>>()?,
             ),
             SearchExpr::Not(x) => Matcher::Not(Box::new(Matcher::compile(x, now, tz)?)),
-            SearchExpr::Term { text, .. } | SearchExpr::Phrase { text, .. } => {
-                Matcher::Text(glob_regex(text, false)?)
-            }
+            SearchExpr::Term { text, .. } => match crate::directive::Directive::parse(text) {
+                Some(d) => Matcher::Directive(d),
+                None => Matcher::Text(glob_regex(text, false)?),
+            },
+            SearchExpr::Phrase { text, .. } => Matcher::Text(glob_regex(text, false)?),
             SearchExpr::Field {
                 field, op, value, ..
             } => Matcher::Field {
@@ -119,6 +123,10 @@ impl Matcher {
             Matcher::And(v) => v.iter().all(|m| m.matches(row)),
             Matcher::Or(v) => v.iter().any(|m| m.matches(row)),
             Matcher::Not(m) => !m.matches(row),
+            Matcher::Directive(d) => match row.get("_raw") {
+                Some(raw) => d.matches(&text(raw)),
+                None => row.iter().any(|(_, v)| d.matches(&text(v))),
+            },
             Matcher::Text(re) => match row.get("_raw") {
                 Some(raw) => re.is_match(&text(raw)),
                 None => row.iter().any(|(_, v)| re.is_match(&text(v))),
