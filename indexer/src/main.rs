@@ -624,7 +624,7 @@ fn remote_search(
         .http_status_as_error(false)
         .build()
         .into();
-    let body = serde_json::json!({"query": req.query, "earliest": req.earliest, "latest": req.latest, "limit": req.limit});
+    let body = serde_json::json!({"query": req.query, "earliest": req.earliest, "latest": req.latest, "limit": req.limit, "output": "rows"});
     let mut resp = agent
         .post(&format!("{}/api/v1/search", url.trim_end_matches('/')))
         .header("Authorization", &format!("Bearer {token}"))

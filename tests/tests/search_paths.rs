@@ -462,3 +462,44 @@ fn case_and_term_directives_match_as_in_splunk() {
     let (_, a) = s.search("* | search TERM(10.0.0.1) | stats count", 10);
     assert_eq!(a["rows"][0]["count"], 1, "{a}");
 }
+
+#[test]
+fn an_answer_carries_each_event_once_unless_the_client_asks_for_both() {
+    let (s, _) = streams();
+    s.flush();
+    let ask = |output: Option<&str>, query: &str| {
+        let mut body = serde_json::json!({"query": query, "limit": 5});
+        if let Some(o) = output {
+            body["output"] = serde_json::json!(o);
+        }
+        s.search_with(loupe_e2e::TOKEN, &body)
+    };
+    let len = |a: &serde_json::Value, k: &str| a[k].as_array().map_or(0, Vec::len);
+    // By default an event list comes as events only, a table as rows only.
+    let (status, a, _) = ask(None, "error");
+    assert_eq!(status, 200, "{a}");
+    assert_eq!((len(&a, "events"), len(&a, "rows")), (5, 0), "{a}");
+    let (_, a, _) = ask(None, "* | stats count by host");
+    assert_eq!((len(&a, "events"), len(&a, "rows")), (0, 5), "{a}");
+    // As asked.
+    let (_, a, _) = ask(Some("rows"), "error");
+    assert_eq!((len(&a, "events"), len(&a, "rows")), (0, 5), "{a}");
+    assert!(
+        a["rows"][0]["_raw"]
+            .as_str()
+            .is_some_and(|r| r.ends_with("error")),
+        "{a}"
+    );
+    let (_, a, _) = ask(Some("events"), "error | head 3");
+    assert_eq!((len(&a, "events"), len(&a, "rows")), (3, 0), "{a}");
+    let (_, a, _) = ask(Some("both"), "error");
+    assert_eq!((len(&a, "events"), len(&a, "rows")), (5, 5), "{a}");
+    let (status, a, _) = ask(Some("all"), "error");
+    assert_eq!(status, 400, "{a}");
+    assert!(
+        a["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("unknown variant `all`")),
+        "{a}"
+    );
+}

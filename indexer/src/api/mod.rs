@@ -365,6 +365,39 @@ pub struct SearchBody {
     /// IANA zone of `@d`, day spans and `strftime` (default: the server's).
     #[serde(default)]
     pub timezone: Option<String>,
+    /// Which shapes of the answer to send.
+    #[serde(default)]
+    pub output: Output,
+}
+
+/// The shapes of a search answer a client asks for. An event list can be sent as `rows` (flat
+/// fields, what a table shows) or as `events` (time, metadata and `_raw`, what an event list
+/// shows); sending both doubled the bytes of every event search, so by default each event goes
+/// once.
+#[derive(Debug, Clone, Copy, Default, serde::Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Output {
+    /// Events as `events`, tables as `rows`.
+    #[default]
+    Auto,
+    /// `rows` only.
+    Rows,
+    /// `events` only (empty for a table).
+    Events,
+    /// Both, as before.
+    Both,
+}
+
+impl Output {
+    /// Drops what the client did not ask for.
+    pub fn shape(self, resp: &mut search::SearchResponse) {
+        match self {
+            Output::Auto if !resp.events.is_empty() => resp.rows.clear(),
+            Output::Auto | Output::Both => {}
+            Output::Rows => resp.events.clear(),
+            Output::Events => resp.rows.clear(),
+        }
+    }
 }
 
 /// The zone a request names (`"Europe/Paris"`), `None` when it names none; an unknown name
@@ -433,6 +466,7 @@ async fn search_handler(
     };
     // Dropped with this future when the client goes away: the search stops at its next check.
     let cancel = CancelOnDrop(ticket.guard.clone());
+    let output = body.output;
     let mut req = state.request(
         body.query,
         body.earliest,
@@ -459,7 +493,10 @@ async fn search_handler(
             Err(e) => Err(e.to_string()),
         };
         runtime.block_on(audit.search("search", &scope, &req, outcome));
-        answer
+        answer.map(|mut r| {
+            output.shape(&mut r);
+            r
+        })
     })
     .await;
     drop(cancel); // after the end, cancelling changes nothing
