@@ -66,6 +66,7 @@ pub const TYPED_COMMANDS: &[&str] = &[
     "union",
     "multisearch",
     "map",
+    "iplocation",
 ];
 
 /// The commands parsed as [`CommandKind::Args`].
@@ -86,6 +87,7 @@ pub(crate) const ARGS_COMMANDS: &[&str] = &[
     "return",
     "from",
     "map",
+    "iplocation",
 ];
 
 /// Generating commands that describe the indexer's own catalog (buckets, indexes, objects)
