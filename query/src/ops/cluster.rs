@@ -138,7 +138,8 @@ impl Token {
 }
 
 /// Tokens of a value, variables masked: words holding a digit, date words, severity
-/// words, header words, units after a number and the value after `=` are variables, and a
+/// words, header words, units after a number and the value after `=` (all of it when
+/// quoted: `tag="View Lock"`) are variables, and a
 /// run of variables becomes one `<*>`, so that a list of numbers, a timestamp or an address
 /// of any length gives the same template.
 /// The separators after the last token come back apart, to close the template.
@@ -146,9 +147,17 @@ fn tokens(s: &str) -> (Vec<Token>, String) {
     let mut out: Vec<Token> = Vec::new();
     let header = header_end(s);
     let mut rest = s;
+    // The quote that opened a `key="value"` still open: its words are the value.
+    let mut quoted_value: Option<char> = None;
     loop {
         let start = rest.find(|c: char| !is_separator(c)).unwrap_or(rest.len());
         let (sep, tail) = rest.split_at(start);
+        if quoted_value.is_some_and(|q| sep.contains(q)) {
+            quoted_value = None;
+        }
+        if sep.ends_with("=\"") || sep.ends_with("='") {
+            quoted_value = sep.chars().next_back();
+        }
         if tail.is_empty() {
             return (out, squash_blanks(sep).trim_end().to_string());
         }
@@ -163,6 +172,7 @@ fn tokens(s: &str) -> (Vec<Token>, String) {
         }
         let after_variable = out.last().is_some_and(Token::is_variable);
         let variable = in_header
+            || quoted_value.is_some()
             || word.bytes().any(|b| b.is_ascii_digit())
             || is_date_word(word)
             || is_level(word)
@@ -257,14 +267,14 @@ impl Grouper {
             Match::Ngramset => ngrams(value),
             _ => HashSet::new(),
         };
+        // Only the event's constant tokens say what it is: variables (masked here) are
+        // equal everywhere, and a template's `<*>` is no evidence.
+        let constant = toks.iter().filter(|t| !t.is_variable()).count();
         let mut best: Option<(usize, f64)> = None;
         for &g in self.by_len.get(&bucket).into_iter().flatten() {
             let grp = &self.groups[g];
             let sim = match self.mode {
                 Match::Termlist => {
-                    // Only the event's constant tokens say what it is: variables (masked
-                    // here) are equal everywhere, and a template's `<*>` is no evidence.
-                    let constant = toks.iter().filter(|t| !t.is_variable()).count();
                     if constant == 0 {
                         1.0
                     } else {
@@ -510,6 +520,10 @@ mod tests {
         assert_eq!(
             template("02:20:10 02/03/2026 INFO  Lot 1: 1076 enregistrements"),
             "<*> Lot <*> enregistrements"
+        );
+        assert_eq!(
+            template(r#"acquire lock=2335, tag="View Lock", name=com.android"#),
+            r#"acquire lock=<*>, tag="<*>", name=<*>"#
         );
         assert_eq!(
             template("close, 451 bytes sent, 18846 bytes (18.4 KB) received"),
