@@ -13,6 +13,7 @@ use crate::ast::{Command, CommandKind};
 use crate::plan::{ExecContext, ExecError, Operator, Opts, PlanError};
 use crate::row::{text_ref, Row, RowBatch};
 use loupe_event::Value;
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
 /// How two values are compared.
@@ -123,15 +124,23 @@ fn is_name(word: &str) -> bool {
             .any(|w| w[1] == b'.' && w[0].is_ascii_alphanumeric() && w[2].is_ascii_alphanumeric())
 }
 
-/// One word of a value: the separators before it (kept only to write the template back)
-/// and its text, `<*>` when it is a variable.
+/// One word of a value: the separators before it as written (kept only to write the
+/// template back) and its text, `<*>` when it is a variable. An event's tokens borrow from
+/// its text, so comparing it with the templates allocates nothing; a template owns its own.
 #[derive(Debug, Clone, PartialEq, Eq)]
-struct Token {
-    sep: String,
-    text: String,
+struct Token<'a> {
+    sep: Cow<'a, str>,
+    text: Cow<'a, str>,
 }
 
-impl Token {
+impl Token<'_> {
+    fn into_owned(self) -> Token<'static> {
+        Token {
+            sep: Cow::Owned(self.sep.into_owned()),
+            text: Cow::Owned(self.text.into_owned()),
+        }
+    }
+
     fn is_variable(&self) -> bool {
         self.text == WILDCARD
     }
@@ -143,8 +152,8 @@ impl Token {
 /// run of variables becomes one `<*>`, so that a list of numbers, a timestamp or an address
 /// of any length gives the same template.
 /// The separators after the last token come back apart, to close the template.
-fn tokens(s: &str) -> (Vec<Token>, String) {
-    let mut out: Vec<Token> = Vec::new();
+fn tokens(s: &str) -> (Vec<Token<'_>>, &str) {
+    let mut out: Vec<Token<'_>> = Vec::new();
     let header = header_end(s);
     let mut rest = s;
     // The quote that opened a `key="value"` still open: its words are the value.
@@ -159,7 +168,7 @@ fn tokens(s: &str) -> (Vec<Token>, String) {
             quoted_value = sep.chars().next_back();
         }
         if tail.is_empty() {
-            return (out, squash_blanks(sep).trim_end().to_string());
+            return (out, sep);
         }
         let end = tail.find(is_separator).unwrap_or(tail.len());
         let (word, after) = tail.split_at(end);
@@ -183,8 +192,8 @@ fn tokens(s: &str) -> (Vec<Token>, String) {
             continue;
         }
         out.push(Token {
-            sep: squash_blanks(sep),
-            text: if variable { WILDCARD } else { word }.to_string(),
+            sep: Cow::Borrowed(sep),
+            text: Cow::Borrowed(if variable { WILDCARD } else { word }),
         });
     }
 }
@@ -205,10 +214,10 @@ fn squash_blanks(sep: &str) -> String {
 }
 
 /// A template written back as text.
-fn render(template: &[Token], tail: &str) -> String {
+fn render(template: &[Token<'_>], tail: &str) -> String {
     let mut out = String::new();
     for t in template {
-        out.push_str(&t.sep);
+        out.push_str(&squash_blanks(&t.sep));
         out.push_str(&t.text);
     }
     out.push_str(tail);
@@ -221,7 +230,7 @@ fn ngrams(s: &str) -> HashSet<[char; 3]> {
 }
 
 struct Group {
-    template: Vec<Token>,
+    template: Vec<Token<'static>>,
     /// The separators after the template's last token in its first event.
     tail: String,
     set: HashSet<String>,
@@ -260,7 +269,7 @@ impl Grouper {
             _ => 0,
         };
         let set: HashSet<String> = match self.mode {
-            Match::Termset => toks.iter().map(|t| t.text.clone()).collect(),
+            Match::Termset => toks.iter().map(|t| t.text.to_string()).collect(),
             _ => HashSet::new(),
         };
         let grams = match self.mode {
@@ -300,7 +309,7 @@ impl Grouper {
             if self.mode == Match::Termlist {
                 for (t, x) in grp.template.iter_mut().zip(&toks) {
                     if t.text != x.text {
-                        t.text = WILDCARD.to_string();
+                        t.text = Cow::Borrowed(WILDCARD);
                     }
                 }
             }
@@ -315,8 +324,8 @@ impl Grouper {
             ));
         }
         self.groups.push(Group {
-            template: toks,
-            tail,
+            template: toks.into_iter().map(Token::into_owned).collect(),
+            tail: squash_blanks(tail).trim_end().to_string(),
             set,
             grams,
             count: 1,
@@ -497,7 +506,7 @@ mod tests {
 
     fn template(s: &str) -> String {
         let (toks, tail) = tokens(s);
-        render(&toks, &tail)
+        render(&toks, squash_blanks(tail).trim_end())
     }
 
     #[test]
