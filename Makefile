@@ -77,13 +77,15 @@ ldap:
 	$(call apt_install,slapd,slapd ldap-utils)
 
 ## pydeps: the venv of the test clients and servers (splunk_handler as a HEC client, aiosmtpd as the SMTP
-## server the alert e-mail tests talk to) and poppler-utils' pdftotext (the tests read the PDF reports' text).
+## server the alert e-mail tests talk to, mmdb-writer for tests/data/geoip/write_mmdb.py, which wrote the
+## committed test IP location database) and poppler-utils' pdftotext (the tests read the PDF reports' text).
 pydeps: $(PY) pdftotext
-	@# A venv made before aiosmtpd joined the list gets it too.
+	@# A venv made before aiosmtpd or mmdb-writer joined the list gets them too.
 	@$(PY) -c 'import aiosmtpd' 2>/dev/null || $(VENV)/bin/pip install --quiet --disable-pip-version-check aiosmtpd==1.4.6
+	@$(PY) -c 'import mmdb_writer' 2>/dev/null || $(VENV)/bin/pip install --quiet --disable-pip-version-check mmdb-writer==0.2.7
 $(PY):
 	python3 -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet --disable-pip-version-check splunk_handler==3.0.0 aiosmtpd==1.4.6
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check splunk_handler==3.0.0 aiosmtpd==1.4.6 mmdb-writer==0.2.7
 .PHONY: logger
 ## logger: util-linux `logger` (Debian's bsdutils), the syslog client of tests/tests/syslog.rs.
 logger:

@@ -2,7 +2,10 @@
 """make bench: Loupe's figures on the 2M-line corpus of ../shared/bench/corpus.py, beside rg in the same run.
 
 Writes docs/benchmarks.md and prints the table. Environment: LOUPE_SHARED (the shared folder),
-BENCH_LINES (default 2000000), BENCH_OUT (default bench-out).
+BENCH_LINES (default 2000000), BENCH_OUT (default bench-out), LOUPE_BIN (default target/release/loupe;
+a debug build checks the script on a small BENCH_LINES, its figures mean nothing).
+`--only-spl` prints only the SPL rows of issue 18 (tstats/metadata, PCRE rex), importing the corpus
+into BENCH_OUT/data-hec when no earlier run left it there.
 """
 import json
 import os
@@ -22,7 +25,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHARED = os.environ.get("LOUPE_SHARED", os.path.join(ROOT, "..", "shared"))
 OUT = os.path.abspath(os.environ.get("BENCH_OUT", os.path.join(ROOT, "bench-out")))
 LINES = int(os.environ.get("BENCH_LINES", "2000000"))
-LOUPE = os.path.join(ROOT, "target", "release", "loupe")
+LOUPE = os.environ.get("LOUPE_BIN", os.path.join(ROOT, "target", "release", "loupe"))
 TOKEN = "bench-token-0123456789"
 REPEAT = 7
 
@@ -387,6 +390,48 @@ def jobs_and_export(data_dir, raw):
     return rows
 
 
+def server_ms(server, q, repeat=REPEAT):
+    """Median `elapsed_ms` of `q` after one warm run, and the warm run's answer; an error answer
+    stops the bench (a refused query would time as fast)."""
+    answer, _ = server.search(q)
+    if "error" in answer:
+        sys.exit(f"{q}: {answer['error']}")
+    return statistics.median([server.search(q)[0]["stats"]["elapsed_ms"] for _ in range(repeat)]), answer
+
+
+def spl_second_wave(data_dir):
+    """Issue 18's targets, each beside its reference in the same run: `tstats` and `metadata`
+    answer counts by host from summaries (target: within 2x of `stats count by host`), and a
+    lookahead `rex` (the backtracking fallback) beside the same extraction without lookahead."""
+    rows = []
+    server = Server(data_dir)
+    try:
+        base_ms, base = server_ms(server, "* | stats count by host")
+        for name, q in [
+            ("tstats", "| tstats count where index=main by host"),
+            ("metadata", "| metadata type=hosts index=main"),
+        ]:
+            ms, answer = server_ms(server, q)
+            # Same hosts, same counts: a fast wrong answer is not a result.
+            want = {r["host"]: int(r["count"]) for r in base["rows"]}
+            got = {r["host"]: int(r.get("count", r.get("totalCount", 0))) for r in answer["rows"]}
+            same = "same counts" if got == want else "COUNTS DIFFER"
+            rows.append((f"{name} counts by host `{q}` -> {len(answer['rows'])} rows ({same} as `* | stats count by host`)",
+                         f"server {ms:.2f} ms; `* | stats count by host` {base_ms:.2f} ms (ratio {ms / max(base_ms, 1e-9):.2f})",
+                         "target: ratio <= 2"))
+        plain = '* | rex "(?<login>\\w+) from" | stats count by login'
+        ahead = '* | rex "(?<login>\\w+)(?= from)" | stats count by login'
+        plain_ms, plain_answer = server_ms(server, plain, 3)
+        ahead_ms, ahead_answer = server_ms(server, ahead, 3)
+        same = "same groups" if plain_answer["rows"] == ahead_answer["rows"] else "GROUPS DIFFER"
+        rows.append((f"PCRE fallback: lookahead rex `{ahead}` -> {len(ahead_answer['rows'])} groups ({same} as without lookahead)",
+                     f"server {ahead_ms:.0f} ms; `{plain}` (linear-time engine) {plain_ms:.0f} ms "
+                     f"(ratio {ahead_ms / max(plain_ms, 1e-9):.1f})", ""))
+    finally:
+        server.close()
+    return rows
+
+
 def scheduler_load(data_dir, searches=1000, minutes=None):
     """Issue 16: `searches` saved searches (each a small `stats count`) every minute for
     `minutes` (BENCH_SCHED_MINUTES, default 5) on the corpus's data dir: runs missed, and the
@@ -504,6 +549,7 @@ def main():
     finally:
         server.close()
 
+    rows.extend(spl_second_wave(data_dir))
     rows.extend(hardening(data_dir, raw))
     rows.extend(scheduler_load(data_dir))
 
@@ -536,6 +582,13 @@ if __name__ == "__main__":
             print(f"| {what} | {ours} | {peers} |")
     elif sys.argv[1:2] == ["--only-scheduler"]:
         for what, ours, peers in scheduler_load(os.path.join(OUT, "data-hec")):
+            print(f"| {what} | {ours} | {peers} |")
+    elif sys.argv[1:2] == ["--only-spl"]:
+        _, hec = corpus()
+        data_dir = os.path.join(OUT, "data-hec")
+        if not os.path.isdir(data_dir):
+            timed_import(data_dir, ["--format", "hec", "--index", "main", hec])
+        for what, ours, peers in spl_second_wave(data_dir):
             print(f"| {what} | {ours} | {peers} |")
     elif sys.argv[1:2] == ["--only-api"]:
         # The rows of issues 14 and 16 alone, on the data dir of an earlier full run.

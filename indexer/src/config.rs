@@ -91,6 +91,18 @@ pub struct Config {
     /// Login with the directory people already have (`[ldap]`): LDAP or Active Directory.
     #[serde(default)]
     pub ldap: Option<LdapConfig>,
+    /// The IP location database of `iplocation` (`[geoip]`).
+    #[serde(default)]
+    pub geoip: Option<GeoipConfig>,
+}
+
+/// `[geoip]`: a MaxMind-format City database (GeoLite2-City.mmdb, GeoIP2-City.mmdb, or any
+/// file of that shape), read once at start; without it `iplocation` is refused.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GeoipConfig {
+    /// Path of the `.mmdb` file.
+    pub database: PathBuf,
 }
 
 /// `[ldap]`: a user who is not in `meta.sqlite` with a password signs in by binding to the
@@ -370,6 +382,7 @@ impl Default for Config {
             roles: BTreeMap::new(),
             access: AccessConfig::default(),
             ldap: None,
+            geoip: None,
         }
     }
 }
@@ -741,5 +754,20 @@ max_size = "50GB"
             .unwrap_err()
             .to_string();
         assert!(err.contains("max_grups"), "{err}");
+    }
+
+    #[test]
+    fn geoip_table_names_the_database_and_refuses_unknown_keys_with_a_line() {
+        let cfg = Config::parse("[geoip]\ndatabase = \"/x/GeoLite2-City.mmdb\"\n").unwrap();
+        assert_eq!(
+            cfg.geoip.map(|g| g.database),
+            Some(PathBuf::from("/x/GeoLite2-City.mmdb"))
+        );
+        assert!(Config::parse("").unwrap().geoip.is_none());
+        let err = Config::parse("data_dir = \"/x\"\n[geoip]\ndatabse = \"/x.mmdb\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("databse"), "{err}");
+        assert!(err.contains("line 3") || err.contains("3:"), "{err}");
     }
 }

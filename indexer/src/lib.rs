@@ -9,6 +9,7 @@
 //!   written by one [`store::StoreWriter`], trimmed by [`store::retention`].
 //! - [`search`] plans an SPL query onto the store (pushdown into tantivy) and runs it.
 //! - [`api`] is the HTTP face (axum): HEC, search, health, metrics.
+//! - [`geoip`] opens the `[geoip] database` that `iplocation` reads, once per server.
 //! - [`import`] is the bulk path of `loupe import`; [`config`] reads `loupe.toml`;
 //!   [`preview`] shows how a sourcetype cuts and timestamps a file (`loupe sourcetypes test`).
 //!
@@ -30,6 +31,7 @@ pub mod apply;
 pub mod audit;
 pub mod config;
 pub mod directory;
+pub mod geoip;
 pub mod import;
 pub mod ingest;
 pub mod jobs;

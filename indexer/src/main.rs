@@ -7,6 +7,7 @@ use loupe::import::{import_to_server, import_to_store, ImportSpec, InputFormat};
 use loupe::search::{SearchRequest, SearchResponse, SearchScope};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Instant;
 
 mod access_cmd;
@@ -371,13 +372,20 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             limit,
             query,
         } => {
-            load_sourcetypes(config.as_deref())?;
+            let cfg = load_sourcetypes(config.as_deref())?;
+            // `iplocation` offline reads the database the config names, as the server does.
+            let geo = match cfg.as_ref().and_then(|c| c.geoip.as_ref()) {
+                Some(g) => Some(Arc::new(loupe::geoip::MmdbGeolocator::open(&g.database)?)
+                    as Arc<dyn loupe_query::Geolocator>),
+                None => None,
+            };
             let req = SearchRequest {
                 query,
                 earliest,
                 latest,
                 limit,
                 now_ns: None,
+                geo,
                 ..Default::default()
             };
             let resp = match (&data_dir, &url) {

@@ -35,6 +35,8 @@ pub struct Base<'a> {
     pub earliest: Option<f64>,
     pub latest: Option<f64>,
     pub now: f64,
+    /// `iplocation`'s database, the job's.
+    pub geo: Option<Arc<dyn loupe_query::Geolocator>>,
 }
 
 /// The base answer as rows: its result rows (or its events), with the search-time fields of
@@ -145,6 +147,7 @@ pub fn run(
         earliest: base.earliest,
         latest: base.latest,
         lookups: Some(Arc::new(DirLookups::new(lookup_dir, grant))),
+        geo: base.geo.clone(),
         guard,
         ..ExecContext::default()
     };

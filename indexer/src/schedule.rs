@@ -31,6 +31,8 @@ pub struct StoreSearcher {
     pub macros: Arc<loupe_query::MacroTable>,
     /// Saved searches a scheduled `| savedsearch` or `| rest` may read.
     pub objects: Option<search::Objects>,
+    /// `iplocation`'s database.
+    pub geo: Option<Arc<dyn loupe_query::Geolocator>>,
     /// What scheduled searches may read (`[access] scheduler_role`).
     pub role: Arc<loupe_access::Role>,
 }
@@ -60,6 +62,7 @@ impl loupe_alerts::Searcher for StoreSearcher {
             macros: self.macros.clone(),
             watch: None,
             objects: self.objects.clone(),
+            geo: self.geo.clone(),
         };
         let scope =
             SearchScope::of_role(format!("scheduler:{}", req.search_name), self.role.clone());

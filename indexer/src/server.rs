@@ -33,6 +33,9 @@ pub enum ServeError {
     /// `[tls]` files that cannot be used: which one and why, before anything listens.
     #[error("tls: {0}")]
     Tls(String),
+    /// The `[geoip] database` cannot be read.
+    #[error(transparent)]
+    Geoip(#[from] crate::geoip::GeoipError),
 }
 
 /// Makes sure ingest has a token: with none configured, one is generated once and kept in the data dir.
@@ -96,6 +99,13 @@ pub async fn serve(mut cfg: Config) -> Result<(), ServeError> {
     }
     // TLS files are checked before the store opens: a typo fails fast with the file's name.
     let tls = cfg.tls.as_ref().map(rustls_config).transpose()?;
+    // Read once, shared by every search (and checked before anything listens).
+    let geo = cfg
+        .geoip
+        .as_ref()
+        .map(|g| crate::geoip::MmdbGeolocator::open(&g.database))
+        .transpose()?
+        .map(|g| Arc::new(g) as Arc<dyn loupe_query::Geolocator>);
     let store = Arc::new(Store::open(&cfg.data_dir)?);
     for name in cfg.indexes.keys() {
         store.create_index(name)?;
@@ -176,6 +186,7 @@ pub async fn serve(mut cfg: Config) -> Result<(), ServeError> {
                 limits: cfg.limits.clone(),
                 macros: macros.clone(),
                 objects: Some(crate::search::Objects(meta.clone())),
+                geo: geo.clone(),
                 role: scheduler_role,
             }),
             state: Arc::new(crate::schedule::MetaState(meta.clone())),
@@ -211,6 +222,7 @@ pub async fn serve(mut cfg: Config) -> Result<(), ServeError> {
         audit,
         quota: Default::default(),
         logins: Default::default(),
+        geo,
     };
     state.reschedule();
     let ticking = scheduler.spawn();

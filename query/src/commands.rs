@@ -66,6 +66,7 @@ pub const TYPED_COMMANDS: &[&str] = &[
     "union",
     "multisearch",
     "map",
+    "iplocation",
 ];
 
 /// The commands parsed as [`CommandKind::Args`].
@@ -86,6 +87,7 @@ pub(crate) const ARGS_COMMANDS: &[&str] = &[
     "return",
     "from",
     "map",
+    "iplocation",
 ];
 
 /// Generating commands that describe the indexer's own catalog (buckets, indexes, objects)
@@ -159,8 +161,22 @@ pub(crate) fn parse_command_args(c: &mut Cursor, name: &str) -> Result<CommandKi
         "tstats" => CommandKind::Tstats(parse_tstats(c)?),
         "appendcols" => CommandKind::Append(parse_append(c, name)?),
         "union" | "multisearch" => CommandKind::Union(parse_union(c, name)?),
-        // `map [subsearch]` is kept as written, for the planner to refuse by name.
         "map" => {
+            c.skip_ws();
+            if c.peek() == Some('[') {
+                // `map [search … $field$ …] maxsearches=N`: the subsearch is kept as text, as
+                // `search="…"` is, since a `$field$` may stand where the parser wants a number.
+                let text = c.raw_bracketed()?.trim().to_string();
+                let mut a = parse_args_cmd(c)?;
+                a.options.insert(
+                    0,
+                    CmdOption {
+                        key: "search".into(),
+                        value: text,
+                    },
+                );
+                return Ok(CommandKind::Args(a));
+            }
             let save = c.pos;
             match parse_args_cmd(c) {
                 Ok(a) => CommandKind::Args(a),

@@ -492,6 +492,42 @@ impl<'a> Cursor<'a> {
         Ok(&self.src[start..self.pos])
     }
 
+    /// The text between the `[` at the cursor and its matching `]` (quotes and nested
+    /// brackets skipped), the cursor left after the `]`: a subsearch kept as written, for a
+    /// command that substitutes into it before it is parsed (`map [search host=$host$]`).
+    pub fn raw_bracketed(&mut self) -> Result<&'a str, ParseError> {
+        let open = self.pos;
+        self.bump();
+        let start = self.pos;
+        let mut depth = 0usize;
+        while let Some(ch) = self.peek() {
+            match ch {
+                '"' => {
+                    self.skip_quoted()?;
+                    continue;
+                }
+                '\\' => {
+                    self.bump();
+                }
+                '[' => depth += 1,
+                ']' if depth == 0 => {
+                    let inner = &self.src[start..self.pos];
+                    self.bump();
+                    return Ok(inner);
+                }
+                ']' => depth -= 1,
+                _ => {}
+            }
+            self.bump();
+        }
+        Err(ParseError::new(
+            self.src,
+            Span::new(open, self.pos),
+            "unclosed subsearch: expected ]",
+            vec!["]".into()],
+        ))
+    }
+
     /// The token at the cursor, for "found ..." in messages.
     pub fn current_token(&self) -> (Span, String) {
         let r = self.rest();

@@ -14,6 +14,8 @@
 //!   what a pipeline calls that Loupe cannot evaluate.
 //! - Errors are [`ParseError`]s carrying the byte [`Span`] of the offending token and
 //!   displaying as "expected X at column N".
+//! - `iplocation` reads a MaxMind-format database through a [`Geolocator`] the caller gives
+//!   in [`ExecContext`] (this crate opens no file).
 //! - [`MacroTable`] and [`expand_macros`] implement `` `macro(args)` `` expansion.
 //! - A [`SearchGuard`] (in [`ExecContext`]) carries a search's time limit, cancellation and
 //!   memory budget: every operator checks it between batches and charges what it buffers.
@@ -58,6 +60,7 @@ pub mod error;
 pub mod eval;
 mod expr;
 mod functions;
+pub mod geo;
 pub mod guard;
 mod lexer;
 pub mod lookup;
@@ -80,6 +83,7 @@ pub use eval::{
     compile_spl_regex, eval, eval_functions, is_known_function, truthy, unsupported_functions,
     EvalError, Evaluator, RowAccess,
 };
+pub use geo::{GeoError, Geolocator, Location};
 pub use guard::{GuardPool, SearchGuard, Stop};
 pub use lexer::strip_comments;
 pub use lookup::{LookupError, LookupProvider, LookupTable, MemoryLookups};

@@ -139,7 +139,8 @@ impl Default for Limits {
     }
 }
 
-/// Everything a pipeline needs from its caller: limits, clock, time zone, lookups and
+/// Everything a pipeline needs from its caller: limits, clock, time zone, lookups, the IP
+/// location database and
 /// the already-computed results of `append`/`join` subsearches.
 #[derive(Clone)]
 pub struct ExecContext {
@@ -156,6 +157,8 @@ pub struct ExecContext {
     pub latest: Option<f64>,
     /// Lookup tables (`lookup`, `inputlookup`, `outputlookup`); the indexer implements it.
     pub lookups: Option<Arc<dyn LookupProvider>>,
+    /// Where IP addresses are (`iplocation`); the indexer opens its `[geoip] database` once.
+    pub geo: Option<Arc<dyn crate::geo::Geolocator>>,
     /// Results of the subsearch of the `append`/`join` at this index of the command slice
     /// given to [`compile`], and the rows of a catalog command there ([`crate::CATALOG_COMMANDS`]:
     /// `dbinspect`, …); the caller runs subsearches and reads its catalog first.
@@ -173,6 +176,7 @@ impl Default for ExecContext {
             earliest: None,
             latest: None,
             lookups: None,
+            geo: None,
             subsearches: HashMap::new(),
             guard: Arc::new(SearchGuard::default()),
         }
@@ -187,6 +191,7 @@ impl std::fmt::Debug for ExecContext {
             .field("earliest", &self.earliest)
             .field("latest", &self.latest)
             .field("lookups", &self.lookups.is_some())
+            .field("geo", &self.geo.is_some())
             .field("subsearches", &self.subsearches.len())
             .finish()
     }

@@ -1234,3 +1234,25 @@ fn fuzz_regression_bare_argument_before_the_end_of_a_subsearch() {
 fn fuzz_regression_option_value_with_an_open_parenthesis() {
     canon(r#"|bucket t d=(|eval r=('`")"')"#);
 }
+
+#[test]
+fn map_with_a_subsearch_keeps_its_text_for_substitution_and_prints_as_map_search() {
+    let pl = p(
+        r#"| makeresults | map [search index=x host="$h$" [search y | head 1] | head $n$] maxsearches=3"#,
+    );
+    let CommandKind::Args(a) = &pl.commands[1].kind else {
+        panic!("{:?}", pl.commands[1].kind)
+    };
+    assert_eq!(a.options[0].key, "search");
+    assert_eq!(
+        a.options[0].value,
+        r#"search index=x host="$h$" [search y | head 1] | head $n$"#
+    );
+    assert_eq!(a.options[1].key, "maxsearches");
+    let mut again = p(&pl.to_string());
+    let mut first = pl.clone();
+    again.strip_spans();
+    first.strip_spans();
+    assert_eq!(again, first, "{pl}");
+    assert!(parse("| makeresults | map [search x").is_err());
+}

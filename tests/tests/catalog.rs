@@ -514,12 +514,46 @@ fn map_runs_its_search_once_per_row_within_maxsearches_and_the_scope() {
             .is_some_and(|e| e.contains("limit max_subsearch_results")),
         "{answer}"
     );
-    let (status, answer) = search_as(&s, TOKEN, "| makeresults | map [search index=web]");
+}
+
+#[test]
+fn map_with_a_subsearch_substitutes_each_row_as_map_search_does() {
+    let s = two_indexes();
+    // The bracketed search holds a pipe, quotes, a nested subsearch and `$field$` where the
+    // parser wants a number (`head $k$`): it is kept as text until each row fills it in.
+    let q = r#"| makeresults count=3 | streamstats count AS i
+        | eval idx=case(i=1, "web", i=2, "app", true(), "web"), k=i+1
+        | map [search index=$idx$ [search index=$idx$ | head 1 | fields host] | head $k$
+               | stats count AS n | eval idx="$idx$"] maxsearches=2"#;
+    let q = q.replace('\n', " ");
+    let got = |token: &str| -> Vec<String> {
+        rows(&s, token, &q)
+            .iter()
+            .map(|r| format!("{}={}", r["idx"].as_str().unwrap_or_default(), r["n"]))
+            .collect()
+    };
+    // Row 1: `head 2` of web; row 2: `head 3` of app; row 3 is past maxsearches.
+    assert_eq!(got(TOKEN), ["web=2", "app=3"]);
+    assert_eq!(got(WEB_ONLY), ["web=2", "app=0"]);
+    // Without `maxsearches`, Splunk's 10; the bound holds for this form too.
+    let n = rows(
+        &s,
+        TOKEN,
+        "| makeresults count=12 | map [search index=web | stats count] | stats count AS searches",
+    );
+    assert_eq!(n[0]["searches"], 10, "{n:?}");
+    let (status, answer) = search_as(
+        &s,
+        TOKEN,
+        "| makeresults | map [search index=web] maxsearches=1000000",
+    );
+    assert_eq!(status, 400, "{answer}");
+    let (status, answer) = search_as(&s, TOKEN, "| makeresults | map [search index=web");
     assert_eq!(status, 400, "{answer}");
     assert!(
         answer["error"]
             .as_str()
-            .is_some_and(|e| e.starts_with("map: only map search=")),
+            .is_some_and(|e| e.contains("unclosed subsearch")),
         "{answer}"
     );
 }

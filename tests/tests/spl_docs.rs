@@ -8,9 +8,11 @@
 use loupe_e2e::{load_app, load_batch_world, load_web, Server};
 use std::collections::BTreeSet;
 
-/// The samples as the docs describe them: `batchs` (with the inventory lookup), `web`, `app`.
+/// The samples as the docs describe them: `batchs` (with the inventory lookup), `web`, `app`,
+/// and the test IP location database for `iplocation`.
 fn samples() -> Server {
-    let s = Server::start("");
+    let geoip = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/geoip/test-city.mmdb");
+    let s = Server::start(&format!("[geoip]\ndatabase = {geoip:?}\n"));
     load_batch_world(&s);
     load_web(&s);
     load_app(&s);

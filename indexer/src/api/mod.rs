@@ -65,6 +65,8 @@ pub struct AppState {
     pub quota: Arc<crate::ingest::quota::IngestQuota>,
     /// Failed logins per user name.
     pub logins: Arc<loupe_access::throttle::LoginThrottle>,
+    /// `[geoip] database`, read at start (`iplocation`).
+    pub geo: Option<Arc<dyn loupe_query::Geolocator>>,
 }
 
 impl AppState {
@@ -90,6 +92,7 @@ impl AppState {
             macros: self.macros.clone(),
             watch: None,
             objects: Some(search::Objects(self.meta.clone())),
+            geo: self.geo.clone(),
         }
     }
 

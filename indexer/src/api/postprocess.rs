@@ -76,6 +76,7 @@ pub async fn run(
             earliest: bound(request.earliest.as_deref(), now_ns),
             latest: bound(request.latest.as_deref(), now_ns),
             now: now_ns as f64 / 1e9,
+            geo: request.geo.clone(),
         };
         postprocess::run(
             &base,

@@ -141,6 +141,8 @@ pub fn validate(
                 lookup_dir.to_path_buf(),
                 search::lookups::LookupGrant::all("validation"),
             ))),
+            // Whether the server has a database is known when it runs, as for lookup tables.
+            geo: Some(Arc::new(loupe_query::geo::Unlocated)),
             subsearches: (0..rest.len())
                 .map(|i| (i, RowBatch::new()))
                 .collect::<HashMap<_, _>>(),

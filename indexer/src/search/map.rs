@@ -1,4 +1,5 @@
-//! `… | map search="search host=$host$" maxsearches=N`: the commands before `map` run first
+//! `… | map search="search host=$host$" maxsearches=N` (or `map [search host=$host$]`, the
+//! subsearch kept as text by the parser as the quoted form is): the commands before `map` run first
 //! (as a subsearch), then the search once per row of theirs, `$field$` replaced by the row's
 //! value, at most `maxsearches` times; their rows, in order, are what `map` gives the rest of
 //! the pipeline. Every search runs through the planner in the caller's scope, time range,
@@ -24,7 +25,7 @@ pub(crate) fn expand(
     let CommandKind::Args(a) = &cmd.kind else {
         return Err(PlanError::at(
             cmd,
-            "only map search=\"…\" [maxsearches=N] is supported (not a [subsearch])",
+            "expects map search=\"…\" or map [search …], then [maxsearches=N]",
         )
         .into());
     };
@@ -33,7 +34,11 @@ pub(crate) fn expand(
     let search = match (o.take("search"), a.fields.as_slice()) {
         (Some(s), []) => s.to_string(),
         (None, [s]) => s.clone(),
-        _ => return Err(plan_error("needs one search: map search=\"…\"".into())),
+        _ => {
+            return Err(plan_error(
+                "needs one search: map search=\"…\" or map [search …]".into(),
+            ))
+        }
     };
     let max = o.take_usize("maxsearches")?.unwrap_or(DEFAULT_SEARCHES);
     o.done()?;

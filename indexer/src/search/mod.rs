@@ -169,6 +169,9 @@ pub struct SearchRequest {
     pub watch: Option<Arc<watch::Watch>>,
     /// Saved searches and other objects `rest` may list (`None`: no meta store at hand).
     pub objects: Option<Objects>,
+    /// The server's IP location database (`[geoip]`), opened once and shared; `None` makes
+    /// `iplocation` a plan error naming the setting.
+    pub geo: Option<Arc<dyn loupe_query::Geolocator>>,
 }
 
 /// The server's saved objects, which `| rest /services/saved/searches` describes; a search
@@ -1018,6 +1021,7 @@ fn exec_context(
             store.root().join("lookups"),
             p.lookup_grant.clone(),
         ))),
+        geo: p.geo.clone(),
         subsearches: std::mem::take(&mut p.subsearches),
         guard: p.guard.clone(),
     }
@@ -1080,6 +1084,8 @@ struct Prepared {
     watch: Option<Arc<watch::Watch>>,
     /// What `explain` should say about options accepted but without effect (`tstats summariesonly=`).
     notes: Vec<String>,
+    /// `iplocation`'s database.
+    geo: Option<Arc<dyn loupe_query::Geolocator>>,
 }
 
 fn prepare(
@@ -1114,6 +1120,7 @@ fn prepare(
         guard: &req.guard,
         objects: req.objects.as_ref(),
         macros: &req.macros,
+        geo: req.geo.as_ref(),
     };
     let limit = if req.limit == 0 { 100 } else { req.limit };
     let mut p = plan(pipeline, &frame, limit)?;
@@ -1239,6 +1246,7 @@ fn plan(
         masker,
         watch: None,
         notes,
+        geo: frame.geo.cloned(),
     })
 }
 

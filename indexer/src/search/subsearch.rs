@@ -43,6 +43,8 @@ pub(crate) struct Frame<'a> {
     pub objects: Option<&'a super::Objects>,
     /// Macros a saved search run by `savedsearch` may call.
     pub macros: &'a loupe_query::MacroTable,
+    /// `iplocation`'s database, the same at every depth.
+    pub geo: Option<&'a std::sync::Arc<dyn loupe_query::Geolocator>>,
 }
 
 /// Runs the subsearches of `pipeline` (already at `frame.depth`): those in search expressions

@@ -1,8 +1,9 @@
 //! `cluster` and `patterns`: events grouped by the shape of their text, so that a
 //! million lines read as a few dozen templates. Both share one grouping, close to
 //! Drain's (He et al., 2017) without its per-system configuration: a value is split on
-//! blanks and punctuation, tokens holding a digit, names, paths, dates and `key=` values
-//! are variables (`<*>`, a run of them counting as one), and an event joins the
+//! blanks and punctuation, tokens holding a digit, names, paths, dates, `key=` values,
+//! severity words and the words of a line's header (see [`header_end`]) are variables
+//! (`<*>`, a run of them counting as one), and an event joins the
 //! template of the same length it shares the largest part of its tokens with (at least
 //! the threshold `t`); positions where members differ become `<*>` in the template.
 //! `match=termset` and `match=ngramset` compare sets of words or of three-letter
@@ -12,6 +13,7 @@ use crate::ast::{Command, CommandKind};
 use crate::plan::{ExecContext, ExecError, Operator, Opts, PlanError};
 use crate::row::{text_ref, Row, RowBatch};
 use loupe_event::Value;
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
 /// How two values are compared.
@@ -61,6 +63,58 @@ fn is_date_word(t: &str) -> bool {
     NAMES.contains(&t)
 }
 
+/// Severity words say how bad an event is, not what it is (the same message is logged at
+/// two levels), and a header's level sits among its other variables.
+fn is_level(t: &str) -> bool {
+    const LEVELS: [&str; 18] = [
+        "INFO", "WARN", "WARNING", "ERROR", "DEBUG", "TRACE", "FATAL", "NOTICE", "CRITICAL",
+        "SEVERE", "Info", "Warning", "Warn", "Error", "Debug", "Trace", "Fatal", "Notice",
+    ];
+    LEVELS.contains(&t)
+}
+
+/// Units written after a number (`18.4 KB`, `<1 sec`) belong to the number's variable.
+fn is_unit(t: &str) -> bool {
+    matches!(t, "KB" | "kB" | "MB" | "GB" | "TB" | "sec" | "secs" | "ms")
+}
+
+/// An RFC 3164 syslog header, wherever the line has it (a collector may prefix its own):
+/// `Jun 14 15:16:01 combo sshd(pam_unix)[19939]:` — the host and the program tag change with
+/// the sender, not with the kind of event.
+static SYSLOG_HEADER: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(r"[A-Z][a-z]{2} +\d{1,2} \d{2}:\d{2}:\d{2} +\S+ +[^\s:]+:")
+        .expect("a valid regex")
+});
+
+/// Most words a header of the `timestamp … component: message` shape holds before its `: `.
+const HEADER_WORDS: usize = 10;
+
+/// Where the message starts, when the line has a header that Drain would be told of by a
+/// per-system format (Loupe is not): after an RFC 3164 header, or after the first `: ` of a
+/// line that starts with a timestamp when at most [`HEADER_WORDS`] words come before it
+/// (`2015-10-18 18:01:47,978 INFO [main] org.apache…MRAppMaster: Created …`) and the word
+/// before the `: ` holds a letter. Every word
+/// before it is a variable: thread names, components, pids and hosts are not the event's kind.
+fn header_end(s: &str) -> usize {
+    let head = &s[..s.floor_char_boundary(120)];
+    if let Some(m) = SYSLOG_HEADER.find(head) {
+        return m.end();
+    }
+    if s.starts_with(|c: char| c.is_ascii_digit()) {
+        if let Some(i) = s.find(": ") {
+            let mut words = s[..i].split_whitespace();
+            // A component is named (`MRAppMaster:`); `Lot 1: 1076 records` is a message.
+            let named = words
+                .next_back()
+                .is_some_and(|w| w.chars().any(char::is_alphabetic));
+            if named && words.nth(HEADER_WORDS - 1).is_none() {
+                return i + 2;
+            }
+        }
+    }
+    0
+}
+
 /// Paths, URLs, host names and file names (`/var/log`, `go.microsoft.com`,
 /// `chrome.exe`) name things the event is about, not what kind of event it is.
 fn is_name(word: &str) -> bool {
@@ -70,51 +124,76 @@ fn is_name(word: &str) -> bool {
             .any(|w| w[1] == b'.' && w[0].is_ascii_alphanumeric() && w[2].is_ascii_alphanumeric())
 }
 
-/// One word of a value: the separators before it (kept only to write the template back)
-/// and its text, `<*>` when it is a variable.
+/// One word of a value: the separators before it as written (kept only to write the
+/// template back) and its text, `<*>` when it is a variable. An event's tokens borrow from
+/// its text, so comparing it with the templates allocates nothing; a template owns its own.
 #[derive(Debug, Clone, PartialEq, Eq)]
-struct Token {
-    sep: String,
-    text: String,
+struct Token<'a> {
+    sep: Cow<'a, str>,
+    text: Cow<'a, str>,
 }
 
-impl Token {
+impl Token<'_> {
+    fn into_owned(self) -> Token<'static> {
+        Token {
+            sep: Cow::Owned(self.sep.into_owned()),
+            text: Cow::Owned(self.text.into_owned()),
+        }
+    }
+
     fn is_variable(&self) -> bool {
         self.text == WILDCARD
     }
 }
 
-/// Tokens of a value, variables masked: words holding a digit, date words and the value
-/// after `=` are variables, and a run of variables becomes one `<*>`, so that a list of
-/// numbers, a timestamp or an address of any length gives the same template.
+/// Tokens of a value, variables masked: words holding a digit, date words, severity
+/// words, header words, units after a number and the value after `=` (all of it when
+/// quoted: `tag="View Lock"`) are variables, and a
+/// run of variables becomes one `<*>`, so that a list of numbers, a timestamp or an address
+/// of any length gives the same template.
 /// The separators after the last token come back apart, to close the template.
-fn tokens(s: &str) -> (Vec<Token>, String) {
-    let mut out: Vec<Token> = Vec::new();
+fn tokens(s: &str) -> (Vec<Token<'_>>, &str) {
+    let mut out: Vec<Token<'_>> = Vec::new();
+    let header = header_end(s);
     let mut rest = s;
+    // The quote that opened a `key="value"` still open: its words are the value.
+    let mut quoted_value: Option<char> = None;
     loop {
         let start = rest.find(|c: char| !is_separator(c)).unwrap_or(rest.len());
         let (sep, tail) = rest.split_at(start);
+        if quoted_value.is_some_and(|q| sep.contains(q)) {
+            quoted_value = None;
+        }
+        if sep.ends_with("=\"") || sep.ends_with("='") {
+            quoted_value = sep.chars().next_back();
+        }
         if tail.is_empty() {
-            return (out, squash_blanks(sep).trim_end().to_string());
+            return (out, sep);
         }
         let end = tail.find(is_separator).unwrap_or(tail.len());
         let (word, after) = tail.split_at(end);
+        let in_header = s.len() - tail.len() < header;
         rest = after;
         if !word.chars().any(char::is_alphanumeric) {
             // Dashes and other marks alone (`- - -` standing for absent values) say
             // nothing about the event.
             continue;
         }
-        let variable = word.bytes().any(|b| b.is_ascii_digit())
+        let after_variable = out.last().is_some_and(Token::is_variable);
+        let variable = in_header
+            || quoted_value.is_some()
+            || word.bytes().any(|b| b.is_ascii_digit())
             || is_date_word(word)
+            || is_level(word)
             || is_name(word)
-            || sep.ends_with('=');
-        if variable && out.last().is_some_and(Token::is_variable) {
+            || sep.ends_with('=')
+            || (after_variable && is_unit(word));
+        if variable && after_variable {
             continue;
         }
         out.push(Token {
-            sep: squash_blanks(sep),
-            text: if variable { WILDCARD } else { word }.to_string(),
+            sep: Cow::Borrowed(sep),
+            text: Cow::Borrowed(if variable { WILDCARD } else { word }),
         });
     }
 }
@@ -135,10 +214,10 @@ fn squash_blanks(sep: &str) -> String {
 }
 
 /// A template written back as text.
-fn render(template: &[Token], tail: &str) -> String {
+fn render(template: &[Token<'_>], tail: &str) -> String {
     let mut out = String::new();
     for t in template {
-        out.push_str(&t.sep);
+        out.push_str(&squash_blanks(&t.sep));
         out.push_str(&t.text);
     }
     out.push_str(tail);
@@ -151,7 +230,7 @@ fn ngrams(s: &str) -> HashSet<[char; 3]> {
 }
 
 struct Group {
-    template: Vec<Token>,
+    template: Vec<Token<'static>>,
     /// The separators after the template's last token in its first event.
     tail: String,
     set: HashSet<String>,
@@ -190,21 +269,21 @@ impl Grouper {
             _ => 0,
         };
         let set: HashSet<String> = match self.mode {
-            Match::Termset => toks.iter().map(|t| t.text.clone()).collect(),
+            Match::Termset => toks.iter().map(|t| t.text.to_string()).collect(),
             _ => HashSet::new(),
         };
         let grams = match self.mode {
             Match::Ngramset => ngrams(value),
             _ => HashSet::new(),
         };
+        // Only the event's constant tokens say what it is: variables (masked here) are
+        // equal everywhere, and a template's `<*>` is no evidence.
+        let constant = toks.iter().filter(|t| !t.is_variable()).count();
         let mut best: Option<(usize, f64)> = None;
         for &g in self.by_len.get(&bucket).into_iter().flatten() {
             let grp = &self.groups[g];
             let sim = match self.mode {
                 Match::Termlist => {
-                    // Only the event's constant tokens say what it is: variables (masked
-                    // here) are equal everywhere, and a template's `<*>` is no evidence.
-                    let constant = toks.iter().filter(|t| !t.is_variable()).count();
                     if constant == 0 {
                         1.0
                     } else {
@@ -230,7 +309,7 @@ impl Grouper {
             if self.mode == Match::Termlist {
                 for (t, x) in grp.template.iter_mut().zip(&toks) {
                     if t.text != x.text {
-                        t.text = WILDCARD.to_string();
+                        t.text = Cow::Borrowed(WILDCARD);
                     }
                 }
             }
@@ -245,8 +324,8 @@ impl Grouper {
             ));
         }
         self.groups.push(Group {
-            template: toks,
-            tail,
+            template: toks.into_iter().map(Token::into_owned).collect(),
+            tail: squash_blanks(tail).trim_end().to_string(),
             set,
             grams,
             count: 1,
@@ -418,5 +497,46 @@ impl Operator for Patterns {
             ]));
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn template(s: &str) -> String {
+        let (toks, tail) = tokens(s);
+        render(&toks, squash_blanks(tail).trim_end())
+    }
+
+    #[test]
+    fn header_words_levels_and_units_are_variables() {
+        // The syslog host and tag, wherever the header is.
+        assert_eq!(
+            template("Jun 14 15:16:01 combo sshd(pam_unix)[19939]: check pass; user unknown"),
+            "<*>]: check pass; user unknown"
+        );
+        assert_eq!(
+            template("- 1131566461 2005.11.09 dn228 Nov 9 12:01:01 dn228/dn228 crond[2915]: session closed"),
+            "<*>]: session closed"
+        );
+        // A timestamped line's thread and component, up to its first `: `.
+        assert_eq!(
+            template("2015-10-18 18:01:47,978 INFO [main] org.a.MRAppMaster: Created MRAppMaster"),
+            "<*>: Created MRAppMaster"
+        );
+        // ... but not a message's own `Lot 1:`.
+        assert_eq!(
+            template("02:20:10 02/03/2026 INFO  Lot 1: 1076 enregistrements"),
+            "<*> Lot <*> enregistrements"
+        );
+        assert_eq!(
+            template(r#"acquire lock=2335, tag="View Lock", name=com.android"#),
+            r#"acquire lock=<*>, tag="<*>", name=<*>"#
+        );
+        assert_eq!(
+            template("close, 451 bytes sent, 18846 bytes (18.4 KB) received"),
+            "close, <*> bytes sent, <*> bytes (<*>) received"
+        );
     }
 }

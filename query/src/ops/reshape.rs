@@ -39,6 +39,7 @@ pub(crate) fn build(cmd: &Command, ctx: &ExecContext) -> Result<Box<dyn Operator
         CommandKind::Args(a) => match cmd.name.as_str() {
             "cluster" | "patterns" => return super::cluster::build(cmd, ctx),
             "format" | "return" => return super::format::build(cmd, a, ctx),
+            "iplocation" => return crate::geo::build(cmd, a, ctx),
             // The indexer replaces it by the lookup or saved search it names.
             "from" => {
                 return Err(PlanError::at(
