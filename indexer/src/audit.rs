@@ -28,6 +28,8 @@ pub struct Auditor {
     meta: Arc<MetaStore>,
     host: String,
     chain: tokio::sync::Mutex<Chain>,
+    /// Wakes the chain watch before its interval (after an erasure touched `_audit`).
+    check_now: tokio::sync::Notify,
 }
 
 /// The chain head recorded in the metadata (none before the first event).
@@ -42,6 +44,99 @@ fn head(meta: &MetaStore) -> Result<Chain, loupe_meta::MetaError> {
             })
         })
         .unwrap_or_default())
+}
+
+/// The `_audit` event of `action` by `user`, sealed into `chain` (which moves on).
+fn sealed_event(
+    chain: &mut Chain,
+    host: &str,
+    action: &str,
+    user: &str,
+    role: &str,
+    detail: Value,
+) -> Event {
+    let time_ns = crate::ingest::now_ns();
+    let mut event = Map::new();
+    event.insert(
+        "time".into(),
+        json!(format!(
+            "{}.{:06}",
+            time_ns.div_euclid(1_000_000_000),
+            time_ns.rem_euclid(1_000_000_000) / 1000
+        )),
+    );
+    event.insert("action".into(), json!(action));
+    event.insert("user".into(), json!(user));
+    event.insert("role".into(), json!(role));
+    if let Value::Object(d) = detail {
+        for (k, v) in d {
+            event.entry(k).or_insert(v);
+        }
+    }
+    let sealed = chain.seal(event);
+    let mut fields = Vec::new();
+    crate::ingest::hec::flatten_json("", &sealed, &mut fields, 0);
+    Event {
+        time_ns,
+        raw: Value::Object(sealed).to_string(),
+        host: host.to_string(),
+        source: "loupe:audit".into(),
+        sourcetype: "_json".into(),
+        index: AUDIT_INDEX.into(),
+        fields,
+        flags: EventFlags::default(),
+    }
+}
+
+/// Records an audit event with the writer of a data dir this process holds the lock of (the
+/// command line, no server running), continuing the chain recorded in `meta`. The head moves
+/// once the writer has committed: call [`OfflineAudit::commit_head`] after.
+pub struct OfflineAudit {
+    chain: Chain,
+}
+
+impl OfflineAudit {
+    /// Where the chain stands in `meta`.
+    pub fn open(meta: &MetaStore) -> Result<OfflineAudit, String> {
+        Ok(OfflineAudit {
+            chain: head(meta).map_err(|e| e.to_string())?,
+        })
+    }
+
+    /// Adds the sealed event to `writer` (committed with the writer's next commit).
+    pub fn record(
+        &mut self,
+        writer: &mut crate::store::StoreWriter,
+        (action, user, role): (&str, &str, &str),
+        detail: Value,
+    ) -> Result<(), String> {
+        writer
+            .store()
+            .create_index(AUDIT_INDEX)
+            .map_err(|e| e.to_string())?;
+        let host = crate::ingest::pipeline::hostname();
+        let event = sealed_event(&mut self.chain, &host, action, user, role, detail);
+        writer.add(event, 0).map_err(|e| e.to_string())
+    }
+
+    /// Records the new head, once the events are committed (an event beyond the head is
+    /// accepted by `verify`; a head beyond the events is not).
+    pub fn commit_head(&self, meta: &MetaStore) -> Result<(), String> {
+        meta.set_kv(
+            HEAD_SCOPE,
+            HEAD_KEY,
+            Some(format!("{} {}", self.chain.seq, self.chain.last)),
+        )
+        .map_err(|e| e.to_string())
+    }
+}
+
+/// The principal of a command run on the data dir itself: the system account running it.
+pub fn cli_principal() -> String {
+    let who = std::env::var("SUDO_USER")
+        .or_else(|_| std::env::var("USER"))
+        .unwrap_or_else(|_| "unknown".into());
+    format!("cli:{who}")
 }
 
 impl Auditor {
@@ -59,6 +154,7 @@ impl Auditor {
             meta,
             host,
             chain: tokio::sync::Mutex::new(chain),
+            check_now: tokio::sync::Notify::new(),
         })
     }
 
@@ -77,43 +173,13 @@ impl Auditor {
         role: &str,
         detail: Value,
     ) -> Result<(), String> {
-        let time_ns = crate::ingest::now_ns();
-        let mut event = Map::new();
-        event.insert(
-            "time".into(),
-            json!(format!(
-                "{}.{:06}",
-                time_ns.div_euclid(1_000_000_000),
-                time_ns.rem_euclid(1_000_000_000) / 1000
-            )),
-        );
-        event.insert("action".into(), json!(action));
-        event.insert("user".into(), json!(user));
-        event.insert("role".into(), json!(role));
-        if let Value::Object(d) = detail {
-            for (k, v) in d {
-                event.entry(k).or_insert(v);
-            }
-        }
         let mut chain = self.chain.lock().await;
         let mut next = chain.clone();
-        let sealed = next.seal(event);
-        let mut fields = Vec::new();
-        crate::ingest::hec::flatten_json("", &sealed, &mut fields, 0);
-        let raw = Value::Object(sealed).to_string();
+        let event = sealed_event(&mut next, &self.host, action, user, role, detail);
         let batch = LoggedBatch {
             channel: None,
             sequence: None,
-            events: vec![Event {
-                time_ns,
-                raw,
-                host: self.host.clone(),
-                source: "loupe:audit".into(),
-                sourcetype: "_json".into(),
-                index: AUDIT_INDEX.into(),
-                fields,
-                flags: EventFlags::default(),
-            }],
+            events: vec![event],
         };
         // Acknowledged means durable: the head moves only once the event is.
         self.pipeline
@@ -185,12 +251,95 @@ pub fn verify(data_dir: &std::path::Path) -> Result<Result<u64, Broken>, String>
     let store = Store::open(data_dir).map_err(|e| e.to_string())?;
     let meta = MetaStore::open(data_dir).map_err(|e| e.to_string())?;
     let head = head(&meta).map_err(|e| e.to_string())?;
+    verify_events(&store, head.seq)
+}
+
+impl Auditor {
+    /// Checks the chain while the server runs: with the chain held (no event is sealed
+    /// meanwhile) and every acknowledged event committed, so the events searched are all
+    /// those the head counts.
+    pub async fn verify_now(&self, store: Arc<Store>) -> Result<Result<u64, Broken>, String> {
+        let chain = self.chain.lock().await;
+        let head = chain.seq;
+        let pipeline = self.pipeline.clone();
+        let out = tokio::task::spawn_blocking(move || {
+            pipeline.flush().map_err(|e| e.to_string())?;
+            verify_events(&store, head)
+        })
+        .await
+        .map_err(|e| e.to_string())?;
+        drop(chain);
+        out
+    }
+}
+
+impl Auditor {
+    /// Asks the chain watch to check now rather than at its next interval.
+    pub fn check_soon(&self) {
+        self.check_now.notify_one();
+    }
+
+    /// Checks the chain at start, then every `interval` and whenever [`Auditor::check_soon`]
+    /// asks; each check that finds it broken writes [`broken_chain_event`] to `_internal`
+    /// (every time, so an alert with a short window keeps seeing it until it is mended).
+    pub async fn watch_chain(self: Arc<Self>, store: Arc<Store>, interval: std::time::Duration) {
+        loop {
+            match self.verify_now(store.clone()).await {
+                Ok(Ok(n)) => tracing::debug!(events = n, "audit chain intact"),
+                Ok(Err(broken)) => {
+                    tracing::error!("{broken}");
+                    let batch = LoggedBatch {
+                        channel: None,
+                        sequence: None,
+                        events: vec![broken_chain_event(&broken, &self.host)],
+                    };
+                    if let Err(e) = self.pipeline.submit(batch).await {
+                        tracing::error!("cannot record the broken audit chain: {e}");
+                    }
+                }
+                Err(e) => tracing::warn!("cannot check the audit chain: {e}"),
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(interval) => {}
+                _ = self.check_now.notified() => {}
+            }
+        }
+    }
+}
+
+/// What the server writes to `_internal` when the chain is broken, for the bundled alert
+/// (`docs/examples/security/saved-searches/audit-chain-broken.toml`) to find.
+pub fn broken_chain_event(broken: &Broken, host: &str) -> Event {
+    use loupe_event::Value as V;
+    let reason = broken.reason.replace('"', "'");
+    Event {
+        time_ns: crate::ingest::now_ns(),
+        raw: format!(
+            "component=audit audit_chain=broken first_bad={} reason=\"{reason}\"",
+            broken.seq
+        ),
+        host: host.to_string(),
+        source: "loupe:audit".into(),
+        sourcetype: "loupe_audit_check".into(),
+        index: "_internal".into(),
+        fields: vec![
+            ("component".into(), V::Str("audit".into())),
+            ("audit_chain".into(), V::Str("broken".into())),
+            ("first_bad".into(), V::Int(broken.seq as i64)),
+            ("reason".into(), V::Str(broken.reason.clone())),
+        ],
+        flags: EventFlags::default(),
+    }
+}
+
+/// The `_audit` events of `store` checked against the chain and a head of `head` events.
+fn verify_events(store: &Store, head_seq: u64) -> Result<Result<u64, Broken>, String> {
     let req = SearchRequest {
         query: format!("index={AUDIT_INDEX} | fields _raw"),
         limit: usize::MAX / 2,
         ..SearchRequest::default()
     };
-    let resp = search::run(&store, &SearchScope::default(), &req).map_err(|e| e.to_string())?;
+    let resp = search::run(store, &SearchScope::default(), &req).map_err(|e| e.to_string())?;
     let mut events = Vec::with_capacity(resp.rows.len());
     for row in resp.rows {
         let raw = row.get("_raw").and_then(Value::as_str).unwrap_or("");
@@ -204,5 +353,5 @@ pub fn verify(data_dir: &std::path::Path) -> Result<Result<u64, Broken>, String>
             }
         }
     }
-    Ok(loupe_access::audit::verify(events, Some(head.seq)))
+    Ok(loupe_access::audit::verify(events, Some(head_seq)))
 }

@@ -194,6 +194,11 @@ pub async fn serve(mut cfg: Config) -> Result<(), ServeError> {
             ..loupe_alerts::SchedulerConfig::default()
         },
     ));
+    let chain_watch = tokio::spawn(
+        audit
+            .clone()
+            .watch_chain(store.clone(), cfg.access.audit_verify_interval),
+    );
     let state = AppState {
         store,
         pipeline: pipeline.clone(),
@@ -269,6 +274,7 @@ pub async fn serve(mut cfg: Config) -> Result<(), ServeError> {
                 .map_err(ServeError::Http)?;
         }
     }
+    chain_watch.abort();
     // What the syslog queue holds is logged before the pipeline stops.
     syslog.stop(GRACE).await;
     let _ = tokio::task::spawn_blocking(move || ticking.stop()).await;
