@@ -21,6 +21,75 @@ pub const AUDIT_INDEX: &str = "_audit";
 
 const HEAD_SCOPE: &str = "audit";
 const HEAD_KEY: &str = "head";
+/// Audit events of the command line waiting for whoever holds the store (`meta.sqlite`
+/// scope): `loupe user add` runs while the server holds the data dir's lock.
+const PENDING_SCOPE: &str = "audit_pending";
+
+/// An audit event of the command line, kept in `meta.sqlite` until it is sealed into the chain.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+struct Pending {
+    action: String,
+    user: String,
+    role: String,
+    detail: Value,
+}
+
+/// Records an audit event of a command run on the data dir (`loupe user add`, `loupe token
+/// create`…): queued in `meta.sqlite`, then sealed into `_audit` at once when no server holds
+/// the store, else by the server within seconds ([`Auditor::watch_pending`]). A crash between
+/// sealing and dequeuing writes it twice, never zero times.
+pub fn record_from_cli(
+    data_dir: &std::path::Path,
+    meta: &MetaStore,
+    action: &str,
+    detail: Value,
+) -> Result<(), String> {
+    let p = Pending {
+        action: action.to_string(),
+        user: cli_principal(),
+        role: "-".to_string(),
+        detail,
+    };
+    let key = format!("{:020}-{:08x}", crate::ingest::now_ns(), std::process::id());
+    let value = serde_json::to_string(&p).map_err(|e| e.to_string())?;
+    meta.set_kv(PENDING_SCOPE, &key, Some(value))
+        .map_err(|e| e.to_string())?;
+    let store = match Store::open(data_dir) {
+        Ok(s) => Arc::new(s),
+        // A server runs: it seals the queue.
+        Err(crate::store::StoreError::Locked(_)) => return Ok(()),
+        Err(e) => return Err(e.to_string()),
+    };
+    let mut audit = OfflineAudit::open(meta)?;
+    let done = crate::ingest::pipeline::offline(&store, |w| {
+        audit
+            .drain(w, meta)
+            .map_err(crate::store::StoreError::Corrupt)
+    })
+    .map_err(|e| e.to_string())?;
+    audit.commit_head(meta)?;
+    for key in done {
+        meta.set_kv(PENDING_SCOPE, &key, None)
+            .map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
+/// The queued events, oldest first (an unreadable one is logged and dropped from the queue).
+fn pending(meta: &MetaStore) -> Result<Vec<(String, Pending)>, String> {
+    let mut out = Vec::new();
+    for (key, value) in meta.kv_scope(PENDING_SCOPE).map_err(|e| e.to_string())? {
+        match serde_json::from_str::<Pending>(&value) {
+            Ok(p) => out.push((key, p)),
+            Err(e) => {
+                tracing::error!("queued audit event {key} unreadable, dropped: {e}: {value}");
+                meta.set_kv(PENDING_SCOPE, &key, None)
+                    .map_err(|e| e.to_string())?;
+            }
+        }
+    }
+    Ok(out)
+}
 
 /// Writes audit events, each linked to the one before.
 pub struct Auditor {
@@ -117,6 +186,20 @@ impl OfflineAudit {
         let host = crate::ingest::pipeline::hostname();
         let event = sealed_event(&mut self.chain, &host, action, user, role, detail);
         writer.add(event, 0).map_err(|e| e.to_string())
+    }
+
+    /// Seals every queued command-line event into `writer`; the keys to dequeue once committed.
+    fn drain(
+        &mut self,
+        writer: &mut crate::store::StoreWriter,
+        meta: &MetaStore,
+    ) -> Result<Vec<String>, String> {
+        let mut done = Vec::new();
+        for (key, p) in pending(meta)? {
+            self.record(writer, (&p.action, &p.user, &p.role), p.detail)?;
+            done.push(key);
+        }
+        Ok(done)
     }
 
     /// Records the new head, once the events are committed (an event beyond the head is
@@ -274,6 +357,35 @@ impl Auditor {
 }
 
 impl Auditor {
+    /// Seals the command line's queued events (`loupe user add` while the server runs).
+    pub async fn drain_pending(&self) -> Result<usize, String> {
+        let meta = self.meta.clone();
+        let queued = tokio::task::spawn_blocking(move || pending(&meta))
+            .await
+            .map_err(|e| e.to_string())??;
+        let n = queued.len();
+        for (key, p) in queued {
+            self.try_record(&p.action, &p.user, &p.role, p.detail)
+                .await?;
+            let meta = self.meta.clone();
+            tokio::task::spawn_blocking(move || meta.set_kv(PENDING_SCOPE, &key, None))
+                .await
+                .map_err(|e| e.to_string())?
+                .map_err(|e| e.to_string())?;
+        }
+        Ok(n)
+    }
+
+    /// Looks for queued command-line events every `every` (a query of one small table).
+    pub async fn watch_pending(self: Arc<Self>, every: std::time::Duration) {
+        loop {
+            if let Err(e) = self.drain_pending().await {
+                tracing::warn!("cannot seal the command line's audit events: {e}");
+            }
+            tokio::time::sleep(every).await;
+        }
+    }
+
     /// Asks the chain watch to check now rather than at its next interval.
     pub fn check_soon(&self) {
         self.check_now.notify_one();

@@ -273,3 +273,92 @@ fn the_dpo_dashboard_shows_who_searched_what() {
         "{daily:?}"
     );
 }
+
+/// `loupe ARGS` with `stdin` on its standard input.
+fn loupe_stdin(args: &[&str], stdin: &str) -> (i32, String, String) {
+    use std::io::Write;
+    let mut child = Command::new(bin("loupe"))
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run loupe");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin.as_bytes())
+        .expect("write stdin");
+    let out = child.wait_with_output().expect("wait loupe");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn command_line_user_changes_are_audited_like_the_servers() {
+    let mut s = Server::start("");
+    let config = s.dir.path().join("loupe.toml");
+    let config = config.to_str().expect("utf-8").to_string();
+    // While the server holds the data dir: queued, then sealed by the server.
+    let (code, out, err) = loupe(&["user", "add", "bob", "--role", "user", "--config", &config]);
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, token, err) = loupe(&["token", "create", "--user", "bob", "--config", &config]);
+    assert_eq!(code, 0, "{err}");
+    let (code, out, err) = loupe_stdin(
+        &["user", "passwd", "bob", "--config", &config],
+        "a long enough password\n",
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, out, err) = loupe(&["user", "del", "bob", "--config", &config]);
+    assert_eq!(code, 0, "{out}{err}");
+    let query = "index=_audit object=bob (action=user_add OR action=token_create OR action=user_passwd OR action=user_del)";
+    wait_until(60, "the server seals the command line's events", || {
+        s.count(query) == 4
+    });
+    let (_, r) = s.search(
+        &format!("{query} | sort seq | table action user object after.role before.role"),
+        10,
+    );
+    let rows = r["rows"].as_array().cloned().unwrap_or_default();
+    let actions: Vec<&str> = rows.iter().filter_map(|r| r["action"].as_str()).collect();
+    assert_eq!(
+        actions,
+        ["user_add", "token_create", "user_passwd", "user_del"],
+        "{r}"
+    );
+    assert!(
+        rows.iter()
+            .all(|r| r["user"].as_str().is_some_and(|u| u.starts_with("cli:"))),
+        "{r}"
+    );
+    assert_eq!(rows[0]["after.role"], "user", "{r}");
+    assert_eq!(rows[3]["before.role"], "user", "{r}");
+    // The secret is never in the trail.
+    let (_, all) = s.search("index=_audit | table _raw", 100);
+    assert!(!all.to_string().contains(token.trim()), "{all}");
+
+    // Without a server: sealed at once by the command itself, the chain continued.
+    assert!(s.terminate().success());
+    let dir = s.data_dir();
+    let dir = dir.to_str().expect("utf-8");
+    let (code, out, err) = loupe(&["user", "add", "carol", "--role", "user", "--data-dir", dir]);
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, out, err) = loupe(&[
+        "search",
+        "--data-dir",
+        dir,
+        "--output",
+        "json",
+        "index=_audit action=user_add object=carol | table user object",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("\"object\":\"carol\""), "{out}");
+    let (code, out, err) = loupe(&["audit", "verify", "--data-dir", dir]);
+    assert_eq!(code, 0, "{out}{err}");
+    s.restart();
+    assert_eq!(s.count("index=_audit action=user_add object=carol"), 1);
+}
