@@ -338,21 +338,20 @@ pub fn verify(data_dir: &std::path::Path) -> Result<Result<u64, Broken>, String>
 }
 
 impl Auditor {
-    /// Checks the chain while the server runs: with the chain held (no event is sealed
-    /// meanwhile) and every acknowledged event committed, so the events searched are all
-    /// those the head counts.
+    /// Checks the chain while the server runs. The head is read first, then everything
+    /// acknowledged is committed: the head moves only once its event is acknowledged, so all
+    /// events it counts are searchable; events sealed meanwhile are either there too (after
+    /// every one before them, the log being indexed in order) or not yet, and the check
+    /// accepts both. Audit writes are not held up while it reads the whole trail.
     pub async fn verify_now(&self, store: Arc<Store>) -> Result<Result<u64, Broken>, String> {
-        let chain = self.chain.lock().await;
-        let head = chain.seq;
+        let head = self.chain.lock().await.seq;
         let pipeline = self.pipeline.clone();
-        let out = tokio::task::spawn_blocking(move || {
+        tokio::task::spawn_blocking(move || {
             pipeline.flush().map_err(|e| e.to_string())?;
             verify_events(&store, head)
         })
         .await
-        .map_err(|e| e.to_string())?;
-        drop(chain);
-        out
+        .map_err(|e| e.to_string())?
     }
 }
 
