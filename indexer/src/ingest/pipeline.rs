@@ -467,6 +467,7 @@ fn log_loop(
     let mut free_ok = true;
     let mut buf = Vec::with_capacity(1 << 20);
     let mut committed = committed;
+    let mut purge = purge;
     let mut trim = |wal: &mut Wal, dedup: &DedupTable| {
         let cp = checkpoint.load(Ordering::Acquire);
         if cp > trimmed_to {
@@ -491,14 +492,18 @@ fn log_loop(
                 continue;
             }
             recv(purge) -> r => {
-                if let Ok(reply) = r {
-                    trim(&mut wal, &dedup);
-                    let cp = checkpoint.load(Ordering::Acquire);
-                    let res = dedup
-                        .save(&dedup_path)
-                        .and_then(|_| wal.purge(cp))
-                        .map_err(|e| e.to_string());
-                    let _ = reply.send(res);
+                match r {
+                    Ok(reply) => {
+                        trim(&mut wal, &dedup);
+                        let cp = checkpoint.load(Ordering::Acquire);
+                        let res = dedup
+                            .save(&dedup_path)
+                            .and_then(|_| wal.purge(cp))
+                            .map_err(|e| e.to_string());
+                        let _ = reply.send(res);
+                    }
+                    // The handle is gone: no more purges to wait for.
+                    Err(_) => purge = crossbeam_channel::never(),
                 }
                 continue;
             }
