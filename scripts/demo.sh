@@ -49,10 +49,11 @@ for log in "$DATA"/batchs/*/batchs/*/*.log; do
 done
 curl -s -X POST -H "Authorization: Bearer $TOKEN" "$URL/api/v1/flush" > /dev/null
 # The batch supervisor's alerts, dashboard and inventory lookup (docs/examples/batch-supervision) and the
-# monitoring dashboards (docs/examples/monitoring), as files: one directory, since an apply removes the
-# managed objects its directory no longer holds.
+# monitoring dashboards (docs/examples/monitoring), the DPO dashboard and the audit-chain alert
+# (docs/examples/security), as files: one directory, since an apply removes the managed objects its
+# directory no longer holds.
 mkdir -p "$WORK/config"
-cp -r docs/examples/batch-supervision/. docs/examples/monitoring/. "$WORK/config/"
+cp -r docs/examples/batch-supervision/. docs/examples/monitoring/. docs/examples/security/. "$WORK/config/"
 "$LOUPE" apply --url "$URL" --token "$TOKEN" "$WORK/config" | sed 's/^/  /'
 SEARCH_Q='index%3Dbatchs%20ERROR%20%7C%20lookup%20batchs%20chemin_logs%20AS%20source%20OUTPUT%20client%20nom_du_batch%20%7C%20table%20_time%20host%20source%20nom_du_batch%20client%20_raw' 
 cat <<MSG

@@ -84,6 +84,14 @@ fn read_password() -> anyhow::Result<String> {
     Ok(line.trim_end_matches(['\r', '\n']).to_string())
 }
 
+/// Seals a change made here into `_audit` like the server's own (`loupe::audit::record_from_cli`).
+/// The change is made already: a failure is said, not hidden, and does not undo it.
+fn audited(dir: &std::path::Path, meta: &MetaStore, action: &str, detail: serde_json::Value) {
+    if let Err(e) = loupe::audit::record_from_cli(dir, meta, action, detail) {
+        eprintln!("warning: the audit event {action:?} was not written: {e}");
+    }
+}
+
 fn when(ns: Option<i64>) -> String {
     ns.and_then(|n| jiff::Timestamp::from_nanosecond(n as i128).ok())
         .map_or_else(
@@ -115,8 +123,16 @@ pub fn user(place: &Place, action: UserAction) -> anyhow::Result<ExitCode> {
             } else {
                 None
             };
+            let has_password = hash.is_some();
             meta.add_user(&name, &role, hash)?;
             println!("user {name:?} added with role {role}");
+            let after = serde_json::json!({"role": role, "password": has_password});
+            audited(
+                &dir,
+                &meta,
+                "user_add",
+                serde_json::json!({"object": name, "before": null, "after": after}),
+            );
         }
         UserAction::Passwd { name } => {
             let hash = loupe_access::password::hash(&read_password()?)?;
@@ -124,12 +140,29 @@ pub fn user(place: &Place, action: UserAction) -> anyhow::Result<ExitCode> {
                 bail!("no user named {name:?}");
             }
             println!("password of {name:?} changed; its sessions are closed");
+            audited(
+                &dir,
+                &meta,
+                "user_passwd",
+                serde_json::json!({"object": name, "after": {"password": "changed"}}),
+            );
         }
         UserAction::Del { name } => {
+            let before = meta
+                .users()?
+                .into_iter()
+                .find(|u| u.name == name)
+                .map(|u| serde_json::json!({"role": u.role, "password": u.has_password}));
             if !meta.delete_user(&name)? {
                 bail!("no user named {name:?}");
             }
             println!("user {name:?} deleted with its tokens and sessions");
+            audited(
+                &dir,
+                &meta,
+                "user_del",
+                serde_json::json!({"object": name, "before": before, "after": null}),
+            );
         }
         UserAction::List => {
             println!("{:<24} {:<16} password", "user", "role");
@@ -167,6 +200,13 @@ pub fn token(place: &Place, action: TokenAction) -> anyhow::Result<ExitCode> {
             eprintln!(
                 "token for {user:?} (expires {}); it is not shown again",
                 when(expires_ns)
+            );
+            // Never the secret: who got a token, until when.
+            audited(
+                &dir,
+                &meta,
+                "token_create",
+                serde_json::json!({"object": user, "after": {"expires": when(expires_ns)}}),
             );
         }
         TokenAction::List { user } => {

@@ -21,6 +21,75 @@ pub const AUDIT_INDEX: &str = "_audit";
 
 const HEAD_SCOPE: &str = "audit";
 const HEAD_KEY: &str = "head";
+/// Audit events of the command line waiting for whoever holds the store (`meta.sqlite`
+/// scope): `loupe user add` runs while the server holds the data dir's lock.
+const PENDING_SCOPE: &str = "audit_pending";
+
+/// An audit event of the command line, kept in `meta.sqlite` until it is sealed into the chain.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+struct Pending {
+    action: String,
+    user: String,
+    role: String,
+    detail: Value,
+}
+
+/// Records an audit event of a command run on the data dir (`loupe user add`, `loupe token
+/// create`…): queued in `meta.sqlite`, then sealed into `_audit` at once when no server holds
+/// the store, else by the server within seconds ([`Auditor::watch_pending`]). A crash between
+/// sealing and dequeuing writes it twice, never zero times.
+pub fn record_from_cli(
+    data_dir: &std::path::Path,
+    meta: &MetaStore,
+    action: &str,
+    detail: Value,
+) -> Result<(), String> {
+    let p = Pending {
+        action: action.to_string(),
+        user: cli_principal(),
+        role: "-".to_string(),
+        detail,
+    };
+    let key = format!("{:020}-{:08x}", crate::ingest::now_ns(), std::process::id());
+    let value = serde_json::to_string(&p).map_err(|e| e.to_string())?;
+    meta.set_kv(PENDING_SCOPE, &key, Some(value))
+        .map_err(|e| e.to_string())?;
+    let store = match Store::open(data_dir) {
+        Ok(s) => Arc::new(s),
+        // A server runs: it seals the queue.
+        Err(crate::store::StoreError::Locked(_)) => return Ok(()),
+        Err(e) => return Err(e.to_string()),
+    };
+    let mut audit = OfflineAudit::open(meta)?;
+    let done = crate::ingest::pipeline::offline(&store, |w| {
+        audit
+            .drain(w, meta)
+            .map_err(crate::store::StoreError::Corrupt)
+    })
+    .map_err(|e| e.to_string())?;
+    audit.commit_head(meta)?;
+    for key in done {
+        meta.set_kv(PENDING_SCOPE, &key, None)
+            .map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
+/// The queued events, oldest first (an unreadable one is logged and dropped from the queue).
+fn pending(meta: &MetaStore) -> Result<Vec<(String, Pending)>, String> {
+    let mut out = Vec::new();
+    for (key, value) in meta.kv_scope(PENDING_SCOPE).map_err(|e| e.to_string())? {
+        match serde_json::from_str::<Pending>(&value) {
+            Ok(p) => out.push((key, p)),
+            Err(e) => {
+                tracing::error!("queued audit event {key} unreadable, dropped: {e}: {value}");
+                meta.set_kv(PENDING_SCOPE, &key, None)
+                    .map_err(|e| e.to_string())?;
+            }
+        }
+    }
+    Ok(out)
+}
 
 /// Writes audit events, each linked to the one before.
 pub struct Auditor {
@@ -28,6 +97,8 @@ pub struct Auditor {
     meta: Arc<MetaStore>,
     host: String,
     chain: tokio::sync::Mutex<Chain>,
+    /// Wakes the chain watch before its interval (after an erasure touched `_audit`).
+    check_now: tokio::sync::Notify,
 }
 
 /// The chain head recorded in the metadata (none before the first event).
@@ -42,6 +113,113 @@ fn head(meta: &MetaStore) -> Result<Chain, loupe_meta::MetaError> {
             })
         })
         .unwrap_or_default())
+}
+
+/// The `_audit` event of `action` by `user`, sealed into `chain` (which moves on).
+fn sealed_event(
+    chain: &mut Chain,
+    host: &str,
+    action: &str,
+    user: &str,
+    role: &str,
+    detail: Value,
+) -> Event {
+    let time_ns = crate::ingest::now_ns();
+    let mut event = Map::new();
+    event.insert(
+        "time".into(),
+        json!(format!(
+            "{}.{:06}",
+            time_ns.div_euclid(1_000_000_000),
+            time_ns.rem_euclid(1_000_000_000) / 1000
+        )),
+    );
+    event.insert("action".into(), json!(action));
+    event.insert("user".into(), json!(user));
+    event.insert("role".into(), json!(role));
+    if let Value::Object(d) = detail {
+        for (k, v) in d {
+            event.entry(k).or_insert(v);
+        }
+    }
+    let sealed = chain.seal(event);
+    let mut fields = Vec::new();
+    crate::ingest::hec::flatten_json("", &sealed, &mut fields, 0);
+    Event {
+        time_ns,
+        raw: Value::Object(sealed).to_string(),
+        host: host.to_string(),
+        source: "loupe:audit".into(),
+        sourcetype: "_json".into(),
+        index: AUDIT_INDEX.into(),
+        fields,
+        flags: EventFlags::default(),
+    }
+}
+
+/// Records an audit event with the writer of a data dir this process holds the lock of (the
+/// command line, no server running), continuing the chain recorded in `meta`. The head moves
+/// once the writer has committed: call [`OfflineAudit::commit_head`] after.
+pub struct OfflineAudit {
+    chain: Chain,
+}
+
+impl OfflineAudit {
+    /// Where the chain stands in `meta`.
+    pub fn open(meta: &MetaStore) -> Result<OfflineAudit, String> {
+        Ok(OfflineAudit {
+            chain: head(meta).map_err(|e| e.to_string())?,
+        })
+    }
+
+    /// Adds the sealed event to `writer` (committed with the writer's next commit).
+    pub fn record(
+        &mut self,
+        writer: &mut crate::store::StoreWriter,
+        (action, user, role): (&str, &str, &str),
+        detail: Value,
+    ) -> Result<(), String> {
+        writer
+            .store()
+            .create_index(AUDIT_INDEX)
+            .map_err(|e| e.to_string())?;
+        let host = crate::ingest::pipeline::hostname();
+        let event = sealed_event(&mut self.chain, &host, action, user, role, detail);
+        writer.add(event, 0).map_err(|e| e.to_string())
+    }
+
+    /// Seals every queued command-line event into `writer`; the keys to dequeue once committed.
+    fn drain(
+        &mut self,
+        writer: &mut crate::store::StoreWriter,
+        meta: &MetaStore,
+    ) -> Result<Vec<String>, String> {
+        let mut done = Vec::new();
+        for (key, p) in pending(meta)? {
+            self.record(writer, (&p.action, &p.user, &p.role), p.detail)?;
+            done.push(key);
+        }
+        Ok(done)
+    }
+
+    /// Records the new head, once the events are committed (an event beyond the head is
+    /// accepted by `verify`; a head beyond the events is not).
+    pub fn commit_head(&self, meta: &MetaStore) -> Result<(), String> {
+        meta.set_kv(
+            HEAD_SCOPE,
+            HEAD_KEY,
+            Some(format!("{} {}", self.chain.seq, self.chain.last)),
+        )
+        .map_err(|e| e.to_string())
+    }
+}
+
+/// The principal of a command run on the data dir itself: the system account running it.
+pub fn cli_principal() -> String {
+    let who = std::env::var("SUDO_USER")
+        .or_else(|_| std::env::var("USER"))
+        .unwrap_or_else(|_| "unknown".into());
+    format!("cli:{who}")
 }
 
 impl Auditor {
@@ -59,6 +237,7 @@ impl Auditor {
             meta,
             host,
             chain: tokio::sync::Mutex::new(chain),
+            check_now: tokio::sync::Notify::new(),
         })
     }
 
@@ -77,43 +256,13 @@ impl Auditor {
         role: &str,
         detail: Value,
     ) -> Result<(), String> {
-        let time_ns = crate::ingest::now_ns();
-        let mut event = Map::new();
-        event.insert(
-            "time".into(),
-            json!(format!(
-                "{}.{:06}",
-                time_ns.div_euclid(1_000_000_000),
-                time_ns.rem_euclid(1_000_000_000) / 1000
-            )),
-        );
-        event.insert("action".into(), json!(action));
-        event.insert("user".into(), json!(user));
-        event.insert("role".into(), json!(role));
-        if let Value::Object(d) = detail {
-            for (k, v) in d {
-                event.entry(k).or_insert(v);
-            }
-        }
         let mut chain = self.chain.lock().await;
         let mut next = chain.clone();
-        let sealed = next.seal(event);
-        let mut fields = Vec::new();
-        crate::ingest::hec::flatten_json("", &sealed, &mut fields, 0);
-        let raw = Value::Object(sealed).to_string();
+        let event = sealed_event(&mut next, &self.host, action, user, role, detail);
         let batch = LoggedBatch {
             channel: None,
             sequence: None,
-            events: vec![Event {
-                time_ns,
-                raw,
-                host: self.host.clone(),
-                source: "loupe:audit".into(),
-                sourcetype: "_json".into(),
-                index: AUDIT_INDEX.into(),
-                fields,
-                flags: EventFlags::default(),
-            }],
+            events: vec![event],
         };
         // Acknowledged means durable: the head moves only once the event is.
         self.pipeline
@@ -185,12 +334,123 @@ pub fn verify(data_dir: &std::path::Path) -> Result<Result<u64, Broken>, String>
     let store = Store::open(data_dir).map_err(|e| e.to_string())?;
     let meta = MetaStore::open(data_dir).map_err(|e| e.to_string())?;
     let head = head(&meta).map_err(|e| e.to_string())?;
+    verify_events(&store, head.seq)
+}
+
+impl Auditor {
+    /// Checks the chain while the server runs. The head is read first, then everything
+    /// acknowledged is committed: the head moves only once its event is acknowledged, so all
+    /// events it counts are searchable; events sealed meanwhile are either there too (after
+    /// every one before them, the log being indexed in order) or not yet, and the check
+    /// accepts both. Audit writes are not held up while it reads the whole trail.
+    pub async fn verify_now(&self, store: Arc<Store>) -> Result<Result<u64, Broken>, String> {
+        let head = self.chain.lock().await.seq;
+        let pipeline = self.pipeline.clone();
+        tokio::task::spawn_blocking(move || {
+            pipeline.flush().map_err(|e| e.to_string())?;
+            verify_events(&store, head)
+        })
+        .await
+        .map_err(|e| e.to_string())?
+    }
+}
+
+impl Auditor {
+    /// Seals the command line's queued events (`loupe user add` while the server runs).
+    pub async fn drain_pending(&self) -> Result<usize, String> {
+        let meta = self.meta.clone();
+        let queued = tokio::task::spawn_blocking(move || pending(&meta))
+            .await
+            .map_err(|e| e.to_string())??;
+        let n = queued.len();
+        for (key, p) in queued {
+            self.try_record(&p.action, &p.user, &p.role, p.detail)
+                .await?;
+            let meta = self.meta.clone();
+            tokio::task::spawn_blocking(move || meta.set_kv(PENDING_SCOPE, &key, None))
+                .await
+                .map_err(|e| e.to_string())?
+                .map_err(|e| e.to_string())?;
+        }
+        Ok(n)
+    }
+
+    /// Looks for queued command-line events every `every` (a query of one small table).
+    pub async fn watch_pending(self: Arc<Self>, every: std::time::Duration) {
+        loop {
+            if let Err(e) = self.drain_pending().await {
+                tracing::warn!("cannot seal the command line's audit events: {e}");
+            }
+            tokio::time::sleep(every).await;
+        }
+    }
+
+    /// Asks the chain watch to check now rather than at its next interval.
+    pub fn check_soon(&self) {
+        self.check_now.notify_one();
+    }
+
+    /// Checks the chain at start, then every `interval` and whenever [`Auditor::check_soon`]
+    /// asks; each check that finds it broken writes [`broken_chain_event`] to `_internal`
+    /// (every time, so an alert with a short window keeps seeing it until it is mended).
+    pub async fn watch_chain(self: Arc<Self>, store: Arc<Store>, interval: std::time::Duration) {
+        loop {
+            match self.verify_now(store.clone()).await {
+                Ok(Ok(n)) => tracing::debug!(events = n, "audit chain intact"),
+                Ok(Err(broken)) => {
+                    tracing::error!("{broken}");
+                    let batch = LoggedBatch {
+                        channel: None,
+                        sequence: None,
+                        events: vec![broken_chain_event(&broken, &self.host)],
+                    };
+                    if let Err(e) = self.pipeline.submit(batch).await {
+                        tracing::error!("cannot record the broken audit chain: {e}");
+                    }
+                }
+                Err(e) => tracing::warn!("cannot check the audit chain: {e}"),
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(interval) => {}
+                _ = self.check_now.notified() => {}
+            }
+        }
+    }
+}
+
+/// What the server writes to `_internal` when the chain is broken, for the bundled alert
+/// (`docs/examples/security/saved-searches/audit-chain-broken.toml`) to find.
+pub fn broken_chain_event(broken: &Broken, host: &str) -> Event {
+    use loupe_event::Value as V;
+    let reason = broken.reason.replace('"', "'");
+    Event {
+        time_ns: crate::ingest::now_ns(),
+        raw: format!(
+            "component=audit audit_chain=broken first_bad={} reason=\"{reason}\"",
+            broken.seq
+        ),
+        host: host.to_string(),
+        source: "loupe:audit".into(),
+        sourcetype: "loupe_audit_check".into(),
+        index: "_internal".into(),
+        fields: vec![
+            ("component".into(), V::Str("audit".into())),
+            ("audit_chain".into(), V::Str("broken".into())),
+            ("first_bad".into(), V::Int(broken.seq as i64)),
+            ("reason".into(), V::Str(broken.reason.clone())),
+        ],
+        flags: EventFlags::default(),
+    }
+}
+
+/// The `_audit` events of `store` checked against the chain and a head of `head` events.
+fn verify_events(store: &Store, head_seq: u64) -> Result<Result<u64, Broken>, String> {
     let req = SearchRequest {
         query: format!("index={AUDIT_INDEX} | fields _raw"),
         limit: usize::MAX / 2,
         ..SearchRequest::default()
     };
-    let resp = search::run(&store, &SearchScope::default(), &req).map_err(|e| e.to_string())?;
+    let resp = search::run(store, &SearchScope::default(), &req).map_err(|e| e.to_string())?;
     let mut events = Vec::with_capacity(resp.rows.len());
     for row in resp.rows {
         let raw = row.get("_raw").and_then(Value::as_str).unwrap_or("");
@@ -204,5 +464,5 @@ pub fn verify(data_dir: &std::path::Path) -> Result<Result<u64, Broken>, String>
             }
         }
     }
-    Ok(loupe_access::audit::verify(events, Some(head.seq)))
+    Ok(loupe_access::audit::verify(events, Some(head_seq)))
 }

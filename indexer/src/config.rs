@@ -152,6 +152,14 @@ pub struct AccessConfig {
     /// `admin`).
     #[serde(default = "default_scheduler_role")]
     pub scheduler_role: String,
+    /// An erasure matching more events than this is refused unless forced (default 10,000):
+    /// a mistyped search must not empty an index.
+    #[serde(default = "default_erase_max_events")]
+    pub erase_max_events: u64,
+    /// How often the server checks the audit trail's hash chain (and at start); a broken
+    /// chain is written to `_internal`, where the bundled alert finds it (default 10 minutes).
+    #[serde(default = "default_audit_verify_interval", with = "humantime_ms")]
+    pub audit_verify_interval: Duration,
 }
 
 impl Default for AccessConfig {
@@ -160,8 +168,17 @@ impl Default for AccessConfig {
             session_idle: default_session_idle(),
             session_absolute: default_session_absolute(),
             scheduler_role: default_scheduler_role(),
+            erase_max_events: default_erase_max_events(),
+            audit_verify_interval: default_audit_verify_interval(),
         }
     }
+}
+
+fn default_erase_max_events() -> u64 {
+    10_000
+}
+fn default_audit_verify_interval() -> Duration {
+    Duration::from_secs(600)
 }
 
 fn default_session_idle() -> Duration {

@@ -12,6 +12,8 @@
 //! - [`geoip`] opens the `[geoip] database` that `iplocation` reads, once per server.
 //! - [`import`] is the bulk path of `loupe import`; [`config`] reads `loupe.toml`;
 //!   [`preview`] shows how a sourcetype cuts and timestamps a file (`loupe sourcetypes test`).
+//! - [`audit`] seals every access into `_audit`; [`erase`] removes events on request (GDPR
+//!   art. 17), physically, from the buckets and the write-ahead log.
 //!
 //! ```no_run
 //! use std::sync::Arc;
@@ -31,6 +33,7 @@ pub mod apply;
 pub mod audit;
 pub mod config;
 pub mod directory;
+pub mod erase;
 pub mod geoip;
 pub mod import;
 pub mod ingest;

@@ -13,6 +13,7 @@ use std::time::Instant;
 mod access_cmd;
 mod config_cmd;
 mod dashboard_cmd;
+mod erase_cmd;
 mod saved_cmd;
 
 /// Indexing threads allocate and free constantly; glibc's arenas contend, mimalloc does not.
@@ -174,6 +175,37 @@ enum Command {
         #[command(subcommand)]
         action: access_cmd::TokenAction,
     },
+    /// Erase events on request (GDPR art. 17): shows what SEARCH matches in INDEX; with
+    /// `--yes` deletes them from the buckets and the write-ahead log. Exit 0 done or shown,
+    /// 2 invalid search, 3 refused (above `[access] erase_max_events` without `--force`).
+    Erase {
+        /// A `loupe.toml` whose `[access] erase_max_events` applies (offline).
+        #[arg(long)]
+        config: Option<PathBuf>,
+        #[arg(long, conflicts_with = "url")]
+        data_dir: Option<PathBuf>,
+        #[arg(long, requires = "token")]
+        url: Option<String>,
+        #[arg(long, env = "LOUPE_TOKEN")]
+        token: Option<String>,
+        #[arg(long)]
+        index: String,
+        #[arg(long)]
+        earliest: Option<String>,
+        #[arg(long)]
+        latest: Option<String>,
+        /// Erase; without it nothing changes (a dry run).
+        #[arg(long)]
+        yes: bool,
+        /// Erase even above `[access] erase_max_events`.
+        #[arg(long)]
+        force: bool,
+        /// Matching events a dry run prints.
+        #[arg(long, default_value_t = 5)]
+        sample: usize,
+        /// A search expression (no `|`): terms, "phrases", field=value, earliest=…
+        search: String,
+    },
     /// The audit trail: verify its hash chain.
     Audit {
         #[arg(long, global = true)]
@@ -261,6 +293,33 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             data_dir,
             action,
         } => access_cmd::audit(&access_cmd::Place { config, data_dir }, action),
+        Command::Erase {
+            config,
+            data_dir,
+            url,
+            token,
+            index,
+            earliest,
+            latest,
+            yes,
+            force,
+            sample,
+            search,
+        } => erase_cmd::run(erase_cmd::EraseArgs {
+            config,
+            data_dir,
+            url,
+            token,
+            request: loupe::erase::EraseRequest {
+                index,
+                search,
+                earliest,
+                latest,
+            },
+            yes,
+            force,
+            sample,
+        }),
         Command::Serve {
             config,
             data_dir,

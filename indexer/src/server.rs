@@ -205,6 +205,13 @@ pub async fn serve(mut cfg: Config) -> Result<(), ServeError> {
             ..loupe_alerts::SchedulerConfig::default()
         },
     ));
+    let chain_watch = tokio::spawn(
+        audit
+            .clone()
+            .watch_chain(store.clone(), cfg.access.audit_verify_interval),
+    );
+    // `loupe user add` and `loupe token create` while the server holds the data dir.
+    let pending_watch = tokio::spawn(audit.clone().watch_pending(Duration::from_secs(2)));
     let state = AppState {
         store,
         pipeline: pipeline.clone(),
@@ -281,6 +288,8 @@ pub async fn serve(mut cfg: Config) -> Result<(), ServeError> {
                 .map_err(ServeError::Http)?;
         }
     }
+    chain_watch.abort();
+    pending_watch.abort();
     // What the syslog queue holds is logged before the pipeline stops.
     syslog.stop(GRACE).await;
     let _ = tokio::task::spawn_blocking(move || ticking.stop()).await;

@@ -9,6 +9,7 @@ pub mod access;
 pub mod config;
 pub mod console;
 pub mod dashboards;
+pub mod erase;
 pub mod hec;
 pub mod jobs;
 pub mod live;
@@ -178,6 +179,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/alerts/fired", get(saved::fired))
         .route("/api/v1/config/apply", post(config::apply))
         .route("/api/v1/config/export", get(config::export))
+        .route("/api/v1/erase", post(erase::erase))
         .route("/api/v1/flush", post(flush_handler))
         .route("/api/v1/indexes", get(indexes_handler))
         .route("/health", get(health_handler))

@@ -95,6 +95,8 @@ struct LogRequest {
 enum IndexMsg {
     Batch(u64, Vec<Event>),
     Flush(std::sync::mpsc::Sender<Result<(), String>>),
+    /// Work that needs the writer to itself (an erasure), run after a commit.
+    Exclusive(Box<dyn FnOnce(&mut StoreWriter) + Send>),
     /// Sent once the log thread has stopped: commit, close, exit.
     Stop,
 }
@@ -109,7 +111,12 @@ pub struct Pipeline {
     threads: Mutex<Vec<std::thread::JoinHandle<()>>>,
     checkpoint: Arc<AtomicU64>,
     wal_dir: PathBuf,
+    /// Asks the log thread to remove every committed record from its files.
+    purge_tx: Sender<std::sync::mpsc::Sender<Result<(), String>>>,
 }
+
+/// A reply channel of the log thread's purge.
+type PurgeReply = std::sync::mpsc::Sender<Result<(), String>>;
 
 /// Sequences seen per channel: everything at or below `floor`, plus the set above it.
 #[derive(Debug, Default, Clone, Serialize, Deserialize)]
@@ -231,6 +238,23 @@ pub fn recover(store: &Arc<Store>) -> Result<u64, StoreError> {
     Ok(r.events)
 }
 
+/// Runs `work` with the writer of a store this process holds the lock of (no server
+/// running), after the log's tail is recovered; then commits, and removes from the log every
+/// record, all of them now committed: what an offline erasure needs, since the log would
+/// otherwise keep a copy of what it erased.
+pub fn offline<R>(
+    store: &Arc<Store>,
+    work: impl FnOnce(&mut StoreWriter) -> Result<R, StoreError>,
+) -> Result<R, StoreError> {
+    let mut r = replay(store, &crate::store::WriterOptions::default())?;
+    let out = work(&mut r.writer);
+    r.writer.close_all()?;
+    let out = out?;
+    r.dedup.save(&r.dedup_path)?;
+    r.wal.purge(r.wal.next_lsn().saturating_sub(1))?;
+    Ok(out)
+}
+
 impl Pipeline {
     /// Opens the log, replays what the store had not committed, and starts the log and index threads.
     pub fn start(store: Arc<Store>, opts: PipelineOptions) -> Result<Pipeline, StoreError> {
@@ -257,6 +281,7 @@ impl Pipeline {
         let (index_tx, index_rx) = bounded::<IndexMsg>(64);
         // "A commit moved the checkpoint": the log thread trims then, not at the next batch.
         let (committed_tx, committed_rx) = bounded::<()>(1);
+        let (purge_tx, purge_rx) = bounded::<PurgeReply>(4);
 
         let log_thread = {
             let index_tx = index_tx.clone();
@@ -271,7 +296,7 @@ impl Pipeline {
                         wal,
                         dedup,
                         dedup_path,
-                        (log_rx, committed_rx),
+                        (log_rx, committed_rx, purge_rx),
                         index_tx,
                         checkpoint,
                         counters,
@@ -309,7 +334,38 @@ impl Pipeline {
             threads: Mutex::new(vec![log_thread, index_thread]),
             checkpoint,
             wal_dir,
+            purge_tx,
         })
+    }
+
+    /// Runs `work` on the index thread with the store's writer to itself, after everything
+    /// acknowledged before the call is committed; commits again after it. Ingest waits
+    /// meanwhile (its batches queue, then get 503 as on any full queue).
+    pub fn exclusive<R: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut StoreWriter) -> R + Send + 'static,
+    ) -> Result<R, IngestError> {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let job: Box<dyn FnOnce(&mut StoreWriter) + Send> = Box::new(move |w| {
+            let _ = tx.send(work(w));
+        });
+        self.index_tx
+            .send(IndexMsg::Exclusive(job))
+            .map_err(|_| IngestError::Internal("ingest has stopped".into()))?;
+        rx.recv()
+            .map_err(|_| IngestError::Internal("ingest has stopped".into()))
+    }
+
+    /// Removes from the write-ahead log's files every record the store has committed (see
+    /// [`crate::store::wal::Wal::purge`]); after an erasure, so no copy of it stays there.
+    pub fn purge_log(&self) -> Result<(), IngestError> {
+        let (tx, rx) = std::sync::mpsc::channel();
+        self.purge_tx
+            .send(tx)
+            .map_err(|_| IngestError::Internal("ingest has stopped".into()))?;
+        rx.recv()
+            .map_err(|_| IngestError::Internal("ingest has stopped".into()))?
+            .map_err(IngestError::Internal)
     }
 
     /// Logs a batch durably; returns once it would survive `kill -9`, or why it was refused.
@@ -399,7 +455,7 @@ fn log_loop(
     mut wal: Wal,
     mut dedup: DedupTable,
     dedup_path: PathBuf,
-    (rx, committed): (Receiver<LogRequest>, Receiver<()>),
+    (rx, committed, purge): (Receiver<LogRequest>, Receiver<()>, Receiver<PurgeReply>),
     index_tx: Sender<IndexMsg>,
     checkpoint: Arc<AtomicU64>,
     counters: Arc<Counters>,
@@ -411,6 +467,7 @@ fn log_loop(
     let mut free_ok = true;
     let mut buf = Vec::with_capacity(1 << 20);
     let mut committed = committed;
+    let mut purge = purge;
     let mut trim = |wal: &mut Wal, dedup: &DedupTable| {
         let cp = checkpoint.load(Ordering::Acquire);
         if cp > trimmed_to {
@@ -431,6 +488,22 @@ fn log_loop(
                     Ok(()) => trim(&mut wal, &dedup),
                     // The index thread has stopped: no more commits to wait for.
                     Err(_) => committed = crossbeam_channel::never(),
+                }
+                continue;
+            }
+            recv(purge) -> r => {
+                match r {
+                    Ok(reply) => {
+                        trim(&mut wal, &dedup);
+                        let cp = checkpoint.load(Ordering::Acquire);
+                        let res = dedup
+                            .save(&dedup_path)
+                            .and_then(|_| wal.purge(cp))
+                            .map_err(|e| e.to_string());
+                        let _ = reply.send(res);
+                    }
+                    // The handle is gone: no more purges to wait for.
+                    Err(_) => purge = crossbeam_channel::never(),
                 }
                 continue;
             }
@@ -616,6 +689,15 @@ fn index_loop(
             }
             Ok(IndexMsg::Flush(reply)) => {
                 let _ = reply.send(commit(&mut writer, last_lsn, &mut reported));
+                next_commit = Instant::now() + opts.commit_interval;
+                false
+            }
+            Ok(IndexMsg::Exclusive(work)) => {
+                // Committed first: the work sees every event handed over, and the
+                // checkpoint covers every record whose events it may change.
+                let _ = commit(&mut writer, last_lsn, &mut reported);
+                work(&mut writer);
+                let _ = commit(&mut writer, last_lsn, &mut reported);
                 next_commit = Instant::now() + opts.commit_interval;
                 false
             }

@@ -1979,3 +1979,68 @@ pub fn count_matching(
         .and_then(|v| v.as_u64())
         .unwrap_or(0))
 }
+
+/// The events of one bucket a search matches, as addresses in `searcher`.
+pub struct BucketMatches {
+    pub bucket: Arc<Bucket>,
+    pub searcher: tantivy::Searcher,
+    pub docs: Vec<DocAddress>,
+}
+
+/// A row of a search's answer, as JSON.
+pub type JsonRow = serde_json::Map<String, serde_json::Value>;
+
+/// What an erasure would remove: every event the base search `req.query` matches in
+/// `scope` (its indexes, row filter, time window, masking: nobody erases what they cannot
+/// see), bucket by bucket, and the first `sample` of them as rows. A pipeline is refused:
+/// an erasure removes events, and a command after the search would change which ones only
+/// in ways nobody could check beforehand.
+pub fn erasure_matches(
+    store: &Store,
+    scope: &SearchScope,
+    req: &SearchRequest,
+    sample: usize,
+) -> Result<(Vec<BucketMatches>, Vec<JsonRow>), SearchError> {
+    let p = prepare(store, scope, req).map_err(|e| e.locate(&req.query))?;
+    if !p.scan || p.pipeline.commands.len() > p.first_op {
+        return Err(SearchError::Invalid(
+            "an erasure takes a search expression (terms, field=value, index=, earliest=), not a pipeline with |".into(),
+        ));
+    }
+    let filter = p.row_filter.then(|| rows::RowFilter::new(&p.base));
+    let needs = FieldNeeds::All;
+    let mut out = Vec::new();
+    let mut rows_out = Vec::new();
+    for (b, pushed) in p.bucket_plans(store)? {
+        p.guard.check()?;
+        let searcher = b.reader.searcher();
+        let timed = matching_newest_first(&b, &searcher, pushed, (p.earliest, p.latest))?;
+        let reader = rows::RowReader::new(&b, &searcher, &needs).masked(p.masker.as_deref());
+        let mut cache = rows::KeywordCache::default();
+        let mut docs = Vec::with_capacity(timed.len());
+        for (t, addr) in timed {
+            if filter.is_none() && rows_out.len() >= sample {
+                docs.push(addr);
+                continue;
+            }
+            let row = reader
+                .row(&mut cache, addr, t)
+                .map_err(SearchError::Internal)?;
+            if filter.as_ref().is_none_or(|f| f.matches(&row)) {
+                docs.push(addr);
+                if rows_out.len() < sample {
+                    rows_out.push(row_json(&row));
+                }
+            }
+        }
+        if !docs.is_empty() {
+            docs.sort_unstable();
+            out.push(BucketMatches {
+                bucket: b,
+                searcher,
+                docs,
+            });
+        }
+    }
+    Ok((out, rows_out))
+}

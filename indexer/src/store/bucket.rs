@@ -128,21 +128,30 @@ type Seen = (u64, SeenTimes);
 
 impl Tally {
     fn add(&mut self, ev: &Event, indexed_s: i64) {
-        let seen = SeenTimes::of(ev.time_ns, indexed_s);
-        let sources = entry(&mut self.streams, &ev.host);
-        let sourcetypes = entry(sources, &ev.source);
-        match sourcetypes.get_mut(ev.sourcetype.as_str()) {
+        self.add_parts(
+            ev.time_ns,
+            [&ev.host, &ev.source, &ev.sourcetype],
+            indexed_s,
+        );
+    }
+
+    /// Counts one event by its time and its host, source and sourcetype.
+    fn add_parts(&mut self, time_ns: i64, [host, source, sourcetype]: [&str; 3], indexed_s: i64) {
+        let seen = SeenTimes::of(time_ns, indexed_s);
+        let sources = entry(&mut self.streams, host);
+        let sourcetypes = entry(sources, source);
+        match sourcetypes.get_mut(sourcetype) {
             Some((n, times)) => {
                 *n += 1;
                 times.widen(&seen);
             }
             None => {
-                sourcetypes.insert(ev.sourcetype.clone(), (1, seen));
+                sourcetypes.insert(sourcetype.to_string(), (1, seen));
             }
         }
         *self
             .minutes
-            .entry(ev.time_ns.div_euclid(60_000_000_000))
+            .entry(time_ns.div_euclid(60_000_000_000))
             .or_insert(0) += 1;
     }
 
@@ -365,6 +374,73 @@ impl Bucket {
         self.reader.reload()?;
         *self.summary.write() = summary;
         Ok(())
+    }
+
+    /// The summary of this bucket's events in `searcher` but those of `erased`, counted again
+    /// from the fast columns (time, host, source, sourcetype, index time), so counts, time
+    /// ranges and the per-minute histogram hold only what remains; `_raw` bytes are not in a
+    /// column, so the caller says how many went (`erased_raw`).
+    pub(crate) fn summary_without(
+        &self,
+        searcher: &tantivy::Searcher,
+        erased: &std::collections::HashSet<tantivy::DocAddress>,
+        erased_raw: u64,
+    ) -> Result<BucketSummary, StoreError> {
+        let old = self.summary();
+        let mut summary = BucketSummary {
+            raw_bytes: old.raw_bytes.saturating_sub(erased_raw),
+            wal_lsn: old.wal_lsn,
+            vocabulary: old.vocabulary,
+            // Every remaining event is counted again, so the streams are whole again too.
+            streams: Some(Vec::new()),
+            ..BucketSummary::default()
+        };
+        let mut tally = Tally::default();
+        for (ord, seg) in searcher.segment_readers().iter().enumerate() {
+            let fast = seg.fast_fields();
+            let time = fast.i64("_time")?;
+            // Absent in buckets written before `_indextime` existed.
+            let indextime = fast.i64("_indextime").ok();
+            let columns = [
+                fast.str("host")?,
+                fast.str("source")?,
+                fast.str("sourcetype")?,
+            ];
+            let mut names: [foldhash::HashMap<u64, String>; 3] = Default::default();
+            for doc in 0..seg.max_doc() {
+                if seg.is_deleted(doc)
+                    || erased.contains(&tantivy::DocAddress::new(ord as u32, doc))
+                {
+                    continue;
+                }
+                let t = time.first(doc).unwrap_or(0);
+                let mut parts: [String; 3] = Default::default();
+                for (i, col) in columns.iter().enumerate() {
+                    let Some(col) = col else { continue };
+                    let Some(term) = col.term_ords(doc).next() else {
+                        continue;
+                    };
+                    let name = names[i].entry(term).or_insert_with(|| {
+                        let mut s = String::new();
+                        let _ = col.ord_to_str(term, &mut s);
+                        s
+                    });
+                    parts[i] = name.clone();
+                }
+                let indexed = indextime.as_ref().and_then(|c| c.first(doc)).unwrap_or(0);
+                if summary.count == 0 {
+                    summary.min_time = t;
+                    summary.max_time = t;
+                } else {
+                    summary.min_time = summary.min_time.min(t);
+                    summary.max_time = summary.max_time.max(t);
+                }
+                summary.count += 1;
+                tally.add_parts(t, [&parts[0], &parts[1], &parts[2]], indexed);
+            }
+        }
+        tally.fold_into(&mut summary);
+        Ok(summary)
     }
 
     /// Bytes on disk, for size-based retention and the size ratio in benchmarks.

@@ -8,6 +8,7 @@
 
 pub mod bucket;
 pub mod directory;
+pub mod erase;
 pub mod retention;
 pub mod schema;
 pub mod vocabulary;
@@ -521,6 +522,26 @@ impl StoreWriter {
     pub fn close_all(&mut self) -> Result<(), StoreError> {
         for (_, w) in self.hot.drain() {
             w.close()?;
+        }
+        Ok(())
+    }
+
+    /// Commits and closes every hot bucket of `index` (before an erasure rewrites them: one
+    /// writer per bucket at a time, and the documents it chose must stay where they are).
+    pub fn close_index(&mut self, index: &str) -> Result<(), StoreError> {
+        let slots: Vec<Slot> = self
+            .hot
+            .iter()
+            .filter(|(_, w)| w.bucket.key.index == index)
+            .map(|(s, _)| s.clone())
+            .collect();
+        for s in slots {
+            if self.last_day.as_ref() == Some(&s) {
+                self.last_day = None;
+            }
+            if let Some(w) = self.hot.remove(&s) {
+                w.close()?;
+            }
         }
         Ok(())
     }

@@ -184,6 +184,51 @@ impl Wal {
         Ok(())
     }
 
+    /// Removes every record up to `lsn` (committed) from the log's files, not only whole
+    /// segments: after an erasure no copy of an erased event may stay in a segment kept for
+    /// its uncommitted neighbours, or kept because it is small. A segment holding both is
+    /// rewritten with the uncommitted records only (same name: replay reads every record of
+    /// every segment, whatever its first lsn).
+    pub fn purge(&mut self, lsn: u64) -> Result<(), StoreError> {
+        write_checkpoint(&self.dir, lsn)?;
+        if self.out_bytes > 0 {
+            let path = self.current_path();
+            self.out.flush().map_err(|e| StoreError::io(&path, e))?;
+            self.rotate()?;
+        }
+        let current = self.segments.len() - 1;
+        let mut kept = Vec::with_capacity(self.segments.len());
+        for i in 0..current {
+            let (first, end) = (self.segments[i], self.segments[i + 1]);
+            let path = segment_path(&self.dir, first);
+            if end <= lsn + 1 {
+                std::fs::remove_file(&path).map_err(|e| StoreError::io(&path, e))?;
+                continue;
+            }
+            if first <= lsn {
+                let data = std::fs::read(&path).map_err(|e| StoreError::io(&path, e))?;
+                let mut out = Vec::with_capacity(data.len());
+                let mut pos = 0usize;
+                while let Some((rec, _, len)) = read_record(&data[pos..]) {
+                    if rec > lsn {
+                        out.extend_from_slice(&data[pos..pos + len]);
+                    }
+                    pos += len;
+                }
+                let tmp = path.with_extension("tmp");
+                std::fs::write(&tmp, &out).map_err(|e| StoreError::io(&tmp, e))?;
+                File::open(&tmp)
+                    .and_then(|f| f.sync_all())
+                    .map_err(|e| StoreError::io(&tmp, e))?;
+                std::fs::rename(&tmp, &path).map_err(|e| StoreError::io(&path, e))?;
+            }
+            kept.push(first);
+        }
+        kept.push(self.segments[current]);
+        self.segments = kept;
+        sync_dir(&self.dir)
+    }
+
     /// Bytes of log not yet checkpointed (exported as a metric).
     pub fn disk_bytes(&self) -> u64 {
         self.segments
@@ -442,6 +487,50 @@ pub fn decode_batch(data: &[u8]) -> Result<LoggedBatch, StoreError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn log_bytes(dir: &Path) -> Vec<u8> {
+        let mut all = Vec::new();
+        for first in list_segments(dir).unwrap() {
+            all.extend(std::fs::read(segment_path(dir, first)).unwrap());
+        }
+        all
+    }
+
+    /// After a purge no committed record is in any file, uncommitted ones are still
+    /// replayed, and the log goes on appending.
+    #[test]
+    fn purge_drops_committed_records_and_keeps_the_rest() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut wal = Wal::open(dir.path(), |_, _| Ok(())).unwrap();
+        let a = wal.append(b"committed erased-text").unwrap();
+        let b = wal.append(b"uncommitted still-here").unwrap();
+        wal.sync().unwrap();
+        let found = |needle: &[u8]| {
+            log_bytes(dir.path())
+                .windows(needle.len())
+                .any(|w| w == needle)
+        };
+        assert!(found(b"erased-text"));
+        wal.purge(a).unwrap();
+        assert!(!found(b"erased-text"));
+        assert!(found(b"still-here"));
+        let c = wal.append(b"after").unwrap();
+        wal.sync().unwrap();
+        drop(wal);
+        let mut replayed = Vec::new();
+        Wal::open(dir.path(), |lsn, p| {
+            replayed.push((lsn, p.to_vec()));
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(
+            replayed,
+            vec![
+                (b, b"uncommitted still-here".to_vec()),
+                (c, b"after".to_vec())
+            ]
+        );
+    }
 
     fn batch(n: usize) -> LoggedBatch {
         LoggedBatch {
