@@ -301,7 +301,10 @@ fn computed_fields_in_the_base_search_are_not_narrowed_by_words() {
 
 /// Events over three days (so several buckets), 5 hosts, 2 sources, 3 sourcetypes; every
 /// seventh says `error`. Returns the server and what was sent: (time, host, source, sourcetype, raw).
-fn streams() -> (Server, Vec<(i64, String, String, String, String)>) {
+/// One event as sent: time, host, source, sourcetype, text.
+type Sent = (i64, String, String, String, String);
+
+fn streams() -> (Server, Vec<Sent>) {
     let s = Server::start("");
     let mut sent = Vec::new();
     let mut body = String::new();
