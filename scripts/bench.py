@@ -390,6 +390,100 @@ def jobs_and_export(data_dir, raw):
     return rows
 
 
+def hec_over_http(hec, raw_bytes, senders=4, body_bytes=1 << 20):
+    """Issue 20's memory row: `loupe serve` ingesting the corpus over HTTP from `senders`
+    concurrent HEC clients (bodies of about 1 MiB; a 503 is retried after the `Retry-After`
+    or 50 ms, as shippers do), until `* | stats count` sees every event. Reports wall time,
+    the server's peak RSS (VmHWM) and CPU, how many 503s back-pressure sent, and the data dir
+    against the index once idle (the write-ahead log trimmed)."""
+    data_dir = os.path.join(OUT, "data-http")
+    shutil.rmtree(data_dir, ignore_errors=True)
+    server = Server(data_dir, os.environ.get("BENCH_HEC_CONFIG", ""))
+    bodies = []
+    with open(hec, "rb") as f:
+        chunk = []
+        size = 0
+        for line in f:
+            chunk.append(line)
+            size += len(line)
+            if size >= body_bytes:
+                bodies.append(b"".join(chunk))
+                chunk, size = [], 0
+        if chunk:
+            bodies.append(b"".join(chunk))
+    busy = [0] * senders
+    failed = []
+
+    def send(i):
+        for body in bodies[i::senders]:
+            while True:
+                req = urllib.request.Request(server.url + "/services/collector/event", data=body, method="POST",
+                                             headers={"Authorization": f"Splunk {TOKEN}"})
+                try:
+                    with urllib.request.urlopen(req, timeout=300) as r:
+                        r.read()
+                    break
+                except urllib.error.HTTPError as e:
+                    if e.code in (429, 503):
+                        busy[i] += 1
+                        time.sleep(float(e.headers.get("Retry-After") or 0.05) if e.code == 429 else 0.05)
+                        continue
+                    failed.append(f"{e.code} {e.read()[:200]!r}")
+                    return
+
+    peak = [0.0, 0.0, 0.0]
+    sampling = threading.Event()
+
+    def sample():
+        while not sampling.is_set():
+            peak[:] = [max(a, b) for a, b in zip(peak, server.rss_parts())]
+            sampling.wait(0.05)
+
+    try:
+        cpu0 = server.cpu_seconds()
+        t0 = time.perf_counter()
+        sampler = threading.Thread(target=sample)
+        sampler.start()
+        threads = [threading.Thread(target=send, args=(i,)) for i in range(senders)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        acked = time.perf_counter() - t0
+        while True:
+            answer, _ = server.search("* | stats count")
+            if answer.get("rows") and answer["rows"][0]["count"] >= LINES:
+                break
+            time.sleep(0.2)
+        secs = time.perf_counter() - t0
+        cpu = server.cpu_seconds() - cpu0
+        sampling.set()
+        sampler.join()
+        with open(f"/proc/{server.p.pid}/status") as f:
+            hwm = next(int(l.split()[1]) / 1024 for l in f if l.startswith("VmHWM"))
+        # Idle: the last commit trims the log (commit_interval is 1 s); wait for the trim.
+        deadline = time.time() + 30
+        while du(os.path.join(data_dir, "wal")) > (1 << 20) and time.time() < deadline:
+            time.sleep(0.2)
+        index = du(os.path.join(data_dir, "indexes"))
+        whole = du(data_dir)
+    finally:
+        server.close()
+    if failed:
+        sys.exit(f"HEC over HTTP failed: {failed[:3]}")
+    shutil.rmtree(data_dir, ignore_errors=True)
+    return [
+        (f"HEC over HTTP, {senders} senders, ~1 MiB bodies, until all searchable",
+         f"{secs:.1f} s = {raw_bytes / 1e6 / secs:.1f} MB/s raw (acknowledged after {acked:.1f} s); peak RSS {hwm:.0f} MiB "
+         f"(sampled every 50 ms: anonymous {peak[1]:.0f}, file-backed {peak[2]:.0f}); "
+         f"server CPU {cpu:.1f} s; {sum(busy)} answers 503/429 (back-pressure)",
+         "VictoriaLogs 276 MiB peak (issue 20); Loupe be4c375: 838 MiB"),
+        ("data dir while idle after that ingest / index",
+         f"{whole / max(index, 1):.2f} ({whole / 1e6:.0f} MB / {index / 1e6:.0f} MB)",
+         "VictoriaLogs 90 MB; Loupe be4c375: 557 MB"),
+    ]
+
+
 def server_ms(server, q, repeat=REPEAT):
     """Median `elapsed_ms` of `q` after one warm run, and the warm run's answer; an error answer
     stops the bench (a refused query would time as fast)."""
@@ -486,6 +580,7 @@ def main():
                  "Quickwit 0.83, VictoriaLogs 0.32, zstd -3 0.29"))
 
     rows.extend(plain_imports(raw))
+    rows.extend(hec_over_http(hec, raw_bytes))
 
     server = Server(data_dir)
     try:
@@ -579,6 +674,10 @@ if __name__ == "__main__":
     if sys.argv[1:2] == ["--only-import"]:
         raw, _ = corpus()
         for what, ours, peers in plain_imports(raw):
+            print(f"| {what} | {ours} | {peers} |")
+    elif sys.argv[1:2] == ["--only-hec"]:
+        raw, hec = corpus()
+        for what, ours, peers in hec_over_http(hec, os.path.getsize(raw)):
             print(f"| {what} | {ours} | {peers} |")
     elif sys.argv[1:2] == ["--only-scheduler"]:
         for what, ours, peers in scheduler_load(os.path.join(OUT, "data-hec")):

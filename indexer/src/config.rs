@@ -56,6 +56,10 @@ pub struct Config {
     /// Free disk below which ingest answers 503 rather than risk a half-written batch.
     #[serde(default = "default_min_free_disk")]
     pub min_free_disk: ByteSize,
+    /// Events taken but not yet indexed, in bytes, above which ingest answers 503 (code 9):
+    /// the bound on ingest's memory when senders outpace indexing.
+    #[serde(default = "default_ingest_queue")]
+    pub ingest_queue: ByteSize,
     /// CSV lookups, macros, etc. are resolved relative to the data dir; this is where macros live.
     #[serde(default)]
     pub macros: BTreeMap<String, String>,
@@ -359,6 +363,9 @@ fn default_job_ttl() -> Duration {
 fn default_commit_interval() -> Duration {
     Duration::from_secs(1)
 }
+fn default_ingest_queue() -> ByteSize {
+    ByteSize(crate::ingest::pipeline::DEFAULT_QUEUE_BYTES as u64)
+}
 fn default_min_free_disk() -> ByteSize {
     ByteSize(256 * 1024 * 1024)
 }
@@ -388,6 +395,7 @@ impl Default for Config {
             limits: loupe_query::Limits::default(),
             commit_interval: default_commit_interval(),
             min_free_disk: default_min_free_disk(),
+            ingest_queue: default_ingest_queue(),
             macros: BTreeMap::new(),
             job_ttl: default_job_ttl(),
             email: None,

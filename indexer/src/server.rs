@@ -117,6 +117,7 @@ pub async fn serve(mut cfg: Config) -> Result<(), ServeError> {
     let opts = PipelineOptions {
         commit_interval: cfg.commit_interval,
         min_free_disk: cfg.min_free_disk.0,
+        queue_bytes: usize::try_from(cfg.ingest_queue.0).unwrap_or(usize::MAX),
         retention: cfg.retention(),
         ..Default::default()
     };

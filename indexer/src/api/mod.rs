@@ -674,6 +674,10 @@ async fn metrics_handler(State(state): State<AppState>) -> Response {
         ));
     }
     out.push_str(&format!(
+        "# HELP loupe_ingest_queued_bytes Bytes of events taken but not yet indexed (503 above ingest_queue)\n# TYPE loupe_ingest_queued_bytes gauge\nloupe_ingest_queued_bytes {}\n",
+        c.queued_bytes.load(Ordering::Relaxed)
+    ));
+    out.push_str(&format!(
         "# HELP loupe_ingest_throttled_total Batches refused with 429 (a token over its max_events_per_second)\n# TYPE loupe_ingest_throttled_total counter\nloupe_ingest_throttled_total {}\n",
         state.quota.throttled.load(Ordering::Relaxed)
     ));

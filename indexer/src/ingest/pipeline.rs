@@ -55,6 +55,10 @@ pub struct PipelineOptions {
     pub writer: WriterOptions,
     /// Batches waiting to be logged before ingest answers 503.
     pub queue_depth: usize,
+    /// Bytes of events acknowledged or waiting to be logged but not yet indexed, above which
+    /// ingest answers 503 (HEC code 9, which senders retry): the bound on what ingest holds in
+    /// memory when senders outpace indexing.
+    pub queue_bytes: usize,
 }
 
 impl Default for PipelineOptions {
@@ -65,9 +69,14 @@ impl Default for PipelineOptions {
             retention: BTreeMap::new(),
             writer: WriterOptions::default(),
             queue_depth: 256,
+            queue_bytes: DEFAULT_QUEUE_BYTES,
         }
     }
 }
+
+/// What ingest may hold between a request and its events being indexed (see
+/// [`PipelineOptions::queue_bytes`]).
+pub const DEFAULT_QUEUE_BYTES: usize = 32 << 20;
 
 /// Counters exported on `/metrics` and written to `_internal`.
 #[derive(Debug, Default)]
@@ -80,6 +89,8 @@ pub struct Counters {
     pub timestamp_unparsed: AtomicU64,
     pub invalid_utf8: AtomicU64,
     pub rejected_busy: AtomicU64,
+    /// Bytes of events taken but not yet indexed (see [`PipelineOptions::queue_bytes`]).
+    pub queued_bytes: Arc<AtomicU64>,
     pub commits: AtomicU64,
     /// Syslog messages received (datagrams and TCP frames), dropped ones included.
     pub syslog_received: AtomicU64,
@@ -89,11 +100,49 @@ pub struct Counters {
 
 struct LogRequest {
     batch: LoggedBatch,
+    held: Held,
     reply: tokio::sync::oneshot::Sender<Result<Accepted, IngestError>>,
 }
 
+/// A batch's share of [`PipelineOptions::queue_bytes`], given back when dropped: once its
+/// events are indexed, or wherever the batch is refused or found a duplicate.
+struct Held {
+    bytes: u64,
+    queued: Arc<AtomicU64>,
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        self.queued.fetch_sub(self.bytes, Ordering::AcqRel);
+    }
+}
+
+/// What an event occupies in memory while it waits: its text and names, the struct, and its
+/// fields. An estimate (allocator slack left out), close enough to bound a queue by.
+fn resident_bytes(ev: &Event) -> u64 {
+    let names =
+        ev.raw.len() + ev.host.len() + ev.source.len() + ev.sourcetype.len() + ev.index.len();
+    let fields: usize = ev
+        .fields
+        .iter()
+        .map(|(k, v)| k.len() + std::mem::size_of::<(String, Value)>() + value_bytes(v))
+        .sum();
+    (std::mem::size_of::<Event>() + names + fields) as u64
+}
+
+fn value_bytes(v: &Value) -> usize {
+    match v {
+        Value::Str(s) => s.len(),
+        Value::Multi(items) => items
+            .iter()
+            .map(|i| std::mem::size_of::<Value>() + value_bytes(i))
+            .sum(),
+        _ => 0,
+    }
+}
+
 enum IndexMsg {
-    Batch(u64, Vec<Event>),
+    Batch(u64, Vec<Event>, Held),
     Flush(std::sync::mpsc::Sender<Result<(), String>>),
     /// Work that needs the writer to itself (an erasure), run after a commit.
     Exclusive(Box<dyn FnOnce(&mut StoreWriter) + Send>),
@@ -104,6 +153,7 @@ enum IndexMsg {
 /// Handle to the running pipeline; cheap to share behind an `Arc`.
 pub struct Pipeline {
     log_tx: Mutex<Option<Sender<LogRequest>>>,
+    queue_bytes: u64,
     index_tx: Sender<IndexMsg>,
     pub counters: Arc<Counters>,
     healthy: Arc<AtomicBool>,
@@ -327,6 +377,7 @@ impl Pipeline {
         };
         Ok(Pipeline {
             log_tx: Mutex::new(Some(log_tx)),
+            queue_bytes: opts.queue_bytes as u64,
             index_tx,
             counters,
             healthy,
@@ -373,13 +424,27 @@ impl Pipeline {
         if !self.healthy.load(Ordering::Relaxed) {
             return Err(IngestError::Unavailable("see the server log".into()));
         }
+        // A batch alone is always taken (the body limit bounds it); past the bound the
+        // sender is told to come back, before anything is logged or acknowledged.
+        let bytes = batch.events.iter().map(resident_bytes).sum::<u64>();
+        let queued = &self.counters.queued_bytes;
+        let before = queued.fetch_add(bytes, Ordering::AcqRel);
+        let held = Held {
+            bytes,
+            queued: queued.clone(),
+        };
+        if before > 0 && before + bytes > self.queue_bytes {
+            drop(held);
+            self.counters.rejected_busy.fetch_add(1, Ordering::Relaxed);
+            return Err(IngestError::Busy);
+        }
         let (reply, rx) = tokio::sync::oneshot::channel();
         let tx = self
             .log_tx
             .lock()
             .clone()
             .ok_or_else(|| IngestError::Internal("shutting down".into()))?;
-        match tx.try_send(LogRequest { batch, reply }) {
+        match tx.try_send(LogRequest { batch, held, reply }) {
             Ok(()) => {}
             Err(TrySendError::Full(_)) => {
                 self.counters.rejected_busy.fetch_add(1, Ordering::Relaxed);
@@ -577,9 +642,12 @@ fn log_loop(
         }
         for (req, lsn) in logged {
             counters.batches.fetch_add(1, Ordering::Relaxed);
-            let LogRequest { batch, reply } = req;
+            let LogRequest { batch, held, reply } = req;
             // Handed to the indexer before the answer, so a flush requested after the ack covers it.
-            if index_tx.send(IndexMsg::Batch(lsn, batch.events)).is_err() {
+            if index_tx
+                .send(IndexMsg::Batch(lsn, batch.events, held))
+                .is_err()
+            {
                 return;
             }
             let _ = reply.send(Ok(Accepted::Logged(lsn)));
@@ -676,7 +744,7 @@ fn index_loop(
         // Under a steady stream the receive never times out: the commit is also due when a
         // batch ends past the interval, so what was acknowledged is searchable within it.
         let due = match rx.recv_timeout(timeout) {
-            Ok(IndexMsg::Batch(lsn, events)) => {
+            Ok(IndexMsg::Batch(lsn, events, held)) => {
                 for ev in events {
                     count_event(&counters, &ev);
                     if let Err(e) = writer.add(ev, lsn) {
@@ -684,6 +752,7 @@ fn index_loop(
                         healthy.store(false, Ordering::Relaxed);
                     }
                 }
+                drop(held);
                 last_lsn = lsn;
                 Instant::now() >= next_commit
             }
@@ -847,6 +916,85 @@ mod tests {
         assert!(s.contains(SEEN_WINDOW as u64 + 9));
         assert!(!s.contains(SEEN_WINDOW as u64 + 10));
         assert!(s.above.len() <= SEEN_WINDOW);
+    }
+
+    fn batch_of(n: usize, tag: &str) -> LoggedBatch {
+        LoggedBatch {
+            channel: None,
+            sequence: None,
+            events: (0..n)
+                .map(|i| Event {
+                    time_ns: 1_700_000_000_000_000_000 + i as i64,
+                    raw: format!("{tag} {i} {}", "x".repeat(1_000)),
+                    index: "main".into(),
+                    ..Default::default()
+                })
+                .collect(),
+        }
+    }
+
+    /// While indexing is behind, what waits for it is bounded in bytes: past the bound a batch
+    /// is refused as busy before it is logged, and taken again once indexing caught up.
+    #[test]
+    fn ingest_answers_busy_past_its_queue_bytes_and_takes_the_batch_once_indexing_caught_up() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(Store::open(dir.path()).unwrap());
+        let opts = PipelineOptions {
+            min_free_disk: 0,
+            queue_bytes: 1 << 20,
+            ..PipelineOptions::default()
+        };
+        let pipeline = Arc::new(Pipeline::start(store.clone(), opts).unwrap());
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        // The index thread is held by an exclusive job until `release` is sent.
+        let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+        let (held_tx, held_rx) = std::sync::mpsc::channel::<()>();
+        let holder = {
+            let p = pipeline.clone();
+            std::thread::spawn(move || {
+                p.exclusive(move |_| {
+                    let _ = held_tx.send(());
+                    let _ = release_rx.recv();
+                })
+            })
+        };
+        held_rx.recv().unwrap();
+        // The first batch is taken whatever its size (queue empty), 2 MB over the bound.
+        assert!(matches!(
+            rt.block_on(pipeline.submit(batch_of(2_000, "first"))),
+            Ok(Accepted::Logged(_))
+        ));
+        let queued = pipeline.counters.queued_bytes.load(Ordering::Acquire);
+        assert!(
+            queued > 2_000_000,
+            "the acknowledged batch is held: {queued}"
+        );
+        assert_eq!(
+            rt.block_on(pipeline.submit(batch_of(10, "second"))),
+            Err(IngestError::Busy)
+        );
+        assert_eq!(pipeline.counters.rejected_busy.load(Ordering::Relaxed), 1);
+        release_tx.send(()).unwrap();
+        holder.join().unwrap().unwrap();
+        pipeline.flush().unwrap();
+        assert_eq!(pipeline.counters.queued_bytes.load(Ordering::Acquire), 0);
+        assert!(matches!(
+            rt.block_on(pipeline.submit(batch_of(10, "second"))),
+            Ok(Accepted::Logged(_))
+        ));
+        pipeline.flush().unwrap();
+        let count: u64 = store
+            .buckets_of("main")
+            .iter()
+            .map(|b| b.summary().count)
+            .sum();
+        assert_eq!(
+            count, 2_010,
+            "nothing of the refused batch was indexed twice or lost"
+        );
+        pipeline.shutdown();
     }
 
     /// A commit trims the log on its own: an idle server keeps its index, not a second copy
