@@ -420,6 +420,8 @@ pub enum RowFilter {
     Not(Box<RowFilter>),
     /// Any of these lower-cased words is a word of `_raw`.
     AnyWord(HashSet<String>),
+    /// A word or phrase, its words found in the text as written (see [`PhraseMatcher`]).
+    Phrase(PhraseMatcher),
     /// Anything else, checked as written.
     Expr(SearchExpr),
 }
@@ -463,7 +465,10 @@ impl RowFilter {
                 rest.push(RowFilter::AnyWord(set));
                 RowFilter::Or(rest)
             }
-            other => RowFilter::Expr(other.clone()),
+            other => match PhraseMatcher::new(other) {
+                Some(m) => RowFilter::Phrase(m),
+                None => RowFilter::Expr(other.clone()),
+            },
         }
     }
 
@@ -471,23 +476,143 @@ impl RowFilter {
     /// (case-insensitive), `field=value` against the row's fields (wildcards, numbers
     /// compared as numbers).
     pub fn matches(&self, row: &Row) -> bool {
-        // Lower-cased once per row, whatever the number of terms.
-        let raw = row
-            .get("_raw")
-            .map(|v| v.to_string())
-            .unwrap_or_default()
-            .to_lowercase();
-        self.matches_raw(row, &raw)
+        let owned;
+        let raw: &str = match row.get("_raw") {
+            Some(Value::Str(s)) => s,
+            Some(v) => {
+                owned = v.to_string();
+                &owned
+            }
+            None => "",
+        };
+        // Lower-cased at most once per row, and only for the checks that need it.
+        let lower = std::cell::OnceCell::new();
+        self.matches_raw(row, &Text { raw, lower })
     }
 
-    fn matches_raw(&self, row: &Row, raw: &str) -> bool {
+    fn matches_raw(&self, row: &Row, text: &Text<'_>) -> bool {
         match self {
-            RowFilter::And(items) => items.iter().all(|i| i.matches_raw(row, raw)),
-            RowFilter::Or(items) => items.iter().any(|i| i.matches_raw(row, raw)),
-            RowFilter::Not(inner) => !inner.matches_raw(row, raw),
-            RowFilter::AnyWord(set) => words_of(raw).any(|w| set.contains(w)),
-            RowFilter::Expr(e) => matches_row(e, row, raw),
+            RowFilter::And(items) => items.iter().all(|i| i.matches_raw(row, text)),
+            RowFilter::Or(items) => items.iter().any(|i| i.matches_raw(row, text)),
+            RowFilter::Not(inner) => !inner.matches_raw(row, text),
+            RowFilter::AnyWord(set) => words_of(text.lower()).any(|w| set.contains(w)),
+            RowFilter::Phrase(m) => m.matches(text),
+            RowFilter::Expr(e) => matches_row(e, row, text.lower()),
         }
+    }
+}
+
+/// An event's text as written, and lower-cased when a check asks for it.
+struct Text<'a> {
+    raw: &'a str,
+    lower: std::cell::OnceCell<String>,
+}
+
+impl Text<'_> {
+    fn lower(&self) -> &str {
+        self.lower.get_or_init(|| self.raw.to_lowercase())
+    }
+}
+
+/// A word or phrase of the base search, compiled once per search: its words are looked for in
+/// the text as written, case-insensitively, by a vectorised finder for the first word and a
+/// comparison of the tokens after it, instead of lower-casing and splitting every event. The
+/// answer is [`holds_phrase`]'s: the words, as runs of alphanumerics, one after the other.
+/// Text that is not ASCII takes [`holds_phrase`] itself (Unicode lower-casing can turn a
+/// non-ASCII letter into an ASCII one, as the index's tokenizer does).
+#[derive(Debug, Clone)]
+pub struct PhraseMatcher {
+    /// The needle lower-cased, for the non-ASCII path.
+    needle: String,
+    /// Its words, lower-cased ASCII.
+    words: Vec<String>,
+    /// Finds the first word (digits only: bytes as they are; else ASCII case folded).
+    first: FirstWord,
+}
+
+#[derive(Debug, Clone)]
+enum FirstWord {
+    Exact(memchr::memmem::Finder<'static>),
+    Folded(aho_corasick::AhoCorasick),
+}
+
+impl PhraseMatcher {
+    /// A matcher for a plain term or phrase (no wildcard, no directive) of ASCII words.
+    fn new(expr: &SearchExpr) -> Option<PhraseMatcher> {
+        let (SearchExpr::Term { text, .. } | SearchExpr::Phrase { text, .. }) = expr else {
+            return None;
+        };
+        if text.contains('*') || loupe_query::directive::Directive::parse(text).is_some() {
+            return None;
+        }
+        let needle = text.to_lowercase();
+        let words: Vec<String> = words_of(&needle).map(str::to_string).collect();
+        let first = words.first()?;
+        if !words.iter().all(|w| w.is_ascii()) {
+            return None;
+        }
+        let first = if first.bytes().all(|b| b.is_ascii_digit()) {
+            FirstWord::Exact(memchr::memmem::Finder::new(first.as_bytes()).into_owned())
+        } else {
+            FirstWord::Folded(
+                aho_corasick::AhoCorasick::builder()
+                    .ascii_case_insensitive(true)
+                    .build([first.as_str()])
+                    .ok()?,
+            )
+        };
+        Some(PhraseMatcher {
+            needle,
+            words,
+            first,
+        })
+    }
+
+    fn matches(&self, text: &Text<'_>) -> bool {
+        let raw = text.raw;
+        if !raw.is_ascii() {
+            return holds_phrase(text.lower(), &self.needle);
+        }
+        let bytes = raw.as_bytes();
+        let alnum = |i: usize| bytes.get(i).is_some_and(u8::is_ascii_alphanumeric);
+        let first_len = self.words[0].len();
+        let mut from = 0;
+        while from < bytes.len() {
+            let found = match &self.first {
+                FirstWord::Exact(f) => f.find(&bytes[from..]),
+                FirstWord::Folded(ac) => ac.find(&bytes[from..]).map(|m| m.start()),
+            };
+            let Some(at) = found.map(|i| i + from) else {
+                return false;
+            };
+            from = at + 1;
+            if (at > 0 && alnum(at - 1)) || alnum(at + first_len) {
+                continue;
+            }
+            if self.rest_follows(bytes, at + first_len) {
+                return true;
+            }
+        }
+        false
+    }
+
+    /// True when the words after the first come next in `bytes`, from `pos` (the end of the
+    /// first word), each a whole token.
+    fn rest_follows(&self, bytes: &[u8], mut pos: usize) -> bool {
+        for word in &self.words[1..] {
+            while pos < bytes.len() && !bytes[pos].is_ascii_alphanumeric() {
+                pos += 1;
+            }
+            let end = pos + word.len();
+            if end > bytes.len()
+                || !bytes[pos..end].eq_ignore_ascii_case(word.as_bytes())
+                || bytes.get(end).is_some_and(u8::is_ascii_alphanumeric)
+            {
+                return false;
+            }
+            pos = end;
+        }
+        true
     }
 }
 
@@ -599,5 +724,84 @@ fn compare(v: &Value, op: CmpOp, value: &str) -> bool {
                 _ => false,
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn term(text: &str) -> SearchExpr {
+        loupe_query::parse(&format!("search {text}"))
+            .ok()
+            .and_then(|q| match q.commands.into_iter().next().map(|c| c.kind) {
+                Some(loupe_query::CommandKind::Search(s)) => Some(s),
+                _ => None,
+            })
+            .expect("a search")
+    }
+
+    /// The compiled matcher answers as the lower-case-and-split check does, on ASCII and
+    /// non-ASCII text, at token boundaries, across punctuation, in any case.
+    #[test]
+    fn the_phrase_matcher_agrees_with_the_split_check() {
+        let needles = [
+            "22",
+            "\"port 22\"",
+            "\"failed password\"",
+            "\"Failed  PASSWORD for\"",
+            "error",
+            "\"user-admin\"",
+            "\"a.b.c\"",
+        ];
+        let texts = [
+            "sshd: Failed password for root from 10.0.0.1 port 22 ssh2",
+            "port=22;",
+            "port 220 and 122 and x22",
+            "FAILED-PASSWORD:FOR root",
+            "failed passwords for",
+            "Error: errors",
+            "user-admin logged in; user_admin not",
+            "a.b.c.d",
+            "ab.c",
+            "Ünïcode erröR, port 22 ok",
+            "KELVIN \u{212A}elvin error22 22",
+            "",
+            "22",
+        ];
+        for n in needles {
+            let expr = term(n);
+            let m = PhraseMatcher::new(&expr).expect("compiles");
+            let needle = match &expr {
+                SearchExpr::Term { text, .. } | SearchExpr::Phrase { text, .. } => {
+                    text.to_lowercase()
+                }
+                other => panic!("{other:?}"),
+            };
+            for t in texts {
+                let text = Text {
+                    raw: t,
+                    lower: std::cell::OnceCell::new(),
+                };
+                assert_eq!(
+                    m.matches(&text),
+                    holds_phrase(&t.to_lowercase(), &needle),
+                    "{n:?} in {t:?}"
+                );
+            }
+        }
+        // Terms ANDed are each compiled; the row filter needs no lower-cased copy for them.
+        let f = RowFilter::new(&term("port 22 NOT error"));
+        let row = |raw: &str| {
+            let mut r = Row::new();
+            r.set("_raw", Value::Str(raw.into()));
+            r
+        };
+        assert!(f.matches(&row("Port 22 open")));
+        assert!(!f.matches(&row("port 22 ERROR")));
+        assert!(!f.matches(&row("port 2222")));
+        // Wildcards and directives keep the general check.
+        assert!(PhraseMatcher::new(&term("err*")).is_none());
+        assert!(PhraseMatcher::new(&term("CASE(Error)")).is_none());
     }
 }
