@@ -421,7 +421,7 @@ pub enum RowFilter {
     /// Any of these lower-cased words is a word of `_raw`.
     AnyWord(HashSet<String>),
     /// A word or phrase, its words found in the text as written (see [`PhraseMatcher`]).
-    Phrase(PhraseMatcher),
+    Phrase(Box<PhraseMatcher>),
     /// Anything else, checked as written.
     Expr(SearchExpr),
 }
@@ -466,7 +466,7 @@ impl RowFilter {
                 RowFilter::Or(rest)
             }
             other => match PhraseMatcher::new(other) {
-                Some(m) => RowFilter::Phrase(m),
+                Some(m) => RowFilter::Phrase(Box::new(m)),
                 None => RowFilter::Expr(other.clone()),
             },
         }
@@ -532,7 +532,7 @@ pub struct PhraseMatcher {
 
 #[derive(Debug, Clone)]
 enum FirstWord {
-    Exact(memchr::memmem::Finder<'static>),
+    Exact(Box<memchr::memmem::Finder<'static>>),
     Folded(aho_corasick::AhoCorasick),
 }
 
@@ -552,7 +552,9 @@ impl PhraseMatcher {
             return None;
         }
         let first = if first.bytes().all(|b| b.is_ascii_digit()) {
-            FirstWord::Exact(memchr::memmem::Finder::new(first.as_bytes()).into_owned())
+            FirstWord::Exact(Box::new(
+                memchr::memmem::Finder::new(first.as_bytes()).into_owned(),
+            ))
         } else {
             FirstWord::Folded(
                 aho_corasick::AhoCorasick::builder()
