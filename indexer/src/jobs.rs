@@ -6,7 +6,7 @@
 //! whole answer. `DELETE` cancels it through the guard, so the search stops at its next check.
 //! Finished jobs are forgotten after the TTL; at most `MAX_JOBS` are kept.
 
-use crate::search::admission::{Admission, Refused};
+use crate::search::admission::{Admission, Refused, UserSlot};
 use crate::search::watch::Watch;
 use crate::search::{self, SearchError, SearchRequest, SearchResponse, SearchScope};
 use crate::store::Store;
@@ -185,6 +185,7 @@ impl Jobs {
         self: &Arc<Self>,
         store: Arc<Store>,
         admission: Arc<Admission>,
+        slot: UserSlot,
         owner: String,
         scope: SearchScope,
         mut request: SearchRequest,
@@ -220,12 +221,14 @@ impl Jobs {
         let running = job.clone();
         let audit = self.audit.clone();
         tokio::spawn(async move {
+            // The owner's place is given back when the job ends, however it ends.
+            let _slot = slot;
             let ticket = match admission.enter(timeout).await {
                 Ok(t) => t,
                 Err(r) => {
                     running.finish(Err(SearchError::Stopped(match r {
                         Refused::ShuttingDown => Stop::Shutdown,
-                        Refused::QueueFull { .. } => Stop::Cancelled,
+                        Refused::QueueFull { .. } | Refused::UserQuota { .. } => Stop::Cancelled,
                     })));
                     return;
                 }

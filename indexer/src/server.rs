@@ -66,6 +66,7 @@ pub fn ensure_token(cfg: &mut Config) -> Result<Option<String>, StoreError> {
         disabled: false,
         lookups_read: None,
         lookups_write: None,
+        sourcetypes: None,
         max_events_per_second: None,
     });
     Ok(Some(token))
@@ -146,7 +147,9 @@ pub async fn serve(mut cfg: Config) -> Result<(), ServeError> {
         }
         other => ServeError::Syslog(other.to_string()),
     })?;
-    let admission = Arc::new(Admission::new(&cfg.limits));
+    let admission = Arc::new(
+        Admission::new(&cfg.limits.search).with_user_quota(cfg.limits.abuse.searches_per_user),
+    );
     let scheme = if tls.is_some() { "https" } else { "http" };
     let job_ttl = cfg.job_ttl;
     let meta = Arc::new(
@@ -183,7 +186,7 @@ pub async fn serve(mut cfg: Config) -> Result<(), ServeError> {
             searcher: Arc::new(crate::schedule::StoreSearcher {
                 store: store.clone(),
                 admission: admission.clone(),
-                limits: cfg.limits.clone(),
+                limits: cfg.limits.search.clone(),
                 macros: macros.clone(),
                 objects: Some(crate::search::Objects(meta.clone())),
                 geo: geo.clone(),
@@ -212,6 +215,7 @@ pub async fn serve(mut cfg: Config) -> Result<(), ServeError> {
     );
     // `loupe user add` and `loupe token create` while the server holds the data dir.
     let pending_watch = tokio::spawn(audit.clone().watch_pending(Duration::from_secs(2)));
+    let abuse = cfg.limits.abuse.clone();
     let state = AppState {
         store,
         pipeline: pipeline.clone(),
@@ -228,7 +232,14 @@ pub async fn serve(mut cfg: Config) -> Result<(), ServeError> {
         roles,
         audit,
         quota: Default::default(),
-        logins: Default::default(),
+        logins: Arc::new(loupe_access::throttle::LoginThrottle::new(
+            abuse.login_failures_per_user,
+            abuse.login_window,
+        )),
+        login_addresses: Arc::new(loupe_access::throttle::LoginThrottle::new(
+            abuse.login_failures_per_address,
+            abuse.login_window,
+        )),
         geo,
     };
     state.reschedule();
@@ -256,11 +267,14 @@ pub async fn serve(mut cfg: Config) -> Result<(), ServeError> {
     match tls {
         None => {
             let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-            let server =
-                axum::serve(listener, api::router(state)).with_graceful_shutdown(async move {
-                    stopping.await;
-                    let _ = tx.send(());
-                });
+            let server = axum::serve(
+                listener,
+                api::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+            )
+            .with_graceful_shutdown(async move {
+                stopping.await;
+                let _ = tx.send(());
+            });
             // A client that keeps its connection open cannot hold the shutdown past GRACE.
             let deadline = async move {
                 let _ = rx.await;
@@ -283,7 +297,10 @@ pub async fn serve(mut cfg: Config) -> Result<(), ServeError> {
                 .map_err(ServeError::Http)?
                 .handle(handle)
                 .http1_only()
-                .serve(api::router(state).into_make_service())
+                .serve(
+                    api::router(state)
+                        .into_make_service_with_connect_info::<std::net::SocketAddr>(),
+                )
                 .await
                 .map_err(ServeError::Http)?;
         }

@@ -120,6 +120,12 @@ pub fn index_matches(pattern: &str, name: &str) -> bool {
     glob(pattern.as_bytes(), name.as_bytes())
 }
 
+/// `*` in `pattern` matches any run of characters, case-insensitively, with no rule for
+/// internal names (sourcetypes such as `_json` are ordinary).
+pub fn wildcard_matches(pattern: &str, name: &str) -> bool {
+    glob(pattern.as_bytes(), name.as_bytes())
+}
+
 fn glob(p: &[u8], s: &[u8]) -> bool {
     // Iterative with one backtrack point: linear in practice, never exponential.
     let (mut pi, mut si) = (0, 0);

@@ -108,9 +108,14 @@ pub async fn create(State(state): State<AppState>, headers: HeaderMap, body: Byt
     req.now_ns = now_ns;
     req.tz = tz;
     let owner = scope.principal.clone();
+    let slot = match state.admission.reserve(&owner) {
+        Ok(s) => s,
+        Err(r) => return refused(r),
+    };
     match state.jobs.start(
         state.store.clone(),
         state.admission.clone(),
+        slot,
         owner,
         scope,
         req,
@@ -399,6 +404,10 @@ pub async fn export(
         Ok(z) => z,
         Err(r) => return r,
     };
+    let slot = match state.admission.reserve(&scope.principal) {
+        Ok(s) => s,
+        Err(r) => return refused(r),
+    };
     let ticket = match state.admission.enter(None).await {
         Ok(t) => t,
         Err(r) => return refused(r),
@@ -425,6 +434,7 @@ pub async fn export(
         runtime.block_on(audit.search("export", &scope, &req, audited));
         drop(req);
         drop(ticket);
+        drop(slot);
         if let Err(e) = outcome {
             let _ = err_tx.send(e.to_string());
         }
