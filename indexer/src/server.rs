@@ -156,11 +156,12 @@ pub async fn serve(mut cfg: Config) -> Result<(), ServeError> {
         loupe_meta::MetaStore::open(&cfg.data_dir).map_err(|e| ServeError::Meta(e.to_string()))?,
     );
     let macros = Arc::new(cfg.macro_table());
-    let roles = Arc::new(
-        cfg.role_table()
-            .map_err(|e| ServeError::Meta(e.to_string()))?,
-    );
+    // The config's roles and those made through the API; the API swaps in a new table.
+    let roles = Arc::new(parking_lot::RwLock::new(
+        crate::roles::load(&cfg, &meta).map_err(|e| ServeError::Meta(e.to_string()))?,
+    ));
     let scheduler_role = roles
+        .read()
         .get(&cfg.access.scheduler_role)
         .cloned()
         .map(Arc::new)

@@ -58,8 +58,9 @@ pub(crate) fn user_scope(
     name: &str,
     role: &str,
 ) -> Result<SearchScope, Response> {
-    match state.roles.get(role) {
-        Some(r) => Ok(SearchScope::of_role(name, Arc::new(r.clone()))),
+    let found = state.roles.read().get(role).cloned();
+    match found {
+        Some(r) => Ok(SearchScope::of_role(name, Arc::new(r))),
         None => Err(api_error(
             StatusCode::FORBIDDEN,
             format!("user {name:?} has role {role:?}, which is not defined"),

@@ -14,6 +14,7 @@ pub mod hec;
 pub mod jobs;
 pub mod live;
 pub mod postprocess;
+pub mod roles;
 pub mod saved;
 
 use crate::config::{Config, TokenConfig};
@@ -58,8 +59,9 @@ pub struct AppState {
     pub in_flight: Arc<std::sync::atomic::AtomicU64>,
     /// Live tails streaming now (`/metrics`): each polls once a second until its client goes.
     pub tails_open: Arc<std::sync::atomic::AtomicU64>,
-    /// The built-in roles and `[roles.NAME]`.
-    pub roles: Arc<loupe_access::Roles>,
+    /// The built-in roles, `[roles.NAME]` and those of `/api/v1/roles`; replaced whole
+    /// when the API changes one, so a new search sees the change at once.
+    pub roles: Arc<parking_lot::RwLock<loupe_access::Roles>>,
     /// Writes `_audit`.
     pub audit: Arc<crate::audit::Auditor>,
     /// Per-token ingest rate limits.
@@ -176,6 +178,11 @@ pub fn router(state: AppState) -> Router {
             get(dashboards::show)
                 .put(dashboards::update)
                 .delete(dashboards::delete),
+        )
+        .route("/api/v1/roles", get(roles::list).post(roles::create))
+        .route(
+            "/api/v1/roles/{name}",
+            get(roles::show).put(roles::update).delete(roles::delete),
         )
         .route("/api/v1/parse", post(saved::parse))
         .route("/api/v1/alerts/fired", get(saved::fired))
