@@ -234,8 +234,16 @@ pub struct GeoipConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LdapConfig {
-    /// `ldap://host:389`.
+    /// `ldap://host:389`, or `ldaps://host:636` for TLS from the first byte.
     pub url: String,
+    /// Upgrade an `ldap://` connection with StartTLS before the bind (the password never
+    /// crosses the network in clear); refused with `ldaps://`, which is TLS already.
+    #[serde(default)]
+    pub starttls: bool,
+    /// PEM CA certificates the directory's certificate must chain to (default: the
+    /// system's). The certificate is always verified, its name against the URL's host.
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
     /// The user's DN, `{user}` replaced by the login name (`uid={user},ou=people,dc=example,dc=org`,
     /// or `{user}@example.org` for Active Directory).
     pub user_dn: String,
@@ -606,6 +614,9 @@ impl Config {
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
+        if let Some(ldap) = &self.ldap {
+            crate::directory::tls_config(ldap).map_err(ConfigError::Invalid)?;
+        }
         self.sourcetype_table()?;
         self.role_table()?;
         for name in self.indexes.keys() {
