@@ -6,7 +6,7 @@
 //! whole answer. `DELETE` cancels it through the guard, so the search stops at its next check.
 //! Finished jobs are forgotten after the TTL; at most `MAX_JOBS` are kept.
 
-use crate::search::admission::{Admission, Refused, UserSlot};
+use crate::search::admission::{Admission, Refused};
 use crate::search::watch::Watch;
 use crate::search::{self, SearchError, SearchRequest, SearchResponse, SearchScope};
 use crate::store::Store;
@@ -180,12 +180,12 @@ impl Jobs {
             .retain(|_, j| !j.is_finished() || j.finished.lock().is_none_or(|f| f.elapsed() < ttl));
     }
 
-    /// Makes a queued job and starts it on the runtime; answers at once.
+    /// Makes a queued job and starts it on the runtime; answers at once. Refused when the
+    /// owner already has its quota of searches.
     pub fn start(
         self: &Arc<Self>,
         store: Arc<Store>,
         admission: Arc<Admission>,
-        slot: UserSlot,
         owner: String,
         scope: SearchScope,
         mut request: SearchRequest,
@@ -198,6 +198,8 @@ impl Jobs {
                 queued: 0,
             });
         }
+        // One of the owner's places (`[limits] searches_per_user`), held until the job ends.
+        let slot = admission.reserve(&owner)?;
         let n = self.next.fetch_add(1, Ordering::Relaxed);
         let sid = format!("{}.{n}", jiff::Timestamp::now().as_second());
         let watch = Arc::new(Watch::new(PREVIEW_ROWS));

@@ -108,14 +108,9 @@ pub async fn create(State(state): State<AppState>, headers: HeaderMap, body: Byt
     req.now_ns = now_ns;
     req.tz = tz;
     let owner = scope.principal.clone();
-    let slot = match state.admission.reserve(&owner) {
-        Ok(s) => s,
-        Err(r) => return refused(r),
-    };
     match state.jobs.start(
         state.store.clone(),
         state.admission.clone(),
-        slot,
         owner,
         scope,
         req,

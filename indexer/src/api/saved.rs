@@ -534,14 +534,9 @@ pub async fn run_now(
     };
     let req = state.request(s.query, s.earliest, s.latest, 1000);
     let owner = scope.principal.clone();
-    let slot = match state.admission.reserve(&owner) {
-        Ok(s) => s,
-        Err(r) => return refused(r),
-    };
     match state.jobs.start(
         state.store.clone(),
         state.admission.clone(),
-        slot,
         owner,
         scope,
         req,
