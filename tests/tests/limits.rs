@@ -290,6 +290,13 @@ fn a_token_bound_to_sourcetypes_refuses_others_and_indexes_nothing_of_the_batch(
     assert_eq!(s.count("index=web* stone"), 1, "only the allowed event");
     assert_eq!(s.count("index=web* stone kept"), 1);
     assert_eq!(s.metric("loupe_ingest_sourcetype_refused_total"), 3.0);
+    // The token reads what its wildcard lets it write, and nothing else.
+    let (status, a, _) = s.search_with(
+        "web-token-0123456789",
+        &json!({"query": "stone OR free", "earliest": "-1d"}),
+    );
+    assert_eq!(status, 200, "{a}");
+    assert_eq!(a["events"].as_array().map(Vec::len), Some(1), "{a}");
     // The test token has no list: it writes any sourcetype.
     let (status, a) = s.hec(
         "/services/collector/event",
