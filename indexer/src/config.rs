@@ -584,6 +584,20 @@ impl Config {
             .map_err(|e| ConfigError::Invalid(e.to_string()))
     }
 
+    /// Every `[[ldap.roles]]` role is one of `roles` (the file's and those made through the
+    /// API, so this is checked once both are known: `crate::roles::load`).
+    pub fn check_ldap_roles(&self, roles: &loupe_access::Roles) -> Result<(), ConfigError> {
+        for r in self.ldap.iter().flat_map(|l| &l.roles) {
+            if roles.get(&r.role).is_none() {
+                return Err(ConfigError::Invalid(format!(
+                    "[[ldap.roles]] group {:?}: role {:?} is not a role",
+                    r.group, r.role
+                )));
+            }
+        }
+        Ok(())
+    }
+
     /// The built-in roles and `[roles.NAME]`, checked: maskers, capabilities, spans, and a
     /// `search_filter` that parses as one search expression.
     pub fn role_table(&self) -> Result<loupe_access::Roles, ConfigError> {
@@ -594,14 +608,6 @@ impl Config {
                 crate::search::role_filter(f).map_err(|e| {
                     ConfigError::Invalid(format!("[roles.{name}] search_filter {f:?}: {e}"))
                 })?;
-            }
-        }
-        for r in self.ldap.iter().flat_map(|l| &l.roles) {
-            if roles.get(&r.role).is_none() {
-                return Err(ConfigError::Invalid(format!(
-                    "[[ldap.roles]] group {:?}: role {:?} is not a role",
-                    r.group, r.role
-                )));
             }
         }
         if roles.get(&self.access.scheduler_role).is_none() {

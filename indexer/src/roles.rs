@@ -90,7 +90,20 @@ pub fn load(cfg: &Config, meta: &MetaStore) -> Result<Roles, RoleError> {
             tracing::warn!("stored role {:?} is ignored: {e}", stored.name);
         }
     }
+    cfg.check_ldap_roles(&roles)
+        .map_err(|e| RoleError::Invalid(e.to_string()))?;
     Ok(roles)
+}
+
+/// The `[[ldap.roles]]` groups that map to `role`: such a role cannot be deleted while the
+/// file names it (the next start would fail).
+pub fn ldap_groups_of<'c>(cfg: &'c Config, role: &str) -> Vec<&'c str> {
+    cfg.ldap
+        .iter()
+        .flat_map(|l| &l.roles)
+        .filter(|r| r.role == role)
+        .map(|r| r.group.as_str())
+        .collect()
 }
 
 #[cfg(test)]
@@ -124,6 +137,17 @@ mod tests {
         assert_eq!(origin(&cfg, "desk", true), Some(Origin::Config));
         assert_eq!(origin(&cfg, "ops", true), Some(Origin::Api));
         assert!(check("bad name", &RoleConfig::default()).is_err());
+        // A directory group may map to a role made through the API, not to one that is not.
+        let ldap = |role: &str| {
+            Config::parse(&format!(
+                "[ldap]\nurl = \"ldap://127.0.0.1:1\"\nuser_dn = \"uid={{user}}\"\ngroup_base = \"dc=x\"\n[[ldap.roles]]\ngroup = \"g\"\nrole = \"{role}\"\n"
+            ))
+            .unwrap()
+        };
+        assert!(load(&ldap("ops"), &meta).is_ok());
+        assert_eq!(ldap_groups_of(&ldap("ops"), "ops"), vec!["g"]);
+        let err = load(&ldap("nobody"), &meta).unwrap_err().to_string();
+        assert!(err.contains("nobody"), "{err}");
         assert!(check(
             "x",
             &RoleConfig {

@@ -291,8 +291,25 @@ fn roles_made_through_the_api_apply_at_once_persist_and_are_audited() {
     }
 
     // Kept in meta.sqlite: the role and its user survive a restart.
+    // A directory group may be given an API role; the file then holds it against deletion.
     s.terminate();
+    let config = s.dir.path().join("loupe.toml");
+    let mut text = std::fs::read_to_string(&config).expect("read config");
+    text.push_str(
+        "[ldap]\nurl = \"ldap://127.0.0.1:1\"\nuser_dn = \"uid={user},dc=example,dc=org\"\n\
+         group_base = \"dc=example,dc=org\"\n[[ldap.roles]]\ngroup = \"operators\"\nrole = \"ops\"\n",
+    );
+    std::fs::write(&config, text).expect("write config");
     s.restart();
     let seen = search(&s, &olga, "*");
     assert!(seen.contains(NIR_MASKED), "{seen}");
+    let (status, a) = call(&s, TOKEN, "DELETE", "/api/v1/roles/ops", None);
+    assert_eq!(status, 409, "{a}");
+    assert!(
+        a["error"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("ldap.roles"),
+        "{a}"
+    );
 }

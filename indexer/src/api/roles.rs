@@ -283,6 +283,17 @@ pub async fn delete(
         Ok(b) => b,
         Err(r) => return r,
     };
+    let groups = defs::ldap_groups_of(&state.config, &name);
+    if !groups.is_empty() {
+        return api_error(
+            StatusCode::CONFLICT,
+            format!(
+                "role {name:?} is given by [[ldap.roles]] to group {}: change loupe.toml first",
+                groups.join(", ")
+            ),
+            Some(json!({"ldap_groups": groups})),
+        );
+    }
     let meta = state.meta.clone();
     let users = match blocking(move || meta.users()).await {
         Ok(u) => u,
