@@ -12,7 +12,7 @@ use std::process::ExitCode;
 
 #[derive(Subcommand)]
 pub enum UserAction {
-    /// Create a user with a role (`admin`, `power`, `user`, `auditor` or a `[roles.NAME]`).
+    /// Create a user with a role (`admin`, `power`, `user`, `auditor`, a `[roles.NAME]` or a role made through the API).
     Add {
         name: String,
         #[arg(long)]
@@ -53,25 +53,25 @@ pub enum AuditAction {
     Verify,
 }
 
-/// Where the command works: `--data-dir`, else the config's `data_dir`; the config's roles.
+/// Where the command works: `--data-dir`, else the config's `data_dir`; the config.
 pub struct Place {
     pub config: Option<PathBuf>,
     pub data_dir: Option<PathBuf>,
 }
 
 impl Place {
-    fn resolve(&self) -> anyhow::Result<(PathBuf, loupe_access::Roles)> {
+    fn resolve(&self) -> anyhow::Result<(PathBuf, Config)> {
         let cfg = match &self.config {
             Some(p) => Config::load(p)?,
             None => Config::default(),
         };
-        let roles = cfg.role_table()?;
+        cfg.role_table()?;
         let dir = match (&self.data_dir, &self.config) {
             (Some(d), _) => d.clone(),
             (None, Some(_)) => cfg.data_dir.clone(),
             (None, None) => bail!("give --data-dir DIR (or --config loupe.toml)"),
         };
-        Ok((dir, roles))
+        Ok((dir, cfg))
     }
 }
 
@@ -101,8 +101,10 @@ fn when(ns: Option<i64>) -> String {
 }
 
 pub fn user(place: &Place, action: UserAction) -> anyhow::Result<ExitCode> {
-    let (dir, roles) = place.resolve()?;
+    let (dir, cfg) = place.resolve()?;
     let meta = MetaStore::open(&dir)?;
+    // The config's roles and those made through the API.
+    let roles = loupe::roles::load(&cfg, &meta)?;
     match action {
         UserAction::Add {
             name,

@@ -46,10 +46,11 @@ pub struct Config {
     /// Time zone of zone-less timestamps (IANA name); UTC when absent.
     #[serde(default)]
     pub timezone: Option<String>,
-    /// Memory bounds of every search (`[limits]`: `max_groups`, `max_rows_buffered`, ...);
-    /// a missing key keeps its default, an unknown one is an error.
+    /// `[limits]`: the memory bounds of every search (`max_groups`, `max_rows_buffered`, ...)
+    /// and the abuse limits (failed logins, searches per user, ingest rate) in one table, as
+    /// Splunk's limits.conf; a missing key keeps its default, an unknown one is an error.
     #[serde(default)]
-    pub limits: loupe_query::Limits,
+    pub limits: LimitsConfig,
     /// How often indexed data becomes searchable (and the write-ahead log is trimmed).
     #[serde(default = "default_commit_interval", with = "humantime_ms")]
     pub commit_interval: Duration,
@@ -100,6 +101,129 @@ pub struct Config {
     pub geoip: Option<GeoipConfig>,
 }
 
+/// `[limits]`: what a search may hold ([`loupe_query::Limits`]) and how much one user, one
+/// address or one token may ask of the server ([`AbuseLimits`]). One table for both, as
+/// operators look for every limit in one place; each key is checked where it stands, so an
+/// unknown or mistyped key is refused with its line.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LimitsConfig {
+    pub search: loupe_query::Limits,
+    pub abuse: AbuseLimits,
+}
+
+/// The abuse limits of `[limits]`: a guessed password, a runaway script or a chatty sender
+/// slows down only itself.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AbuseLimits {
+    /// Failed logins of one user name within `login_window` that lock its logins (default 5).
+    pub login_failures_per_user: u32,
+    /// Failed logins from one client address within `login_window` that lock logins from
+    /// it, whatever the user name (default 20): one host trying many names is stopped too.
+    pub login_failures_per_address: u32,
+    /// How long failed logins are remembered, and the lock lasts (default 15 minutes).
+    #[serde(with = "humantime_ms")]
+    pub login_window: Duration,
+    /// Searches one principal may have running or queued at once (API, jobs, export;
+    /// default 20, enough for a dashboard's panels); past it 429 (Splunk's srchJobsQuota).
+    pub searches_per_user: usize,
+    /// Events per second of a `[[tokens]]` entry without its own `max_events_per_second`
+    /// (default 0: no limit).
+    pub token_events_per_second: u32,
+}
+
+impl Default for AbuseLimits {
+    fn default() -> Self {
+        AbuseLimits {
+            login_failures_per_user: 5,
+            login_failures_per_address: 20,
+            login_window: Duration::from_secs(15 * 60),
+            searches_per_user: 20,
+            token_events_per_second: 0,
+        }
+    }
+}
+
+/// The keys of [`AbuseLimits`], the rest of `[limits]` going to [`loupe_query::Limits`].
+const ABUSE_KEYS: [&str; 5] = [
+    "login_failures_per_user",
+    "login_failures_per_address",
+    "login_window",
+    "searches_per_user",
+    "token_events_per_second",
+];
+
+impl<'de> Deserialize<'de> for LimitsConfig {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_map(LimitsVisitor)
+    }
+}
+
+struct LimitsVisitor;
+
+/// Checks one key's value against the struct it belongs to while the TOML reader still
+/// knows its line (an error raised after the whole table is read would name only the table).
+struct KeyValue<'k> {
+    key: &'k str,
+    abuse: bool,
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for KeyValue<'_> {
+    type Value = toml::Value;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<toml::Value, D::Error> {
+        use serde::de::Error;
+        let value = toml::Value::deserialize(d)?;
+        let mut one = toml::Table::new();
+        one.insert(self.key.to_string(), value.clone());
+        let checked = if self.abuse {
+            toml::Value::Table(one).try_into::<AbuseLimits>().map(drop)
+        } else {
+            toml::Value::Table(one)
+                .try_into::<loupe_query::Limits>()
+                .map(drop)
+        };
+        checked.map_err(|e| {
+            let msg = e.message().to_string();
+            if msg.contains("unknown field") {
+                D::Error::custom(format!(
+                    "[limits] {msg}, or one of {}",
+                    ABUSE_KEYS.map(|k| format!("`{k}`")).join(", ")
+                ))
+            } else {
+                D::Error::custom(format!("[limits] {}: {msg}", self.key))
+            }
+        })?;
+        Ok(value)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for LimitsVisitor {
+    type Value = LimitsConfig;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("the [limits] table")
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<LimitsConfig, A::Error> {
+        use serde::de::Error;
+        let (mut search, mut abuse) = (toml::Table::new(), toml::Table::new());
+        while let Some(key) = map.next_key::<String>()? {
+            let is_abuse = ABUSE_KEYS.contains(&key.as_str());
+            let value = map.next_value_seed(KeyValue {
+                key: &key,
+                abuse: is_abuse,
+            })?;
+            if is_abuse { &mut abuse } else { &mut search }.insert(key, value);
+        }
+        Ok(LimitsConfig {
+            search: toml::Value::Table(search)
+                .try_into()
+                .map_err(|e| A::Error::custom(format!("[limits] {e}")))?,
+            abuse: toml::Value::Table(abuse)
+                .try_into()
+                .map_err(|e| A::Error::custom(format!("[limits] {e}")))?,
+        })
+    }
+}
+
 /// `[geoip]`: a MaxMind-format City database (GeoLite2-City.mmdb, GeoIP2-City.mmdb, or any
 /// file of that shape), read once at start; without it `iplocation` is refused.
 #[derive(Debug, Clone, Deserialize)]
@@ -114,8 +238,16 @@ pub struct GeoipConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LdapConfig {
-    /// `ldap://host:389`.
+    /// `ldap://host:389`, or `ldaps://host:636` for TLS from the first byte.
     pub url: String,
+    /// Upgrade an `ldap://` connection with StartTLS before the bind (the password never
+    /// crosses the network in clear); refused with `ldaps://`, which is TLS already.
+    #[serde(default)]
+    pub starttls: bool,
+    /// PEM CA certificates the directory's certificate must chain to (default: the
+    /// system's). The certificate is always verified, its name against the URL's host.
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
     /// The user's DN, `{user}` replaced by the login name (`uid={user},ou=people,dc=example,dc=org`,
     /// or `{user}@example.org` for Active Directory).
     pub user_dn: String,
@@ -308,8 +440,12 @@ pub struct TokenConfig {
     /// Lookup tables this token may write with `outputlookup` (same defaults).
     #[serde(default)]
     pub lookups_write: Option<Vec<String>>,
+    /// Sourcetypes this token may write (names or wildcards, `access_*`); absent means all.
+    /// A batch holding an event of another sourcetype is refused whole (HEC code 7).
+    #[serde(default)]
+    pub sourcetypes: Option<Vec<String>>,
     /// Most events per second this token may send (HEC answers 429 with `Retry-After`
-    /// above it); absent: no limit.
+    /// above it); absent: `[limits] token_events_per_second` (by default no limit).
     #[serde(default)]
     pub max_events_per_second: Option<u32>,
 }
@@ -392,7 +528,7 @@ impl Default for Config {
             max_event_bytes: default_max_event_bytes(),
             default_year: None,
             timezone: None,
-            limits: loupe_query::Limits::default(),
+            limits: LimitsConfig::default(),
             commit_interval: default_commit_interval(),
             min_free_disk: default_min_free_disk(),
             ingest_queue: default_ingest_queue(),
@@ -456,6 +592,20 @@ impl Config {
             .map_err(|e| ConfigError::Invalid(e.to_string()))
     }
 
+    /// Every `[[ldap.roles]]` role is one of `roles` (the file's and those made through the
+    /// API, so this is checked once both are known: `crate::roles::load`).
+    pub fn check_ldap_roles(&self, roles: &loupe_access::Roles) -> Result<(), ConfigError> {
+        for r in self.ldap.iter().flat_map(|l| &l.roles) {
+            if roles.get(&r.role).is_none() {
+                return Err(ConfigError::Invalid(format!(
+                    "[[ldap.roles]] group {:?}: role {:?} is not a role",
+                    r.group, r.role
+                )));
+            }
+        }
+        Ok(())
+    }
+
     /// The built-in roles and `[roles.NAME]`, checked: maskers, capabilities, spans, and a
     /// `search_filter` that parses as one search expression.
     pub fn role_table(&self) -> Result<loupe_access::Roles, ConfigError> {
@@ -468,14 +618,6 @@ impl Config {
                 })?;
             }
         }
-        for r in self.ldap.iter().flat_map(|l| &l.roles) {
-            if roles.get(&r.role).is_none() {
-                return Err(ConfigError::Invalid(format!(
-                    "[[ldap.roles]] group {:?}: role {:?} is not a role",
-                    r.group, r.role
-                )));
-            }
-        }
         if roles.get(&self.access.scheduler_role).is_none() {
             return Err(ConfigError::Invalid(format!(
                 "[access] scheduler_role {:?} is not a role",
@@ -486,6 +628,9 @@ impl Config {
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
+        if let Some(ldap) = &self.ldap {
+            crate::directory::tls_config(ldap).map_err(ConfigError::Invalid)?;
+        }
         self.sourcetype_table()?;
         self.role_table()?;
         for name in self.indexes.keys() {
@@ -770,15 +915,37 @@ max_size = "50GB"
 
     #[test]
     fn limits_table_sets_some_keys_and_refuses_unknown_ones() {
-        let cfg = Config::parse("[limits]\nmax_groups = 10\n").unwrap();
-        assert_eq!(cfg.limits.max_groups, 10);
+        let cfg = Config::parse("[limits]\nmax_groups = 10\nsearches_per_user = 2\n").unwrap();
+        assert_eq!(cfg.limits.search.max_groups, 10);
+        assert_eq!(cfg.limits.abuse.searches_per_user, 2);
         let defaults = loupe_query::Limits::default();
-        assert_eq!(cfg.limits.max_rows_buffered, defaults.max_rows_buffered);
-        assert_eq!(Config::parse("").unwrap().limits, defaults);
-        let err = Config::parse("[limits]\nmax_grups = 10\n")
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("max_grups"), "{err}");
+        assert_eq!(
+            cfg.limits.search.max_rows_buffered,
+            defaults.max_rows_buffered
+        );
+        assert_eq!(
+            cfg.limits.abuse.login_failures_per_user,
+            AbuseLimits::default().login_failures_per_user
+        );
+        assert_eq!(Config::parse("").unwrap().limits, LimitsConfig::default());
+        let cfg =
+            Config::parse("[limits]\nlogin_window = \"2m\"\nsearch_timeout = \"30s\"\n").unwrap();
+        assert_eq!(cfg.limits.abuse.login_window, Duration::from_secs(120));
+        assert_eq!(cfg.limits.search.search_timeout, Duration::from_secs(30));
+        for (text, key, line) in [
+            ("[limits]\nmax_grups = 10\n", "max_grups", 2),
+            (
+                "data_dir = \"/x\"\n[limits]\nmax_groups = 1\nsearches_per_usr = 3\n",
+                "searches_per_usr",
+                4,
+            ),
+            ("[limits]\n\nlogin_window = \"soon\"\n", "login_window", 3),
+            ("[limits]\nsearches_per_user = -1\n", "searches_per_user", 2),
+        ] {
+            let err = Config::parse(text).unwrap_err().to_string();
+            assert!(err.contains(key), "{err}");
+            assert!(err.contains(&format!("line {line}")), "{text}: {err}");
+        }
     }
 
     #[test]

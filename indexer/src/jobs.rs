@@ -180,7 +180,8 @@ impl Jobs {
             .retain(|_, j| !j.is_finished() || j.finished.lock().is_none_or(|f| f.elapsed() < ttl));
     }
 
-    /// Makes a queued job and starts it on the runtime; answers at once.
+    /// Makes a queued job and starts it on the runtime; answers at once. Refused when the
+    /// owner already has its quota of searches.
     pub fn start(
         self: &Arc<Self>,
         store: Arc<Store>,
@@ -197,6 +198,8 @@ impl Jobs {
                 queued: 0,
             });
         }
+        // One of the owner's places (`[limits] searches_per_user`), held until the job ends.
+        let slot = admission.reserve(&owner)?;
         let n = self.next.fetch_add(1, Ordering::Relaxed);
         let sid = format!("{}.{n}", jiff::Timestamp::now().as_second());
         let watch = Arc::new(Watch::new(PREVIEW_ROWS));
@@ -220,12 +223,14 @@ impl Jobs {
         let running = job.clone();
         let audit = self.audit.clone();
         tokio::spawn(async move {
+            // The owner's place is given back when the job ends, however it ends.
+            let _slot = slot;
             let ticket = match admission.enter(timeout).await {
                 Ok(t) => t,
                 Err(r) => {
                     running.finish(Err(SearchError::Stopped(match r {
                         Refused::ShuttingDown => Stop::Shutdown,
-                        Refused::QueueFull { .. } => Stop::Cancelled,
+                        Refused::QueueFull { .. } | Refused::UserQuota { .. } => Stop::Cancelled,
                     })));
                     return;
                 }

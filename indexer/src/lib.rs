@@ -40,6 +40,7 @@ pub mod ingest;
 pub mod jobs;
 pub mod postprocess;
 pub mod preview;
+pub mod roles;
 pub mod schedule;
 pub mod search;
 pub mod server;

@@ -66,6 +66,7 @@ pub fn ensure_token(cfg: &mut Config) -> Result<Option<String>, StoreError> {
         disabled: false,
         lookups_read: None,
         lookups_write: None,
+        sourcetypes: None,
         max_events_per_second: None,
     });
     Ok(Some(token))
@@ -147,18 +148,21 @@ pub async fn serve(mut cfg: Config) -> Result<(), ServeError> {
         }
         other => ServeError::Syslog(other.to_string()),
     })?;
-    let admission = Arc::new(Admission::new(&cfg.limits));
+    let admission = Arc::new(
+        Admission::new(&cfg.limits.search).with_user_quota(cfg.limits.abuse.searches_per_user),
+    );
     let scheme = if tls.is_some() { "https" } else { "http" };
     let job_ttl = cfg.job_ttl;
     let meta = Arc::new(
         loupe_meta::MetaStore::open(&cfg.data_dir).map_err(|e| ServeError::Meta(e.to_string()))?,
     );
     let macros = Arc::new(cfg.macro_table());
-    let roles = Arc::new(
-        cfg.role_table()
-            .map_err(|e| ServeError::Meta(e.to_string()))?,
-    );
+    // The config's roles and those made through the API; the API swaps in a new table.
+    let roles = Arc::new(parking_lot::RwLock::new(
+        crate::roles::load(&cfg, &meta).map_err(|e| ServeError::Meta(e.to_string()))?,
+    ));
     let scheduler_role = roles
+        .read()
         .get(&cfg.access.scheduler_role)
         .cloned()
         .map(Arc::new)
@@ -184,7 +188,7 @@ pub async fn serve(mut cfg: Config) -> Result<(), ServeError> {
             searcher: Arc::new(crate::schedule::StoreSearcher {
                 store: store.clone(),
                 admission: admission.clone(),
-                limits: cfg.limits.clone(),
+                limits: cfg.limits.search.clone(),
                 macros: macros.clone(),
                 objects: Some(crate::search::Objects(meta.clone())),
                 geo: geo.clone(),
@@ -213,6 +217,7 @@ pub async fn serve(mut cfg: Config) -> Result<(), ServeError> {
     );
     // `loupe user add` and `loupe token create` while the server holds the data dir.
     let pending_watch = tokio::spawn(audit.clone().watch_pending(Duration::from_secs(2)));
+    let abuse = cfg.limits.abuse.clone();
     let state = AppState {
         store,
         pipeline: pipeline.clone(),
@@ -229,7 +234,14 @@ pub async fn serve(mut cfg: Config) -> Result<(), ServeError> {
         roles,
         audit,
         quota: Default::default(),
-        logins: Default::default(),
+        logins: Arc::new(loupe_access::throttle::LoginThrottle::new(
+            abuse.login_failures_per_user,
+            abuse.login_window,
+        )),
+        login_addresses: Arc::new(loupe_access::throttle::LoginThrottle::new(
+            abuse.login_failures_per_address,
+            abuse.login_window,
+        )),
         geo,
     };
     state.reschedule();
@@ -257,11 +269,14 @@ pub async fn serve(mut cfg: Config) -> Result<(), ServeError> {
     match tls {
         None => {
             let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-            let server =
-                axum::serve(listener, api::router(state)).with_graceful_shutdown(async move {
-                    stopping.await;
-                    let _ = tx.send(());
-                });
+            let server = axum::serve(
+                listener,
+                api::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+            )
+            .with_graceful_shutdown(async move {
+                stopping.await;
+                let _ = tx.send(());
+            });
             // A client that keeps its connection open cannot hold the shutdown past GRACE.
             let deadline = async move {
                 let _ = rx.await;
@@ -284,7 +299,10 @@ pub async fn serve(mut cfg: Config) -> Result<(), ServeError> {
                 .map_err(ServeError::Http)?
                 .handle(handle)
                 .http1_only()
-                .serve(api::router(state).into_make_service())
+                .serve(
+                    api::router(state)
+                        .into_make_service_with_connect_info::<std::net::SocketAddr>(),
+                )
                 .await
                 .map_err(ServeError::Http)?;
         }

@@ -769,10 +769,24 @@ member: uid=marie,ou=people,dc=example,dc=org
 ";
 
 fn slapd() -> Option<Slapd> {
+    slapd_on(None).map(|(s, _)| s)
+}
+
+/// [`slapd`], also listening with TLS on `ldaps://` when given a (certificate, key) pair,
+/// whose URL is returned beside (StartTLS is offered on the plain `ldap://` one).
+fn slapd_on(tls: Option<(&std::path::Path, &std::path::Path)>) -> Option<(Slapd, String)> {
     let bin = ["/usr/sbin/slapd", "/usr/local/sbin/slapd"]
         .into_iter()
         .find(|p| std::path::Path::new(p).exists())?;
     let dir = tempfile::tempdir().expect("tempdir");
+    let tls_conf = tls.map_or(String::new(), |(cert, key)| {
+        format!(
+            "TLSCertificateFile {}\nTLSCertificateKeyFile {}\n",
+            cert.display(),
+            key.display()
+        )
+    });
+    let ldaps = format!("ldaps://127.0.0.1:{}", loupe_e2e::free_port());
     let db = dir.path().join("db");
     std::fs::create_dir_all(&db).expect("db dir");
     let conf = dir.path().join("slapd.conf");
@@ -783,17 +797,22 @@ fn slapd() -> Option<Slapd> {
              include /etc/ldap/schema/inetorgperson.schema\nmodulepath /usr/lib/ldap\n\
              moduleload back_mdb\npidfile {}/slapd.pid\ndatabase mdb\nmaxsize 10485760\n\
              suffix \"dc=example,dc=org\"\nrootdn \"cn=admin,dc=example,dc=org\"\n\
-             rootpw adminsecret\ndirectory {}\n",
+             rootpw adminsecret\ndirectory {}\n{tls_conf}",
             dir.path().display(),
             db.display()
         ),
     )
     .expect("slapd.conf");
     let url = format!("ldap://127.0.0.1:{}", loupe_e2e::free_port());
+    let listen = if tls.is_some() {
+        format!("{url}/ {ldaps}/")
+    } else {
+        format!("{url}/")
+    };
     let child = Command::new(bin)
         .arg("-f")
         .arg(&conf)
-        .args(["-h", &format!("{url}/"), "-d", "0"])
+        .args(["-h", &listen, "-d", "0"])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -824,7 +843,7 @@ fn slapd() -> Option<Slapd> {
             .status()
             .is_ok_and(|st| st.success())
     });
-    Some(s)
+    Some((s, ldaps))
 }
 
 #[test]
@@ -887,6 +906,75 @@ fn directory_users_sign_in_with_the_role_of_their_group() {
     assert!(body.contains(NIR_MASKED), "{body}");
     for secret in ["701 169", "salary", "confidential"] {
         assert!(!body.contains(secret), "{secret:?} in {body}");
+    }
+}
+
+/// `[ldap]` over TLS: `ldaps://` and StartTLS (`starttls = true`) against slapd holding a
+/// certificate made here, trusted through `ca_file`: the directory user signs in; a
+/// directory whose certificate chains to another CA is refused (no bind, no session), in
+/// both modes; StartTLS over `ldaps://` and a CA file holding no certificate stop the start.
+#[test]
+fn directory_logins_over_ldaps_and_starttls_verify_the_certificate() {
+    let certs = tempfile::tempdir().expect("tempdir");
+    let ca = loupe_e2e::tls::TestCa::new(certs.path(), "directory");
+    let other = loupe_e2e::tls::TestCa::new(certs.path(), "other");
+    let (cert, key) = ca.sign(certs.path(), "slapd", &["127.0.0.1", "localhost"]);
+    let Some((ldap, ldaps)) = slapd_on(Some((&cert, &key))) else {
+        eprintln!("note: no slapd (make test installs Debian's slapd and ldap-utils): skipping");
+        return;
+    };
+    let config = |url: &str, starttls: bool, ca_file: &std::path::Path| {
+        format!(
+            "[ldap]\nurl = \"{url}\"\nstarttls = {starttls}\nca_file = {ca_file:?}\n\
+             user_dn = \"uid={{user}},ou=people,dc=example,dc=org\"\n\
+             group_base = \"ou=groups,dc=example,dc=org\"\n[[ldap.roles]]\ngroup = \"helpdesk\"\nrole = \"user\"\n"
+        )
+    };
+    let login = |s: &Server| {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .into();
+        let mut r = agent
+            .post(&format!("{}/api/v1/login", s.url))
+            .send_json(serde_json::json!({"user": "marie", "password": "marie directory password"}))
+            .expect("login");
+        let cookie = r.headers().get("set-cookie").is_some();
+        (
+            r.status().as_u16(),
+            cookie,
+            r.body_mut().read_to_string().unwrap_or_default(),
+        )
+    };
+    for (url, starttls) in [(ldaps.as_str(), false), (ldap.url.as_str(), true)] {
+        let s = Server::start(&config(url, starttls, &ca.pem));
+        let (status, cookie, body) = login(&s);
+        assert_eq!(status, 200, "{url} starttls={starttls}: {body}");
+        assert!(cookie && body.contains("\"user\""), "{body}");
+        let s = Server::start(&config(url, starttls, &other.pem));
+        let (status, cookie, body) = login(&s);
+        assert_eq!(
+            status, 401,
+            "untrusted certificate, {url} starttls={starttls}: {body}"
+        );
+        assert!(!cookie, "{body}");
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let empty = dir.path().join("empty.pem");
+    std::fs::write(&empty, "").expect("write");
+    for (bad, needle) in [
+        (config(&ldaps, true, &ca.pem), "starttls"),
+        (config(&ldap.url, true, &empty), "no certificate"),
+        (config("ldapx://127.0.0.1:1", false, &ca.pem), "ldaps://"),
+    ] {
+        let path = dir.path().join("loupe.toml");
+        std::fs::write(&path, bad).expect("write");
+        let (code, out, err) = loupe(
+            &["user", "list", "--config", path.to_str().expect("utf-8")],
+            None,
+        );
+        assert_ne!(code, 0, "{out}");
+        assert!(err.contains(needle), "{needle}: {err}");
     }
 }
 

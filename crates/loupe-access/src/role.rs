@@ -59,7 +59,7 @@ impl Capability {
 }
 
 /// A `[roles.NAME]` table as written in `loupe.toml`.
-#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct RoleConfig {
     /// Index names or wildcards (`web*`); `*` does not reach internal (`_`) indexes, which
@@ -117,6 +117,12 @@ pub fn index_matches(pattern: &str, name: &str) -> bool {
     if name.starts_with('_') && !pattern.starts_with('_') {
         return false;
     }
+    glob(pattern.as_bytes(), name.as_bytes())
+}
+
+/// `*` in `pattern` matches any run of characters, case-insensitively, with no rule for
+/// internal names (sourcetypes such as `_json` are ordinary).
+pub fn wildcard_matches(pattern: &str, name: &str) -> bool {
     glob(pattern.as_bytes(), name.as_bytes())
 }
 
@@ -219,6 +225,12 @@ impl Role {
 
     /// One of [`BUILTIN_ROLES`].
     pub fn builtin(name: &str) -> Option<Role> {
+        Role::from_config(name, &Role::builtin_config(name)?).ok()
+    }
+
+    /// The table of one of [`BUILTIN_ROLES`], as if written in `loupe.toml` (what the API
+    /// shows of it).
+    pub fn builtin_config(name: &str) -> Option<RoleConfig> {
         let caps = |c: &[&str]| c.iter().map(|s| s.to_string()).collect();
         let cfg = match name {
             "admin" => RoleConfig {
@@ -244,7 +256,7 @@ impl Role {
             },
             _ => return None,
         };
-        Role::from_config(name, &cfg).ok()
+        Some(cfg)
     }
 
     /// True when a search of this role may open `index`.
@@ -281,17 +293,29 @@ impl Roles {
     pub fn new(custom: &BTreeMap<String, RoleConfig>) -> Result<Roles, AccessError> {
         let mut roles = Roles::default();
         for (name, cfg) in custom {
-            if BUILTIN_ROLES.contains(&name.as_str()) {
-                return Err(AccessError::Role {
-                    role: name.clone(),
-                    message: "is a built-in role and cannot be redefined".into(),
-                });
-            }
-            roles
-                .roles
-                .insert(name.clone(), Role::from_config(name, cfg)?);
+            roles.add(name, cfg)?;
         }
         Ok(roles)
+    }
+
+    /// Adds (or replaces) custom role `name`, checked; a built-in cannot be redefined.
+    pub fn add(&mut self, name: &str, cfg: &RoleConfig) -> Result<(), AccessError> {
+        if BUILTIN_ROLES.contains(&name) {
+            return Err(AccessError::Role {
+                role: name.to_string(),
+                message: "is a built-in role and cannot be redefined".into(),
+            });
+        }
+        self.roles
+            .insert(name.to_string(), Role::from_config(name, cfg)?);
+        Ok(())
+    }
+
+    /// Removes custom role `name` (its users are then refused, never widened).
+    pub fn remove(&mut self, name: &str) {
+        if !BUILTIN_ROLES.contains(&name) {
+            self.roles.remove(name);
+        }
     }
 
     pub fn get(&self, name: &str) -> Option<&Role> {

@@ -24,6 +24,7 @@
 pub mod dashboard;
 pub mod files;
 pub mod objects;
+pub mod roles;
 pub mod splunk;
 pub mod store;
 pub mod users;
@@ -32,5 +33,6 @@ pub use dashboard::Dashboard;
 pub use objects::{
     Action, Alert, AlertMode, Attachment, CatchUp, Condition, Relation, SavedSearch, Severity,
 };
+pub use roles::StoredRole;
 pub use store::{MetaError, MetaStore, RunRecord, StoredDashboard, StoredSearch};
 pub use users::{TokenInfo, User};

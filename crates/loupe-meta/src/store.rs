@@ -105,6 +105,14 @@ const MIGRATIONS: &[&str] = &[
         created_ns INTEGER NOT NULL,
         last_seen_ns INTEGER NOT NULL
     );",
+    // 3: roles made through the API (`/api/v1/roles`); those of `loupe.toml` stay in the
+    // file. The role's table is kept as JSON, checked by the server before it is stored.
+    "CREATE TABLE roles (
+        name TEXT PRIMARY KEY,
+        config TEXT NOT NULL,
+        created_ns INTEGER NOT NULL,
+        updated_ns INTEGER NOT NULL
+    );",
 ];
 
 /// A stored saved search and who manages it.

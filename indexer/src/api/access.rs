@@ -58,8 +58,9 @@ pub(crate) fn user_scope(
     name: &str,
     role: &str,
 ) -> Result<SearchScope, Response> {
-    match state.roles.get(role) {
-        Some(r) => Ok(SearchScope::of_role(name, Arc::new(r.clone()))),
+    let found = state.roles.read().get(role).cloned();
+    match found {
+        Some(r) => Ok(SearchScope::of_role(name, Arc::new(r))),
         None => Err(api_error(
             StatusCode::FORBIDDEN,
             format!("user {name:?} has role {role:?}, which is not defined"),
@@ -169,19 +170,43 @@ pub struct LoginBody {
 
 /// `POST /api/v1/login` `{user, password}`: a session cookie and `{user, role}`; 401 with
 /// the same message whether the user or the password is wrong.
-pub async fn login(State(state): State<AppState>, body: axum::body::Bytes) -> Response {
+///
+/// Failed logins are counted per user name and per client address (`[limits]`): past either
+/// limit the login is answered 429 with `Retry-After`, right password or not, and audited
+/// `login_locked` with `locked_by` `user` or `address`.
+pub async fn login(
+    State(state): State<AppState>,
+    peer: Option<axum::Extension<axum::extract::ConnectInfo<std::net::SocketAddr>>>,
+    body: axum::body::Bytes,
+) -> Response {
     let body: LoginBody = match super::json_body(&body, "login") {
         Ok(b) => b,
         Err(r) => return r,
     };
-    if let Err(wait) = state.logins.check(&body.user, std::time::Instant::now()) {
+    // The peer of the TCP connection: a proxy's `X-Forwarded-For` is whatever the client
+    // wrote, so it is not trusted.
+    let address = peer.map(|axum::Extension(c)| c.0.ip().to_string());
+    let now = std::time::Instant::now();
+    let locked = match state.logins.check(&body.user, now) {
+        Err(wait) => Some(("user", wait)),
+        Ok(()) => address
+            .as_deref()
+            .and_then(|a| state.login_addresses.check(a, now).err())
+            .map(|wait| ("address", wait)),
+    };
+    if let Some((by, wait)) = locked {
         state
             .audit
-            .record("login_locked", &body.user, "-", serde_json::json!({}))
+            .record(
+                "login_locked",
+                &body.user,
+                "-",
+                serde_json::json!({"locked_by": by, "client_address": address}),
+            )
             .await;
         let mut r = api_error(
             StatusCode::TOO_MANY_REQUESTS,
-            "too many failed logins for this user: wait before trying again",
+            format!("too many failed logins for this {by}: wait before trying again"),
             None,
         );
         if let Ok(v) = HeaderValue::from_str(&wait.as_secs().max(1).to_string()) {
@@ -211,10 +236,19 @@ pub async fn login(State(state): State<AppState>, body: axum::body::Bytes) -> Re
     let user = match checked {
         Ok(Ok(Some(u))) => u,
         Ok(Ok(None)) => {
-            state.logins.failed(&body.user, std::time::Instant::now());
+            let now = std::time::Instant::now();
+            state.logins.failed(&body.user, now);
+            if let Some(a) = &address {
+                state.login_addresses.failed(a, now);
+            }
             state
                 .audit
-                .record("login_failed", &body.user, "-", serde_json::json!({}))
+                .record(
+                    "login_failed",
+                    &body.user,
+                    "-",
+                    serde_json::json!({"client_address": address}),
+                )
                 .await;
             return api_error(StatusCode::UNAUTHORIZED, "wrong user or password", None);
         }

@@ -39,6 +39,7 @@ fn code(c: HecCode) -> Response {
 struct Authed {
     name: String,
     indexes: Option<Vec<String>>,
+    sourcetypes: Option<Vec<String>>,
     default_index: String,
     max_events_per_second: Option<u32>,
 }
@@ -103,8 +104,12 @@ fn authenticate(
     Ok(Authed {
         name: t.name.clone(),
         indexes: t.indexes.clone(),
+        sourcetypes: t.sourcetypes.clone(),
         default_index: t.default_index.clone().unwrap_or_else(|| "main".into()),
-        max_events_per_second: t.max_events_per_second,
+        max_events_per_second: t.max_events_per_second.or_else(|| {
+            let default = state.config.limits.abuse.token_events_per_second;
+            (default > 0).then_some(default)
+        }),
     })
 }
 
@@ -197,10 +202,10 @@ fn check_indexes(
     events: &[loupe_event::Event],
 ) -> Option<(usize, String)> {
     for (i, ev) in events.iter().enumerate() {
-        let allowed = auth
-            .indexes
-            .as_ref()
-            .is_none_or(|list| list.iter().any(|x| x == &ev.index));
+        let allowed = auth.indexes.as_ref().is_none_or(|list| {
+            list.iter()
+                .any(|x| loupe_access::role::index_matches(x, &ev.index))
+        });
         // The audit trail is written by the server alone: a sender that could add to it
         // could forge what it records.
         if ev.index == crate::audit::AUDIT_INDEX {
@@ -235,6 +240,41 @@ fn check_indexes(
         }
     }
     None
+}
+
+/// Checks each event's sourcetype against the token's `sourcetypes`: the first event outside
+/// them refuses the whole batch (HEC code 7, 400, with `invalid-event-number`). Unlike a bad
+/// index, nothing before it is kept: a sender writing a sourcetype it was not given is
+/// misconfigured or not who it says, and half its batch would be as wrong as the rest.
+fn check_sourcetypes(
+    state: &AppState,
+    auth: &Authed,
+    events: &[loupe_event::Event],
+) -> Result<(), Response> {
+    let Some(allowed) = &auth.sourcetypes else {
+        return Ok(());
+    };
+    let Some((i, ev)) = events.iter().enumerate().find(|(_, ev)| {
+        !allowed
+            .iter()
+            .any(|p| loupe_access::role::wildcard_matches(p, &ev.sourcetype))
+    }) else {
+        return Ok(());
+    };
+    state
+        .quota
+        .sourcetype_refused
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    Err(answer(HecAnswer {
+        invalid_event_number: Some(i),
+        ..HecAnswer::with_text(
+            HecCode::IncorrectIndex,
+            format!(
+                "Incorrect sourcetype: token {:?} may not write sourcetype {:?}; nothing of this batch was indexed",
+                auth.name, ev.sourcetype
+            ),
+        )
+    }))
 }
 
 async fn submit(
@@ -317,6 +357,9 @@ pub async fn event(
         Err(e) => return answer(HecAnswer::with_text(HecCode::InternalError, e.to_string())),
     };
     if let Err(r) = throttle(&state, &auth, events.len()) {
+        return r;
+    }
+    if let Err(r) = check_sourcetypes(&state, &auth, &events) {
         return r;
     }
     if let Some((i, msg)) = check_indexes(&state, &auth, &events) {
@@ -418,6 +461,9 @@ pub async fn raw(
             Err(e) => return answer(HecAnswer::with_text(HecCode::InternalError, e.to_string())),
         };
     if let Err(r) = throttle(&state, &auth, events.len()) {
+        return r;
+    }
+    if let Err(r) = check_sourcetypes(&state, &auth, &events) {
         return r;
     }
     if let Some((_, msg)) = check_indexes(&state, &auth, &events) {

@@ -399,6 +399,10 @@ pub async fn export(
         Ok(z) => z,
         Err(r) => return r,
     };
+    let slot = match state.admission.reserve(&scope.principal) {
+        Ok(s) => s,
+        Err(r) => return refused(r),
+    };
     let ticket = match state.admission.enter(None).await {
         Ok(t) => t,
         Err(r) => return refused(r),
@@ -425,6 +429,7 @@ pub async fn export(
         runtime.block_on(audit.search("export", &scope, &req, audited));
         drop(req);
         drop(ticket);
+        drop(slot);
         if let Err(e) = outcome {
             let _ = err_tx.send(e.to_string());
         }

@@ -14,6 +14,7 @@ pub mod hec;
 pub mod jobs;
 pub mod live;
 pub mod postprocess;
+pub mod roles;
 pub mod saved;
 
 use crate::config::{Config, TokenConfig};
@@ -58,14 +59,17 @@ pub struct AppState {
     pub in_flight: Arc<std::sync::atomic::AtomicU64>,
     /// Live tails streaming now (`/metrics`): each polls once a second until its client goes.
     pub tails_open: Arc<std::sync::atomic::AtomicU64>,
-    /// The built-in roles and `[roles.NAME]`.
-    pub roles: Arc<loupe_access::Roles>,
+    /// The built-in roles, `[roles.NAME]` and those of `/api/v1/roles`; replaced whole
+    /// when the API changes one, so a new search sees the change at once.
+    pub roles: Arc<parking_lot::RwLock<loupe_access::Roles>>,
     /// Writes `_audit`.
     pub audit: Arc<crate::audit::Auditor>,
     /// Per-token ingest rate limits.
     pub quota: Arc<crate::ingest::quota::IngestQuota>,
-    /// Failed logins per user name.
+    /// Failed logins per user name (`[limits] login_failures_per_user`).
     pub logins: Arc<loupe_access::throttle::LoginThrottle>,
+    /// Failed logins per client address (`[limits] login_failures_per_address`).
+    pub login_addresses: Arc<loupe_access::throttle::LoginThrottle>,
     /// `[geoip] database`, read at start (`iplocation`).
     pub geo: Option<Arc<dyn loupe_query::Geolocator>>,
 }
@@ -88,7 +92,7 @@ impl AppState {
             now_ns: None,
             tz: None,
             index_earliest: None,
-            limits: self.config.limits.clone(),
+            limits: self.config.limits.search.clone(),
             guard: Arc::default(),
             macros: self.macros.clone(),
             watch: None,
@@ -174,6 +178,11 @@ pub fn router(state: AppState) -> Router {
             get(dashboards::show)
                 .put(dashboards::update)
                 .delete(dashboards::delete),
+        )
+        .route("/api/v1/roles", get(roles::list).post(roles::create))
+        .route(
+            "/api/v1/roles/{name}",
+            get(roles::show).put(roles::update).delete(roles::delete),
         )
         .route("/api/v1/parse", post(saved::parse))
         .route("/api/v1/alerts/fired", get(saved::fired))
@@ -436,9 +445,14 @@ pub(crate) fn request_timeout(
     }
 }
 
-/// A search refused at the door: 503 with `Retry-After`, as for a busy HEC.
+/// A search refused at the door: 503 with `Retry-After`, as for a busy HEC; 429 when it is
+/// the caller's own quota that is full (the server is not busy, this user is).
 pub fn refused(r: Refused) -> Response {
-    let mut resp = api_error(StatusCode::SERVICE_UNAVAILABLE, r.to_string(), None);
+    let status = match r {
+        Refused::UserQuota { .. } => StatusCode::TOO_MANY_REQUESTS,
+        Refused::QueueFull { .. } | Refused::ShuttingDown => StatusCode::SERVICE_UNAVAILABLE,
+    };
+    let mut resp = api_error(status, r.to_string(), None);
     resp.headers_mut()
         .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
     resp
@@ -465,6 +479,11 @@ async fn search_handler(
         Ok(z) => z,
         Err(r) => return r,
     };
+    // Held while queued and running, and given back once the search has stopped.
+    let slot = match state.admission.reserve(&scope.principal) {
+        Ok(s) => s,
+        Err(r) => return refused(r),
+    };
     let ticket = match state.admission.enter(timeout).await {
         Ok(t) => t,
         Err(r) => return refused(r),
@@ -488,6 +507,7 @@ async fn search_handler(
     let runtime = tokio::runtime::Handle::current();
     let answer = tokio::task::spawn_blocking(move || {
         let _ticket = ticket;
+        let _slot = slot;
         let answer = search::run(&store, &scope, &req);
         if let Err(search::SearchError::Stopped(stop)) = &answer {
             admission.record_stop(stop);
@@ -734,5 +754,68 @@ async fn metrics_handler(State(state): State<AppState>) -> Response {
             "loupe_searches_stopped_total{{reason=\"{reason}\"}} {n}\n"
         ));
     }
+    limit_metrics(&state, &mut out);
     ([("content-type", "text/plain; version=0.0.4")], out).into_response()
+}
+
+/// The abuse limits as configured (`[limits]`, 0 meaning none) and their refusals, so an
+/// operator sees both what is allowed and who hits it.
+fn limit_metrics(state: &AppState, out: &mut String) {
+    let abuse = &state.config.limits.abuse;
+    let search = &state.config.limits.search;
+    let gauges = [
+        (
+            "loupe_limit_login_failures_per_user",
+            "Failed logins of one user name that lock its logins",
+            u64::from(state.logins.max_failures()),
+        ),
+        (
+            "loupe_limit_login_failures_per_address",
+            "Failed logins from one client address that lock logins from it",
+            u64::from(state.login_addresses.max_failures()),
+        ),
+        (
+            "loupe_limit_login_window_seconds",
+            "How long failed logins are remembered and a lock lasts",
+            abuse.login_window.as_secs(),
+        ),
+        (
+            "loupe_limit_searches_per_user",
+            "Searches one principal may have running or queued (0: no limit)",
+            abuse.searches_per_user as u64,
+        ),
+        (
+            "loupe_limit_token_events_per_second",
+            "Default events per second of a token without max_events_per_second (0: no limit)",
+            u64::from(abuse.token_events_per_second),
+        ),
+        (
+            "loupe_limit_max_concurrent_searches",
+            "Searches running at once on this server",
+            search.max_concurrent_searches as u64,
+        ),
+        (
+            "loupe_limit_max_queued_searches",
+            "Searches waiting for a slot before 503",
+            search.max_queued_searches as u64,
+        ),
+    ];
+    for (name, help, v) in gauges {
+        out.push_str(&format!(
+            "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {v}\n"
+        ));
+    }
+    out.push_str(&format!(
+        "# HELP loupe_logins_refused_total Logins refused with 429 because the user or the address was locked\n# TYPE loupe_logins_refused_total counter\nloupe_logins_refused_total{{locked_by=\"user\"}} {}\nloupe_logins_refused_total{{locked_by=\"address\"}} {}\n",
+        state.logins.refused.load(Ordering::Relaxed),
+        state.login_addresses.refused.load(Ordering::Relaxed),
+    ));
+    out.push_str(&format!(
+        "# HELP loupe_searches_user_quota_refused_total Searches refused with 429 (their principal had searches_per_user running or queued)\n# TYPE loupe_searches_user_quota_refused_total counter\nloupe_searches_user_quota_refused_total {}\n",
+        state.admission.user_refused(),
+    ));
+    out.push_str(&format!(
+        "# HELP loupe_ingest_sourcetype_refused_total HEC batches refused because a token may not write an event's sourcetype\n# TYPE loupe_ingest_sourcetype_refused_total counter\nloupe_ingest_sourcetype_refused_total {}\n",
+        state.quota.sourcetype_refused.load(Ordering::Relaxed),
+    ));
 }

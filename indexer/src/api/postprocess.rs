@@ -66,7 +66,7 @@ pub async fn run(
     let macros = state.macros.clone();
     let lookup_dir = state.store.root().join("lookups");
     let grant = job.scope.lookups.clone();
-    let limits = state.config.limits.clone();
+    let limits = state.config.limits.search.clone();
     let guard = std::sync::Arc::new(state.admission.guard(None));
     let request = job.request.clone();
     let outcome = tokio::task::spawn_blocking(move || {

@@ -15,6 +15,8 @@ pub struct IngestQuota {
     buckets: Mutex<HashMap<String, (f64, Instant)>>,
     /// Batches refused with 429 (`/metrics`).
     pub throttled: AtomicU64,
+    /// Batches refused because their token may not write an event's sourcetype (`/metrics`).
+    pub sourcetype_refused: AtomicU64,
 }
 
 impl IngestQuota {

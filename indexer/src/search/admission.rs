@@ -7,8 +7,14 @@
 //! [`Refused::QueueFull`] past that (the API answers 503 with `Retry-After`). The ticket
 //! holds the search's [`SearchGuard`], drawn from the server's [`GuardPool`], so all running
 //! searches share one memory budget and one shutdown switch.
+//!
+//! Before that, an API search takes one of its principal's [`UserSlot`]s
+//! (`[limits] searches_per_user`, Splunk's srchJobsQuota): one user's script or dashboard
+//! cannot take every slot and queue place of the server; past it [`Refused::UserQuota`]
+//! (429). The scheduler's searches belong to the instance and take none.
 
 use loupe_query::{GuardPool, Limits, SearchGuard, Stop};
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -21,6 +27,29 @@ pub enum Refused {
     QueueFull { running: usize, queued: usize },
     #[error("the server is shutting down")]
     ShuttingDown,
+    #[error("{user:?} already has {limit} searches running or queued ([limits] searches_per_user); wait for one to finish or cancel one")]
+    UserQuota { user: String, limit: usize },
+}
+
+/// Searches running or queued per principal.
+type PerUser = Arc<parking_lot::Mutex<HashMap<String, usize>>>;
+
+/// One of a principal's searches: gives its place back when dropped.
+pub struct UserSlot {
+    per_user: PerUser,
+    user: String,
+}
+
+impl Drop for UserSlot {
+    fn drop(&mut self) {
+        let mut m = self.per_user.lock();
+        if let Some(n) = m.get_mut(&self.user) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                m.remove(&self.user);
+            }
+        }
+    }
 }
 
 /// The server's search slots and counters (shown by `/metrics`).
@@ -36,6 +65,9 @@ pub struct Admission {
     stopped: [AtomicU64; 5],
     pool: Arc<GuardPool>,
     limits: Limits,
+    per_user: PerUser,
+    max_per_user: usize,
+    user_refused: AtomicU64,
 }
 
 /// The reasons a search is stopped, as `/metrics` labels them.
@@ -97,7 +129,45 @@ impl Admission {
             stopped: Default::default(),
             pool: Arc::new(GuardPool::new(limits.server_memory)),
             limits: limits.clone(),
+            per_user: PerUser::default(),
+            max_per_user: usize::MAX,
+            user_refused: AtomicU64::new(0),
         }
+    }
+
+    /// The same with at most `n` searches per principal (0: no limit).
+    pub fn with_user_quota(mut self, n: usize) -> Admission {
+        self.max_per_user = if n == 0 { usize::MAX } else { n };
+        self
+    }
+
+    /// The searches one principal may have at once (`usize::MAX`: no limit).
+    pub fn user_quota(&self) -> usize {
+        self.max_per_user
+    }
+
+    /// Searches refused because their principal had its quota.
+    pub fn user_refused(&self) -> u64 {
+        self.user_refused.load(Ordering::Relaxed)
+    }
+
+    /// Takes one of `user`'s search places, held until the search ends (its slot dropped).
+    pub fn reserve(&self, user: &str) -> Result<UserSlot, Refused> {
+        let mut m = self.per_user.lock();
+        let n = m.entry(user.to_string()).or_insert(0);
+        if *n >= self.max_per_user {
+            drop(m);
+            self.user_refused.fetch_add(1, Ordering::Relaxed);
+            return Err(Refused::UserQuota {
+                user: user.to_string(),
+                limit: self.max_per_user,
+            });
+        }
+        *n += 1;
+        Ok(UserSlot {
+            per_user: self.per_user.clone(),
+            user: user.to_string(),
+        })
     }
 
     /// The shared pool (shutdown switch, server-wide memory).
@@ -173,5 +243,28 @@ impl Admission {
             completed: self.completed.load(Ordering::Relaxed),
             memory_bytes: self.pool.used(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_user_gets_its_quota_and_its_places_back() {
+        let a = Admission::new(&Limits::default()).with_user_quota(2);
+        let one = a.reserve("ana").unwrap();
+        let _two = a.reserve("ana").unwrap();
+        assert!(matches!(
+            a.reserve("ana"),
+            Err(Refused::UserQuota { limit: 2, .. })
+        ));
+        assert!(a.reserve("bob").is_ok(), "per user");
+        drop(one);
+        assert!(
+            a.reserve("ana").is_ok(),
+            "a finished search gives its place back"
+        );
+        assert_eq!(a.user_refused(), 1);
     }
 }

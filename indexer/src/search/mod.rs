@@ -226,12 +226,14 @@ impl SearchScope {
         self.role.as_ref().is_none_or(|r| r.may(c))
     }
 
-    /// True when a search in this scope may open `index`.
+    /// True when a search in this scope may open `index`; a token's `indexes` take the
+    /// wildcards HEC takes for writing, so it reads what it may write.
     pub fn allows_index(&self, index: &str) -> bool {
-        self.allowed_indexes
-            .as_ref()
-            .is_none_or(|allowed| allowed.iter().any(|a| a == index))
-            && self.role.as_ref().is_none_or(|r| r.allows_index(index))
+        self.allowed_indexes.as_ref().is_none_or(|allowed| {
+            allowed
+                .iter()
+                .any(|a| loupe_access::role::index_matches(a, index))
+        }) && self.role.as_ref().is_none_or(|r| r.allows_index(index))
     }
 
     /// The role's name, for the audit trail (`-` when unrestricted).
