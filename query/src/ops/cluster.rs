@@ -86,33 +86,119 @@ static SYSLOG_HEADER: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::n
         .expect("a valid regex")
 });
 
-/// Most words a header of the `timestamp … component: message` shape holds before its `: `.
-const HEADER_WORDS: usize = 10;
+/// Most blank-separated fields a header's scan looks at.
+const HEADER_FIELDS: usize = 12;
 
-/// Where the message starts, when the line has a header that Drain would be told of by a
-/// per-system format (Loupe is not): after an RFC 3164 header, or after the first `: ` of a
-/// line that starts with a timestamp when at most [`HEADER_WORDS`] words come before it
-/// (`2015-10-18 18:01:47,978 INFO [main] org.apache…MRAppMaster: Created …`) and the word
-/// before the `: ` holds a letter. Every word
-/// before it is a variable: thread names, components, pids and hosts are not the event's kind.
-fn header_end(s: &str) -> usize {
-    let head = &s[..s.floor_char_boundary(120)];
-    if let Some(m) = SYSLOG_HEADER.find(head) {
-        return m.end();
-    }
-    if s.starts_with(|c: char| c.is_ascii_digit()) {
-        if let Some(i) = s.find(": ") {
-            let mut words = s[..i].split_whitespace();
-            // A component is named (`MRAppMaster:`); `Lot 1: 1076 records` is a message.
-            let named = words
-                .next_back()
-                .is_some_and(|w| w.chars().any(char::is_alphabetic));
-            if named && words.nth(HEADER_WORDS - 1).is_none() {
-                return i + 2;
+/// Most words that are not header fields (`partition status`, `RAS KERNEL`) a header may hold
+/// before a severity or a Unix time, which then ends the header.
+const HEADER_WORDS: usize = 3;
+
+/// A severity as a header writes it: a word (`INFO`, `Info`, `[notice]` aside) or a
+/// single letter (`I`, `W`, `E` — logcat and glog).
+fn is_header_level(field: &str) -> bool {
+    let w = field.trim_matches(|c: char| !c.is_ascii_alphanumeric());
+    is_level(w) || matches!(w, "V" | "D" | "I" | "W" | "E" | "F")
+}
+
+/// A Unix time in seconds (nine or ten digits), which headers write beside their dates.
+fn is_epoch(field: &str) -> bool {
+    (9..=10).contains(&field.len()) && field.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// The end of the field that starts `s`: at the next blank, or after the `]` that closes
+/// a `[` it opens (`[Sun Dec 04 04:47:44 2005]`, `[QuorumPeer[myid=1]/…]`).
+fn field_end(s: &str) -> usize {
+    if s.starts_with('[') {
+        let mut depth = 0usize;
+        for (i, b) in s.bytes().enumerate() {
+            match b {
+                b'[' => depth += 1,
+                b']' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        return i + 1 + s[i + 1..].find(char::is_whitespace).unwrap_or(s.len() - i - 1);
+                    }
+                }
+                _ => {}
             }
         }
     }
-    0
+    s.find(char::is_whitespace).unwrap_or(s.len())
+}
+
+/// Where the message starts, when the line has a header that Drain would be told of by a
+/// per-system format (Loupe is not). Every word before it is a variable: timestamps, hosts,
+/// pids, threads, levels and components say who logged, not what.
+///
+/// - An RFC 3164 header, wherever the line has it.
+/// - In a line that starts with a timestamp (a field holding a digit, a bracketed one, or
+///   `-`): the fields holding a digit, `-` and bracketed fields that follow it, and further
+///   through a severity or a Unix time that comes at most [`HEADER_WORDS`] other words later
+///   (`- 1117838570 … RAS KERNEL INFO`, `2286759 full partition status 1061219795 -1`), then
+///   bracketed fields and `-` (`INFO [main]`), then one component ending with `: `
+///   (`org.a.MRAppMaster: Created …`). A message's own `Lot 1: …` is not a component.
+/// - In a line whose first field is `|`-separated (`20171223-22:15:29:633|Step_LSC|3000|…`),
+///   everything up to its last `|`.
+fn header_end(s: &str) -> usize {
+    let head = &s[..s.floor_char_boundary(160)];
+    if let Some(m) = SYSLOG_HEADER.find(head) {
+        return m.end();
+    }
+    let first = head.split(char::is_whitespace).next().unwrap_or("");
+    let digit = |f: &str| f.bytes().any(|b| b.is_ascii_digit());
+    if !(digit(first) || first == "-") {
+        return 0;
+    }
+    if first.starts_with(|c: char| c.is_ascii_digit()) {
+        if let Some(i) = first.rfind('|') {
+            return i + 1;
+        }
+    }
+    let mut end = 0;
+    let mut pos = 0;
+    let mut pending = 0;
+    let mut after_level = false;
+    // Bracketed fields (thread names) may be long: they are looked for in the whole line.
+    let head = &s[..s.floor_char_boundary(400)];
+    for _ in 0..HEADER_FIELDS {
+        let rest = &head[pos..];
+        let skip = rest.len() - rest.trim_start().len();
+        let start = pos + skip;
+        if start >= head.len() {
+            break;
+        }
+        let len = field_end(&head[start..]);
+        let field = &head[start..start + len];
+        pos = start + len;
+        let weak = field == "-" || digit(field) || field.starts_with('[');
+        let level = is_header_level(field);
+        if pending == 0
+            && end > 0
+            && field.len() > 1
+            && field.ends_with(':')
+            && field.chars().any(char::is_alphabetic)
+            && head[pos..].starts_with(char::is_whitespace)
+        {
+            // The word right after the header names a component when it ends with `:`.
+            return pos;
+        } else if (level || is_epoch(field)) && !after_level {
+            // Ends the header so far, with the words since its last field.
+            pending = 0;
+            end = pos;
+            after_level = level;
+        } else if weak && pending == 0 {
+            end = pos;
+        } else if pending == 0 && after_level && head[pos..].starts_with("  ") {
+            // A word padded to a column after the severity: a component (`Info  CBS  …`).
+            end = pos;
+        } else {
+            pending += 1;
+            if pending > HEADER_WORDS {
+                break;
+            }
+        }
+    }
+    end
 }
 
 /// Paths, URLs, host names and file names (`/var/log`, `go.microsoft.com`,
@@ -146,15 +232,43 @@ impl Token<'_> {
     }
 }
 
+/// The length of a parenthesized aside that only restates values (`(18.4 KB)`,
+/// `(20020519)`), `tail` starting just inside it: through its `)`. An optional aside
+/// changes neither what an event is nor, dropped, its number of tokens.
+fn numeric_aside(tail: &str) -> Option<usize> {
+    let close = tail.find([')', '('])?;
+    if !tail[close..].starts_with(')') {
+        return None;
+    }
+    let mut words = tail[..close].split(is_separator).filter(|w| !w.is_empty());
+    let mut any = false;
+    for w in words.by_ref() {
+        if !(w.bytes().any(|b| b.is_ascii_digit()) || is_unit(w)) {
+            return None;
+        }
+        any = true;
+    }
+    any.then_some(close + 1)
+}
+
+/// An event's tokens, the separators after its last one, and how many of its tokens are
+/// its header's (0 or 1: a header is all variables).
+struct Tokens<'a> {
+    toks: Vec<Token<'a>>,
+    tail: &'a str,
+    lead: usize,
+}
+
 /// Tokens of a value, variables masked: words holding a digit, date words, severity
-/// words, header words, units after a number and the value after `=` (all of it when
-/// quoted: `tag="View Lock"`) are variables, and a
-/// run of variables becomes one `<*>`, so that a list of numbers, a timestamp or an address
-/// of any length gives the same template.
-/// The separators after the last token come back apart, to close the template.
-fn tokens(s: &str) -> (Vec<Token<'_>>, &str) {
+/// words, header words, units after a number, a name glued to a number in parentheses
+/// (`LOCAL(0)`) and the value after `=` (all of it when quoted: `tag="View Lock"`) are
+/// variables; a run of dots ends a word (`icbi.........0`); parenthesized asides of
+/// numbers (`(18.4 KB)`) are dropped; and a run of variables becomes one `<*>`, so that a
+/// list of numbers, a timestamp or an address of any length gives the same template.
+fn tokens(s: &str) -> Tokens<'_> {
     let mut out: Vec<Token<'_>> = Vec::new();
     let header = header_end(s);
+    let mut lead = 0;
     let mut rest = s;
     // The quote that opened a `key="value"` still open: its words are the value.
     let mut quoted_value: Option<char> = None;
@@ -168,15 +282,29 @@ fn tokens(s: &str) -> (Vec<Token<'_>>, &str) {
             quoted_value = sep.chars().next_back();
         }
         if tail.is_empty() {
-            return (out, sep);
+            return Tokens {
+                toks: out,
+                tail: sep,
+                lead,
+            };
         }
-        let end = tail.find(is_separator).unwrap_or(tail.len());
-        let (word, after) = tail.split_at(end);
         let in_header = s.len() - tail.len() < header;
+        if !in_header && quoted_value.is_none() && sep.trim_end().ends_with('(') {
+            if let Some(n) = numeric_aside(tail) {
+                rest = &tail[n..];
+                continue;
+            }
+        }
+        let mut end = tail.find(is_separator).unwrap_or(tail.len());
+        if let Some(dots) = tail[..end].find("..") {
+            if dots > 0 {
+                end = dots;
+            }
+        }
+        let (word, after) = tail.split_at(end);
         rest = after;
-        if !word.chars().any(char::is_alphanumeric) {
-            // Dashes and other marks alone (`- - -` standing for absent values) say
-            // nothing about the event.
+        if word.bytes().all(|b| b == b'-' || b == b'.') || !word.chars().any(char::is_alphanumeric) && word.len() < 2 {
+            // Dashes alone (`- - -` standing for absent values) say nothing about the event.
             continue;
         }
         let after_variable = out.last().is_some_and(Token::is_variable);
@@ -187,7 +315,10 @@ fn tokens(s: &str) -> (Vec<Token<'_>>, &str) {
             || is_level(word)
             || is_name(word)
             || sep.ends_with('=')
-            || (after_variable && is_unit(word));
+            || (after_variable && is_unit(word))
+            || after
+                .strip_prefix('(')
+                .is_some_and(|a| numeric_aside(a).is_some());
         if variable && after_variable {
             continue;
         }
@@ -195,6 +326,9 @@ fn tokens(s: &str) -> (Vec<Token<'_>>, &str) {
             sep: Cow::Borrowed(sep),
             text: Cow::Borrowed(if variable { WILDCARD } else { word }),
         });
+        if in_header {
+            lead = out.len();
+        }
     }
 }
 
@@ -263,7 +397,7 @@ impl Grouper {
 
     /// The group of `value` (created when none is close enough), 0-based in order of creation.
     pub(crate) fn add(&mut self, value: &str, position: usize) -> Result<usize, ExecError> {
-        let (toks, tail) = tokens(value);
+        let Tokens { toks, tail, lead } = tokens(value);
         let bucket = match self.mode {
             Match::Termlist => toks.len(),
             _ => 0,
@@ -505,8 +639,8 @@ mod tests {
     use super::*;
 
     fn template(s: &str) -> String {
-        let (toks, tail) = tokens(s);
-        render(&toks, squash_blanks(tail).trim_end())
+        let t = tokens(s);
+        render(&t.toks, squash_blanks(t.tail).trim_end())
     }
 
     #[test]
