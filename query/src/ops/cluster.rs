@@ -31,31 +31,32 @@ const WILDCARD: &str = "<*>";
 
 /// Characters that end a token besides blanks: the punctuation that glues a name to
 /// its value (`uid=0`, `onExtend:1514`, `sshd[24200]`, `a|b|c`), so the name stays a
-/// constant word while the value is masked.
+/// constant word while the value is masked. All are ASCII, so a value is scanned byte by
+/// byte.
+const SEPARATORS: [bool; 256] = {
+    let mut t = [false; 256];
+    let marks = b" \t\n\r\x0b\x0c=:,;|()[]{}\"'<>@";
+    let mut i = 0;
+    while i < marks.len() {
+        t[marks[i] as usize] = true;
+        i += 1;
+    }
+    t
+};
+
+fn is_separator_byte(b: u8) -> bool {
+    SEPARATORS[b as usize]
+}
+
 fn is_separator(c: char) -> bool {
-    c.is_whitespace()
-        || matches!(
-            c,
-            '=' | ':'
-                | ','
-                | ';'
-                | '|'
-                | '('
-                | ')'
-                | '['
-                | ']'
-                | '{'
-                | '}'
-                | '"'
-                | '\''
-                | '<'
-                | '>'
-                | '@'
-        )
+    c.is_ascii() && is_separator_byte(c as u8)
 }
 
 /// Month and weekday names are parts of dates, so variables like the digits around them.
 fn is_date_word(t: &str) -> bool {
+    if t.len() != 3 || !t.starts_with(|c: char| c.is_ascii_uppercase()) {
+        return false;
+    }
     const NAMES: [&str; 19] = [
         "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec", "Mon",
         "Tue", "Wed", "Thu", "Fri", "Sat", "Sun",
@@ -66,6 +67,9 @@ fn is_date_word(t: &str) -> bool {
 /// Severity words say how bad an event is, not what it is (the same message is logged at
 /// two levels), and a header's level sits among its other variables.
 fn is_level(t: &str) -> bool {
+    if !(4..=8).contains(&t.len()) || !t.starts_with(|c: char| c.is_ascii_uppercase()) {
+        return false;
+    }
     const LEVELS: [&str; 18] = [
         "INFO", "WARN", "WARNING", "ERROR", "DEBUG", "TRACE", "FATAL", "NOTICE", "CRITICAL",
         "SEVERE", "Info", "Warning", "Warn", "Error", "Debug", "Trace", "Fatal", "Notice",
@@ -273,7 +277,10 @@ fn tokens(s: &str) -> Tokens<'_> {
     // The quote that opened a `key="value"` still open: its words are the value.
     let mut quoted_value: Option<char> = None;
     loop {
-        let start = rest.find(|c: char| !is_separator(c)).unwrap_or(rest.len());
+        let start = rest
+            .bytes()
+            .position(|b| !is_separator_byte(b))
+            .unwrap_or(rest.len());
         let (sep, tail) = rest.split_at(start);
         if quoted_value.is_some_and(|q| sep.contains(q)) {
             quoted_value = None;
@@ -295,11 +302,17 @@ fn tokens(s: &str) -> Tokens<'_> {
                 continue;
             }
         }
-        let mut end = tail.find(is_separator).unwrap_or(tail.len());
-        if let Some(dots) = tail[..end].find("..") {
-            if dots > 0 {
-                end = dots;
-            }
+        // A word ends at a separator, or at a run of dots after its first character.
+        let t = tail.as_bytes();
+        let mut end = 1;
+        while end < t.len()
+            && !is_separator_byte(t[end])
+            && !(t[end] == b'.' && t.get(end + 1) == Some(&b'.'))
+        {
+            end += 1;
+        }
+        if t[0] == b'.' {
+            end = t.iter().position(|&b| is_separator_byte(b)).unwrap_or(t.len());
         }
         let (word, after) = tail.split_at(end);
         rest = after;
@@ -379,8 +392,10 @@ pub(crate) struct Grouper {
     threshold: f64,
     mode: Match,
     groups: Vec<Group>,
-    /// Group numbers by template length (termlist) or all in bucket 0.
-    by_len: HashMap<usize, Vec<usize>>,
+    /// Group numbers by template length and first word after the header (termlist, as
+    /// Drain's prefix tree does: a message's first word says most about its kind), or all in
+    /// bucket 0.
+    by_len: HashMap<(usize, u64), Vec<usize>>,
     max_groups: usize,
 }
 
@@ -399,8 +414,8 @@ impl Grouper {
     pub(crate) fn add(&mut self, value: &str, position: usize) -> Result<usize, ExecError> {
         let Tokens { toks, tail, lead } = tokens(value);
         let bucket = match self.mode {
-            Match::Termlist => toks.len(),
-            _ => 0,
+            Match::Termlist => (toks.len(), toks.get(lead).map_or(0, |t| hash_word(&t.text))),
+            _ => (0, 0),
         };
         let set: HashSet<String> = match self.mode {
             Match::Termset => toks.iter().map(|t| t.text.to_string()).collect(),
@@ -421,6 +436,9 @@ impl Grouper {
                     if constant == 0 {
                         1.0
                     } else {
+                        if grp.template.get(lead).map(|t| &t.text) != toks.get(lead).map(|t| &t.text) {
+                            continue;
+                        }
                         let same = grp
                             .template
                             .iter()
@@ -471,6 +489,11 @@ impl Grouper {
             .push(self.groups.len() - 1);
         Ok(self.groups.len() - 1)
     }
+}
+
+fn hash_word(w: &str) -> u64 {
+    use std::hash::BuildHasher;
+    foldhash::fast::FixedState::with_seed(18).hash_one(w)
 }
 
 fn jaccard<T: std::hash::Hash + Eq>(a: &HashSet<T>, b: &HashSet<T>) -> f64 {
