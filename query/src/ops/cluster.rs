@@ -455,6 +455,10 @@ struct Group {
     count: usize,
     /// Where its first event is in the output (`cluster` keeps that event).
     first: usize,
+    /// How many of its tokens are the header's.
+    lead: usize,
+    /// The group it was merged into when the grouping settled.
+    merged_into: Option<usize>,
 }
 
 /// The grouping shared by `cluster` and `patterns`.
@@ -554,12 +558,152 @@ impl Grouper {
             grams,
             count: 1,
             first: position,
+            lead,
+            merged_into: None,
         });
         self.by_len
             .entry(bucket)
             .or_default()
             .push(self.groups.len() - 1);
         Ok(self.groups.len() - 1)
+    }
+}
+
+/// Most templates of one length and first word compared pairwise when the grouping settles.
+const SETTLE_PAIRS: usize = 4096;
+
+/// Templates that differ only at one position, in at least this many distinct words, merge:
+/// the word there is a variable (a user or service name) the tokenizer could not tell.
+const SETTLE_DISTINCT: usize = 4;
+
+impl Grouper {
+    /// Merges templates once every event is in (termlist only): a template whose every
+    /// difference from another falls on the other's `<*>` and that shares the fraction `t`
+    /// of its constant words with it is one of its instances (an event that came first and
+    /// formed its own group: `user admin` before `user <*>`), and templates that differ at a
+    /// single position in [`SETTLE_DISTINCT`] distinct words or more are one. Returns each
+    /// group's final number, 0-based in order of creation.
+    pub(crate) fn settle(&mut self) -> Vec<usize> {
+        if self.mode == Match::Termlist {
+            let buckets: Vec<Vec<usize>> = self.by_len.values().cloned().collect();
+            for bucket in buckets {
+                self.settle_bucket(bucket);
+            }
+        }
+        let mut number = vec![0; self.groups.len()];
+        let mut next = 0;
+        for g in 0..self.groups.len() {
+            let root = self.root(g);
+            if root == g {
+                number[g] = next;
+                next += 1;
+            } else {
+                number[g] = number[root];
+            }
+        }
+        number
+    }
+
+    /// The group that `g` was merged into in the end (itself if none).
+    fn root(&self, mut g: usize) -> usize {
+        while let Some(r) = self.groups[g].merged_into {
+            g = r;
+        }
+        g
+    }
+
+    fn settle_bucket(&mut self, mut live: Vec<usize>) {
+        loop {
+            let mut merged = false;
+            if live.len() <= SETTLE_PAIRS {
+                // The most general first, so that an instance joins the widest template.
+                live.sort_by_key(|&g| {
+                    let wild = self.groups[g].template.iter().filter(|t| t.is_variable()).count();
+                    (std::cmp::Reverse(wild), g)
+                });
+                let mut i = live.len();
+                while i > 1 {
+                    i -= 1;
+                    let a = live[i];
+                    let target = live[..i].iter().copied().find(|&b| self.instance_of(a, b));
+                    if let Some(b) = target {
+                        self.merge(a, b);
+                        live.remove(i);
+                        merged = true;
+                    }
+                }
+            }
+            let len = live.first().map_or(0, |&g| self.groups[g].template.len());
+            for pos in 0..len {
+                let mut by_rest: HashMap<Vec<&str>, Vec<usize>> = HashMap::new();
+                for &g in &live {
+                    let t = &self.groups[g].template;
+                    let rest: Vec<&str> = t
+                        .iter()
+                        .enumerate()
+                        .filter(|(j, _)| *j != pos)
+                        .map(|(_, t)| &*t.text)
+                        .collect();
+                    by_rest.entry(rest).or_default().push(g);
+                }
+                let mut sets: Vec<Vec<usize>> = by_rest
+                    .into_values()
+                    .filter(|gs| gs.len() >= SETTLE_DISTINCT)
+                    .collect();
+                if sets.is_empty() {
+                    continue;
+                }
+                for gs in &mut sets {
+                    gs.sort_unstable();
+                    for &a in &gs[1..] {
+                        self.merge(a, gs[0]);
+                    }
+                }
+                live.retain(|&g| self.groups[g].merged_into.is_none());
+                merged = true;
+            }
+            if !merged {
+                return;
+            }
+        }
+    }
+
+    /// Whether group `a`'s template is an instance of `b`'s: equal wherever `b` is constant,
+    /// and sharing the fraction `t` of `a`'s constant words.
+    fn instance_of(&self, a: usize, b: usize) -> bool {
+        let (ta, tb) = (&self.groups[a].template, &self.groups[b].template);
+        let lead = self.groups[a].lead;
+        if ta.get(lead).map(|t| &t.text) != tb.get(lead).map(|t| &t.text) {
+            return false;
+        }
+        let mut constant = 0;
+        let mut same = 0;
+        for (x, y) in ta.iter().zip(tb) {
+            if !y.is_variable() && x.text != y.text {
+                return false;
+            }
+            if !x.is_variable() {
+                constant += 1;
+                same += usize::from(x.text == y.text);
+            }
+        }
+        constant == 0 || same as f64 / constant as f64 >= self.threshold
+    }
+
+    /// Group `a` joins `b`: its events, and `<*>` where their templates differ.
+    fn merge(&mut self, a: usize, b: usize) {
+        let (count, first) = (self.groups[a].count, self.groups[a].first);
+        let ta = std::mem::take(&mut self.groups[a].template);
+        let grp = &mut self.groups[b];
+        grp.count += count;
+        grp.first = grp.first.min(first);
+        for (t, x) in grp.template.iter_mut().zip(&ta) {
+            if t.text != x.text {
+                t.text = Cow::Borrowed(WILDCARD);
+            }
+        }
+        self.groups[a].template = ta;
+        self.groups[a].merged_into = Some(b);
     }
 }
 
@@ -681,12 +825,13 @@ impl Operator for Cluster {
 
     fn finish(&mut self, out: &mut RowBatch) -> Result<(), ExecError> {
         let rows = std::mem::take(&mut self.rows);
+        let numbers = self.grouper.settle();
         for (i, (mut row, g)) in rows.into_iter().zip(&self.labels).enumerate() {
-            let grp = &self.grouper.groups[*g];
+            let grp = &self.grouper.groups[self.grouper.root(*g)];
             if !self.labelonly && grp.first != i {
                 continue;
             }
-            row.set(&self.labelfield, Value::Int(*g as i64 + 1));
+            row.set(&self.labelfield, Value::Int(numbers[*g] as i64 + 1));
             if self.showcount {
                 row.set(&self.countfield, Value::Int(grp.count as i64));
             }
@@ -715,7 +860,13 @@ impl Operator for Patterns {
     }
 
     fn finish(&mut self, out: &mut RowBatch) -> Result<(), ExecError> {
-        let mut groups: Vec<&Group> = self.grouper.groups.iter().collect();
+        self.grouper.settle();
+        let mut groups: Vec<&Group> = self
+            .grouper
+            .groups
+            .iter()
+            .filter(|g| g.merged_into.is_none())
+            .collect();
         groups.sort_by_key(|g| std::cmp::Reverse(g.count));
         for g in groups {
             // With sets, the template is the group's first event, variables masked.
