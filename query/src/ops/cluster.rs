@@ -423,7 +423,7 @@ fn tokens(s: &str) -> Tokens<'_> {
         let (word, after) = tail.split_at(end);
         rest = after;
         if word.bytes().all(|b| b == b'-' || b == b'.')
-            || !word.chars().any(char::is_alphanumeric) && word.len() < 2
+            || word.len() < 2 && !word.as_bytes()[0].is_ascii_alphanumeric()
         {
             // Dashes alone (`- - -` standing for absent values) say nothing about the event.
             continue;
@@ -508,7 +508,7 @@ pub(crate) struct Grouper {
     /// Group numbers by template length and first word after the header (termlist, as
     /// Drain's prefix tree does: a message's first word says most about its kind), or all in
     /// bucket 0.
-    by_len: HashMap<(usize, u64), Vec<usize>>,
+    by_len: HashMap<(usize, u64), Vec<usize>, foldhash::fast::FixedState>,
     max_groups: usize,
 }
 
@@ -518,7 +518,7 @@ impl Grouper {
             threshold,
             mode,
             groups: Vec::new(),
-            by_len: HashMap::new(),
+            by_len: HashMap::default(),
             max_groups,
         }
     }
