@@ -79,7 +79,10 @@ fn is_level(t: &str) -> bool {
 
 /// Units written after a number (`18.4 KB`, `<1 sec`) belong to the number's variable.
 fn is_unit(t: &str) -> bool {
-    matches!(t, "KB" | "kB" | "MB" | "GB" | "TB" | "sec" | "secs" | "ms")
+    matches!(
+        t,
+        "B" | "KB" | "kB" | "MB" | "GB" | "TB" | "KiB" | "MiB" | "GiB" | "TiB" | "s" | "sec" | "secs" | "ms" | "us" | "ns"
+    )
 }
 
 /// The end of an RFC 3164 syslog header, wherever the line has it (a collector may prefix
@@ -560,13 +563,18 @@ impl Grouper {
                             .zip(&toks)
                             .filter(|(a, b)| a.text == b.text && !b.is_variable())
                             .count();
+                        if !close_enough(same, constant, self.threshold) {
+                            continue;
+                        }
                         same as f64 / constant as f64
                     }
                 }
                 Match::Termset => jaccard(&grp.set, &set),
                 Match::Ngramset => jaccard(&grp.grams, &grams),
             };
-            if sim >= self.threshold && best.is_none_or(|(_, b)| sim > b) {
+            if (self.mode == Match::Termlist || sim >= self.threshold)
+                && best.is_none_or(|(_, b)| sim > b)
+            {
                 best = Some((g, sim));
             }
         }
@@ -730,7 +738,7 @@ impl Grouper {
                 same += usize::from(x.text == y.text);
             }
         }
-        constant == 0 || same as f64 / constant as f64 >= self.threshold
+        close_enough(same, constant, self.threshold)
     }
 
     /// Group `a` joins `b`: its events, and `<*>` where their templates differ.
@@ -748,6 +756,14 @@ impl Grouper {
         self.groups[a].template = ta;
         self.groups[a].merged_into = Some(b);
     }
+}
+
+/// Whether an event (or a template) with `constant` constant words, `same` of them equal in
+/// a template, is close enough to join it: all equal, or fewer than the fraction `1 - t`
+/// of them different — so that with `t=0.8` one word in ten may differ, but not one in five
+/// (`VM Paused`, `VM Resumed`).
+fn close_enough(same: usize, constant: usize, t: f64) -> bool {
+    same == constant || ((constant - same) as f64) < (1.0 - t) * constant as f64 - 1e-9
 }
 
 fn hash_word(w: &str) -> u64 {
