@@ -176,8 +176,9 @@ fn cluster_grouping_accuracy_on_loghub() {
         clustering,
         lines_seen as f64 / clustering.as_secs_f64().max(1e-9)
     );
-    // Floors against regressions, just below what is reached (0.871 on average, Proxifier
-    // lowest at 0.516); the goal (issue 18) is 0.90 with no system below 0.75.
-    assert!(avg >= 0.865, "average grouping accuracy {avg:.3}");
-    assert!(worst >= 0.50, "lowest grouping accuracy {worst:.3}");
+    // Floors against regressions, just below what is reached (0.952 on average, Linux lowest
+    // at 0.813, where the truth tells `user=root` from `user=guest`); issue 18 asked for 0.90
+    // with no system below 0.75.
+    assert!(avg >= 0.945, "average grouping accuracy {avg:.3}");
+    assert!(worst >= 0.80, "lowest grouping accuracy {worst:.3}");
 }

@@ -1,13 +1,14 @@
 //! `cluster` and `patterns`: events grouped by the shape of their text, so that a
 //! million lines read as a few dozen templates. Both share one grouping, close to
 //! Drain's (He et al., 2017) without its per-system configuration: a value is split on
-//! blanks and punctuation, tokens holding a digit, names, paths, dates, `key=` values,
-//! severity words and the words of a line's header (see [`header_end`]) are variables
-//! (`<*>`, a run of them counting as one), and an event joins the
-//! template of the same length it shares the largest part of its tokens with (at least
-//! the threshold `t`); positions where members differ become `<*>` in the template.
-//! `match=termset` and `match=ngramset` compare sets of words or of three-letter
-//! sequences instead, as Splunk's `cluster` can.
+//! blanks and punctuation, tokens holding a digit, names, paths, addresses, dates, `key=`
+//! values, severity words and the words of a line's header (found by its shape, see
+//! [`header_end`]) are variables (`<*>`, a run of them counting as one), and an event joins
+//! the template of the same length and the same first word after the header that differs
+//! from it in fewer than the fraction `1 - t` of its constant tokens; positions where
+//! members differ become `<*>` in the template. At the end the templates settle (see
+//! [`Grouper::settle`]). `match=termset` and `match=ngramset` compare sets of words or of
+//! three-letter sequences instead, as Splunk's `cluster` can.
 
 use crate::ast::{Command, CommandKind};
 use crate::plan::{ExecContext, ExecError, Operator, Opts, PlanError};
@@ -81,7 +82,21 @@ fn is_level(t: &str) -> bool {
 fn is_unit(t: &str) -> bool {
     matches!(
         t,
-        "B" | "KB" | "kB" | "MB" | "GB" | "TB" | "KiB" | "MiB" | "GiB" | "TiB" | "s" | "sec" | "secs" | "ms" | "us" | "ns"
+        "B" | "KB"
+            | "kB"
+            | "MB"
+            | "GB"
+            | "TB"
+            | "KiB"
+            | "MiB"
+            | "GiB"
+            | "TiB"
+            | "s"
+            | "sec"
+            | "secs"
+            | "ms"
+            | "us"
+            | "ns"
     )
 }
 
