@@ -64,6 +64,50 @@ fn accuracy(labels: &[String], truth: &[String]) -> f64 {
     good as f64 / truth.len() as f64
 }
 
+/// Every ground-truth group that is split or merged: where its events went, what shares
+/// their labels, and one line of each (`LOUPE_CLUSTER_DUMP=<system>` or `all`).
+fn dump_misgroupings(lines: &[String], labels: &[String], truth: &[String]) {
+    let mut by_truth: HashMap<&str, HashMap<&str, Vec<usize>>> = HashMap::new();
+    let mut by_label: HashMap<&str, HashMap<&str, usize>> = HashMap::new();
+    for i in 0..lines.len() {
+        by_truth
+            .entry(&truth[i])
+            .or_default()
+            .entry(&labels[i])
+            .or_default()
+            .push(i);
+        *by_label
+            .entry(&labels[i])
+            .or_default()
+            .entry(&truth[i])
+            .or_default() += 1;
+    }
+    let mut ids: Vec<_> = by_truth.keys().copied().collect();
+    ids.sort_by_key(|id| std::cmp::Reverse(by_truth[id].values().map(Vec::len).sum::<usize>()));
+    for id in ids {
+        let split = &by_truth[id];
+        let merged = split.keys().any(|l| by_label[l].len() > 1);
+        if split.len() == 1 && !merged {
+            continue;
+        }
+        let n: usize = split.values().map(Vec::len).sum();
+        println!("  {id} ({n} events) in {} clusters", split.len());
+        for (label, members) in split {
+            let others: Vec<String> = by_label[label]
+                .iter()
+                .filter(|(t, _)| **t != id)
+                .map(|(t, c)| format!("{t}x{c}"))
+                .collect();
+            println!(
+                "    label {label} x{} with [{}]: {}",
+                members.len(),
+                others.join(" "),
+                lines[members[0]]
+            );
+        }
+    }
+}
+
 /// The label of each line, and the time spent clustering added to `clustering`.
 fn labels_of(query: &str, lines: &[String], clustering: &mut std::time::Duration) -> Vec<String> {
     let p = parse(query).expect("parses");
@@ -109,8 +153,19 @@ fn cluster_grouping_accuracy_on_loghub() {
         let truth = event_ids(&dir.join(format!("{system}_2k.log_structured.csv")));
         assert_eq!(lines.len(), truth.len(), "{system}");
         lines_seen += lines.len();
-        let labels = labels_of(&query, &lines, &mut clustering);
+        // The fastest of three runs: the machine may be shared, and the labels are the same.
+        let mut fastest = std::time::Duration::MAX;
+        let mut labels = Vec::new();
+        for _ in 0..3 {
+            let mut took = std::time::Duration::ZERO;
+            labels = labels_of(&query, &lines, &mut took);
+            fastest = fastest.min(took);
+        }
+        clustering += fastest;
         let acc = accuracy(&labels, &truth);
+        if std::env::var("LOUPE_CLUSTER_DUMP").is_ok_and(|d| d == *system || d == "all") {
+            dump_misgroupings(&lines, &labels, &truth);
+        }
         println!("{system:<12} {acc:.3}  (Drain {drain:.3})");
         total += acc;
         worst = worst.min(acc);
@@ -121,8 +176,9 @@ fn cluster_grouping_accuracy_on_loghub() {
         clustering,
         lines_seen as f64 / clustering.as_secs_f64().max(1e-9)
     );
-    // Floors against regressions, just below what is reached (0.871 on average, Proxifier
-    // lowest at 0.516); the goal (issue 18) is 0.90 with no system below 0.75.
-    assert!(avg >= 0.865, "average grouping accuracy {avg:.3}");
-    assert!(worst >= 0.50, "lowest grouping accuracy {worst:.3}");
+    // Floors against regressions, just below what is reached (0.952 on average, Linux lowest
+    // at 0.813, where the truth tells `user=root` from `user=guest`); issue 18 asked for 0.90
+    // with no system below 0.75.
+    assert!(avg >= 0.945, "average grouping accuracy {avg:.3}");
+    assert!(worst >= 0.80, "lowest grouping accuracy {worst:.3}");
 }

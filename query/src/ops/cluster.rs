@@ -1,13 +1,14 @@
 //! `cluster` and `patterns`: events grouped by the shape of their text, so that a
 //! million lines read as a few dozen templates. Both share one grouping, close to
 //! Drain's (He et al., 2017) without its per-system configuration: a value is split on
-//! blanks and punctuation, tokens holding a digit, names, paths, dates, `key=` values,
-//! severity words and the words of a line's header (see [`header_end`]) are variables
-//! (`<*>`, a run of them counting as one), and an event joins the
-//! template of the same length it shares the largest part of its tokens with (at least
-//! the threshold `t`); positions where members differ become `<*>` in the template.
-//! `match=termset` and `match=ngramset` compare sets of words or of three-letter
-//! sequences instead, as Splunk's `cluster` can.
+//! blanks and punctuation, tokens holding a digit, names, paths, addresses, dates, `key=`
+//! values, severity words and the words of a line's header (found by its shape, see
+//! [`header_end`]) are variables (`<*>`, a run of them counting as one), and an event joins
+//! the template of the same length and the same first word after the header that differs
+//! from it in fewer than the fraction `1 - t` of its constant tokens; positions where
+//! members differ become `<*>` in the template. At the end the templates settle (see
+//! [`Grouper::settle`]). `match=termset` and `match=ngramset` compare sets of words or of
+//! three-letter sequences instead, as Splunk's `cluster` can.
 
 use crate::ast::{Command, CommandKind};
 use crate::plan::{ExecContext, ExecError, Operator, Opts, PlanError};
@@ -31,31 +32,32 @@ const WILDCARD: &str = "<*>";
 
 /// Characters that end a token besides blanks: the punctuation that glues a name to
 /// its value (`uid=0`, `onExtend:1514`, `sshd[24200]`, `a|b|c`), so the name stays a
-/// constant word while the value is masked.
+/// constant word while the value is masked. All are ASCII, so a value is scanned byte by
+/// byte.
+const SEPARATORS: [bool; 256] = {
+    let mut t = [false; 256];
+    let marks = b" \t\n\r\x0b\x0c=:,;|()[]{}\"'<>@";
+    let mut i = 0;
+    while i < marks.len() {
+        t[marks[i] as usize] = true;
+        i += 1;
+    }
+    t
+};
+
+fn is_separator_byte(b: u8) -> bool {
+    SEPARATORS[b as usize]
+}
+
 fn is_separator(c: char) -> bool {
-    c.is_whitespace()
-        || matches!(
-            c,
-            '=' | ':'
-                | ','
-                | ';'
-                | '|'
-                | '('
-                | ')'
-                | '['
-                | ']'
-                | '{'
-                | '}'
-                | '"'
-                | '\''
-                | '<'
-                | '>'
-                | '@'
-        )
+    c.is_ascii() && is_separator_byte(c as u8)
 }
 
 /// Month and weekday names are parts of dates, so variables like the digits around them.
 fn is_date_word(t: &str) -> bool {
+    if t.len() != 3 || !t.starts_with(|c: char| c.is_ascii_uppercase()) {
+        return false;
+    }
     const NAMES: [&str; 19] = [
         "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec", "Mon",
         "Tue", "Wed", "Thu", "Fri", "Sat", "Sun",
@@ -66,6 +68,9 @@ fn is_date_word(t: &str) -> bool {
 /// Severity words say how bad an event is, not what it is (the same message is logged at
 /// two levels), and a header's level sits among its other variables.
 fn is_level(t: &str) -> bool {
+    if !(4..=8).contains(&t.len()) || !t.starts_with(|c: char| c.is_ascii_uppercase()) {
+        return false;
+    }
     const LEVELS: [&str; 18] = [
         "INFO", "WARN", "WARNING", "ERROR", "DEBUG", "TRACE", "FATAL", "NOTICE", "CRITICAL",
         "SEVERE", "Info", "Warning", "Warn", "Error", "Debug", "Trace", "Fatal", "Notice",
@@ -75,44 +80,216 @@ fn is_level(t: &str) -> bool {
 
 /// Units written after a number (`18.4 KB`, `<1 sec`) belong to the number's variable.
 fn is_unit(t: &str) -> bool {
-    matches!(t, "KB" | "kB" | "MB" | "GB" | "TB" | "sec" | "secs" | "ms")
+    matches!(
+        t,
+        "B" | "KB"
+            | "kB"
+            | "MB"
+            | "GB"
+            | "TB"
+            | "KiB"
+            | "MiB"
+            | "GiB"
+            | "TiB"
+            | "s"
+            | "sec"
+            | "secs"
+            | "ms"
+            | "us"
+            | "ns"
+    )
 }
 
-/// An RFC 3164 syslog header, wherever the line has it (a collector may prefix its own):
-/// `Jun 14 15:16:01 combo sshd(pam_unix)[19939]:` — the host and the program tag change with
-/// the sender, not with the kind of event.
-static SYSLOG_HEADER: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
-    regex::Regex::new(r"[A-Z][a-z]{2} +\d{1,2} \d{2}:\d{2}:\d{2} +\S+ +[^\s:]+:")
-        .expect("a valid regex")
-});
-
-/// Most words a header of the `timestamp … component: message` shape holds before its `: `.
-const HEADER_WORDS: usize = 10;
-
-/// Where the message starts, when the line has a header that Drain would be told of by a
-/// per-system format (Loupe is not): after an RFC 3164 header, or after the first `: ` of a
-/// line that starts with a timestamp when at most [`HEADER_WORDS`] words come before it
-/// (`2015-10-18 18:01:47,978 INFO [main] org.apache…MRAppMaster: Created …`) and the word
-/// before the `: ` holds a letter. Every word
-/// before it is a variable: thread names, components, pids and hosts are not the event's kind.
-fn header_end(s: &str) -> usize {
-    let head = &s[..s.floor_char_boundary(120)];
-    if let Some(m) = SYSLOG_HEADER.find(head) {
-        return m.end();
+/// The end of an RFC 3164 syslog header, wherever the line has it (a collector may prefix
+/// its own): `Jun 14 15:16:01 combo sshd(pam_unix)[19939]:` — the host and the program tag
+/// change with the sender, not with the kind of event. The first match of
+/// `[A-Z][a-z]{2} +\d{1,2} \d{2}:\d{2}:\d{2} +\S+ +[^\s:]+:`, found by hand: a regex costs
+/// more than the rest of an event's tokenizing. Without a tag closed by `:`
+/// (`sandboxd[129] ([31211]):`), the header ends after the host.
+fn syslog_header_end(head: &str) -> Option<usize> {
+    let b = head.as_bytes();
+    let digit = |i: usize| b[i].is_ascii_digit();
+    let space = |i: usize| b.get(i).is_some_and(|c| c.is_ascii_whitespace());
+    for i in 1..b.len().saturating_sub(8) {
+        if !(b[i + 2] == b':'
+            && b[i + 5] == b':'
+            && digit(i)
+            && digit(i + 1)
+            && digit(i + 3)
+            && digit(i + 4)
+            && digit(i + 6)
+            && digit(i + 7)
+            && b[i - 1] == b' ')
+        {
+            continue;
+        }
+        // Before the time: `Mmm`, blanks, a day of one or two digits and one space.
+        let mut j = i - 1;
+        let day = (1..=2).take_while(|k| j >= *k && digit(j - k)).count();
+        if day == 0 {
+            continue;
+        }
+        j -= day;
+        let spaces = (1..=j).take_while(|k| b[j - k] == b' ').count();
+        if spaces == 0 || j - spaces < 3 {
+            continue;
+        }
+        j -= spaces;
+        if !(b[j - 3].is_ascii_uppercase()
+            && b[j - 2].is_ascii_lowercase()
+            && b[j - 1].is_ascii_lowercase())
+        {
+            continue;
+        }
+        // After it: blanks, a host, blanks, a tag and its `:`.
+        let mut k = i + 8;
+        if !space(k) {
+            continue;
+        }
+        while space(k) {
+            k += 1;
+        }
+        let host = k;
+        while k < b.len() && !space(k) {
+            k += 1;
+        }
+        if k == host || !space(k) {
+            continue;
+        }
+        let host_end = k;
+        while space(k) {
+            k += 1;
+        }
+        let tag = k;
+        while k < b.len() && !space(k) && b[k] != b':' {
+            k += 1;
+        }
+        if k > tag && b.get(k) == Some(&b':') {
+            return Some(k + 1);
+        }
+        // A tag not closed by `:` (`sandboxd[129] ([31211]):`): the header ends at the host.
+        return Some(host_end);
     }
-    if s.starts_with(|c: char| c.is_ascii_digit()) {
-        if let Some(i) = s.find(": ") {
-            let mut words = s[..i].split_whitespace();
-            // A component is named (`MRAppMaster:`); `Lot 1: 1076 records` is a message.
-            let named = words
-                .next_back()
-                .is_some_and(|w| w.chars().any(char::is_alphabetic));
-            if named && words.nth(HEADER_WORDS - 1).is_none() {
-                return i + 2;
+    None
+}
+
+/// Most blank-separated fields a header's scan looks at.
+const HEADER_FIELDS: usize = 12;
+
+/// Most words that are not header fields (`partition status`, `RAS KERNEL`) a header may hold
+/// before a severity or a Unix time, which then ends the header.
+const HEADER_WORDS: usize = 3;
+
+/// A severity as a header writes it: a word (`INFO`, `Info`, `[notice]` aside) or a
+/// single letter (`I`, `W`, `E` — logcat and glog).
+fn is_header_level(field: &str) -> bool {
+    let w = field.trim_matches(|c: char| !c.is_ascii_alphanumeric());
+    is_level(w) || matches!(w, "V" | "D" | "I" | "W" | "E" | "F")
+}
+
+/// A Unix time in seconds (nine or ten digits), which headers write beside their dates.
+fn is_epoch(field: &str) -> bool {
+    (9..=10).contains(&field.len()) && field.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// The end of the field that starts `s`: at the next blank, or after the `]` that closes
+/// a `[` it opens (`[Sun Dec 04 04:47:44 2005]`, `[QuorumPeer[myid=1]/…]`).
+fn field_end(s: &str) -> usize {
+    if s.starts_with('[') {
+        let mut depth = 0usize;
+        for (i, b) in s.bytes().enumerate() {
+            match b {
+                b'[' => depth += 1,
+                b']' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        return i
+                            + 1
+                            + s[i + 1..]
+                                .find(char::is_whitespace)
+                                .unwrap_or(s.len() - i - 1);
+                    }
+                }
+                _ => {}
             }
         }
     }
-    0
+    s.find(char::is_whitespace).unwrap_or(s.len())
+}
+
+/// Where the message starts, when the line has a header that Drain would be told of by a
+/// per-system format (Loupe is not). Every word before it is a variable: timestamps, hosts,
+/// pids, threads, levels and components say who logged, not what.
+///
+/// - An RFC 3164 header, wherever the line has it.
+/// - In a line that starts with a timestamp (a field holding a digit, a bracketed one, or
+///   `-`): the fields holding a digit, `-` and bracketed fields that follow it, and further
+///   through a severity or a Unix time that comes at most [`HEADER_WORDS`] other words later
+///   (`- 1117838570 … RAS KERNEL INFO`, `2286759 full partition status 1061219795 -1`), then
+///   bracketed fields and `-` (`INFO [main]`), then one component ending with `: `
+///   (`org.a.MRAppMaster: Created …`). A message's own `Lot 1: …` is not a component.
+/// - In a line whose first field is `|`-separated (`20171223-22:15:29:633|Step_LSC|3000|…`),
+///   everything up to its last `|`.
+fn header_end(s: &str) -> usize {
+    let head = &s[..s.floor_char_boundary(160)];
+    if let Some(end) = syslog_header_end(head) {
+        return end;
+    }
+    let first = head.split(char::is_whitespace).next().unwrap_or("");
+    let digit = |f: &str| f.bytes().any(|b| b.is_ascii_digit());
+    if !(digit(first) || first == "-") {
+        return 0;
+    }
+    if first.starts_with(|c: char| c.is_ascii_digit()) {
+        if let Some(i) = first.rfind('|') {
+            return i + 1;
+        }
+    }
+    let mut end = 0;
+    let mut pos = 0;
+    let mut pending = 0;
+    let mut after_level = false;
+    // Bracketed fields (thread names) may be long: they are looked for in the whole line.
+    let head = &s[..s.floor_char_boundary(400)];
+    for _ in 0..HEADER_FIELDS {
+        let rest = &head[pos..];
+        let skip = rest.len() - rest.trim_start().len();
+        let start = pos + skip;
+        if start >= head.len() {
+            break;
+        }
+        let len = field_end(&head[start..]);
+        let field = &head[start..start + len];
+        pos = start + len;
+        let weak = field == "-" || digit(field) || field.starts_with('[');
+        let level = is_header_level(field);
+        if pending == 0
+            && end > 0
+            && field.len() > 1
+            && field.ends_with(':')
+            && field.chars().any(char::is_alphabetic)
+            && head[pos..].starts_with(char::is_whitespace)
+        {
+            // The word right after the header names a component when it ends with `:`.
+            return pos;
+        } else if (level || is_epoch(field)) && !after_level {
+            // Ends the header so far, with the words since its last field.
+            pending = 0;
+            end = pos;
+            after_level = level;
+        } else if weak && pending == 0 {
+            end = pos;
+        } else if pending == 0 && after_level && head[pos..].starts_with("  ") {
+            // A word padded to a column after the severity: a component (`Info  CBS  …`).
+            end = pos;
+        } else {
+            pending += 1;
+            if pending > HEADER_WORDS {
+                break;
+            }
+        }
+    }
+    end
 }
 
 /// Paths, URLs, host names and file names (`/var/log`, `go.microsoft.com`,
@@ -146,20 +323,81 @@ impl Token<'_> {
     }
 }
 
+/// The length of a parenthesized aside that only restates values (`(18.4 KB)`,
+/// `(20020519)`), `tail` starting just inside it: through its `)`. An optional aside
+/// changes neither what an event is nor, dropped, its number of tokens.
+fn numeric_aside(tail: &str) -> Option<usize> {
+    let close = tail.find([')', '('])?;
+    if !tail[close..].starts_with(')') {
+        return None;
+    }
+    let mut words = tail[..close].split(is_separator).filter(|w| !w.is_empty());
+    let mut any = false;
+    for w in words.by_ref() {
+        if !(w.bytes().any(|b| b.is_ascii_digit()) || is_unit(w)) {
+            return None;
+        }
+        any = true;
+    }
+    any.then_some(close + 1)
+}
+
+/// The length of a MAC or IPv6 address (`5c:50:15:4c:18:1c`, `2607:f140::8`) that starts
+/// `tail`: hex groups of at most four digits joined by two `:` or more, a digit among them,
+/// ending the word. Split at its `:`, its letter groups (`ed`, `fecd`) would read as words.
+fn hex_address(tail: &str) -> Option<usize> {
+    let b = tail.as_bytes();
+    let (mut colons, mut group, mut digit) = (0, 0, false);
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b':' => {
+                colons += 1;
+                group = 0;
+            }
+            c if c.is_ascii_hexdigit() => {
+                group += 1;
+                digit |= c.is_ascii_digit();
+                if group > 4 {
+                    return None;
+                }
+            }
+            _ => break,
+        }
+        i += 1;
+    }
+    let ends = b
+        .get(i)
+        .is_none_or(|c| c.is_ascii_whitespace() || b",;)]'\"".contains(c));
+    (colons >= 2 && digit && ends && b[i - 1] != b':').then_some(i)
+}
+
+/// An event's tokens, the separators after its last one, and how many of its tokens are
+/// its header's (0 or 1: a header is all variables).
+struct Tokens<'a> {
+    toks: Vec<Token<'a>>,
+    tail: &'a str,
+    lead: usize,
+}
+
 /// Tokens of a value, variables masked: words holding a digit, date words, severity
-/// words, header words, units after a number and the value after `=` (all of it when
-/// quoted: `tag="View Lock"`) are variables, and a
-/// run of variables becomes one `<*>`, so that a list of numbers, a timestamp or an address
-/// of any length gives the same template.
-/// The separators after the last token come back apart, to close the template.
-fn tokens(s: &str) -> (Vec<Token<'_>>, &str) {
-    let mut out: Vec<Token<'_>> = Vec::new();
+/// words, header words, units after a number, a name glued to a number in parentheses
+/// (`LOCAL(0)`) and the value after `=` (all of it when quoted: `tag="View Lock"`) are
+/// variables; a run of dots ends a word (`icbi.........0`); parenthesized asides of
+/// numbers (`(18.4 KB)`) are dropped; and a run of variables becomes one `<*>`, so that a
+/// list of numbers, a timestamp or an address of any length gives the same template.
+fn tokens(s: &str) -> Tokens<'_> {
+    let mut out: Vec<Token<'_>> = Vec::with_capacity(32);
     let header = header_end(s);
+    let mut lead = 0;
     let mut rest = s;
     // The quote that opened a `key="value"` still open: its words are the value.
     let mut quoted_value: Option<char> = None;
     loop {
-        let start = rest.find(|c: char| !is_separator(c)).unwrap_or(rest.len());
+        let start = rest
+            .bytes()
+            .position(|b| !is_separator_byte(b))
+            .unwrap_or(rest.len());
         let (sep, tail) = rest.split_at(start);
         if quoted_value.is_some_and(|q| sep.contains(q)) {
             quoted_value = None;
@@ -168,26 +406,59 @@ fn tokens(s: &str) -> (Vec<Token<'_>>, &str) {
             quoted_value = sep.chars().next_back();
         }
         if tail.is_empty() {
-            return (out, sep);
+            return Tokens {
+                toks: out,
+                tail: sep,
+                lead,
+            };
         }
-        let end = tail.find(is_separator).unwrap_or(tail.len());
-        let (word, after) = tail.split_at(end);
         let in_header = s.len() - tail.len() < header;
+        if !in_header && quoted_value.is_none() && sep.trim_end().ends_with('(') {
+            if let Some(n) = numeric_aside(tail) {
+                rest = &tail[n..];
+                continue;
+            }
+        }
+        // A word ends at a separator, or at a run of dots after its first character.
+        let t = tail.as_bytes();
+        let mut end = 1;
+        while end < t.len()
+            && !is_separator_byte(t[end])
+            && !(t[end] == b'.' && t.get(end + 1) == Some(&b'.'))
+        {
+            end += 1;
+        }
+        if t[0] == b'.' {
+            end = t
+                .iter()
+                .position(|&b| is_separator_byte(b))
+                .unwrap_or(t.len());
+        }
+        let address = hex_address(tail);
+        if let Some(n) = address {
+            end = n;
+        }
+        let (word, after) = tail.split_at(end);
         rest = after;
-        if !word.chars().any(char::is_alphanumeric) {
-            // Dashes and other marks alone (`- - -` standing for absent values) say
-            // nothing about the event.
+        if word.bytes().all(|b| b == b'-' || b == b'.')
+            || word.len() < 2 && !word.as_bytes()[0].is_ascii_alphanumeric()
+        {
+            // Dashes alone (`- - -` standing for absent values) say nothing about the event.
             continue;
         }
         let after_variable = out.last().is_some_and(Token::is_variable);
         let variable = in_header
+            || address.is_some()
             || quoted_value.is_some()
             || word.bytes().any(|b| b.is_ascii_digit())
             || is_date_word(word)
             || is_level(word)
             || is_name(word)
             || sep.ends_with('=')
-            || (after_variable && is_unit(word));
+            || (after_variable && is_unit(word))
+            || after
+                .strip_prefix('(')
+                .is_some_and(|a| numeric_aside(a).is_some());
         if variable && after_variable {
             continue;
         }
@@ -195,6 +466,9 @@ fn tokens(s: &str) -> (Vec<Token<'_>>, &str) {
             sep: Cow::Borrowed(sep),
             text: Cow::Borrowed(if variable { WILDCARD } else { word }),
         });
+        if in_header {
+            lead = out.len();
+        }
     }
 }
 
@@ -238,6 +512,10 @@ struct Group {
     count: usize,
     /// Where its first event is in the output (`cluster` keeps that event).
     first: usize,
+    /// How many of its tokens are the header's.
+    lead: usize,
+    /// The group it was merged into when the grouping settled.
+    merged_into: Option<usize>,
 }
 
 /// The grouping shared by `cluster` and `patterns`.
@@ -245,8 +523,10 @@ pub(crate) struct Grouper {
     threshold: f64,
     mode: Match,
     groups: Vec<Group>,
-    /// Group numbers by template length (termlist) or all in bucket 0.
-    by_len: HashMap<usize, Vec<usize>>,
+    /// Group numbers by template length and first word after the header (termlist, as
+    /// Drain's prefix tree does: a message's first word says most about its kind), or all in
+    /// bucket 0.
+    by_len: HashMap<(usize, u64), Vec<usize>, foldhash::fast::FixedState>,
     max_groups: usize,
 }
 
@@ -256,17 +536,17 @@ impl Grouper {
             threshold,
             mode,
             groups: Vec::new(),
-            by_len: HashMap::new(),
+            by_len: HashMap::default(),
             max_groups,
         }
     }
 
     /// The group of `value` (created when none is close enough), 0-based in order of creation.
     pub(crate) fn add(&mut self, value: &str, position: usize) -> Result<usize, ExecError> {
-        let (toks, tail) = tokens(value);
+        let Tokens { toks, tail, lead } = tokens(value);
         let bucket = match self.mode {
-            Match::Termlist => toks.len(),
-            _ => 0,
+            Match::Termlist => (toks.len(), toks.get(lead).map_or(0, |t| hash_word(&t.text))),
+            _ => (0, 0),
         };
         let set: HashSet<String> = match self.mode {
             Match::Termset => toks.iter().map(|t| t.text.to_string()).collect(),
@@ -287,19 +567,29 @@ impl Grouper {
                     if constant == 0 {
                         1.0
                     } else {
+                        if grp.template.get(lead).map(|t| &t.text)
+                            != toks.get(lead).map(|t| &t.text)
+                        {
+                            continue;
+                        }
                         let same = grp
                             .template
                             .iter()
                             .zip(&toks)
                             .filter(|(a, b)| a.text == b.text && !b.is_variable())
                             .count();
+                        if !close_enough(same, constant, self.threshold) {
+                            continue;
+                        }
                         same as f64 / constant as f64
                     }
                 }
                 Match::Termset => jaccard(&grp.set, &set),
                 Match::Ngramset => jaccard(&grp.grams, &grams),
             };
-            if sim >= self.threshold && best.is_none_or(|(_, b)| sim > b) {
+            if (self.mode == Match::Termlist || sim >= self.threshold)
+                && best.is_none_or(|(_, b)| sim > b)
+            {
                 best = Some((g, sim));
             }
         }
@@ -330,6 +620,8 @@ impl Grouper {
             grams,
             count: 1,
             first: position,
+            lead,
+            merged_into: None,
         });
         self.by_len
             .entry(bucket)
@@ -337,6 +629,161 @@ impl Grouper {
             .push(self.groups.len() - 1);
         Ok(self.groups.len() - 1)
     }
+}
+
+/// Most templates of one length and first word compared pairwise when the grouping settles.
+const SETTLE_PAIRS: usize = 4096;
+
+/// Templates that differ only at one position, in at least this many distinct words, merge:
+/// the word there is a variable (a user or service name) the tokenizer could not tell.
+const SETTLE_DISTINCT: usize = 4;
+
+impl Grouper {
+    /// Merges templates once every event is in (termlist only): a template whose every
+    /// difference from another falls on the other's `<*>` and that shares the fraction `t`
+    /// of its constant words with it is one of its instances (an event that came first and
+    /// formed its own group: `user admin` before `user <*>`), and templates that differ at a
+    /// single position in [`SETTLE_DISTINCT`] distinct words or more are one. Returns each
+    /// group's final number, 0-based in order of creation.
+    pub(crate) fn settle(&mut self) -> Vec<usize> {
+        if self.mode == Match::Termlist {
+            let buckets: Vec<Vec<usize>> = self.by_len.values().cloned().collect();
+            for bucket in buckets {
+                self.settle_bucket(bucket);
+            }
+        }
+        let mut number = vec![0; self.groups.len()];
+        let mut next = 0;
+        for g in 0..self.groups.len() {
+            let root = self.root(g);
+            if root == g {
+                number[g] = next;
+                next += 1;
+            } else {
+                number[g] = number[root];
+            }
+        }
+        number
+    }
+
+    /// The group that `g` was merged into in the end (itself if none).
+    fn root(&self, mut g: usize) -> usize {
+        while let Some(r) = self.groups[g].merged_into {
+            g = r;
+        }
+        g
+    }
+
+    fn settle_bucket(&mut self, mut live: Vec<usize>) {
+        loop {
+            let mut merged = false;
+            if live.len() <= SETTLE_PAIRS {
+                // The most general first, so that an instance joins the widest template.
+                live.sort_by_key(|&g| {
+                    let wild = self.groups[g]
+                        .template
+                        .iter()
+                        .filter(|t| t.is_variable())
+                        .count();
+                    (std::cmp::Reverse(wild), g)
+                });
+                let mut i = live.len();
+                while i > 1 {
+                    i -= 1;
+                    let a = live[i];
+                    let target = live[..i].iter().copied().find(|&b| self.instance_of(a, b));
+                    if let Some(b) = target {
+                        self.merge(a, b);
+                        live.remove(i);
+                        merged = true;
+                    }
+                }
+            }
+            let len = live.first().map_or(0, |&g| self.groups[g].template.len());
+            for pos in 0..len {
+                let mut by_rest: HashMap<Vec<&str>, Vec<usize>> = HashMap::new();
+                for &g in &live {
+                    let t = &self.groups[g].template;
+                    let rest: Vec<&str> = t
+                        .iter()
+                        .enumerate()
+                        .filter(|(j, _)| *j != pos)
+                        .map(|(_, t)| &*t.text)
+                        .collect();
+                    by_rest.entry(rest).or_default().push(g);
+                }
+                let mut sets: Vec<Vec<usize>> = by_rest
+                    .into_values()
+                    .filter(|gs| gs.len() >= SETTLE_DISTINCT)
+                    .collect();
+                if sets.is_empty() {
+                    continue;
+                }
+                for gs in &mut sets {
+                    gs.sort_unstable();
+                    for &a in &gs[1..] {
+                        self.merge(a, gs[0]);
+                    }
+                }
+                live.retain(|&g| self.groups[g].merged_into.is_none());
+                merged = true;
+            }
+            if !merged {
+                return;
+            }
+        }
+    }
+
+    /// Whether group `a`'s template is an instance of `b`'s: equal wherever `b` is constant,
+    /// and sharing the fraction `t` of `a`'s constant words.
+    fn instance_of(&self, a: usize, b: usize) -> bool {
+        let (ta, tb) = (&self.groups[a].template, &self.groups[b].template);
+        let lead = self.groups[a].lead;
+        if ta.get(lead).map(|t| &t.text) != tb.get(lead).map(|t| &t.text) {
+            return false;
+        }
+        let mut constant = 0;
+        let mut same = 0;
+        for (x, y) in ta.iter().zip(tb) {
+            if !y.is_variable() && x.text != y.text {
+                return false;
+            }
+            if !x.is_variable() {
+                constant += 1;
+                same += usize::from(x.text == y.text);
+            }
+        }
+        close_enough(same, constant, self.threshold)
+    }
+
+    /// Group `a` joins `b`: its events, and `<*>` where their templates differ.
+    fn merge(&mut self, a: usize, b: usize) {
+        let (count, first) = (self.groups[a].count, self.groups[a].first);
+        let ta = std::mem::take(&mut self.groups[a].template);
+        let grp = &mut self.groups[b];
+        grp.count += count;
+        grp.first = grp.first.min(first);
+        for (t, x) in grp.template.iter_mut().zip(&ta) {
+            if t.text != x.text {
+                t.text = Cow::Borrowed(WILDCARD);
+            }
+        }
+        self.groups[a].template = ta;
+        self.groups[a].merged_into = Some(b);
+    }
+}
+
+/// Whether an event (or a template) with `constant` constant words, `same` of them equal in
+/// a template, is close enough to join it: all equal, or fewer than the fraction `1 - t`
+/// of them different — so that with `t=0.8` one word in ten may differ, but not one in five
+/// (`VM Paused`, `VM Resumed`).
+fn close_enough(same: usize, constant: usize, t: f64) -> bool {
+    same == constant || ((constant - same) as f64) < (1.0 - t) * constant as f64 - 1e-9
+}
+
+fn hash_word(w: &str) -> u64 {
+    use std::hash::BuildHasher;
+    foldhash::fast::FixedState::with_seed(18).hash_one(w)
 }
 
 fn jaccard<T: std::hash::Hash + Eq>(a: &HashSet<T>, b: &HashSet<T>) -> f64 {
@@ -452,12 +899,13 @@ impl Operator for Cluster {
 
     fn finish(&mut self, out: &mut RowBatch) -> Result<(), ExecError> {
         let rows = std::mem::take(&mut self.rows);
+        let numbers = self.grouper.settle();
         for (i, (mut row, g)) in rows.into_iter().zip(&self.labels).enumerate() {
-            let grp = &self.grouper.groups[*g];
+            let grp = &self.grouper.groups[self.grouper.root(*g)];
             if !self.labelonly && grp.first != i {
                 continue;
             }
-            row.set(&self.labelfield, Value::Int(*g as i64 + 1));
+            row.set(&self.labelfield, Value::Int(numbers[*g] as i64 + 1));
             if self.showcount {
                 row.set(&self.countfield, Value::Int(grp.count as i64));
             }
@@ -486,7 +934,13 @@ impl Operator for Patterns {
     }
 
     fn finish(&mut self, out: &mut RowBatch) -> Result<(), ExecError> {
-        let mut groups: Vec<&Group> = self.grouper.groups.iter().collect();
+        self.grouper.settle();
+        let mut groups: Vec<&Group> = self
+            .grouper
+            .groups
+            .iter()
+            .filter(|g| g.merged_into.is_none())
+            .collect();
         groups.sort_by_key(|g| std::cmp::Reverse(g.count));
         for g in groups {
             // With sets, the template is the group's first event, variables masked.
@@ -505,8 +959,38 @@ mod tests {
     use super::*;
 
     fn template(s: &str) -> String {
-        let (toks, tail) = tokens(s);
-        render(&toks, squash_blanks(tail).trim_end())
+        let t = tokens(s);
+        render(&t.toks, squash_blanks(t.tail).trim_end())
+    }
+
+    #[test]
+    fn syslog_header_as_its_regex_finds_it() {
+        let re =
+            regex::Regex::new(r"[A-Z][a-z]{2} +\d{1,2} \d{2}:\d{2}:\d{2} +\S+ +[^\s:]+:").unwrap();
+        for line in [
+            "Jun 14 15:16:01 combo sshd(pam_unix)[19939]: check pass; user unknown",
+            "Jul  1 09:00:55 calvisitor-10-105-160-95 kernel[0]: AppleThunderboltNHI",
+            "- 1131566461 2005.11.09 dn228 Nov 9 12:01:01 dn228/dn228 crond[2915]: session",
+            "Dec 10 06:55:46 LabSZ sshd[24200]: reverse mapping checking",
+            "Dec 123 06:55:46 LabSZ sshd[24200]: x",
+            "Dec 12  06:55:46 LabSZ sshd[24200]: x",
+            "ab Dec 1 06:55:46  LabSZ   sshd: x",
+            "Dec 1 06:55:46 LabSZ",
+            "12:00:00 no header: here",
+            "Mon Dec 1 06:55:46 a b: Tue Dec 2 07:00:00 c d:",
+        ] {
+            assert_eq!(
+                syslog_header_end(line),
+                re.find(line).map(|m| m.end()),
+                "{line}"
+            );
+        }
+        // Without a tag closed by `:`, through the host.
+        let line = "Jul  1 09:29:02 calvisitor-10 sandboxd[129] ([31211]): deny";
+        assert_eq!(
+            syslog_header_end(line),
+            Some("Jul  1 09:29:02 calvisitor-10".len())
+        );
     }
 
     #[test]
@@ -536,7 +1020,53 @@ mod tests {
         );
         assert_eq!(
             template("close, 451 bytes sent, 18846 bytes (18.4 KB) received"),
-            "close, <*> bytes sent, <*> bytes (<*>) received"
+            "close, <*> bytes sent, <*> bytes received"
+        );
+        assert_eq!(
+            template("synchronized to LOCAL(0), stratum 10"),
+            "synchronized to <*>, stratum <*>"
+        );
+        assert_eq!(
+            template("BSSID changed to 88:75:56:a0:95:ed, Addr: fe80::c6b3:1ff:fecd:467f"),
+            "BSSID changed to <*>, Addr: <*>"
+        );
+        assert_eq!(
+            template("data store interrupt caused by icbi.........0"),
+            "data store interrupt caused by icbi<*>"
+        );
+    }
+
+    #[test]
+    fn headers_without_a_format() {
+        // Fields through a Unix time, words between them included.
+        assert_eq!(
+            template("2286759 full partition status 1061219795 -1 running"),
+            "<*> running"
+        );
+        // ... or through a severity.
+        assert_eq!(
+            template("- 1117838570 2005.06.03 R02-M1-N0-C:J12-U11 2005-06-03-15.42.50.675872 R02-M1-N0-C:J12-U11 RAS KERNEL INFO instruction cache parity error corrected"),
+            "<*> instruction cache parity error corrected"
+        );
+        // Bracketed threads after the severity, but not the message's own `out:`.
+        assert_eq!(
+            template("2015-07-29 17:41:44,747 - INFO  [QuorumPeer[myid=1]/0:0:0:0:0:0:0:0:2181:FastLeaderElection@774] - Notification time out: 3200"),
+            "<*> Notification time out: <*>"
+        );
+        // A column padded after the severity, then a component.
+        assert_eq!(
+            template("2016-09-28 04:30:30, Info                  CBS    Session: 30546173_4261722401 initialized by client WindowsUpdateAgent."),
+            "<*> initialized by client WindowsUpdateAgent."
+        );
+        // A logcat severity letter.
+        assert_eq!(
+            template("03-17 16:13:38.935  1702  3697 W ActivityManager: getTasks: caller 10113 does not hold REAL_GET_TASKS"),
+            "<*>: getTasks: caller <*> does not hold REAL_GET_TASKS"
+        );
+        // `|`-separated fields.
+        assert_eq!(
+            template("20171223-22:15:29:633|Step_StandReportReceiver|30002312|onReceive action: android.intent.action.SCREEN_ON"),
+            "<*>|onReceive action: <*>"
         );
     }
 }
