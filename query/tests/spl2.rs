@@ -801,6 +801,11 @@ fn transaction_groups_newest_first_as_splunk_does() {
     let out = run("| transaction k maxpause=30s", at(&[10, 20, 90, 100, 125]));
     assert_eq!(col(&out, "_time"), ["90", "10"]);
     assert_eq!(col(&out, "eventcount"), ["3", "2"]);
+    // Without fields every event belongs to the one open transaction, as in Splunk.
+    let out = run("| transaction maxspan=60s", at(&[0, 50, 100]));
+    assert_eq!(col(&out, "eventcount"), ["2", "1"]);
+    let out = run("| transaction maxevents=2", at(&[0, 50, 100]));
+    assert_eq!(col(&out, "eventcount"), ["2", "1"]);
 }
 
 #[test]

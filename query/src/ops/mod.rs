@@ -611,12 +611,8 @@ pub(crate) fn build(
             let startswith = cond(&mut o, "startswith")?;
             let endswith = cond(&mut o, "endswith")?;
             o.done()?;
-            if t.fields.is_empty() {
-                return Err(PlanError::at(
-                    cmd,
-                    "transaction without fields is not supported",
-                ));
-            }
+            // Without fields every event shares the empty key: one open transaction, cut by
+            // maxspan, maxpause, maxevents and the start/end conditions, as in Splunk.
             Box::new(Transaction {
                 fields: t.fields.clone(),
                 maxspan,
