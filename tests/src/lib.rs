@@ -91,6 +91,48 @@ fn agent_trusting(ca: Option<&Path>, client: Option<(&Path, &Path)>) -> ureq::Ag
 }
 
 impl Server {
+    /// `loupe ARGS --config <this server's config>` with `stdin`; its stdout, trimmed (the
+    /// command must succeed).
+    pub fn cli(&self, args: &[&str], stdin: Option<&str>) -> String {
+        use std::io::Write;
+        let mut child = Command::new(bin("loupe"))
+            .args(args)
+            .arg("--config")
+            .arg(self.dir.path().join("loupe.toml"))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run loupe");
+        if let Some(text) = stdin {
+            child
+                .stdin
+                .take()
+                .expect("stdin")
+                .write_all(text.as_bytes())
+                .expect("write stdin");
+        }
+        drop(child.stdin.take());
+        let out = child.wait_with_output().expect("wait loupe");
+        assert!(out.status.success(), "{args:?}: {out:?}");
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
+    /// A user with `role` and the password `a long enough password`, and a token of theirs
+    /// (printed once by `loupe token create`).
+    pub fn user_with_token(&self, name: &str, role: &str) -> String {
+        self.cli(
+            &["user", "add", name, "--role", role, "--password-stdin"],
+            Some("a long enough password\n"),
+        );
+        let token = self.cli(
+            &["token", "create", "--user", name, "--expires", "1d"],
+            None,
+        );
+        assert!(token.starts_with("lpt_"), "{token}");
+        token
+    }
+
     /// Starts a server on a free port; `extra` is appended to its `loupe.toml` (indexes, limits...).
     pub fn start(extra: &str) -> Server {
         Server::start_on("127.0.0.1:0", extra)

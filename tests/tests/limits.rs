@@ -6,65 +6,10 @@ use loupe_e2e::{bin, wait_until, Server};
 use serde_json::json;
 use std::io::{Read, Write};
 use std::net::SocketAddr;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 /// A heavy search: seconds of CPU, stopped by its timeout or a cancel.
 const HEAVY: &str = "| makeresults count=2000000 | streamstats count as n | eval k=n % 1000, s=\"x\" . n | eval t=s . k | stats dc(t) as d by k | sort - d";
-
-/// A user with `role`, the password `a long enough password`, and a token of theirs.
-fn user_with_token(s: &Server, name: &str, role: &str) -> String {
-    let config = s.dir.path().join("loupe.toml");
-    let config = config.to_str().expect("utf-8 path");
-    let run = |args: &[&str], stdin: Option<&str>| {
-        let mut child = Command::new(bin("loupe"))
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("run loupe");
-        if let Some(text) = stdin {
-            child
-                .stdin
-                .take()
-                .expect("stdin")
-                .write_all(text.as_bytes())
-                .expect("write stdin");
-        }
-        drop(child.stdin.take());
-        let out = child.wait_with_output().expect("wait loupe");
-        assert!(out.status.success(), "{args:?}: {out:?}");
-        String::from_utf8_lossy(&out.stdout).trim().to_string()
-    };
-    run(
-        &[
-            "user",
-            "add",
-            name,
-            "--role",
-            role,
-            "--password-stdin",
-            "--config",
-            config,
-        ],
-        Some("a long enough password\n"),
-    );
-    let token = run(
-        &[
-            "token",
-            "create",
-            "--user",
-            name,
-            "--expires",
-            "1d",
-            "--config",
-            config,
-        ],
-        None,
-    );
-    assert!(token.starts_with("lpt_"), "{token}");
-    token
-}
 
 /// `POST /api/v1/login` from the local address `from`, by hand so the client socket can be
 /// bound: status, `Retry-After`, body.
@@ -128,7 +73,7 @@ fn failed_logins_from_one_address_lock_it_for_every_user() {
     let s = Server::start(
         "[limits]\nlogin_failures_per_address = 3\nlogin_failures_per_user = 100\nlogin_window = \"10m\"\n",
     );
-    let _ = user_with_token(&s, "ana", "user");
+    let _ = s.user_with_token("ana", "user");
     for name in ["root", "admin", "oracle"] {
         let (status, _, body) = login_from(&s, "127.0.0.1", name, "a wrong guess");
         assert_eq!(status, 401, "{body}");
@@ -183,8 +128,8 @@ fn a_user_over_its_concurrent_searches_gets_429() {
     let s = Server::start(
         "[limits]\nsearches_per_user = 2\nmax_concurrent_searches = 4\nmax_queued_searches = 8\n",
     );
-    let ana = user_with_token(&s, "ana", "user");
-    let bob = user_with_token(&s, "bob", "user");
+    let ana = s.user_with_token("ana", "user");
+    let bob = s.user_with_token("bob", "user");
     let mut sids = Vec::new();
     for _ in 0..2 {
         let (status, a) = start_job(&s, &ana, HEAVY);

@@ -2,52 +2,11 @@
 //! `meta.sqlite` across a restart, audited with before and after, effective for the next
 //! search of their users; the built-ins and the roles of `loupe.toml` refused for edits.
 
-use loupe_e2e::{bin, Server, TOKEN};
+use loupe_e2e::{Server, TOKEN};
 use serde_json::json;
-use std::io::Write;
-use std::process::{Command, Stdio};
 
 const NIR: &str = "1 85 05 75 701 169 92";
 const NIR_MASKED: &str = "1 85 05 ** *** *** **";
-
-/// `loupe ARGS` on the server's config with `stdin`: stdout (the command must succeed).
-fn loupe(s: &Server, args: &[&str], stdin: Option<&str>) -> String {
-    let config = s.dir.path().join("loupe.toml");
-    let mut child = Command::new(bin("loupe"))
-        .args(args)
-        .arg("--config")
-        .arg(&config)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run loupe");
-    if let Some(text) = stdin {
-        child
-            .stdin
-            .take()
-            .expect("stdin")
-            .write_all(text.as_bytes())
-            .expect("write stdin");
-    }
-    drop(child.stdin.take());
-    let out = child.wait_with_output().expect("wait loupe");
-    assert!(out.status.success(), "{args:?}: {out:?}");
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
-
-fn user_with_token(s: &Server, name: &str, role: &str) -> String {
-    loupe(
-        s,
-        &["user", "add", name, "--role", role, "--password-stdin"],
-        Some("a long enough password\n"),
-    );
-    loupe(
-        s,
-        &["token", "create", "--user", name, "--expires", "1d"],
-        None,
-    )
-}
 
 /// `method path` as `token`: status and answer.
 fn call(
@@ -106,7 +65,7 @@ fn roles_made_through_the_api_apply_at_once_persist_and_are_audited() {
     s.flush();
 
     // Only an admin manages roles.
-    let bob = user_with_token(&s, "bob", "user");
+    let bob = s.user_with_token("bob", "user");
     let (status, a) = call(&s, &bob, "GET", "/api/v1/roles", None);
     assert_eq!(status, 403, "{a}");
     let (status, a) = call(
@@ -127,7 +86,7 @@ fn roles_made_through_the_api_apply_at_once_persist_and_are_audited() {
     );
     assert_eq!(status, 201, "{a}");
     assert_eq!(a["origin"], "api", "{a}");
-    let olga = user_with_token(&s, "olga", "ops");
+    let olga = s.user_with_token("olga", "ops");
     let seen = search(&s, &olga, "*");
     assert!(
         seen.contains("index.html") && !seen.contains("patient"),

@@ -285,14 +285,11 @@ pub async fn delete(
     };
     let groups = defs::ldap_groups_of(&state.config, &name);
     if !groups.is_empty() {
-        return api_error(
-            StatusCode::CONFLICT,
-            format!(
-                "role {name:?} is given by [[ldap.roles]] to group {}: change loupe.toml first",
-                groups.join(", ")
-            ),
-            Some(json!({"ldap_groups": groups})),
+        let why = format!(
+            "is given by [[ldap.roles]] to group {}: change loupe.toml first",
+            groups.join(", ")
         );
+        return in_use(&name, &why, "ldap_groups", groups);
     }
     let meta = state.meta.clone();
     let users = match blocking(move || meta.users()).await {
@@ -305,14 +302,11 @@ pub async fn delete(
         .map(|u| u.name)
         .collect();
     if !holders.is_empty() {
-        return api_error(
-            StatusCode::CONFLICT,
-            format!(
-                "role {name:?} is held by {}: give them another role first",
-                holders.join(", ")
-            ),
-            Some(json!({"users": holders})),
+        let why = format!(
+            "is held by {}: give them another role first",
+            holders.join(", ")
         );
+        return in_use(&name, &why, "users", holders);
     }
     let meta = state.meta.clone();
     let key = name.clone();
@@ -333,4 +327,13 @@ pub async fn delete(
         )
         .await;
     StatusCode::NO_CONTENT.into_response()
+}
+
+/// 409 for a role something still refers to: why, and who (under `key`).
+fn in_use<T: serde::Serialize>(name: &str, why: &str, key: &str, who: Vec<T>) -> Response {
+    api_error(
+        StatusCode::CONFLICT,
+        format!("role {name:?} {why}"),
+        Some(json!({ key: who })),
+    )
 }
