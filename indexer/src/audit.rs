@@ -10,7 +10,7 @@ use crate::ingest::pipeline::Pipeline;
 use crate::search::{self, SearchRequest, SearchScope};
 use crate::store::wal::LoggedBatch;
 use crate::store::Store;
-use loupe_access::audit::{Broken, Chain};
+use loupe_access::audit::{Broken, Chain, Floor, Intact, RETENTION_ACTION};
 use loupe_event::{Event, EventFlags};
 use loupe_meta::MetaStore;
 use serde_json::{json, Map, Value};
@@ -123,8 +123,8 @@ fn sealed_event(
     user: &str,
     role: &str,
     detail: Value,
+    time_ns: i64,
 ) -> Event {
-    let time_ns = crate::ingest::now_ns();
     let mut event = Map::new();
     event.insert(
         "time".into(),
@@ -184,7 +184,15 @@ impl OfflineAudit {
             .create_index(AUDIT_INDEX)
             .map_err(|e| e.to_string())?;
         let host = crate::ingest::pipeline::hostname();
-        let event = sealed_event(&mut self.chain, &host, action, user, role, detail);
+        let event = sealed_event(
+            &mut self.chain,
+            &host,
+            action,
+            user,
+            role,
+            detail,
+            crate::ingest::now_ns(),
+        );
         writer.add(event, 0).map_err(|e| e.to_string())
     }
 
@@ -258,7 +266,15 @@ impl Auditor {
     ) -> Result<(), String> {
         let mut chain = self.chain.lock().await;
         let mut next = chain.clone();
-        let event = sealed_event(&mut next, &self.host, action, user, role, detail);
+        let event = sealed_event(
+            &mut next,
+            &self.host,
+            action,
+            user,
+            role,
+            detail,
+            crate::ingest::now_ns(),
+        );
         let batch = LoggedBatch {
             channel: None,
             sequence: None,
@@ -330,11 +346,102 @@ impl Auditor {
 
 /// `loupe audit verify`: every `_audit` event of a data dir checked against the chain and
 /// its recorded head; the number of events, or the first broken link.
-pub fn verify(data_dir: &std::path::Path) -> Result<Result<u64, Broken>, String> {
+pub fn verify(data_dir: &std::path::Path) -> Result<Result<Intact, Broken>, String> {
     let store = Store::open(data_dir).map_err(|e| e.to_string())?;
     let meta = MetaStore::open(data_dir).map_err(|e| e.to_string())?;
     let head = head(&meta).map_err(|e| e.to_string())?;
-    verify_events(&store, head.seq)
+    verify_events(&store, head.seq, pending_floor(&meta)?)
+}
+
+/// Retention's hook: before buckets of `_audit` go, the last event in them becomes the
+/// chain's new start, queued as an audit event of its own in `meta.sqlite` (durable before
+/// anything is deleted, sealed into the chain within seconds by whoever holds the store).
+/// Until it is sealed, `verify` takes the queued floor; once sealed, the event itself. A
+/// bucket deleted by anything else leaves no such event, so it still breaks the chain.
+pub fn retention_guard(meta: Arc<MetaStore>) -> crate::store::retention::BeforeDelete {
+    crate::store::retention::BeforeDelete(Arc::new(move |index, buckets| {
+        if index != AUDIT_INDEX {
+            return Ok(());
+        }
+        let Some((floor, events)) = last_event_of(buckets)? else {
+            return Ok(());
+        };
+        let names: Vec<String> = buckets.iter().map(|b| b.key.dir_name()).collect();
+        let p = Pending {
+            action: RETENTION_ACTION.to_string(),
+            user: "system:retention".to_string(),
+            role: "-".to_string(),
+            detail: json!({
+                "through_seq": floor.seq,
+                "through_hash": floor.hash,
+                "buckets": names.join(","),
+                "events_removed": events,
+            }),
+        };
+        let key = format!("{:020}-{:08x}", crate::ingest::now_ns(), std::process::id());
+        let value = serde_json::to_string(&p).map_err(|e| e.to_string())?;
+        meta.set_kv(PENDING_SCOPE, &key, Some(value))
+            .map_err(|e| e.to_string())
+    }))
+}
+
+/// The audit event with the highest sequence number in `buckets` (as a floor), and how many
+/// audit events they hold.
+fn last_event_of(
+    buckets: &[Arc<crate::store::bucket::Bucket>],
+) -> Result<Option<(Floor, u64)>, String> {
+    use tantivy::schema::Value as _;
+    let mut best: Option<Floor> = None;
+    let mut events = 0;
+    for b in buckets {
+        let searcher = b.reader.searcher();
+        for (ord, seg) in searcher.segment_readers().iter().enumerate() {
+            for doc in 0..seg.max_doc() {
+                if seg.is_deleted(doc) {
+                    continue;
+                }
+                let d: tantivy::TantivyDocument = searcher
+                    .doc(tantivy::DocAddress::new(ord as u32, doc))
+                    .map_err(|e| e.to_string())?;
+                let raw = d.get_first(b.fields.raw).and_then(|v| v.as_str());
+                let Some(Value::Object(m)) = raw.and_then(|r| serde_json::from_str(r).ok()) else {
+                    continue;
+                };
+                let (Some(seq), Some(hash)) = (
+                    m.get("seq").and_then(Value::as_u64),
+                    m.get("hash").and_then(Value::as_str),
+                ) else {
+                    continue;
+                };
+                events += 1;
+                if best.as_ref().is_none_or(|f| seq > f.seq) {
+                    best = Some(Floor {
+                        seq,
+                        hash: hash.to_string(),
+                    });
+                }
+            }
+        }
+    }
+    Ok(best.map(|f| (f, events)))
+}
+
+/// The highest floor of a retention whose audit event is queued but not sealed yet.
+fn pending_floor(meta: &MetaStore) -> Result<Option<Floor>, String> {
+    let mut best: Option<Floor> = None;
+    for (_, p) in pending(meta)? {
+        let mut event = match p.detail {
+            Value::Object(m) => m,
+            _ => continue,
+        };
+        event.insert("action".into(), json!(p.action));
+        if let Some(f) = Floor::of_event(&event) {
+            if best.as_ref().is_none_or(|b| f.seq > b.seq) {
+                best = Some(f);
+            }
+        }
+    }
+    Ok(best)
 }
 
 impl Auditor {
@@ -343,12 +450,15 @@ impl Auditor {
     /// events it counts are searchable; events sealed meanwhile are either there too (after
     /// every one before them, the log being indexed in order) or not yet, and the check
     /// accepts both. Audit writes are not held up while it reads the whole trail.
-    pub async fn verify_now(&self, store: Arc<Store>) -> Result<Result<u64, Broken>, String> {
+    pub async fn verify_now(&self, store: Arc<Store>) -> Result<Result<Intact, Broken>, String> {
         let head = self.chain.lock().await.seq;
         let pipeline = self.pipeline.clone();
+        let meta = self.meta.clone();
         tokio::task::spawn_blocking(move || {
+            // Read before the flush: a queued floor sealed meanwhile is then among the events.
+            let pending = pending_floor(&meta)?;
             pipeline.flush().map_err(|e| e.to_string())?;
-            verify_events(&store, head)
+            verify_events(&store, head, pending)
         })
         .await
         .map_err(|e| e.to_string())?
@@ -396,7 +506,7 @@ impl Auditor {
     pub async fn watch_chain(self: Arc<Self>, store: Arc<Store>, interval: std::time::Duration) {
         loop {
             match self.verify_now(store.clone()).await {
-                Ok(Ok(n)) => tracing::debug!(events = n, "audit chain intact"),
+                Ok(Ok(n)) => tracing::debug!(first = n.first, last = n.last, "audit chain intact"),
                 Ok(Err(broken)) => {
                     tracing::error!("{broken}");
                     let batch = LoggedBatch {
@@ -443,8 +553,13 @@ pub fn broken_chain_event(broken: &Broken, host: &str) -> Event {
     }
 }
 
-/// The `_audit` events of `store` checked against the chain and a head of `head` events.
-fn verify_events(store: &Store, head_seq: u64) -> Result<Result<u64, Broken>, String> {
+/// The `_audit` events of `store` checked against the chain, a head of `head` events and the
+/// floor of a retention not sealed yet.
+fn verify_events(
+    store: &Store,
+    head_seq: u64,
+    pending: Option<Floor>,
+) -> Result<Result<Intact, Broken>, String> {
     let req = SearchRequest {
         query: format!("index={AUDIT_INDEX} | fields _raw"),
         limit: usize::MAX / 2,
@@ -464,5 +579,119 @@ fn verify_events(store: &Store, head_seq: u64) -> Result<Result<u64, Broken>, St
             }
         }
     }
-    Ok(loupe_access::audit::verify(events, Some(head_seq)))
+    Ok(loupe_access::audit::verify(events, Some(head_seq), pending))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{DurationText, IndexConfig};
+    use crate::store::{retention, StoreWriter, WriterOptions};
+    use std::collections::BTreeMap;
+    use std::time::Duration;
+
+    const DAY: i64 = 86_400_000_000_000;
+
+    /// A trail of 3 events 400 days old, 2 of 100 days, 2 of today (three buckets), its
+    /// head recorded; `_audit` kept a year.
+    fn trail() -> (tempfile::TempDir, Arc<Store>, Arc<MetaStore>, StoreWriter) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(Store::open(dir.path()).unwrap());
+        let meta = Arc::new(MetaStore::open(dir.path()).unwrap());
+        store.create_index(AUDIT_INDEX).unwrap();
+        let mut w = StoreWriter::new(store.clone(), WriterOptions::default());
+        let mut chain = Chain::default();
+        let now = crate::ingest::now_ns();
+        for (i, age) in [400, 400, 400, 100, 100, 0, 0].into_iter().enumerate() {
+            let detail = json!({"query": format!("search {i}")});
+            let t = now - age * DAY + i as i64;
+            let ev = sealed_event(&mut chain, "h", "search", "ana", "user", detail, t);
+            w.add(ev, 0).unwrap();
+        }
+        w.commit().unwrap();
+        meta.set_kv(
+            HEAD_SCOPE,
+            HEAD_KEY,
+            Some(format!("{} {}", chain.seq, chain.last)),
+        )
+        .unwrap();
+        (dir, store, meta, w)
+    }
+
+    fn a_year() -> BTreeMap<String, IndexConfig> {
+        let mut cfgs = BTreeMap::new();
+        cfgs.insert(
+            AUDIT_INDEX.to_string(),
+            IndexConfig {
+                max_age: Some(DurationText(Duration::from_secs(365 * 86_400))),
+                max_size: None,
+            },
+        );
+        cfgs
+    }
+
+    fn check(store: &Store, meta: &MetaStore) -> Result<Intact, Broken> {
+        let head = head(meta).unwrap();
+        verify_events(store, head.seq, pending_floor(meta).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn retention_of_the_oldest_audit_bucket_leaves_the_chain_intact() {
+        let (_dir, store, meta, mut w) = trail();
+        assert_eq!(check(&store, &meta), Ok(Intact { first: 1, last: 7 }));
+        let guard = retention_guard(meta.clone());
+        let now = crate::ingest::now_ns();
+        let report = retention::enforce(&store, Some(&mut w), &a_year(), now, Some(&guard));
+        assert_eq!(report.unwrap().deleted.len(), 1);
+        assert_eq!(store.event_count(AUDIT_INDEX), 4);
+        // Queued, not sealed yet: the floor in meta.sqlite covers the gap.
+        assert_eq!(check(&store, &meta), Ok(Intact { first: 4, last: 7 }));
+
+        // Sealed as the command line or the server does it: the event carries the floor.
+        let mut audit = OfflineAudit::open(&meta).unwrap();
+        let done = audit.drain(&mut w, &meta).unwrap();
+        assert_eq!(done.len(), 1);
+        w.commit().unwrap();
+        audit.commit_head(&meta).unwrap();
+        for key in done {
+            meta.set_kv(PENDING_SCOPE, &key, None).unwrap();
+        }
+        assert_eq!(pending_floor(&meta).unwrap(), None);
+        assert_eq!(check(&store, &meta), Ok(Intact { first: 4, last: 8 }));
+        let found = search::run(
+            &store,
+            &SearchScope::default(),
+            &SearchRequest {
+                query: format!(
+                    "index={AUDIT_INDEX} action={RETENTION_ACTION} through_seq=3 events_removed=3"
+                ),
+                ..SearchRequest::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(found.rows.len(), 1, "the retention is itself in the trail");
+
+        // A bucket removed by anything but retention is still a removal.
+        let middle = store
+            .buckets_of(AUDIT_INDEX)
+            .iter()
+            .map(|b| b.key.clone())
+            .min()
+            .unwrap();
+        w.close_bucket(&middle).unwrap();
+        store.remove_bucket(&middle).unwrap();
+        let broken = check(&store, &meta).unwrap_err();
+        assert_eq!(
+            (broken.seq, broken.reason.as_str()),
+            (4, "missing (removed)")
+        );
+    }
+
+    #[test]
+    fn without_the_guard_retention_reads_as_tampering() {
+        let (_dir, store, meta, mut w) = trail();
+        let now = crate::ingest::now_ns();
+        retention::enforce(&store, Some(&mut w), &a_year(), now, None).unwrap();
+        assert_eq!(check(&store, &meta).unwrap_err().seq, 1);
+    }
 }

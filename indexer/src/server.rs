@@ -115,11 +115,15 @@ pub async fn serve(mut cfg: Config) -> Result<(), ServeError> {
     for input in &cfg.syslog {
         store.create_index(&input.index)?;
     }
+    let meta = Arc::new(
+        loupe_meta::MetaStore::open(&cfg.data_dir).map_err(|e| ServeError::Meta(e.to_string()))?,
+    );
     let opts = PipelineOptions {
         commit_interval: cfg.commit_interval,
         min_free_disk: cfg.min_free_disk.0,
         queue_bytes: usize::try_from(cfg.ingest_queue.0).unwrap_or(usize::MAX),
         retention: cfg.retention(),
+        before_retention: Some(crate::audit::retention_guard(meta.clone())),
         ..Default::default()
     };
     let pipeline = Arc::new(Pipeline::start(store.clone(), opts)?);
@@ -153,9 +157,6 @@ pub async fn serve(mut cfg: Config) -> Result<(), ServeError> {
     );
     let scheme = if tls.is_some() { "https" } else { "http" };
     let job_ttl = cfg.job_ttl;
-    let meta = Arc::new(
-        loupe_meta::MetaStore::open(&cfg.data_dir).map_err(|e| ServeError::Meta(e.to_string()))?,
-    );
     let macros = Arc::new(cfg.macro_table());
     // The config's roles and those made through the API; the API swaps in a new table.
     let roles = Arc::new(parking_lot::RwLock::new(

@@ -83,14 +83,64 @@ pub struct Broken {
     pub reason: String,
 }
 
-/// Checks events (in any order) from sequence 1: each present once, each `prev` the hash
+/// The `action` of the audit event retention seals after deleting the oldest `_audit`
+/// buckets: its `through_seq` and `through_hash` say where the kept trail starts.
+pub const RETENTION_ACTION: &str = "audit_retention";
+
+/// Where the kept trail starts once retention removed its oldest events: every event up to
+/// `seq` is gone (or about to go) by design, and event `seq + 1` must follow `hash`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Floor {
+    pub seq: u64,
+    pub hash: String,
+}
+
+impl Floor {
+    /// The floor an event of [`RETENTION_ACTION`] records, if it is one.
+    pub fn of_event(event: &Map<String, Value>) -> Option<Floor> {
+        if event.get("action").and_then(Value::as_str) != Some(RETENTION_ACTION) {
+            return None;
+        }
+        Some(Floor {
+            seq: event.get("through_seq").and_then(Value::as_u64)?,
+            hash: event
+                .get("through_hash")
+                .and_then(Value::as_str)?
+                .to_string(),
+        })
+    }
+}
+
+/// What a check found intact: events `first..=last` (`first` is 1 unless retention removed
+/// the oldest ones).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Intact {
+    pub first: u64,
+    pub last: u64,
+}
+
+impl Intact {
+    pub fn checked(&self) -> u64 {
+        (self.last + 1).saturating_sub(self.first)
+    }
+}
+
+/// Checks events (in any order): each present once from the start, each `prev` the hash
 /// before it, each `hash` its own. `expected_last` (the chain head the server recorded
-/// apart from the events) also catches events cut off the end. Returns the number checked.
+/// apart from the events) also catches events cut off the end.
+///
+/// The start is sequence 1 unless retention removed the oldest events: then it is the
+/// highest floor among the [`RETENTION_ACTION`] events (themselves links of the chain, so
+/// checked like any other; a floor cannot be forged without rewriting every event after it)
+/// and `pending`, the floor of a retention whose event is not sealed yet. Events at or below
+/// the floor are not checked: retention has taken, or is about to take, them.
 pub fn verify(
     events: impl IntoIterator<Item = Map<String, Value>>,
     expected_last: Option<u64>,
-) -> Result<u64, Broken> {
+    pending: Option<Floor>,
+) -> Result<Intact, Broken> {
     let mut by_seq: std::collections::BTreeMap<u64, Vec<Map<String, Value>>> = Default::default();
+    let mut floor = pending;
     for e in events {
         let Some(seq) = e.get("seq").and_then(Value::as_u64) else {
             return Err(Broken {
@@ -99,11 +149,21 @@ pub fn verify(
                     .into(),
             });
         };
+        // A retention event always follows what it removed.
+        if let Some(f) = Floor::of_event(&e).filter(|f| f.seq < seq) {
+            if floor.as_ref().is_none_or(|old| f.seq > old.seq) {
+                floor = Some(f);
+            }
+        }
         by_seq.entry(seq).or_default().push(e);
     }
-    let mut prev = GENESIS.to_string();
-    let mut want = 1;
-    for (seq, copies) in by_seq {
+    let (mut want, mut prev) = match &floor {
+        Some(f) => (f.seq + 1, f.hash.clone()),
+        None => (1, GENESIS.to_string()),
+    };
+    let first = want;
+    for (seq, copies) in by_seq.range(first..) {
+        let seq = *seq;
         if seq != want {
             return Err(Broken {
                 seq: want,
@@ -145,7 +205,7 @@ pub fn verify(
             });
         }
     }
-    Ok(last)
+    Ok(Intact { first, last })
 }
 
 #[cfg(test)]
@@ -171,29 +231,32 @@ mod tests {
     fn intact_chain_verifies_in_any_order() {
         let mut events = chain(5);
         events.reverse();
-        assert_eq!(verify(events, Some(5)), Ok(5));
+        assert_eq!(
+            verify(events, Some(5), None),
+            Ok(Intact { first: 1, last: 5 })
+        );
     }
 
     #[test]
     fn each_tampering_names_its_event() {
         let mut edited = chain(5);
         edited[2].insert("query".into(), json!("innocent"));
-        assert_eq!(verify(edited, None).unwrap_err().seq, 3);
+        assert_eq!(verify(edited, None, None).unwrap_err().seq, 3);
 
         let mut removed = chain(5);
         removed.remove(1);
-        assert_eq!(verify(removed, None).unwrap_err().seq, 2);
+        assert_eq!(verify(removed, None, None).unwrap_err().seq, 2);
 
         let mut cut = chain(5);
         cut.pop();
-        assert_eq!(verify(cut.clone(), None), Ok(4));
-        assert_eq!(verify(cut, Some(5)).unwrap_err().seq, 5);
+        assert_eq!(verify(cut.clone(), None, None).map(|i| i.last), Ok(4));
+        assert_eq!(verify(cut, Some(5), None).unwrap_err().seq, 5);
 
         let mut added = chain(5);
         let mut forged = added[3].clone();
         forged.insert("user".into(), json!("mallory"));
         added.push(forged);
-        assert_eq!(verify(added, None).unwrap_err().seq, 4);
+        assert_eq!(verify(added, None, None).unwrap_err().seq, 4);
 
         // Rehashing an edited event does not help: the next one no longer follows it.
         let mut rehashed = chain(5);
@@ -201,6 +264,69 @@ mod tests {
         let h = event_hash(GENESIS, &rehashed[0]);
         let h2 = event_hash(&h, &rehashed[1]);
         rehashed[1].insert("hash".into(), json!(h2));
-        assert_eq!(verify(rehashed, None).unwrap_err().seq, 3);
+        assert_eq!(verify(rehashed, None, None).unwrap_err().seq, 3);
+    }
+
+    /// Six events, the fifth sealed by retention after it removed the first two.
+    fn chain_with_retention() -> Vec<Map<String, Value>> {
+        let mut c = Chain::default();
+        let mut out: Vec<Map<String, Value>> = Vec::new();
+        for i in 0..6 {
+            let body = if i == 4 {
+                json!({"action": RETENTION_ACTION, "user": "system:retention",
+                       "through_seq": 2, "through_hash": out[1]["hash"].clone()})
+            } else {
+                json!({"action": "search", "user": "ana", "query": format!("q{i}")})
+            };
+            let Value::Object(m) = body else {
+                unreachable!()
+            };
+            let sealed = c.seal(m);
+            out.push(sealed);
+        }
+        out
+    }
+
+    #[test]
+    fn retention_moves_the_start_of_the_chain() {
+        let kept: Vec<_> = chain_with_retention().into_iter().skip(2).collect();
+        assert_eq!(
+            verify(kept.clone(), Some(6), None),
+            Ok(Intact { first: 3, last: 6 })
+        );
+        // Not yet removed (a crash between the retention event and the deletion): fine too.
+        assert_eq!(
+            verify(chain_with_retention(), Some(6), None),
+            Ok(Intact { first: 3, last: 6 })
+        );
+        // Retention took 1 and 2, not 3.
+        let mut more = kept.clone();
+        more.remove(0);
+        assert_eq!(verify(more, Some(6), None).unwrap_err().seq, 3);
+        // Without its retention event the gap is a removal again.
+        let mut no_anchor = kept;
+        no_anchor.remove(2);
+        assert_eq!(verify(no_anchor, Some(6), None).unwrap_err().seq, 1);
+    }
+
+    #[test]
+    fn a_pending_retention_floor_covers_removed_events_until_it_is_sealed() {
+        let all = chain(5);
+        let floor = Floor {
+            seq: 2,
+            hash: all[1]["hash"].as_str().unwrap_or_default().to_string(),
+        };
+        let kept: Vec<_> = all.into_iter().skip(2).collect();
+        assert_eq!(verify(kept.clone(), Some(5), None).unwrap_err().seq, 1);
+        assert_eq!(
+            verify(kept.clone(), Some(5), Some(floor.clone())),
+            Ok(Intact { first: 3, last: 5 })
+        );
+        // A floor whose hash is not the removed event's does not let a forged start in.
+        let wrong = Floor {
+            hash: GENESIS.into(),
+            ..floor
+        };
+        assert_eq!(verify(kept, Some(5), Some(wrong)).unwrap_err().seq, 3);
     }
 }

@@ -59,6 +59,8 @@ pub struct PipelineOptions {
     /// ingest answers 503 (HEC code 9, which senders retry): the bound on what ingest holds in
     /// memory when senders outpace indexing.
     pub queue_bytes: usize,
+    /// Told of the buckets retention is about to delete (the audit trail's anchor).
+    pub before_retention: Option<retention::BeforeDelete>,
 }
 
 impl Default for PipelineOptions {
@@ -70,6 +72,7 @@ impl Default for PipelineOptions {
             writer: WriterOptions::default(),
             queue_depth: 256,
             queue_bytes: DEFAULT_QUEUE_BYTES,
+            before_retention: None,
         }
     }
 }
@@ -778,9 +781,13 @@ fn index_loop(
             next_commit = Instant::now() + opts.commit_interval;
             if Instant::now() >= next_retention {
                 let store = writer.store().clone();
-                if let Err(e) =
-                    retention::enforce(&store, Some(&mut writer), &opts.retention, now_ns())
-                {
+                if let Err(e) = retention::enforce(
+                    &store,
+                    Some(&mut writer),
+                    &opts.retention,
+                    now_ns(),
+                    opts.before_retention.as_ref(),
+                ) {
                     tracing::warn!(error = %e, "retention failed");
                 }
                 next_retention = Instant::now() + Duration::from_secs(60);

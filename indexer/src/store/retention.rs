@@ -1,9 +1,26 @@
 //! Retention: whole buckets are deleted when too old or when their index is too big.
 
-use super::bucket::BucketKey;
+use super::bucket::{Bucket, BucketKey};
 use super::{Store, StoreError, StoreWriter};
 use crate::config::IndexConfig;
 use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// Asked with the buckets of one index retention is about to delete, before any goes; an
+/// error keeps them all for the next pass. The audit trail needs it: its hash chain must
+/// learn where it will start before its oldest links vanish, or the deletion reads as
+/// tampering (see `crate::audit::retention_guard`).
+#[derive(Clone)]
+pub struct BeforeDelete(pub Arc<BeforeDeleteFn>);
+
+/// The index's name and the buckets about to go.
+pub type BeforeDeleteFn = dyn Fn(&str, &[Arc<Bucket>]) -> Result<(), String> + Send + Sync;
+
+impl std::fmt::Debug for BeforeDelete {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("BeforeDelete(..)")
+    }
+}
 
 /// What one retention pass removed, for `_internal` and the logs.
 #[derive(Debug, Default, Clone, PartialEq)]
@@ -45,11 +62,13 @@ pub fn choose(
 }
 
 /// Applies retention to every configured index, closing hot buckets before deleting them.
+/// `before` hears of each index's buckets first (an index it refuses keeps them, logged).
 pub fn enforce(
     store: &Store,
     writer: Option<&mut StoreWriter>,
     configs: &BTreeMap<String, IndexConfig>,
     now_ns: i64,
+    before: Option<&BeforeDelete>,
 ) -> Result<RetentionReport, StoreError> {
     let mut report = RetentionReport::default();
     let mut writer = writer;
@@ -57,8 +76,8 @@ pub fn enforce(
         if cfg.max_age.is_none() && cfg.max_size.is_none() {
             continue;
         }
-        let buckets: Vec<(BucketKey, i64, u64)> = store
-            .buckets_of(index)
+        let open = store.buckets_of(index);
+        let buckets: Vec<(BucketKey, i64, u64)> = open
             .iter()
             .map(|b| {
                 (
@@ -68,7 +87,22 @@ pub fn enforce(
                 )
             })
             .collect();
-        for (key, why) in choose(&buckets, cfg, now_ns) {
+        let chosen = choose(&buckets, cfg, now_ns);
+        if chosen.is_empty() {
+            continue;
+        }
+        if let Some(before) = before {
+            let going: Vec<Arc<Bucket>> = open
+                .iter()
+                .filter(|b| chosen.iter().any(|(k, _)| *k == b.key))
+                .cloned()
+                .collect();
+            if let Err(e) = (before.0)(index, &going) {
+                tracing::warn!(%index, "retention postponed: {e}");
+                continue;
+            }
+        }
+        for (key, why) in chosen {
             if let Some(w) = writer.as_deref_mut() {
                 w.close_bucket(&key)?;
             }
@@ -150,7 +184,7 @@ mod tests {
                 max_size: None,
             },
         );
-        let report = enforce(&store, Some(&mut w), &cfgs, 111 * DAY).unwrap();
+        let report = enforce(&store, Some(&mut w), &cfgs, 111 * DAY, None).unwrap();
         assert_eq!(report.deleted.len(), 2);
         assert_eq!(store.event_count("main"), 5);
         assert_eq!(
