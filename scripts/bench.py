@@ -6,6 +6,9 @@ BENCH_LINES (default 2000000), BENCH_OUT (default bench-out), LOUPE_BIN (default
 a debug build checks the script on a small BENCH_LINES, its figures mean nothing).
 `--only-spl` prints only the SPL rows of issue 18 (tstats/metadata, PCRE rex), importing the corpus
 into BENCH_OUT/data-hec when no earlier run left it there.
+VICTORIA_LOGS=path/to/victoria-logs (built from its vendored source, see shared/ANCHORS.md) adds
+VictoriaLogs beside Loupe: the same HEC ingest over HTTP, the same questions in LogsQL, runs
+alternating (scripts/victorialogs.py); `--only-victorialogs` runs just those rows.
 """
 import json
 import os
@@ -21,6 +24,8 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
+from victorialogs import LOGSQL, VictoriaLogs
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHARED = os.environ.get("LOUPE_SHARED", os.path.join(ROOT, "..", "shared"))
 OUT = os.path.abspath(os.environ.get("BENCH_OUT", os.path.join(ROOT, "bench-out")))
@@ -28,6 +33,8 @@ LINES = int(os.environ.get("BENCH_LINES", "2000000"))
 LOUPE = os.environ.get("LOUPE_BIN", os.path.join(ROOT, "target", "release", "loupe"))
 TOKEN = "bench-token-0123456789"
 REPEAT = 7
+# Figures of this run other rows compare with (Loupe's HEC ingest, for VictoriaLogs' row).
+MEASURED = {}
 
 
 def sh(cmd, **kw):
@@ -144,6 +151,67 @@ def du(path):
     return total
 
 
+def rss_parts(pid):
+    """(RSS, anonymous, file-backed) in MiB of process `pid`: file-backed pages are the mapped
+    index files, page cache the kernel takes back under pressure; anonymous is what it holds."""
+    got = {}
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            key = line.split(":", 1)[0]
+            if key in ("VmRSS", "RssAnon", "RssFile", "RssShmem"):
+                got[key] = int(line.split()[1]) / 1024
+    return got.get("VmRSS", 0.0), got.get("RssAnon", 0.0), got.get("RssFile", 0.0) + got.get("RssShmem", 0.0)
+
+
+def cpu_seconds(pid):
+    """User + system CPU time of process `pid` so far."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def peak_hwm(pid):
+    """The peak RSS (VmHWM) of process `pid` so far, in MiB."""
+    with open(f"/proc/{pid}/status") as f:
+        return next(int(l.split()[1]) / 1024 for l in f if l.startswith("VmHWM"))
+
+
+class PeakSampler:
+    """The peak of (RSS, anonymous, file-backed) of a process, sampled every 50 ms while in use."""
+
+    def __init__(self, pid):
+        self.pid, self.peak, self.done = pid, [0.0, 0.0, 0.0], threading.Event()
+        self.thread = threading.Thread(target=self._run)
+
+    def _run(self):
+        while not self.done.is_set():
+            self.peak[:] = [max(a, b) for a, b in zip(self.peak, rss_parts(self.pid))]
+            self.done.wait(0.05)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.done.set()
+        self.thread.join()
+
+
+def hec_bodies(hec, body_bytes=1 << 20):
+    """The HEC corpus cut into request bodies of about `body_bytes`, at line ends."""
+    bodies, chunk, size = [], [], 0
+    with open(hec, "rb") as f:
+        for line in f:
+            chunk.append(line)
+            size += len(line)
+            if size >= body_bytes:
+                bodies.append(b"".join(chunk))
+                chunk, size = [], 0
+    if chunk:
+        bodies.append(b"".join(chunk))
+    return bodies
+
+
 class Server:
     def __init__(self, data_dir, extra=""):
         cfg = os.path.join(OUT, "bench-loupe.toml")
@@ -190,21 +258,10 @@ class Server:
         return self.rss_parts()[0]
 
     def rss_parts(self):
-        """(RSS, anonymous, file-backed) in MiB: file-backed pages are the mapped index files,
-        page cache the kernel takes back under pressure; anonymous is what the process holds."""
-        got = {}
-        with open(f"/proc/{self.p.pid}/status") as f:
-            for line in f:
-                key = line.split(":", 1)[0]
-                if key in ("VmRSS", "RssAnon", "RssFile", "RssShmem"):
-                    got[key] = int(line.split()[1]) / 1024
-        return got.get("VmRSS", 0.0), got.get("RssAnon", 0.0), got.get("RssFile", 0.0) + got.get("RssShmem", 0.0)
+        return rss_parts(self.p.pid)
 
     def cpu_seconds(self):
-        """User + system CPU time of the server process so far."""
-        with open(f"/proc/{self.p.pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return cpu_seconds(self.p.pid)
 
     def close(self):
         self.p.terminate()
@@ -399,18 +456,7 @@ def hec_over_http(hec, raw_bytes, senders=4, body_bytes=1 << 20):
     data_dir = os.path.join(OUT, "data-http")
     shutil.rmtree(data_dir, ignore_errors=True)
     server = Server(data_dir, os.environ.get("BENCH_HEC_CONFIG", ""))
-    bodies = []
-    with open(hec, "rb") as f:
-        chunk = []
-        size = 0
-        for line in f:
-            chunk.append(line)
-            size += len(line)
-            if size >= body_bytes:
-                bodies.append(b"".join(chunk))
-                chunk, size = [], 0
-        if chunk:
-            bodies.append(b"".join(chunk))
+    bodies = hec_bodies(hec, body_bytes)
     busy = [0] * senders
     failed = []
 
@@ -431,36 +477,25 @@ def hec_over_http(hec, raw_bytes, senders=4, body_bytes=1 << 20):
                     failed.append(f"{e.code} {e.read()[:200]!r}")
                     return
 
-    peak = [0.0, 0.0, 0.0]
-    sampling = threading.Event()
-
-    def sample():
-        while not sampling.is_set():
-            peak[:] = [max(a, b) for a, b in zip(peak, server.rss_parts())]
-            sampling.wait(0.05)
-
     try:
         cpu0 = server.cpu_seconds()
         t0 = time.perf_counter()
-        sampler = threading.Thread(target=sample)
-        sampler.start()
-        threads = [threading.Thread(target=send, args=(i,)) for i in range(senders)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        acked = time.perf_counter() - t0
-        while True:
-            answer, _ = server.search("* | stats count")
-            if answer.get("rows") and answer["rows"][0]["count"] >= LINES:
-                break
-            time.sleep(0.2)
-        secs = time.perf_counter() - t0
-        cpu = server.cpu_seconds() - cpu0
-        sampling.set()
-        sampler.join()
-        with open(f"/proc/{server.p.pid}/status") as f:
-            hwm = next(int(l.split()[1]) / 1024 for l in f if l.startswith("VmHWM"))
+        with PeakSampler(server.p.pid) as sampler:
+            threads = [threading.Thread(target=send, args=(i,)) for i in range(senders)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            acked = time.perf_counter() - t0
+            while True:
+                answer, _ = server.search("* | stats count")
+                if answer.get("rows") and answer["rows"][0]["count"] >= LINES:
+                    break
+                time.sleep(0.2)
+            secs = time.perf_counter() - t0
+            cpu = server.cpu_seconds() - cpu0
+        peak = sampler.peak
+        hwm = peak_hwm(server.p.pid)
         # Idle: the last commit trims the log (commit_interval is 1 s); wait for the trim.
         deadline = time.time() + 30
         while du(os.path.join(data_dir, "wal")) > (1 << 20) and time.time() < deadline:
@@ -472,6 +507,7 @@ def hec_over_http(hec, raw_bytes, senders=4, body_bytes=1 << 20):
     if failed:
         sys.exit(f"HEC over HTTP failed: {failed[:3]}")
     shutil.rmtree(data_dir, ignore_errors=True)
+    MEASURED["hec"] = dict(secs=secs, hwm=hwm, cpu=cpu, idle=whole)
     return [
         (f"HEC over HTTP, {senders} senders, ~1 MiB bodies, until all searchable",
          f"{secs:.1f} s = {raw_bytes / 1e6 / secs:.1f} MB/s raw (acknowledged after {acked:.1f} s); peak RSS {hwm:.0f} MiB "
@@ -482,6 +518,89 @@ def hec_over_http(hec, raw_bytes, senders=4, body_bytes=1 << 20):
          f"{whole / max(index, 1):.2f} ({whole / 1e6:.0f} MB / {index / 1e6:.0f} MB)",
          "VictoriaLogs 90 MB; Loupe be4c375: 557 MB"),
     ]
+
+
+def victorialogs_ingest(binary, hec, raw_bytes, senders=4):
+    """VictoriaLogs fed the same bodies by the same number of senders as `hec_over_http`, until
+    all searchable; its figures beside Loupe's of this run. Returns the running instance (the
+    queries ask it next) and its rows."""
+    vl = VictoriaLogs(binary, os.path.join(OUT, "data-victorialogs"))
+    bodies = hec_bodies(hec)
+    cpu0 = cpu_seconds(vl.p.pid)
+    with PeakSampler(vl.p.pid) as sampler:
+        secs, acked = vl.ingest(bodies, senders, LINES)
+        cpu = cpu_seconds(vl.p.pid) - cpu0
+    hwm = peak_hwm(vl.p.pid)
+    # Idle: in-memory parts flushed and the background merges of the last seconds done.
+    urllib.request.urlopen(vl.url + "/internal/force_flush").read()
+    urllib.request.urlopen(vl.url + "/internal/force_merge").read()
+    idle = du(vl.data_dir)
+    ours = MEASURED.get("hec", {})
+
+    def ratio(key, theirs):
+        return f"{ours[key] / theirs:.2f}" if key in ours and theirs else "-"
+
+    return vl, [
+        (f"VictoriaLogs (this run): the same HEC corpus as JSON lines, {senders} senders, until all searchable",
+         f"Loupe / VictoriaLogs: time {ratio('secs', secs)}, CPU {ratio('cpu', cpu)}, peak RSS {ratio('hwm', hwm)}, "
+         f"idle data dir {ratio('idle', idle)}",
+         f"VictoriaLogs {secs:.1f} s = {raw_bytes / 1e6 / secs:.1f} MB/s (acknowledged after {acked:.1f} s), CPU {cpu:.1f} s, "
+         f"peak RSS {hwm:.0f} MiB (anonymous {sampler.peak[1]:.0f}), data dir {idle / 1e6:.0f} MB = {idle / raw_bytes:.2f} of raw"),
+    ]
+
+
+def victorialogs_rows(binary):
+    """`--only-victorialogs`: both ingests over HTTP, then every question of `LOGSQL` asked of
+    both side by side (Loupe on the data dir of an earlier run's HEC import)."""
+    raw, hec = corpus()
+    raw_bytes = os.path.getsize(raw)
+    rows = hec_over_http(hec, raw_bytes)
+    vl, vl_rows = victorialogs_ingest(binary, hec, raw_bytes)
+    rows.extend(vl_rows)
+    data_dir = os.path.join(OUT, "data-hec")
+    if not os.path.isdir(data_dir):
+        timed_import(data_dir, ["--format", "hec", "--index", "main", hec])
+    server = Server(data_dir)
+    try:
+        for q in LOGSQL:
+            answer, _ = server.search(q)
+            peer, _ = vl_column(vl, server, q, answer["rows"], 3 if "rex" in q else REPEAT)
+            n = len(answer.get("rows") or answer.get("events") or [])
+            rows.append((f"`{q}` -> {n} rows", f"server {answer['stats']['elapsed_ms']:.1f} ms", peer))
+    finally:
+        server.close()
+        vl.close()
+    return rows
+
+
+def side_by_side(server, vl, q, repeat=REPEAT):
+    """Loupe's and VictoriaLogs' answers to the same question, runs alternating after one warm
+    run each: (Loupe engine ms, Loupe round trip ms, VictoriaLogs round trip ms, VictoriaLogs
+    rows). Round trips are what both can be compared on."""
+    server.search(q)
+    vl_rows, _ = vl.query(LOGSQL[q])
+    ours, walls, theirs = [], [], []
+    for _ in range(repeat):
+        answer, wall = server.search(q)
+        ours.append(answer["stats"]["elapsed_ms"])
+        walls.append(wall)
+        theirs.append(vl.query(LOGSQL[q])[1])
+    return statistics.median(ours), statistics.median(walls), statistics.median(theirs), vl_rows
+
+
+def vl_column(vl, server, q, loupe_rows, repeat=REPEAT, published=""):
+    """The third column of a query row: VictoriaLogs' time this run and the ratio of the round
+    trips, with whether it answered the same (a count, or the number of groups); `published`
+    when no binary was given."""
+    if vl is None or q not in LOGSQL:
+        return published, None
+    _, wall, vl_ms, vl_rows = side_by_side(server, vl, q, repeat)
+    if len(loupe_rows) == 1 and "count" in loupe_rows[0] and vl_rows and "count" in vl_rows[0]:
+        same = "same count" if int(loupe_rows[0]["count"]) == int(vl_rows[0]["count"]) else f"count {vl_rows[0]['count']}"
+    else:
+        same = f"{len(vl_rows)} rows"
+    return (f"VictoriaLogs {vl_ms:.1f} ms round trip ({same}); Loupe round trip {wall:.1f} ms, "
+            f"**Loupe / VL {wall / max(vl_ms, 1e-9):.2f}**"), wall
 
 
 def server_ms(server, q, repeat=REPEAT):
@@ -581,6 +700,10 @@ def main():
 
     rows.extend(plain_imports(raw))
     rows.extend(hec_over_http(hec, raw_bytes))
+    vl = None
+    if os.environ.get("VICTORIA_LOGS"):
+        vl, vl_rows = victorialogs_ingest(os.environ["VICTORIA_LOGS"], hec, raw_bytes)
+        rows.extend(vl_rows)
 
     server = Server(data_dir)
     try:
@@ -605,9 +728,10 @@ def main():
             wall_ms = statistics.median([server.search(q)[1] for _ in range(REPEAT)])
             rg_ms = rg(rg_args, raw)
             rg_count = subprocess.run(["rg"] + rg_args + [raw], capture_output=True, text=True).stdout.strip()
+            peer, _ = vl_column(vl, server, q, answer["rows"])
             rows.append((f"{name} `{q}` -> {count} (rg: {rg_count})",
                          f"server {server_ms:.2f} ms, HTTP round trip {wall_ms:.2f} ms; `rg {' '.join(rg_args)}` {rg_ms:.0f} ms "
-                         f"(ratio {wall_ms / rg_ms:.3f})", ""))
+                         f"(ratio {wall_ms / rg_ms:.3f})", peer))
         for name, q, peer in [
             ("count by host (50 groups)", "* | stats count by host", "VictoriaLogs 1.5 ms, Quickwit 6.9 ms, awk 166 ms"),
             ("count by sourcetype", "* | stats count by sourcetype", ""),
@@ -623,6 +747,7 @@ def main():
             answer, _ = server.search(q)
             first_ms = (time.perf_counter() - t0) * 1000
             server_ms = statistics.median([server.search(q)[0]["stats"]["elapsed_ms"] for _ in range(3 if first_ms > 1000 else REPEAT)])
+            peer, _ = vl_column(vl, server, q, answer["rows"], 3 if first_ms > 1000 else REPEAT, peer)
             rows.append((f"{name} `{q}` -> {len(answer['rows'])} rows", f"server {server_ms:.2f} ms", peer))
         q = '* | rex "from (?<ip>[0-9.]+)" | stats count by ip'
         answer, _ = server.search(q)  # warm
@@ -637,12 +762,17 @@ def main():
         rows.append((f"search-time rex + count by (`{q}`) -> {len(answer['rows'])} groups",
                      f"server {server_ms:.0f} ms = {raw_bytes / 1e6 / (server_ms / 1000):.1f} MB/s of raw on {os.cpu_count()} cores, "
                      f"{cpu_s:.2f} CPU-s = {raw_bytes / 1e6 / max(cpu_s, 1e-9):.0f} MB per CPU-second; `rg -o | sort | uniq -c` {rg_ms:.0f} ms "
-                     f"(ratio {server_ms / rg_ms:.1f})", "VictoriaLogs 314 ms; rg pipeline 164 ms"))
+                     f"(ratio {server_ms / rg_ms:.1f})",
+                     vl_column(vl, server, q, answer["rows"], 3, "VictoriaLogs 314 ms; rg pipeline 164 ms")[0]))
         answer, _ = server.search("error | head 100")
         server_ms = statistics.median([server.search("error | head 100")[0]["stats"]["elapsed_ms"] for _ in range(REPEAT)])
-        rows.append(("newest 100 events with `error` (`error | head 100`)", f"server {server_ms:.2f} ms", "VictoriaLogs 103 ms; `tac | rg -m 100` 8 ms"))
+        rows.append(("newest 100 events with `error` (`error | head 100`)", f"server {server_ms:.2f} ms",
+                     vl_column(vl, server, "error | head 100", answer["rows"],
+                               published="VictoriaLogs 103 ms; `tac | rg -m 100` 8 ms")[0]))
     finally:
         server.close()
+        if vl is not None:
+            vl.close()
 
     rows.extend(spl_second_wave(data_dir))
     rows.extend(hardening(data_dir, raw))
@@ -688,6 +818,10 @@ if __name__ == "__main__":
         if not os.path.isdir(data_dir):
             timed_import(data_dir, ["--format", "hec", "--index", "main", hec])
         for what, ours, peers in spl_second_wave(data_dir):
+            print(f"| {what} | {ours} | {peers} |")
+    elif sys.argv[1:2] == ["--only-victorialogs"]:
+        # VictoriaLogs' ingest row and the query rows side by side, on an earlier run's data-hec.
+        for what, ours, peers in victorialogs_rows(os.environ["VICTORIA_LOGS"]):
             print(f"| {what} | {ours} | {peers} |")
     elif sys.argv[1:2] == ["--only-api"]:
         # The rows of issues 14 and 16 alone, on the data dir of an earlier full run.
