@@ -24,7 +24,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
-from victorialogs import LOGSQL, VictoriaLogs
+from victorialogs import LOGSQL, VictoriaLogs, in_parallel
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHARED = os.environ.get("LOUPE_SHARED", os.path.join(ROOT, "..", "shared"))
@@ -481,11 +481,7 @@ def hec_over_http(hec, raw_bytes, senders=4, body_bytes=1 << 20):
         cpu0 = server.cpu_seconds()
         t0 = time.perf_counter()
         with PeakSampler(server.p.pid) as sampler:
-            threads = [threading.Thread(target=send, args=(i,)) for i in range(senders)]
-            for t in threads:
-                t.start()
-            for t in threads:
-                t.join()
+            in_parallel(send, senders)
             acked = time.perf_counter() - t0
             while True:
                 answer, _ = server.search("* | stats count")

@@ -46,6 +46,15 @@ LOGSQL = {
 }
 
 
+def in_parallel(fn, n):
+    """`fn(0)` … `fn(n - 1)` on `n` threads at once, until all have returned (the senders)."""
+    threads = [threading.Thread(target=fn, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -112,11 +121,7 @@ class VictoriaLogs:
                     return
 
         t0 = time.perf_counter()
-        threads = [threading.Thread(target=send, args=(i,)) for i in range(senders)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        in_parallel(send, senders)
         acked = time.perf_counter() - t0
         if failed:
             sys.exit(f"victoria-logs ingest failed: {failed[:3]}")
