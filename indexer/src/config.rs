@@ -225,7 +225,8 @@ impl<'de> serde::de::Visitor<'de> for LimitsVisitor {
 }
 
 /// `[geoip]`: a MaxMind-format City database (GeoLite2-City.mmdb, GeoIP2-City.mmdb, or any
-/// file of that shape), read once at start; without it `iplocation` is refused.
+/// file of that shape), read at start and again when the file changes; without it
+/// `iplocation` is refused.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct GeoipConfig {

@@ -9,7 +9,8 @@
 //!   written by one [`store::StoreWriter`], trimmed by [`store::retention`].
 //! - [`search`] plans an SPL query onto the store (pushdown into tantivy) and runs it.
 //! - [`api`] is the HTTP face (axum): HEC, search, health, metrics.
-//! - [`geoip`] opens the `[geoip] database` that `iplocation` reads, once per server.
+//! - [`geoip`] opens the `[geoip] database` that `iplocation` reads, once per server, and
+//!   reads it again when the file changes.
 //! - [`import`] is the bulk path of `loupe import`; [`config`] reads `loupe.toml`;
 //!   [`preview`] shows how a sourcetype cuts and timestamps a file (`loupe sourcetypes test`).
 //! - [`audit`] seals every access into `_audit`; [`erase`] removes events on request (GDPR

@@ -356,16 +356,49 @@ fn rest_describes_loupes_own_objects_within_the_tokens_scope() {
     );
     let info = rows(&s, TOKEN, "| rest /services/server/info");
     assert_eq!(info[0]["product_type"], "loupe", "{info:?}");
-    let q = "| rest /services/apps/local";
-    let (status, answer) = search_as(&s, TOKEN, q);
-    assert_eq!(status, 400, "{answer}");
-    assert!(
-        answer["error"]
-            .as_str()
-            .is_some_and(|e| e.starts_with("rest: unsupported endpoint /services/apps/local")),
-        "{answer}"
+    // The same endpoints under any user's and app's namespace (one instance, one namespace).
+    let info_ns = rows(
+        &s,
+        TOKEN,
+        "| rest /servicesNS/nobody/search/server/info | table serverName product_type version",
     );
-    assert_eq!(answer["span"]["start"], 2, "{answer}");
+    assert_eq!(info_ns.len(), 1, "{info_ns:?}");
+    assert_eq!(info_ns[0]["product_type"], "loupe", "{info_ns:?}");
+    assert_eq!(info_ns[0]["version"], info[0]["version"], "{info_ns:?}");
+    let me_ns = rows(
+        &s,
+        WEB_ONLY,
+        "| rest /servicesNS/-/-/authentication/current-context/ | table username",
+    );
+    assert_eq!(me_ns, vec![serde_json::json!({"username": "web-only"})]);
+    let first = rows(
+        &s,
+        TOKEN,
+        "| rest /servicesNS/-/-/data/indexes count=1 | table title",
+    );
+    assert_eq!(first.len(), 1, "{first:?}");
+    for (q, path, start) in [
+        ("| rest /services/apps/local", "/services/apps/local", 2),
+        (
+            "search index=web | append [| rest /servicesNS/-/-/apps/local splunk_server=local]",
+            "/servicesNS/-/-/apps/local",
+            29,
+        ),
+        ("| rest /servicesNS/-/-", "/servicesNS/-/-", 2),
+    ] {
+        let (status, answer) = search_as(&s, TOKEN, q);
+        assert_eq!(status, 400, "{q}: {answer}");
+        let expected = format!(
+            "rest: unsupported endpoint {path} (Loupe answers /services/saved/searches, /services/data/indexes, /services/authentication/current-context, /services/server/info)"
+        );
+        assert!(
+            answer["error"]
+                .as_str()
+                .is_some_and(|e| e.starts_with(&expected)),
+            "{q}: {answer}"
+        );
+        assert_eq!(answer["span"]["start"], start, "{q}: {answer}");
+    }
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! `iplocation` through the real server: the `[geoip] database` of `loupe.toml` (the small
 //! GeoIP2-City-shaped file that `tests/data/geoip/write_mmdb.py` writes) is read at start and
-//! answers every search; without one the search is refused naming the setting.
+//! answers every search, and read again when the file is replaced; without one the search is
+//! refused naming the setting.
 
 use loupe_e2e::Server;
 use std::path::PathBuf;
@@ -69,6 +70,35 @@ fn known_addresses_get_city_country_and_coordinates_unknown_ones_empty_fields() 
     // A value that is not an address is left alone: no fields at all.
     assert_eq!(got[4]["clientip"], "unknown-client");
     assert!(got[4]["City"].is_null(), "{:?}", got[4]);
+}
+
+#[test]
+fn a_new_edition_of_the_database_takes_over_without_a_restart() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("GeoLite2-City.mmdb");
+    std::fs::copy(database(), &path).expect("copy");
+    let s = Server::start(&format!("[geoip]\ndatabase = {path:?}\n"));
+    let q = r#"| makeresults | eval ip="81.2.69.160" | iplocation ip | table City Country"#;
+    assert_eq!(rows(&s, q)[0]["City"], "London");
+    // As geoipupdate does: the new file written beside, then renamed over the old one.
+    let next = dir.path().join("GeoLite2-City.mmdb.new");
+    std::fs::copy(database().with_file_name("test-city-next.mmdb"), &next).expect("copy");
+    std::fs::rename(&next, &path).expect("rename");
+    // The server looks at the file at most every 2 s, at a lookup.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    loop {
+        let got = rows(&s, q);
+        if got[0]["City"] == "Paris" {
+            assert_eq!(got[0]["Country"], "France", "{got:?}");
+            break;
+        }
+        assert_eq!(got[0]["City"], "London", "{got:?}");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "still the old edition: {got:?}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(300));
+    }
 }
 
 #[test]

@@ -277,6 +277,26 @@ fn index_time_is_kept_and_selects_events() {
         a["error"].as_str().unwrap().contains("_index_earliest"),
         "{a}"
     );
+    // `explain` says how they are planned: a range over `_indextime`, not the event time.
+    s.flush();
+    let plan = explain(
+        &s,
+        "indexed late _index_earliest=1772445000 _index_latest=2026-03-02T11:00:00Z",
+    );
+    assert_eq!(
+        plan["index_time"],
+        serde_json::json!({"earliest": "2026-03-02T09:50:00Z", "latest": "2026-03-02T11:00:00Z"}),
+        "{plan}"
+    );
+    assert!(plan["earliest"].is_null(), "{plan}");
+    let notes = plan["notes"].to_string();
+    assert!(
+        notes.contains(
+            "_index_earliest/_index_latest: a range over each bucket's _indextime column"
+        ),
+        "{plan}"
+    );
+    assert!(explain(&s, "indexed late")["index_time"].is_null());
 }
 
 /// A field a sourcetype computes (`action=failure` from "Failed password") is not in the
@@ -330,6 +350,14 @@ fn streams() -> (Server, Vec<Sent>) {
 
 /// The path `loupe explain` names for `query` over the server's data dir.
 fn plan_path(s: &Server, query: &str) -> String {
+    explain(s, query)["path"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// The plan `loupe explain` prints for `query` over the server's data dir.
+fn explain(s: &Server, query: &str) -> serde_json::Value {
     let out = std::process::Command::new(loupe_e2e::bin("loupe"))
         .args(["explain", "--data-dir"])
         .arg(s.data_dir())
@@ -341,8 +369,7 @@ fn plan_path(s: &Server, query: &str) -> String {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let plan: serde_json::Value = serde_json::from_slice(&out.stdout).expect("plan is JSON");
-    plan["path"].as_str().unwrap_or_default().to_string()
+    serde_json::from_slice(&out.stdout).expect("plan is JSON")
 }
 
 #[test]

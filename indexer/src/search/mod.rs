@@ -169,7 +169,8 @@ pub struct SearchRequest {
     pub watch: Option<Arc<watch::Watch>>,
     /// Saved searches and other objects `rest` may list (`None`: no meta store at hand).
     pub objects: Option<Objects>,
-    /// The server's IP location database (`[geoip]`), opened once and shared; `None` makes
+    /// The server's IP location database (`[geoip]`), opened once and shared (it reads a
+    /// replaced file again itself); `None` makes
     /// `iplocation` a plan error naming the setting.
     pub geo: Option<Arc<dyn loupe_query::Geolocator>>,
 }
@@ -1364,11 +1365,31 @@ fn explain_located(
             serde_json::json!({"command": c.name, "spl": c.to_string(), "threads": threads, "fields": fields})
         })
         .collect();
+    let mut notes = p.notes.clone();
+    let index_time = match p.index_time {
+        (None, None) => serde_json::Value::Null,
+        (from, to) => {
+            let secs = |s: i64| format_time(s.saturating_mul(1_000_000_000));
+            notes.push(format!(
+                "_index_earliest/_index_latest: a range over each bucket's _indextime column ({} to {}, \
+                 when the events were written), pushed into the index with the search; the buckets \
+                 opened are chosen by the event-time range alone, and buckets written before \
+                 _indextime existed match nothing",
+                from.map_or_else(|| "the start".to_string(), secs),
+                to.map_or_else(|| "now".to_string(), secs),
+            ));
+            serde_json::json!({
+                "earliest": from.map(|s| format_time(s.saturating_mul(1_000_000_000))),
+                "latest": to.map(|s| format_time(s.saturating_mul(1_000_000_000))),
+            })
+        }
+    };
     Ok(serde_json::json!({
         "search": p.base.to_string(),
         "indexes": p.indexes,
         "earliest": p.earliest.map(format_time),
         "latest": p.latest.map(format_time),
+        "index_time": index_time,
         "buckets": buckets.len(),
         "pushdown": pushed,
         "row_filter": p.row_filter,
@@ -1376,7 +1397,7 @@ fn explain_located(
         "operators": operators,
         "event_fields": needs,
         "reads_stored_documents": reads_docs,
-        "notes": p.notes,
+        "notes": notes,
     }))
 }
 

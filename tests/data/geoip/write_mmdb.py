@@ -46,14 +46,27 @@ NETWORKS = [
 ]
 
 
-def main():
+# A later edition, as `geoipupdate` would bring: the London network has moved to Paris. The
+# test that the server reads a replaced file again copies it over `test-city.mmdb`.
+NEXT_NETWORKS = [
+    (["81.2.69.0/24"], city(2988507, "Paris", "Île-de-France", "IDF", "France", "FR",
+                            "Europe", "EU", 48.8534, 2.3488, "Europe/Paris")),
+] + NETWORKS[1:]
+
+
+def write(name, networks_records):
     writer = MMDBWriter(ip_version=6, ipv4_compatible=True, database_type="GeoIP2-City",
                         languages=["en"], description="Loupe iplocation test data")
-    for networks, record in NETWORKS:
+    for networks, record in networks_records:
         writer.insert_network(IPSet(networks), record)
-    out = pathlib.Path(__file__).with_name("test-city.mmdb")
+    out = pathlib.Path(__file__).with_name(name)
     writer.to_db_file(str(out))
     print(f"wrote {out} ({out.stat().st_size} bytes)")
+
+
+def main():
+    write("test-city.mmdb", NETWORKS)
+    write("test-city-next.mmdb", NEXT_NETWORKS)
 
 
 if __name__ == "__main__":
