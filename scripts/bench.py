@@ -528,9 +528,14 @@ def victorialogs_ingest(binary, hec, raw_bytes, senders=4):
         cpu = cpu_seconds(vl.p.pid) - cpu0
     hwm = peak_hwm(vl.p.pid)
     # Idle: in-memory parts flushed and the background merges of the last seconds done.
+    # Both calls return before the work is done: the size is read once it has held still for 3 s.
     urllib.request.urlopen(vl.url + "/internal/force_flush").read()
     urllib.request.urlopen(vl.url + "/internal/force_merge").read()
-    idle = du(vl.data_dir)
+    sizes, deadline = [du(vl.data_dir)], time.time() + 120
+    while (len(sizes) < 4 or len(set(sizes[-4:])) > 1) and time.time() < deadline:
+        time.sleep(1)
+        sizes.append(du(vl.data_dir))
+    idle = sizes[-1]
     ours = MEASURED.get("hec", {})
 
     def ratio(key, theirs):
