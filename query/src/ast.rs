@@ -51,12 +51,36 @@ pub struct Command {
 
 /// A `key=value` command option (`span=1h`, `limit=10`); values are kept as text
 /// because each command interprets them differently.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct CmdOption {
     /// Lower-cased option name.
     pub key: String,
     /// Value with quotes removed and escapes resolved.
     pub value: String,
+    /// From the key to the end of the value as written (`0..0` for an option the parser
+    /// made up, as `makeresults 3`'s `count=3`): an unsupported option is underlined alone.
+    /// Not part of equality, so that trees compare by what they say.
+    #[serde(skip)]
+    pub span: Span,
+}
+
+impl PartialEq for CmdOption {
+    fn eq(&self, other: &CmdOption) -> bool {
+        self.key == other.key && self.value == other.value
+    }
+}
+
+impl Eq for CmdOption {}
+
+impl CmdOption {
+    /// An option with no place in the text (one a command stands for).
+    pub fn new(key: impl Into<String>, value: impl Into<String>) -> CmdOption {
+        CmdOption {
+            key: key.into(),
+            value: value.into(),
+            span: Span::default(),
+        }
+    }
 }
 
 /// Typed arguments of each command Loupe models; anything else is `Generic`.

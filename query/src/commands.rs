@@ -168,13 +168,7 @@ pub(crate) fn parse_command_args(c: &mut Cursor, name: &str) -> Result<CommandKi
                 // `search="…"` is, since a `$field$` may stand where the parser wants a number.
                 let text = c.raw_bracketed()?.trim().to_string();
                 let mut a = parse_args_cmd(c)?;
-                a.options.insert(
-                    0,
-                    CmdOption {
-                        key: "search".into(),
-                        value: text,
-                    },
-                );
+                a.options.insert(0, CmdOption::new("search", text));
                 return Ok(CommandKind::Args(a));
             }
             let save = c.pos;
@@ -199,6 +193,7 @@ pub(crate) fn parse_command_args(c: &mut Cursor, name: &str) -> Result<CommandKi
 
 /// Consumes `key=value` at the cursor (caller checked [`Cursor::peek_option_key`]).
 fn option(c: &mut Cursor) -> Result<CmdOption, ParseError> {
+    let start = c.pos;
     let key = c.ident().unwrap_or_default().to_ascii_lowercase();
     // Keys such as `a.b` are rare; take whatever peek_option_key accepted.
     while c.peek().is_some_and(|ch| ch != '=') {
@@ -206,7 +201,11 @@ fn option(c: &mut Cursor) -> Result<CmdOption, ParseError> {
     }
     c.eat("=");
     let (value, _, _) = c.value()?;
-    Ok(CmdOption { key, value })
+    Ok(CmdOption {
+        key,
+        value,
+        span: Span::new(start, c.pos),
+    })
 }
 
 /// Whether a `key=` option is next (after blanks).
@@ -300,10 +299,7 @@ fn parse_makeresults(c: &mut Cursor) -> Result<MakeresultsCmd, ParseError> {
     c.skip_ws();
     let mut options = Vec::new();
     if let Some(n) = c.uint() {
-        options.push(CmdOption {
-            key: "count".into(),
-            value: n.to_string(),
-        });
+        options.push(CmdOption::new("count", n.to_string()));
     }
     options.extend(only_options(c, "makeresults")?);
     Ok(MakeresultsCmd { options })

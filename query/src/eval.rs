@@ -188,11 +188,20 @@ pub fn is_known_function(name: &str) -> bool {
 /// Names (deduplicated, in order of appearance) of eval functions used anywhere in the
 /// pipeline that Loupe cannot evaluate, so the planner can refuse the search up front.
 pub fn unsupported_functions(p: &Pipeline) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
+    unsupported_function_calls(p)
+        .into_iter()
+        .map(|(name, _)| name)
+        .collect()
+}
+
+/// [`unsupported_functions`] with where each is first called, so the planner's error
+/// underlines the call (`nosuch(x)`), not the whole search.
+pub fn unsupported_function_calls(p: &Pipeline) -> Vec<(String, Span)> {
+    let mut out: Vec<(String, Span)> = Vec::new();
     p.walk_exprs(&mut |e| {
-        if let Expr::Call { name, .. } = e {
-            if !is_known_function(name) && !out.contains(name) {
-                out.push(name.clone());
+        if let Expr::Call { name, span, .. } = e {
+            if !is_known_function(name) && !out.iter().any(|(n, _)| n == name) {
+                out.push((name.clone(), *span));
             }
         }
     });

@@ -80,8 +80,8 @@ pub use ast::*;
 pub use commands::{CATALOG_COMMANDS, TYPED_COMMANDS};
 pub use error::ParseError;
 pub use eval::{
-    compile_spl_regex, eval, eval_functions, is_known_function, truthy, unsupported_functions,
-    EvalError, Evaluator, RowAccess,
+    compile_spl_regex, eval, eval_functions, is_known_function, truthy, unsupported_function_calls,
+    unsupported_functions, EvalError, Evaluator, RowAccess,
 };
 pub use geo::{GeoError, Geolocator, Location};
 pub use guard::{GuardPool, SearchGuard, Stop};

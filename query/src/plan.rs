@@ -436,6 +436,8 @@ pub fn run(commands: &[Command], ctx: &ExecContext, rows: RowBatch) -> Result<Ro
 pub struct Opts<'a> {
     cmd: &'a Command,
     opts: Vec<&'a CmdOption>,
+    /// Every option as written, taken or not: where an error about one points.
+    all: &'a [CmdOption],
 }
 
 impl<'a> Opts<'a> {
@@ -444,7 +446,21 @@ impl<'a> Opts<'a> {
         Opts {
             cmd,
             opts: opts.iter().collect(),
+            all: opts,
         }
+    }
+
+    /// An error about option `key` of the command: its span is the option's as written (the
+    /// last one of that name), the command's when the option has no place in the text.
+    pub fn error_at(&self, key: &str, message: impl Into<String>) -> PlanError {
+        let span = self
+            .all
+            .iter()
+            .rev()
+            .find(|o| o.key == key)
+            .map(|o| o.span)
+            .filter(|s| s.end > s.start);
+        option_error(self.cmd, span, message)
     }
 
     /// Takes option `key` (last occurrence wins).
@@ -466,7 +482,7 @@ impl<'a> Opts<'a> {
         match self.take(key) {
             None => Ok(default),
             Some(v) => parse_bool(v)
-                .ok_or_else(|| PlanError::at(self.cmd, format!("{key}={v} is not a boolean"))),
+                .ok_or_else(|| self.error_at(key, format!("{key}={v} is not a boolean"))),
         }
     }
 
@@ -475,7 +491,7 @@ impl<'a> Opts<'a> {
         match self.take(key) {
             None => Ok(None),
             Some(v) => v.parse().map(Some).map_err(|_| {
-                PlanError::at(self.cmd, format!("{key}={v} is not a non-negative integer"))
+                self.error_at(key, format!("{key}={v} is not a non-negative integer"))
             }),
         }
     }
@@ -500,11 +516,27 @@ impl<'a> Opts<'a> {
             return Ok(());
         }
         let names: Vec<String> = self.opts.iter().map(|o| format!("{}=", o.key)).collect();
-        Err(PlanError::at(
+        // Underline the first one left over (all of them when they stand together).
+        let span = self
+            .opts
+            .first()
+            .map(|o| o.span)
+            .filter(|s| s.end > s.start);
+        Err(option_error(
             self.cmd,
+            span,
             format!("unsupported option {}", names.join(", ")),
         ))
     }
+}
+
+/// An error about one option: named with its command, placed at the option when it is known.
+fn option_error(cmd: &Command, span: Option<Span>, message: impl Into<String>) -> PlanError {
+    let mut e = PlanError::at(cmd, message);
+    if let Some(s) = span {
+        e.span = Some(s);
+    }
+    e
 }
 
 /// SPL booleans: `true/false`, `t/f`, `1/0`, `yes/no`.

@@ -67,10 +67,7 @@ pub fn expand(pipeline: &mut Pipeline) -> Result<Vec<String>, PlanError> {
             CommandKind::Bin(BinCmd {
                 field: "_time".into(),
                 alias: None,
-                options: vec![CmdOption {
-                    key: "span".into(),
-                    value: span,
-                }],
+                options: vec![CmdOption::new("span", span)],
             }),
         ));
     }

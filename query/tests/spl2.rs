@@ -839,3 +839,88 @@ fn map_with_a_subsearch_still_parses_for_the_planner_to_refuse() {
     let p = parse("| makeresults | map search=\"search index=$i$\" maxsearches=2").unwrap();
     assert!(matches!(p.commands[1].kind, CommandKind::Args(_)));
 }
+
+// ---------------------------------------------------------------- where errors point
+
+/// The text a plan error underlines (`loupe explain` prints its column, the console marks it).
+fn plan_error_at(q: &str) -> (String, String) {
+    let p = parse(q).unwrap_or_else(|e| panic!("{q}: {e}"));
+    let cmds = match p.commands.first().map(|c| &c.kind) {
+        Some(CommandKind::Search(_)) => &p.commands[1..],
+        _ => &p.commands[..],
+    };
+    let e = match compile(cmds, &ExecContext::default()) {
+        Ok(_) => panic!("{q} planned"),
+        Err(e) => e,
+    };
+    let span = e
+        .span
+        .unwrap_or_else(|| panic!("{q}: {} has no span", e.message));
+    (e.message.clone(), q[span.start..span.end].to_string())
+}
+
+#[test]
+fn an_unsupported_option_is_underlined_alone() {
+    for (q, message, underlined) in [
+        (
+            "* | top  limit=3 foo=1 host",
+            "top: unsupported option foo=",
+            "foo=1",
+        ),
+        (
+            "* | top useother=t host",
+            "top: useother=true is not supported",
+            "useother=t",
+        ),
+        (
+            r#"* | timechart bins="10" count"#,
+            "timechart: unsupported option bins=",
+            r#"bins="10""#,
+        ),
+        (
+            "* | bin _time bins=10",
+            "bin: needs span= (bins= is not supported)",
+            "bins=10",
+        ),
+        (
+            "| makeresults annotate=true",
+            "makeresults: annotate=true is not supported",
+            "annotate=true",
+        ),
+        (
+            "* | dedup host keepempty=maybe",
+            "dedup: keepempty=maybe is not a boolean",
+            "keepempty=maybe",
+        ),
+        (
+            "* | join type=weird host [| makeresults]",
+            "join: unsupported type=weird",
+            "type=weird",
+        ),
+        (
+            "* | xyseries grouped=t a b c",
+            "xyseries: grouped=true is not supported",
+            "grouped=t",
+        ),
+    ] {
+        let (got, text) = plan_error_at(q);
+        assert!(got.starts_with(message), "{q}: {got}");
+        assert_eq!(text, underlined, "{q}: {got}");
+    }
+    // An option the parser made up has no place of its own: the command is underlined.
+    let (got, text) = plan_error_at("| makeresults 3000000000");
+    assert!(got.starts_with("makeresults"), "{got}");
+    assert_eq!(text, "makeresults 3000000000");
+}
+
+#[test]
+fn an_unsupported_function_is_found_with_its_call() {
+    let p = parse("| eval x=1 | where nosuch(x) > 1 AND len(x) > 0 | eval y=other(1)").unwrap();
+    let calls = loupe_query::unsupported_function_calls(&p);
+    let q = "| eval x=1 | where nosuch(x) > 1 AND len(x) > 0 | eval y=other(1)";
+    let found: Vec<(&str, &str)> = calls
+        .iter()
+        .map(|(n, s)| (n.as_str(), &q[s.start..s.end]))
+        .collect();
+    assert_eq!(found, [("nosuch", "nosuch(x)"), ("other", "other(1)")]);
+}

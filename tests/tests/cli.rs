@@ -272,6 +272,33 @@ fn explain_prints_the_plan_and_exit_codes() {
     assert!(err.contains("tstats"), "{err}");
     let (code, _, err) = loupe(&["explain", "* | eval x=nosuchfunction(1)"]);
     assert_eq!(code, 3, "{err}");
+    assert!(
+        err.contains("unsupported: function(s) nosuchfunction (column 12)"),
+        "{err}"
+    );
+    // Whatever is unsupported is named, at its own column: a command, an option, an option value.
+    for (q, said) in [
+        (
+            "* | datamodel Web search",
+            "datamodel: unsupported command (column 5)",
+        ),
+        (
+            "* | top limit=3 foo=1 host",
+            "top: unsupported option foo= (column 17)",
+        ),
+        (
+            "* | top useother=t host",
+            "top: useother=true is not supported (column 9)",
+        ),
+        (
+            "* | stats count\n| bin _time bins=10",
+            "bin: needs span= (bins= is not supported) (column 13)",
+        ),
+    ] {
+        let (code, _, err) = loupe(&["explain", q]);
+        assert_eq!(code, 3, "{q}: {err}");
+        assert!(err.contains(said), "{q}: {err}");
+    }
     let (code, _, err) = loupe(&["explain", "* | head abc"]);
     assert_eq!(code, 2, "{err}");
 }

@@ -1150,12 +1150,15 @@ fn plan(
     saved::expand(&mut pipeline, frame)?;
     let notes = loupe_query::tstats::expand(&mut pipeline)?;
     let mapped = map::expand(&mut pipeline, frame)?;
-    let unsupported = loupe_query::unsupported_functions(&pipeline);
-    if !unsupported.is_empty() {
-        return Err(SearchError::Unsupported(format!(
-            "function(s) {}",
-            unsupported.join(", ")
-        )));
+    let unsupported = loupe_query::unsupported_function_calls(&pipeline);
+    if let Some((_, first)) = unsupported.first() {
+        // Placed at the first call, so the console and `loupe explain` point at it.
+        let names: Vec<&str> = unsupported.iter().map(|(n, _)| n.as_str()).collect();
+        return Err(SearchError::Plan {
+            message: format!("unsupported: function(s) {}", names.join(", ")),
+            span: Some(*first),
+            column: None,
+        });
     }
     check_lookup_access(&pipeline, &frame.scope.lookups)?;
     let now = frame.now;

@@ -352,7 +352,7 @@ pub(crate) fn build(
             let showcount = o.take_bool("showcount", true)?;
             let showperc = o.take_bool("showperc", true)?;
             if o.take_bool("useother", false)? {
-                return Err(PlanError::at(cmd, "useother=true is not supported"));
+                return Err(o.error_at("useother", "useother=true is not supported"));
             }
             o.done()?;
             Box::new(Top {
@@ -373,9 +373,9 @@ pub(crate) fn build(
         }
         CommandKind::Bin(b) => {
             let mut o = Opts::new(cmd, &b.options);
-            let span = o
-                .take("span")
-                .ok_or_else(|| PlanError::at(cmd, "needs span= (bins= is not supported)"))?;
+            let Some(span) = o.take("span") else {
+                return Err(o.error_at("bins", "needs span= (bins= is not supported)"));
+            };
             o.done()?;
             let (time, span) = if b.field == "_time" {
                 let s = parse_time_span(span)
@@ -480,7 +480,7 @@ pub(crate) fn build(
             let mut o = Opts::new(cmd, &m.options);
             let count = o.take_usize("count")?.unwrap_or(1);
             if o.take_bool("annotate", false)? {
-                return Err(PlanError::at(cmd, "annotate=true is not supported"));
+                return Err(o.error_at("annotate", "annotate=true is not supported"));
             }
             o.done()?;
             if count > l.max_rows_buffered {
@@ -657,11 +657,11 @@ pub(crate) fn build(
             let left = match o.take("type").unwrap_or("inner") {
                 "inner" => false,
                 "left" | "outer" => true,
-                other => return Err(PlanError::at(cmd, format!("unsupported type={other}"))),
+                other => return Err(o.error_at("type", format!("unsupported type={other}"))),
             };
             let max = o.take_usize("max")?.unwrap_or(1);
             if !o.take_bool("overwrite", true)? {
-                return Err(PlanError::at(cmd, "overwrite=false is not supported"));
+                return Err(o.error_at("overwrite", "overwrite=false is not supported"));
             }
             o.done()?;
             if j.fields.is_empty() {

@@ -73,7 +73,7 @@ pub(crate) fn build(cmd: &Command, ctx: &ExecContext) -> Result<Box<dyn Operator
                 let mut o = Opts::new(cmd, &a.options);
                 let sep = o.take("sep").unwrap_or(": ").to_string();
                 if o.take_bool("grouped", false)? {
-                    return Err(PlanError::at(cmd, "grouped=true is not supported"));
+                    return Err(o.error_at("grouped", "grouped=true is not supported"));
                 }
                 o.done()?;
                 let [x, y, data @ ..] = a.fields.as_slice() else {
