@@ -223,3 +223,85 @@ fn the_search_page_works_in_a_real_browser() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// The roles page (`/roles`) in a real browser, `web/tests/roles.mjs`: an admin lists every
+/// role with its origin and holders, makes one through the form (a bad row filter refused in
+/// the form), changes its row filter, is refused the deletion of a role a user holds (the 409
+/// shown) and deletes one nobody holds; a user of role `user` is not offered the page and the
+/// API refuses them. Then the server holds what the browser did.
+#[test]
+fn the_roles_page_manages_api_roles_in_a_real_browser() {
+    let browser = std::env::var("LOUPE_BROWSER").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    if !Path::new(&browser).exists() {
+        eprintln!("note: no browser at {browser} (make test installs Debian's chromium): skipping");
+        return;
+    }
+    let s = Server::start(
+        "[roles.helpdesk]\nindexes_allowed = [\"sante\"]\nmask = [\"fr_nir\"]\ncapabilities = [\"search\"]\n",
+    );
+    let (status, a) = s.api(
+        "POST",
+        "/api/v1/roles",
+        Some(&serde_json::json!({"name": "ward3", "indexes_allowed": ["sante"],
+            "search_filter": "ward=3 OR note=\"<b>bold</b>\"", "capabilities": ["search"]})),
+    );
+    assert_eq!(status, 201, "{a}");
+    let password = "a long enough password";
+    for (name, role) in [("ada", "admin"), ("bob", "user"), ("nina", "ward3")] {
+        s.cli(
+            &["user", "add", name, "--role", role, "--password-stdin"],
+            Some(&format!("{password}\n")),
+        );
+    }
+    let web = Path::new(env!("CARGO_MANIFEST_DIR")).join("../web");
+    let out = std::process::Command::new("node")
+        .arg("tests/roles.mjs")
+        .args([&s.url, "ada", "bob", password])
+        .current_dir(&web)
+        .env("LOUPE_BROWSER", &browser)
+        .env(
+            "LOUPE_SCREENSHOT_DIR",
+            std::env::var("LOUPE_SCREENSHOT_DIR").unwrap_or_default(),
+        )
+        .output()
+        .expect("run node (the console's tests need Node.js and `make web`)");
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // What the page did is what the server holds: triage made, changed and deleted by ada,
+    // ward3 still there (held by nina, and refused to bob).
+    let (status, _) = s.api("GET", "/api/v1/roles/triage", None);
+    assert_eq!(status, 404);
+    let (status, ward3) = s.api("GET", "/api/v1/roles/ward3", None);
+    assert_eq!(status, 200, "{ward3}");
+    assert_eq!(ward3["users"], serde_json::json!(["nina"]), "{ward3}");
+    s.flush();
+    let (status, a, _) = s.search_with(
+        TOKEN,
+        &serde_json::json!({"query": "index=_audit object=triage action=role_*", "earliest": "-1d", "limit": 10}),
+    );
+    assert_eq!(status, 200, "{a}");
+    let events: Vec<serde_json::Value> = a["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .filter_map(|e| serde_json::from_str(e["_raw"].as_str()?).ok())
+        .collect();
+    let update = events
+        .iter()
+        .find(|e| e["action"] == "role_update")
+        .unwrap_or_else(|| panic!("no role_update of triage: {events:?}"));
+    assert_eq!(update["user"], "ada", "{update}");
+    assert_eq!(update["before"]["search_filter"], "ward=5", "{update}");
+    assert_eq!(update["after"]["search_filter"], "ward=6 OR ward=7", "{update}");
+    assert_eq!(update["after"]["mask"], serde_json::json!(["fr_nir"]), "{update}");
+    for action in ["role_create", "role_delete"] {
+        assert!(
+            events.iter().any(|e| e["action"] == action),
+            "{action}: {events:?}"
+        );
+    }
+}

@@ -198,6 +198,15 @@ fn roles_made_through_the_api_apply_at_once_persist_and_are_audited() {
         origins.contains(&("ops".into(), "api".into(), true)),
         "{origins:?}"
     );
+    // Who holds a role is part of the list.
+    let ops = a["roles"]
+        .as_array()
+        .expect("roles")
+        .iter()
+        .find(|r| r["name"] == "ops")
+        .expect("ops listed");
+    assert_eq!(ops["users"], json!(["olga"]), "{ops}");
+    assert_eq!(ops["ldap_groups"], json!([]), "{ops}");
 
     // A role nobody holds is deleted.
     let (status, a) = call(

@@ -299,6 +299,36 @@ export interface Firing {
   results_link?: string;
 }
 
+// Roles (docs/security.md, docs/api.md "Roles"): a `[roles.NAME]` table of loupe.toml, as the
+// server's `loupe_access::RoleConfig`, and what `/api/v1/roles` adds to it.
+/** Where a role is defined: built in, `[roles.NAME]` of loupe.toml, or made through the API. */
+export type RoleOrigin = "builtin" | "config" | "api";
+/** The keys a role is made of (what `POST`/`PUT /api/v1/roles` take). */
+export interface RoleTable {
+  indexes_allowed?: string[];
+  indexes_denied?: string[];
+  /** Absent: every allowed index. */
+  default_indexes?: string[] | null;
+  /** An SPL search expression ANDed into every search of the role. */
+  search_filter?: string | null;
+  /** `7d`, `12h`, `30m`. */
+  max_time_window?: string | null;
+  mask?: string[];
+  capabilities?: string[];
+  /** Absent: every table when the role reads every index, none otherwise. */
+  lookups?: string[] | null;
+}
+export interface Role extends RoleTable {
+  name: string;
+  origin: RoleOrigin;
+  /** Only API roles are changed through the API. */
+  editable: boolean;
+  /** The users of meta.sqlite who hold it. */
+  users?: string[];
+  /** The `[[ldap.roles]]` groups given it. */
+  ldap_groups?: string[];
+}
+
 /** An event's neighbours in its stream (`/api/v1/context`), each list oldest first. */
 export interface Context {
   before: Row[];
@@ -391,12 +421,13 @@ const enc = encodeURIComponent;
 
 export const api = {
   me: () => plain<Me>("GET", "/api/v1/me"),
+  /** `/api/v1/me` as the tab's API token (`me` is the browser session's); a token the server
+   * refuses is forgotten at once (see `call`). */
+  whoami: () => call<Me>("GET", "/api/v1/me"),
   login: (user: string, password: string) => plain<{ user: string; role: string }>("POST", "/api/v1/login", { user, password }),
   logout: () => plain<unknown>("POST", "/api/v1/logout"),
   setup: (setupToken: string, user: string, password: string) =>
     plain<unknown>("POST", "/api/v1/setup", { token: setupToken, user, password }),
-  /** A cheap authenticated call: a token the server refuses is forgotten at once (see `call`). */
-  checkToken: () => call<unknown>("GET", "/api/v1/indexes").then(() => undefined),
   tail,
   download,
   context: (row: Row, before = 10, after = 10) =>
@@ -448,4 +479,8 @@ export const api = {
   updateDashboard: (id: string, d: Dashboard) =>
     call<{ dashboard: Dashboard; warnings: string[] }>("PUT", `/api/v1/dashboards/${encodeURIComponent(id)}`, d),
   deleteDashboard: (id: string) => call<null>("DELETE", `/api/v1/dashboards/${encodeURIComponent(id)}`),
+  roles: () => call<{ roles: Role[] }>("GET", "/api/v1/roles"),
+  createRole: (name: string, r: RoleTable) => call<Role>("POST", "/api/v1/roles", { name, ...r }),
+  updateRole: (name: string, r: RoleTable) => call<Role>("PUT", `/api/v1/roles/${enc(name)}`, r),
+  deleteRole: (name: string) => call<null>("DELETE", `/api/v1/roles/${enc(name)}`),
 };

@@ -2,7 +2,8 @@
 // API token in the tab, the browser session decides (the sign-in page when there is none).
 
 import "./style.css";
-import { api, token } from "./api";
+import { rolesPage } from "./access/roles";
+import { api, Me, token } from "./api";
 import { dashboardsList } from "./dashboards/list";
 import { dashboardPage } from "./dashboards/view";
 import { Lang, LANGS, lang, setLang, t } from "./i18n";
@@ -49,6 +50,19 @@ function headerBar(): void {
   top.append(brand, nav, pick);
 }
 
+/** The pages only some principals may use, once the server says who this is (`/api/v1/me`). */
+function accessNav(me: Me): void {
+  const nav = document.querySelector<HTMLElement>("header.top nav");
+  // `/api/v1/roles` asks for capability admin: the page is offered to those who have it.
+  if (!nav || !me.capabilities.includes("admin")) return;
+  const a = document.createElement("a");
+  a.href = "/roles";
+  a.dataset.testid = "nav-roles";
+  a.textContent = t("nav.roles");
+  if (location.pathname.startsWith("/roles")) a.className = "current";
+  nav.append(a);
+}
+
 document.documentElement.lang = lang();
 headerBar();
 const root = document.getElementById("app")!;
@@ -65,6 +79,8 @@ function route(): void {
     dashboardsList(root);
   } else if (dashboard) {
     dashboardPage(root, decodeURIComponent(dashboard[1]));
+  } else if (path === "/roles") {
+    rolesPage(root);
   } else {
     const p = document.createElement("p");
     p.textContent = t("page.none", { path: location.pathname });
@@ -76,14 +92,15 @@ if (path === "/setup") {
   // Before `token()`: the setup link's `?token=` is not an API token.
   setupPage(root);
 } else if (token()) {
-  // A token the server refuses is forgotten there and the page asks for another.
-  api.checkToken().catch(() => {});
+  // Who the token is (a token the server refuses is forgotten there and the page asks for another).
+  api.whoami().then(accessNav).catch(() => {});
   route();
 } else {
   api
     .me()
     .then((me) => {
       signedIn(me);
+      accessNav(me);
       if (path === "/login") location.assign("/search");
       else route();
     })

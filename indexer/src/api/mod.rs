@@ -137,6 +137,7 @@ pub fn router(state: AppState) -> Router {
         .route("/alerts", get(console::page))
         .route("/dashboards", get(console::page))
         .route("/dashboards/{id}", get(console::page))
+        .route("/roles", get(console::page))
         .route("/login", get(console::page))
         .route("/setup", get(console::page))
         .route("/assets/{*rest}", get(console::asset))

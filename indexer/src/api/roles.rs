@@ -16,6 +16,7 @@ use loupe_access::{Capability, RoleConfig};
 use serde_json::{json, Value};
 
 /// A role as the API shows it: its table, where it is defined, and whether the API may edit it.
+/// (The list and `GET /{name}` add who holds it: see [`all`].)
 fn role_json(name: &str, origin: Origin, cfg: &RoleConfig) -> Value {
     let mut v = serde_json::to_value(cfg).unwrap_or_else(|_| json!({}));
     if let Some(o) = v.as_object_mut() {
@@ -26,8 +27,31 @@ fn role_json(name: &str, origin: Origin, cfg: &RoleConfig) -> Value {
     v
 }
 
-/// Every role: built-ins, the file's, then the API's.
+/// Every role: built-ins, the file's, then the API's; each with `users`, the names of the
+/// users of `meta.sqlite` who hold it, and `ldap_groups`, the `[[ldap.roles]]` groups given it
+/// (what keeps a role from being deleted).
 async fn all(state: &AppState) -> Result<Vec<Value>, Response> {
+    let mut out = defined(state).await?;
+    let meta = state.meta.clone();
+    let users = blocking(move || meta.users()).await?;
+    for r in &mut out {
+        let name = r["name"].as_str().unwrap_or_default().to_string();
+        let holders: Vec<&str> = users
+            .iter()
+            .filter(|u| u.role == name)
+            .map(|u| u.name.as_str())
+            .collect();
+        let groups = defs::ldap_groups_of(&state.config, &name);
+        if let Some(o) = r.as_object_mut() {
+            o.insert("users".into(), json!(holders));
+            o.insert("ldap_groups".into(), json!(groups));
+        }
+    }
+    Ok(out)
+}
+
+/// Every role's table: built-ins, the file's, then the API's.
+async fn defined(state: &AppState) -> Result<Vec<Value>, Response> {
     let meta = state.meta.clone();
     let stored = blocking(move || meta.roles()).await?;
     let mut out: Vec<Value> = loupe_access::role::BUILTIN_ROLES
@@ -112,8 +136,9 @@ fn parse_body(body: &[u8], expected: Option<&str>) -> Result<(String, RoleConfig
         }
     };
     // Read-only fields of what GET answers, so a fetched role can be sent back as it is.
-    map.remove("origin");
-    map.remove("editable");
+    for key in ["origin", "editable", "users", "ldap_groups"] {
+        map.remove(key);
+    }
     let cfg: RoleConfig = serde_json::from_value(Value::Object(map))
         .map_err(|e| api_error(StatusCode::BAD_REQUEST, format!("invalid role: {e}"), None))?;
     defs::check(&name, &cfg)
