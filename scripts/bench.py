@@ -4,7 +4,8 @@
 Writes docs/benchmarks.md and prints the table. Environment: LOUPE_SHARED (the shared folder),
 BENCH_LINES (default 2000000), BENCH_OUT (default bench-out), LOUPE_BIN (default target/release/loupe;
 a debug build checks the script on a small BENCH_LINES, its figures mean nothing).
-`--only-spl` prints only the SPL rows of issue 18 (tstats/metadata, PCRE rex), importing the corpus
+`--only-spl` prints only the SPL rows of issue 18 (tstats/metadata, PCRE rex, log patterns' grouping
+accuracy on the Loghub samples), importing the corpus
 into BENCH_OUT/data-hec when no earlier run left it there.
 VICTORIA_LOGS=path/to/victoria-logs (built from its vendored source, see shared/ANCHORS.md) adds
 VictoriaLogs beside Loupe: the same HEC ingest over HTTP, the same questions in LogsQL, runs
@@ -646,6 +647,32 @@ def spl_second_wave(data_dir):
     return rows
 
 
+def log_patterns():
+    """Issue 18's log-pattern target: grouping accuracy of `cluster labelonly=t` on the 16 Loghub
+    samples (an event counts when the events sharing its label are those sharing its EventId),
+    each beside Drain's published figure, and the clustering speed, from
+    `query/tests/patterns.rs` built in release (it parses the samples' ground truth itself)."""
+    env = dict(os.environ, LOUPE_SHARED_DATA=os.path.join(SHARED, "data"))
+    out = subprocess.run(
+        ["cargo", "test", "--release", "-q", "-p", "loupe-query", "--test", "patterns",
+         "cluster_grouping_accuracy_on_loghub", "--", "--exact", "--nocapture"],
+        cwd=ROOT, env=env, capture_output=True, text=True)
+    if out.returncode != 0:
+        sys.exit(f"query/tests/patterns.rs failed:\n{out.stdout}\n{out.stderr}")
+    systems = re.findall(r"^(\w+)\s+([01]\.\d+)\s+\(Drain ([01]\.\d+)\)$", out.stdout, re.M)
+    total = re.search(r"^average ([01]\.\d+) \(Drain 0\.865\), lowest ([01]\.\d+); (\d+) lines clustered in .*?, (\d+) lines/s$",
+                      out.stdout, re.M)
+    if len(systems) != 16 or total is None:
+        sys.exit(f"unexpected output of query/tests/patterns.rs:\n{out.stdout}")
+    avg, worst, lines, speed = total.groups()
+    rows = [(f"log patterns: grouping accuracy of `cluster labelonly=t` on the 16 Loghub samples ({int(lines):,} lines)",
+             f"average **{avg}**, lowest {worst}; {int(speed):,} lines/s on one thread",
+             "Drain (ICSE-SEIP 2019, with a header format and regexes per system): average 0.865; target >= 0.90, none < 0.75, >= 500,000 lines/s")]
+    rows.append(("grouping accuracy per system: Loupe (Drain)",
+                 ", ".join(f"{name} {ours} ({drain})" for name, ours, drain in systems), ""))
+    return rows
+
+
 def scheduler_load(data_dir, searches=1000, minutes=None):
     """Issue 16: `searches` saved searches (each a small `stats count`) every minute for
     `minutes` (BENCH_SCHED_MINUTES, default 5) on the corpus's data dir: runs missed, and the
@@ -776,6 +803,7 @@ def main():
             vl.close()
 
     rows.extend(spl_second_wave(data_dir))
+    rows.extend(log_patterns())
     rows.extend(hardening(data_dir, raw))
     rows.extend(scheduler_load(data_dir))
 
@@ -818,7 +846,7 @@ if __name__ == "__main__":
         data_dir = os.path.join(OUT, "data-hec")
         if not os.path.isdir(data_dir):
             timed_import(data_dir, ["--format", "hec", "--index", "main", hec])
-        for what, ours, peers in spl_second_wave(data_dir):
+        for what, ours, peers in spl_second_wave(data_dir) + log_patterns():
             print(f"| {what} | {ours} | {peers} |")
     elif sys.argv[1:2] == ["--only-victorialogs"]:
         # VictoriaLogs' ingest row and the query rows side by side, on an earlier run's data-hec.
