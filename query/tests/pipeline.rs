@@ -633,3 +633,17 @@ fn aggregate_values() {
     };
     assert_eq!(l.len(), 100);
 }
+
+/// Group keys equal as numbers (`040`, `0040`) come out in the order of their text, whichever
+/// came first: with a search's threads merging partials, first-seen order varied between runs.
+#[test]
+fn stats_orders_numerically_equal_keys_by_their_text() {
+    for input in [["0040", "040", "7"], ["040", "0040", "7"]] {
+        let rows = input
+            .iter()
+            .map(|k| Row::from_pairs([("k", s(k))]))
+            .collect();
+        let out = run("| stats count by k", rows);
+        assert_eq!(col(&out, "k"), ["7", "0040", "040"], "{input:?}");
+    }
+}

@@ -242,8 +242,10 @@ fn the_roles_page_manages_api_roles_in_a_real_browser() {
     let (status, a) = s.api(
         "POST",
         "/api/v1/roles",
-        Some(&serde_json::json!({"name": "ward3", "indexes_allowed": ["sante"],
-            "search_filter": "ward=3 OR note=\"<b>bold</b>\"", "capabilities": ["search"]})),
+        Some(
+            &serde_json::json!({"name": "ward3", "indexes_allowed": ["sante"],
+            "search_filter": "ward=3 OR note=\"<b>bold</b>\"", "capabilities": ["search"]}),
+        ),
     );
     assert_eq!(status, 201, "{a}");
     let password = "a long enough password";
@@ -296,8 +298,15 @@ fn the_roles_page_manages_api_roles_in_a_real_browser() {
         .unwrap_or_else(|| panic!("no role_update of triage: {events:?}"));
     assert_eq!(update["user"], "ada", "{update}");
     assert_eq!(update["before"]["search_filter"], "ward=5", "{update}");
-    assert_eq!(update["after"]["search_filter"], "ward=6 OR ward=7", "{update}");
-    assert_eq!(update["after"]["mask"], serde_json::json!(["fr_nir"]), "{update}");
+    assert_eq!(
+        update["after"]["search_filter"], "ward=6 OR ward=7",
+        "{update}"
+    );
+    assert_eq!(
+        update["after"]["mask"],
+        serde_json::json!(["fr_nir"]),
+        "{update}"
+    );
     for action in ["role_create", "role_delete"] {
         assert!(
             events.iter().any(|e| e["action"] == action),

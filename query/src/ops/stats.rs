@@ -190,7 +190,14 @@ impl GroupedAggs {
             return vec![r];
         }
         let mut order: Vec<&Group> = self.groups.iter().collect();
-        order.sort_by_cached_key(|g| g.key.iter().map(SortKey::of).collect::<Vec<_>>());
+        // Keys equal as numbers (`040`, `0040`) then by their text: the order is the same
+        // whichever thread saw a group first.
+        order.sort_by_cached_key(|g| {
+            g.key
+                .iter()
+                .map(|v| (SortKey::of(v), v.to_string()))
+                .collect::<Vec<_>>()
+        });
         order
             .into_iter()
             .map(|g| {
