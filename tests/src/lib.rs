@@ -315,6 +315,23 @@ impl Server {
         )
     }
 
+    /// The `_audit` events `query` finds over the last day (after a flush), each `_raw` read as
+    /// the JSON the audit trail writes.
+    pub fn audit_events(&self, query: &str) -> Vec<serde_json::Value> {
+        self.flush();
+        let (status, a, _) = self.search_with(
+            TOKEN,
+            &serde_json::json!({"query": query, "earliest": "-1d", "limit": 100}),
+        );
+        assert_eq!(status, 200, "{a}");
+        a["events"]
+            .as_array()
+            .expect("events")
+            .iter()
+            .filter_map(|e| serde_json::from_str(e["_raw"].as_str()?).ok())
+            .collect()
+    }
+
     /// `POST /api/v1/search` with `body` as `token` (no flush): status, answer and the
     /// `Retry-After` header when there is one.
     pub fn search_with(
@@ -770,4 +787,39 @@ pub fn load_batch_world(s: &Server) {
     let lookups = s.data_dir().join("lookups");
     std::fs::create_dir_all(&lookups).expect("lookups dir");
     std::fs::copy(root.join("batchs.csv"), lookups.join("batchs.csv")).expect("copy inventory");
+}
+
+/// Debian's chromium (`LOUPE_BROWSER`), or `None` with a note when it is not installed
+/// (`make test` installs it): the console's browser tests then skip.
+pub fn browser() -> Option<String> {
+    let browser = std::env::var("LOUPE_BROWSER").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    if Path::new(&browser).exists() {
+        Some(browser)
+    } else {
+        eprintln!("note: no browser at {browser} (make test installs Debian's chromium): skipping");
+        None
+    }
+}
+
+/// Runs `web/<script>` under Node with `args` (in `browser` when given; screenshots into
+/// `LOUPE_SCREENSHOT_DIR` when set), asserting it succeeds: its output is the failure message.
+pub fn run_web_script(script: &str, args: &[&str], browser: Option<&str>) {
+    let web = Path::new(env!("CARGO_MANIFEST_DIR")).join("../web");
+    let mut node = Command::new("node");
+    node.arg(script).args(args).current_dir(&web);
+    if let Some(b) = browser {
+        node.env("LOUPE_BROWSER", b).env(
+            "LOUPE_SCREENSHOT_DIR",
+            std::env::var("LOUPE_SCREENSHOT_DIR").unwrap_or_default(),
+        );
+    }
+    let out = node
+        .output()
+        .expect("run node (the console's tests need Node.js and `make web`)");
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

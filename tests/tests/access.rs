@@ -617,28 +617,15 @@ fn the_first_admin_comes_from_a_one_time_setup_link() {
 
 #[test]
 fn signing_in_through_the_console_in_a_real_browser() {
-    let browser = std::env::var("LOUPE_BROWSER").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    if !std::path::Path::new(&browser).exists() {
-        eprintln!("note: no browser at {browser} (make test installs Debian's chromium): skipping");
+    let Some(browser) = loupe_e2e::browser() else {
         return;
-    }
+    };
     let s = loaded("");
     let _ = user_with_token(&s, "ana", "helpdesk");
-    let web = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../web");
-    let out = Command::new("node")
-        .arg("tests/login.mjs")
-        .arg(&s.url)
-        .arg("ana")
-        .arg("a long enough password")
-        .current_dir(&web)
-        .env("LOUPE_BROWSER", &browser)
-        .output()
-        .expect("run node (the console's tests need Node.js and `make web`)");
-    assert!(
-        out.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+    loupe_e2e::run_web_script(
+        "tests/login.mjs",
+        &[&s.url, "ana", "a long enough password"],
+        Some(&browser),
     );
 }
 

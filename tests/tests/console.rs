@@ -2,26 +2,15 @@
 //! in a real browser (Debian's chromium through playwright-core, `web/tests/console.mjs`).
 
 use loupe_e2e::{
-    bin, forwarder_config, forwarder_once, import_into, load_app, load_batch_world, load_web,
-    shared_data, Server, TOKEN,
+    bin, browser, forwarder_config, forwarder_once, import_into, load_app, load_batch_world,
+    load_web, run_web_script, shared_data, Server, TOKEN,
 };
 use std::path::Path;
 
 /// The translation table has every key in both languages (a node script, no browser).
 #[test]
 fn every_console_string_is_in_english_and_french() {
-    let web = Path::new(env!("CARGO_MANIFEST_DIR")).join("../web");
-    let out = std::process::Command::new("node")
-        .arg("tests/i18n.mjs")
-        .current_dir(&web)
-        .output()
-        .expect("run node");
-    assert!(
-        out.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    run_web_script("tests/i18n.mjs", &[], None);
 }
 
 /// What the bundled dashboards read: the batch world with its inventory, the portal's logs,
@@ -166,11 +155,9 @@ fn the_console_is_served_with_its_security_headers_and_cache_validators() {
 
 #[test]
 fn the_search_page_works_in_a_real_browser() {
-    let browser = std::env::var("LOUPE_BROWSER").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    if !Path::new(&browser).exists() {
-        eprintln!("note: no browser at {browser} (make test installs Debian's chromium): skipping");
+    let Some(browser) = browser() else {
         return;
-    }
+    };
     let s = Server::start("");
     load_web(&s);
     load_dashboard_world(&s);
@@ -203,25 +190,7 @@ fn the_search_page_works_in_a_real_browser() {
     let (status, _) = s.hec("/services/collector/event", body.as_bytes(), &[]);
     assert_eq!(status, 200);
     s.flush();
-    let web = Path::new(env!("CARGO_MANIFEST_DIR")).join("../web");
-    let out = std::process::Command::new("node")
-        .arg("tests/console.mjs")
-        .arg(&s.url)
-        .arg(TOKEN)
-        .current_dir(&web)
-        .env("LOUPE_BROWSER", &browser)
-        .env(
-            "LOUPE_SCREENSHOT_DIR",
-            std::env::var("LOUPE_SCREENSHOT_DIR").unwrap_or_default(),
-        )
-        .output()
-        .expect("run node (the console's tests need Node.js and `make web`)");
-    assert!(
-        out.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    run_web_script("tests/console.mjs", &[&s.url, TOKEN], Some(&browser));
 }
 
 /// The roles page (`/roles`) in a real browser, `web/tests/roles.mjs`: an admin lists every
@@ -231,11 +200,9 @@ fn the_search_page_works_in_a_real_browser() {
 /// API refuses them. Then the server holds what the browser did.
 #[test]
 fn the_roles_page_manages_api_roles_in_a_real_browser() {
-    let browser = std::env::var("LOUPE_BROWSER").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    if !Path::new(&browser).exists() {
-        eprintln!("note: no browser at {browser} (make test installs Debian's chromium): skipping");
+    let Some(browser) = browser() else {
         return;
-    }
+    };
     let s = Server::start(
         "[roles.helpdesk]\nindexes_allowed = [\"sante\"]\nmask = [\"fr_nir\"]\ncapabilities = [\"search\"]\n",
     );
@@ -255,23 +222,10 @@ fn the_roles_page_manages_api_roles_in_a_real_browser() {
             Some(&format!("{password}\n")),
         );
     }
-    let web = Path::new(env!("CARGO_MANIFEST_DIR")).join("../web");
-    let out = std::process::Command::new("node")
-        .arg("tests/roles.mjs")
-        .args([&s.url, "ada", "bob", password])
-        .current_dir(&web)
-        .env("LOUPE_BROWSER", &browser)
-        .env(
-            "LOUPE_SCREENSHOT_DIR",
-            std::env::var("LOUPE_SCREENSHOT_DIR").unwrap_or_default(),
-        )
-        .output()
-        .expect("run node (the console's tests need Node.js and `make web`)");
-    assert!(
-        out.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+    run_web_script(
+        "tests/roles.mjs",
+        &[&s.url, "ada", "bob", password],
+        Some(&browser),
     );
     // What the page did is what the server holds: triage made, changed and deleted by ada,
     // ward3 still there (held by nina, and refused to bob).
@@ -280,18 +234,7 @@ fn the_roles_page_manages_api_roles_in_a_real_browser() {
     let (status, ward3) = s.api("GET", "/api/v1/roles/ward3", None);
     assert_eq!(status, 200, "{ward3}");
     assert_eq!(ward3["users"], serde_json::json!(["nina"]), "{ward3}");
-    s.flush();
-    let (status, a, _) = s.search_with(
-        TOKEN,
-        &serde_json::json!({"query": "index=_audit object=triage action=role_*", "earliest": "-1d", "limit": 10}),
-    );
-    assert_eq!(status, 200, "{a}");
-    let events: Vec<serde_json::Value> = a["events"]
-        .as_array()
-        .expect("events")
-        .iter()
-        .filter_map(|e| serde_json::from_str(e["_raw"].as_str()?).ok())
-        .collect();
+    let events = s.audit_events("index=_audit object=triage action=role_*");
     let update = events
         .iter()
         .find(|e| e["action"] == "role_update")

@@ -223,18 +223,7 @@ fn roles_made_through_the_api_apply_at_once_persist_and_are_audited() {
     assert_eq!(status, 404);
 
     // Audited with before and after.
-    s.flush();
-    let (status, a, _) = s.search_with(
-        TOKEN,
-        &json!({"query": "index=_audit action=role_*", "earliest": "-1d", "limit": 100}),
-    );
-    assert_eq!(status, 200, "{a}");
-    let events: Vec<serde_json::Value> = a["events"]
-        .as_array()
-        .expect("events")
-        .iter()
-        .filter_map(|e| serde_json::from_str(e["_raw"].as_str()?).ok())
-        .collect();
+    let events = s.audit_events("index=_audit action=role_*");
     let update = events
         .iter()
         .find(|e| e["action"] == "role_update")
