@@ -72,6 +72,7 @@ pub mod pcre;
 pub mod plan;
 mod print;
 pub mod row;
+pub mod scan;
 mod search;
 pub mod tstats;
 
@@ -95,3 +96,4 @@ pub use plan::{
     compile, mergeable_stats, run, ExecContext, ExecError, Executor, Limits, Opts, PlanError,
 };
 pub use row::{Row, RowBatch};
+pub use scan::{RawExtraction, RawScan, ScanScratch};

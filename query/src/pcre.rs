@@ -21,6 +21,10 @@ pub enum SplRegex {
     Backtracking(fancy_regex::Regex),
 }
 
+/// Capture positions reused from one match to the next (see [`SplRegex::first_groups`]).
+#[derive(Debug, Clone)]
+pub struct CaptureSlots(Option<regex::CaptureLocations>);
+
 /// A pattern neither engine accepts; the message is one line, fit to quote in a search error.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
@@ -87,6 +91,56 @@ impl SplRegex {
         RegexLimit {
             pattern: self.as_str().to_string(),
         }
+    }
+
+    /// Index of the group called `name`, for [`SplRegex::first_groups`].
+    pub fn group_index(&self, name: &str) -> Option<usize> {
+        match self {
+            SplRegex::Linear(r) => r.capture_names().position(|n| n == Some(name)),
+            SplRegex::Backtracking(r) => r.capture_names().position(|n| n == Some(name)),
+        }
+    }
+
+    /// Slots for [`SplRegex::first_groups`], kept by a scan from one text to the next.
+    pub fn capture_slots(&self) -> CaptureSlots {
+        match self {
+            SplRegex::Linear(r) => CaptureSlots(Some(r.capture_locations())),
+            SplRegex::Backtracking(_) => CaptureSlots(None),
+        }
+    }
+
+    /// Where groups `groups` (by index) are in the first match in `s`, one entry each (`None`
+    /// for a group that took no part); `false` when nothing matched. A scan over millions of
+    /// texts that mostly do not match allocates nothing on the linear engine.
+    pub fn first_groups(
+        &self,
+        s: &str,
+        slots: &mut CaptureSlots,
+        groups: &[usize],
+        out: &mut Vec<Option<std::ops::Range<usize>>>,
+    ) -> Result<bool, RegexLimit> {
+        out.clear();
+        match (self, &mut slots.0) {
+            (SplRegex::Linear(r), Some(locs)) => {
+                if r.captures_read(locs, s).is_none() {
+                    return Ok(false);
+                }
+                out.extend(groups.iter().map(|&g| locs.get(g).map(|(a, b)| a..b)));
+            }
+            (SplRegex::Linear(r), None) => {
+                let Some(caps) = r.captures(s) else {
+                    return Ok(false);
+                };
+                out.extend(groups.iter().map(|&g| caps.get(g).map(|m| m.range())));
+            }
+            (SplRegex::Backtracking(r), _) => {
+                let Some(caps) = r.captures(s).map_err(|_| self.limit())? else {
+                    return Ok(false);
+                };
+                out.extend(groups.iter().map(|&g| caps.get(g).map(|m| m.range())));
+            }
+        }
+        Ok(true)
     }
 
     /// Whether the pattern matches anywhere in `s`.

@@ -352,6 +352,14 @@ fn answers_keep_the_contract() {
         (401, Some(3)),
         "{a}"
     );
+    // A refusal before the body is read says the connection closes, so a pooling client does
+    // not send its next request into it.
+    let (head, _) = raw_request(
+        &s,
+        "POST /services/collector/event HTTP/1.1\r\nHost: x\r\nContent-Length: 13\r\n\r\n",
+    );
+    assert!(head.starts_with("HTTP/1.1 401"), "{head}");
+    assert!(head.to_lowercase().contains("connection: close"), "{head}");
     // `?token=` is HEC's other way.
     let mut r = agent
         .post(&format!("{}/services/collector/event?token={TOKEN}", s.url))

@@ -533,3 +533,122 @@ fn an_answer_carries_each_event_once_unless_the_client_asks_for_both() {
         "{a}"
     );
 }
+
+#[test]
+fn rex_fused_with_stats_gives_what_the_operators_give() {
+    let s = Server::start("");
+    let mut body = String::new();
+    let mut send = |event: serde_json::Value, fields: Option<serde_json::Value>| {
+        let mut e = serde_json::json!({"time": 1_767_225_600, "host": "gw", "sourcetype": "edge", "event": event});
+        if let Some(f) = fields {
+            e["fields"] = f;
+        }
+        body.push_str(&e.to_string());
+    };
+    for i in 0..40 {
+        send(
+            format!("sshd: accepted from 10.0.0.{} port {}", i % 4, 2200 + i % 2).into(),
+            None,
+        );
+    }
+    for _ in 0..10 {
+        send("sshd: closed from 10.0.0.1".into(), None);
+    }
+    // The address comes from elsewhere: key=value, JSON, an indexed field.
+    for _ in 0..5 {
+        send("login ip=192.168.1.5 ok".into(), None);
+    }
+    for _ in 0..3 {
+        send(serde_json::json!({"ip": "172.16.0.9", "msg": "json"}), None);
+    }
+    for _ in 0..4 {
+        send(
+            "no address here".into(),
+            Some(serde_json::json!({"ip": "8.8.8.8"})),
+        );
+    }
+    // The match wins over the text's own key=value.
+    for _ in 0..2 {
+        send("relay from 10.0.0.0 ip=1.1.1.1".into(), None);
+    }
+    for _ in 0..6 {
+        send("nothing at all".into(), None);
+    }
+    let (code, answer) = s.hec("/services/collector/event", body.as_bytes(), &[]);
+    assert_eq!(code, 200, "{answer}");
+
+    // The same pipeline with an `eval` before `rex` runs every event as a row.
+    let both = |rex: &str, stats: &str| {
+        let fused = format!("* | {rex} | {stats}");
+        let (status, a) = s.search(&fused, 1000);
+        assert_eq!(status, 200, "{a}");
+        let (status, b) = s.search(&format!("* | eval forced=1 | {rex} | {stats}"), 1000);
+        assert_eq!(status, 200, "{b}");
+        assert_eq!(a["rows"], b["rows"], "{fused}");
+        assert!(
+            plan_path(&s, &fused).starts_with("rex fused with stats"),
+            "{}",
+            plan_path(&s, &fused)
+        );
+        assert!(
+            !plan_path(&s, &format!("* | eval forced=1 | {rex} | {stats}"))
+                .starts_with("rex fused")
+        );
+        a
+    };
+    let a = both(r#"rex "from (?<ip>[0-9.]+)""#, "stats count by ip");
+    assert_eq!(
+        counts(&a, "ip"),
+        BTreeMap::from([
+            ("10.0.0.0".to_string(), 12),
+            ("10.0.0.1".to_string(), 20),
+            ("10.0.0.2".to_string(), 10),
+            ("10.0.0.3".to_string(), 10),
+            ("172.16.0.9".to_string(), 3),
+            ("192.168.1.5".to_string(), 5),
+            ("8.8.8.8".to_string(), 4),
+        ])
+    );
+    // An optional group that took no part: such events leave `port` unset.
+    let optional = r#"rex "from (?<ip>[0-9.]+)(?: port (?<port>\d+))?""#;
+    let a = both(optional, "stats count by ip, port");
+    let pairs: BTreeMap<(String, String), u64> = a["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                (
+                    r["ip"].as_str().unwrap().to_string(),
+                    r["port"].as_str().unwrap().to_string(),
+                ),
+                r["count"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        pairs,
+        BTreeMap::from([
+            (("10.0.0.0".to_string(), "2200".to_string()), 10),
+            (("10.0.0.1".to_string(), "2201".to_string()), 10),
+            (("10.0.0.2".to_string(), "2200".to_string()), 10),
+            (("10.0.0.3".to_string(), "2201".to_string()), 10),
+        ])
+    );
+    let a = both(
+        optional,
+        "stats count(port) as n, dc(port) as d, values(port) as p by ip",
+    );
+    let one = a["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["ip"] == "10.0.0.1")
+        .cloned()
+        .unwrap();
+    assert_eq!(
+        (one["n"].as_u64(), one["d"].as_u64()),
+        (Some(10), Some(1)),
+        "{one}"
+    );
+}

@@ -65,7 +65,18 @@ fn throttle(state: &AppState, auth: &Authed, events: usize) -> Result<(), Respon
     })
 }
 
+/// Refusals come before the body is read, so they close the connection: hyper would close it
+/// anyway (the unread body cannot be skipped), and saying so keeps a pooling client from
+/// sending its next request into a socket that is going away.
 fn authenticate(
+    state: &AppState,
+    headers: &HeaderMap,
+    query: &HashMap<String, String>,
+) -> Result<Authed, Response> {
+    check_token(state, headers, query).map_err(super::closing)
+}
+
+fn check_token(
     state: &AppState,
     headers: &HeaderMap,
     query: &HashMap<String, String>,
@@ -324,7 +335,7 @@ pub async fn event(
     };
     let (channel, sequence) = match (channel_of(&headers, &query), sequence_of(&headers)) {
         (Ok(c), Ok(s)) => (c, s),
-        (Err(r), _) | (_, Err(r)) => return r,
+        (Err(r), _) | (_, Err(r)) => return super::closing(r),
     };
     let body = match read_body(&state, &headers, body).await {
         Ok(b) => b,
@@ -416,7 +427,7 @@ pub async fn raw(
     };
     let (channel, sequence) = match (channel_of(&headers, &query), sequence_of(&headers)) {
         (Ok(c), Ok(s)) => (c, s),
-        (Err(r), _) | (_, Err(r)) => return r,
+        (Err(r), _) | (_, Err(r)) => return super::closing(r),
     };
     let body = match read_body(&state, &headers, body).await {
         Ok(b) => b,
@@ -512,8 +523,8 @@ pub async fn ack(
     }
     let channel = match channel_of(&headers, &query) {
         Ok(Some(c)) => c,
-        Ok(None) => return code(HecCode::ChannelMissing),
-        Err(r) => return r,
+        Ok(None) => return super::closing(code(HecCode::ChannelMissing)),
+        Err(r) => return super::closing(r),
     };
     let body = match read_body(&state, &headers, body).await {
         Ok(b) => b,

@@ -651,6 +651,10 @@ fn run_partial_stats(
         .iter()
         .map(|(b, searcher, _)| rows::RowReader::new(b, searcher, needs).masked(masker))
         .collect();
+    // `rex` straight into `stats`: the regex runs on each stored text, rows only for matches.
+    let fused = (filter.is_none() && masker.is_none_or(|m| m.is_empty()))
+        .then(|| loupe_query::RawExtraction::plan(local, &partial))
+        .flatten();
     let mut units: Vec<WorkUnit<'_>> = Vec::new();
     for (i, (_, searcher, docs)) in opened.iter().enumerate() {
         for segment in docs.chunk_by(|a, b| a.1.segment_ord == b.1.segment_ord) {
@@ -670,6 +674,9 @@ fn run_partial_stats(
             let w = &mut *w;
             let reader = &readers[i];
             let mut cache = rows::KeywordCache::default();
+            if let Some(fused) = &fused {
+                return fused_unit(fused, w, reader, &mut cache, ctx, (docs, in_store_order));
+            }
             let absorb = |w: &mut StatsWorker, batch: Vec<Row>| -> Result<(), SearchError> {
                 ctx.guard.check()?;
                 w.matched += batch.len() as u64;
@@ -701,19 +708,69 @@ fn run_partial_stats(
                 Ok(())
             }
         })?;
+    // The fullest partial is the base the others merge into: its groups are not copied.
+    let mut done: Vec<StatsWorker> = workers.into_iter().map(|w| w.into_inner()).collect();
+    done.sort_by_key(|w| std::cmp::Reverse(w.partial.groups().len()));
     let mut total = partial;
-    for w in workers {
-        let w = w.into_inner();
+    for (i, w) in done.into_iter().enumerate() {
         stats.matched += w.matched;
-        total.merge(&w.partial)?;
+        if i == 0 {
+            total = w.partial;
+        } else {
+            total.merge(&w.partial)?;
+        }
     }
     // The commands after `stats` see its rows.
     let after_ctx = shift_subsearches(rest_ctx, 1);
     let mut exec = loupe_query::compile(&rest[1..], &after_ctx).map_err(unsupported)?;
-    exec.push(total.finish())?;
+    exec.push(total.into_rows())?;
     let mut out = exec.drain();
     out.extend(exec.finish()?);
     Ok(out)
+}
+
+/// One unit of [`run_partial_stats`] when `rex` feeds `stats` directly: the regex runs on
+/// each event's stored text and only a match becomes a row. An event that does not match
+/// still goes the row path when its row could hold a field `stats` reads from elsewhere
+/// (indexed with it, or extracted from its text), so the answer is the operators' own.
+fn fused_unit(
+    fused: &loupe_query::RawExtraction,
+    w: &mut StatsWorker,
+    reader: &rows::RowReader<'_>,
+    cache: &mut rows::KeywordCache,
+    ctx: &ExecContext,
+    (docs, in_store_order): (&[(i64, DocAddress)], bool),
+) -> Result<(), SearchError> {
+    let mut scratch = fused.scratch();
+    let mut each = |&(t, addr): &(i64, DocAddress), doc: rows::StoredDoc| {
+        if w.matched.is_multiple_of(ROW_BATCH as u64) {
+            ctx.guard.check()?;
+        }
+        w.matched += 1;
+        match fused.scan(reader.raw(&doc), &mut scratch, &mut w.partial)? {
+            loupe_query::RawScan::Counted => {}
+            loupe_query::RawScan::NoMatch if !reader.may_give_fields(cache, addr, &doc) => {}
+            loupe_query::RawScan::NoMatch | loupe_query::RawScan::Undecided => {
+                let row = reader
+                    .row_with(cache, addr, t, Some(doc))
+                    .map_err(SearchError::Internal)?;
+                w.local.push(vec![row])?;
+                for row in &w.local.drain() {
+                    w.partial.update(row)?;
+                }
+            }
+        }
+        Ok::<_, SearchError>(())
+    };
+    if in_store_order {
+        reader.each_document(docs[0].1.segment_ord, docs, each)
+    } else {
+        for d in docs {
+            let doc = reader.stored(d.1).map_err(SearchError::Internal)?;
+            each(d, doc)?;
+        }
+        Ok(())
+    }
 }
 
 /// `ctx` for the commands from position `by` on: subsearch results are keyed by position in
@@ -1320,7 +1377,23 @@ fn explain_located(
         "none (generating command)".to_string()
     };
     let event_needs = loupe_query::needs::event_fields(&p.pipeline.commands);
+    let parallel = loupe_query::needs::row_local_prefix(rest);
+    let partial_stats = loupe_query::mergeable_stats(&rest[parallel..], &p.limits)
+        .ok()
+        .flatten();
+    let fused = matches!(p.tail, Tail::Pipeline)
+        && p.scan
+        && !p.row_filter
+        && partial_stats
+            .as_ref()
+            .and_then(|s| loupe_query::RawExtraction::plan(&rest[..parallel], s))
+            .is_some();
     let (path, reads_docs) = match &p.tail {
+        Tail::Pipeline if fused => (
+            "rex fused with stats: the regex runs on each stored text in store order, and only \
+             a match (or an event that may carry the fields otherwise) becomes a row",
+            true,
+        ),
         Tail::Count(_) => (
             "count from the index (bucket summaries when everything matches)",
             false,
@@ -1347,11 +1420,7 @@ fn explain_located(
         FieldNeeds::All => serde_json::json!("all"),
         FieldNeeds::Only(set) => serde_json::json!(set),
     };
-    let parallel = loupe_query::needs::row_local_prefix(rest);
-    let partial_stats = loupe_query::mergeable_stats(&rest[parallel..], &p.limits)
-        .ok()
-        .flatten()
-        .is_some();
+    let partial_stats = partial_stats.is_some();
     let operators: Vec<serde_json::Value> = rest
         .iter()
         .enumerate()

@@ -92,8 +92,10 @@ pub fn reads_documents(needs: &FieldNeeds) -> bool {
 /// give a wanted field: rows repeat both.
 #[derive(Default)]
 pub struct KeywordCache {
-    strings: HashMap<(u32, u8, u64), String>,
-    patterned: HashMap<String, bool>,
+    strings: HashMap<(u32, u8, u64), String, foldhash::fast::RandomState>,
+    patterned: HashMap<String, bool, foldhash::fast::RandomState>,
+    /// `patterned` by segment and sourcetype ordinal, for scans that never build the string.
+    patterned_ords: HashMap<(u32, u64), bool, foldhash::fast::RandomState>,
 }
 
 impl<'a> RowReader<'a> {
@@ -230,6 +232,102 @@ impl<'a> RowReader<'a> {
         Ok(())
     }
 
+    /// Whether search-time extraction of `raw` (of sourcetype `sourcetype`) may give a field
+    /// the pipeline reads: the sourcetype's own patterns name one, or the text holds one's
+    /// `key=` or `"key"`. Extraction is the dear part of a row; most events skip it.
+    fn extracts(&self, cache: &mut KeywordCache, sourcetype: &str, raw: &str) -> bool {
+        match &self.extra {
+            None => true,
+            Some(extra) if extra.is_empty() => false,
+            Some(_) => self.patterned(cache, sourcetype) || self.keys_in(raw),
+        }
+    }
+
+    /// Whether the sourcetype's own patterns may give a field the pipeline reads.
+    fn patterned(&self, cache: &mut KeywordCache, sourcetype: &str) -> bool {
+        if let Some(p) = cache.patterned.get(sourcetype) {
+            return *p;
+        }
+        let p = self
+            .extra
+            .iter()
+            .flatten()
+            .any(|n| loupe_event::extract::sourcetype_may_give(sourcetype, n));
+        cache.patterned.insert(sourcetype.to_string(), p);
+        p
+    }
+
+    /// Whether `raw` holds the `key=` or `"key"` of a field the pipeline reads.
+    fn keys_in(&self, raw: &str) -> bool {
+        self.extra_keys
+            .iter()
+            .any(|k| k.find(raw.as_bytes()).is_some())
+    }
+
+    /// Reads one event's stored document.
+    pub fn stored(&self, addr: DocAddress) -> Result<StoredDoc, String> {
+        match self.stores.get(addr.segment_ord as usize) {
+            Some(Some(store)) => store.get(addr.doc_id),
+            _ => self.searcher.doc(addr),
+        }
+        .map(StoredDoc)
+        .map_err(|e| e.to_string())
+    }
+
+    /// The event's text in its stored document.
+    pub fn raw<'d>(&self, doc: &'d StoredDoc) -> &'d str {
+        doc.0
+             .0
+            .iter()
+            .find_map(|(field, value)| match value {
+                OwnedValue::Str(s) if *field == self.bucket.fields.raw => Some(s.as_str()),
+                _ => None,
+            })
+            .unwrap_or_default()
+    }
+
+    /// Whether the event's row may hold a field the pipeline reads beyond its columns: from
+    /// the fields indexed with it or from search-time extraction of its text. When not, a
+    /// scan that runs its own extraction on the text knows the whole row.
+    pub fn may_give_fields(
+        &self,
+        cache: &mut KeywordCache,
+        addr: DocAddress,
+        doc: &StoredDoc,
+    ) -> bool {
+        if doc
+            .0
+             .0
+            .iter()
+            .any(|(f, _)| *f == self.bucket.fields.fields)
+        {
+            return true;
+        }
+        match &self.extra {
+            None => return true,
+            Some(extra) if extra.is_empty() => return false,
+            Some(_) => {}
+        }
+        let ord = self
+            .columns
+            .get(addr.segment_ord as usize)
+            .and_then(|cols| cols[2].as_ref())
+            .and_then(|c| c.term_ords(addr.doc_id).next());
+        let patterned = match ord {
+            Some(ord) => match cache.patterned_ords.get(&(addr.segment_ord, ord)) {
+                Some(p) => *p,
+                None => {
+                    let sourcetype = self.keyword(cache, addr, 2);
+                    let p = self.patterned(cache, &sourcetype);
+                    cache.patterned_ords.insert((addr.segment_ord, ord), p);
+                    p
+                }
+            },
+            None => self.patterned(cache, ""),
+        };
+        patterned || self.keys_in(self.raw(doc))
+    }
+
     /// [`RowReader::row`] with the stored document already read (by [`RowReader::segment_documents`]).
     pub fn row_with(
         &self,
@@ -277,13 +375,9 @@ impl<'a> RowReader<'a> {
             }
             return Ok(row);
         }
-        let Stored(values) = match stored {
-            Some(StoredDoc(doc)) => doc,
-            None => match self.stores.get(addr.segment_ord as usize) {
-                Some(Some(store)) => store.get(addr.doc_id),
-                _ => self.searcher.doc(addr),
-            }
-            .map_err(|e| e.to_string())?,
+        let StoredDoc(Stored(values)) = match stored {
+            Some(doc) => doc,
+            None => self.stored(addr)?,
         };
         let mut raw = String::new();
         let mut indexed = None;
@@ -304,27 +398,7 @@ impl<'a> RowReader<'a> {
         let needs_fields = self.extra.as_ref().is_none_or(|e| !e.is_empty());
         if needs_fields || st {
             let sourcetype = self.keyword(cache, addr, 2);
-            let extract = match &self.extra {
-                None => true,
-                Some(extra) if extra.is_empty() => false,
-                Some(extra) => {
-                    let patterned = match cache.patterned.get(&sourcetype) {
-                        Some(p) => *p,
-                        None => {
-                            let p = extra
-                                .iter()
-                                .any(|n| loupe_event::extract::sourcetype_may_give(&sourcetype, n));
-                            cache.patterned.insert(sourcetype.clone(), p);
-                            p
-                        }
-                    };
-                    patterned
-                        || self
-                            .extra_keys
-                            .iter()
-                            .any(|k| k.find(raw.as_bytes()).is_some())
-                }
-            };
+            let extract = self.extracts(cache, &sourcetype, &raw);
             if st {
                 row.set("sourcetype", Value::Str(sourcetype.clone()));
             }

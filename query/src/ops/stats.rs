@@ -5,7 +5,7 @@ use crate::agg::{Agg, AggFunc, AggSpec};
 use crate::guard::SearchGuard;
 use crate::ops::block::Budget;
 use crate::plan::{ExecError, Operator};
-use crate::row::{compare_values, extend_keys, text, values_of, Row, RowBatch, SortKey};
+use crate::row::{compare_values, extend_keys, text, text_ref, values_of, Row, RowBatch};
 use loupe_event::Value;
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
@@ -27,7 +27,11 @@ pub struct GroupedAggs {
     by: Vec<String>,
     max_groups: usize,
     max_distinct: usize,
-    index: HashMap<Vec<String>, usize, foldhash::fast::RandomState>,
+    /// Groups by the text of their by-values ([`encode_key`]): a row's group is found without
+    /// building its key, which is what a `stats` over millions of rows mostly does.
+    index: HashMap<Box<[u8]>, usize, foldhash::fast::RandomState>,
+    /// The last key encoded, reused row to row.
+    key_buf: Vec<u8>,
     groups: Vec<Group>,
     command: &'static str,
     /// Where new groups and grown partials are charged; none for partials built outside a
@@ -49,6 +53,7 @@ impl GroupedAggs {
             max_groups,
             max_distinct,
             index: HashMap::default(),
+            key_buf: Vec::new(),
             groups: Vec::new(),
             command: "stats",
             guard: None,
@@ -80,6 +85,11 @@ impl GroupedAggs {
         &self.groups
     }
 
+    /// The by-fields.
+    pub fn by(&self) -> &[String] {
+        &self.by
+    }
+
     /// The aggregation specs.
     pub fn specs(&self) -> &[AggSpec] {
         &self.specs
@@ -101,9 +111,9 @@ impl GroupedAggs {
         keys
     }
 
-    fn slot(&mut self, key: Vec<Value>) -> Result<usize, ExecError> {
-        let tk: Vec<String> = key.iter().map(text).collect();
-        if let Some(&i) = self.index.get(&tk) {
+    /// The group for `key`, whose encoding is in `self.key_buf`; made when new.
+    fn slot_encoded(&mut self, key: impl FnOnce() -> Vec<Value>) -> Result<usize, ExecError> {
+        if let Some(&i) = self.index.get(self.key_buf.as_slice()) {
             return Ok(i);
         }
         if self.groups.len() >= self.max_groups {
@@ -119,31 +129,91 @@ impl GroupedAggs {
             .iter()
             .map(|s| Agg::new(s.func, self.max_distinct))
             .collect();
-        let key_bytes: usize = tk.iter().map(|k| 2 * k.capacity() + 56).sum();
+        let key = key();
+        let key_bytes = 2 * self.key_buf.len() + 56 * key.len().max(1);
         self.charge(key_bytes + aggs.len() * std::mem::size_of::<Agg>() + 96)?;
         self.groups.push(Group { key, aggs });
-        self.index.insert(tk, self.groups.len() - 1);
+        self.index
+            .insert(self.key_buf.as_slice().into(), self.groups.len() - 1);
         Ok(self.groups.len() - 1)
+    }
+
+    fn slot(&mut self, key: Vec<Value>) -> Result<usize, ExecError> {
+        encode_key(&mut self.key_buf, key.iter());
+        self.slot_encoded(|| key)
     }
 
     /// Index of the group with these by-values, if any.
     pub fn find(&self, key: &[Value]) -> Option<&Group> {
-        let tk: Vec<String> = key.iter().map(text).collect();
-        self.index.get(&tk).map(|&i| &self.groups[i])
+        let mut buf = Vec::new();
+        encode_key(&mut buf, key.iter());
+        self.index.get(buf.as_slice()).map(|&i| &self.groups[i])
+    }
+
+    /// The group of `row` when each by-field has one value (no multi-value, no null): found
+    /// with nothing allocated unless the group is new. `None`: the row needs [`Self::keys_of`].
+    fn single_slot(&mut self, row: &Row) -> Option<Result<usize, ExecError>> {
+        let mut values: [Option<&Value>; 4] = [None; 4];
+        if self.by.len() > values.len() {
+            return None;
+        }
+        for (slot, f) in values.iter_mut().zip(&self.by) {
+            match row.get(f) {
+                None | Some(Value::Null) | Some(Value::Multi(_)) => return None,
+                Some(v) => *slot = Some(v),
+            }
+        }
+        let values = &values[..self.by.len()];
+        encode_key(&mut self.key_buf, values.iter().flatten().copied());
+        Some(self.slot_encoded(|| values.iter().flatten().map(|v| (*v).clone()).collect()))
     }
 
     /// Feeds one row.
     pub fn update(&mut self, row: &Row) -> Result<(), ExecError> {
+        if !self.by.is_empty() {
+            if let Some(i) = self.single_slot(row) {
+                return self.update_group(i?, row);
+            }
+        }
         for key in self.keys_of(row) {
             let i = self.slot(key)?;
-            let specs = self.specs.clone();
-            let mut grown = 0;
-            for (spec, agg) in specs.iter().zip(self.groups[i].aggs.iter_mut()) {
-                grown += spec.update(agg, row)?;
-            }
-            self.charge(grown)?;
+            self.update_group(i, row)?;
         }
         Ok(())
+    }
+
+    /// Feeds a row whose by-values are the strings `texts`, in by-field order: with only
+    /// `count`s to update, `row` is never built (a scan over raw text calls this per match).
+    pub fn update_texts(
+        &mut self,
+        texts: &[&str],
+        row: impl FnOnce() -> Row,
+    ) -> Result<(), ExecError> {
+        self.key_buf.clear();
+        for t in texts {
+            push_key_part(&mut self.key_buf, t);
+        }
+        let i = self.slot_encoded(|| texts.iter().map(|t| Value::Str(t.to_string())).collect())?;
+        if self
+            .specs
+            .iter()
+            .all(|s| s.func == AggFunc::Count && matches!(s.input, crate::agg::AggInput::Rows))
+        {
+            for agg in &mut self.groups[i].aggs {
+                agg.count_rows(1);
+            }
+            return Ok(());
+        }
+        self.update_group(i, &row())
+    }
+
+    fn update_group(&mut self, i: usize, row: &Row) -> Result<(), ExecError> {
+        let specs = self.specs.clone();
+        let mut grown = 0;
+        for (spec, agg) in specs.iter().zip(self.groups[i].aggs.iter_mut()) {
+            grown += spec.update(agg, row)?;
+        }
+        self.charge(grown)
     }
 
     /// Feeds a row standing for `events` events that share its values (a bucket summary's
@@ -171,7 +241,8 @@ impl GroupedAggs {
     /// Folds in a partial built over later input with the same specs and by-fields.
     pub fn merge(&mut self, other: &GroupedAggs) -> Result<(), ExecError> {
         for g in &other.groups {
-            let i = self.slot(g.key.clone())?;
+            encode_key(&mut self.key_buf, g.key.iter());
+            let i = self.slot_encoded(|| g.key.clone())?;
             for (a, b) in self.groups[i].aggs.iter_mut().zip(&g.aggs) {
                 a.merge(b)?;
             }
@@ -189,29 +260,136 @@ impl GroupedAggs {
             }
             return vec![r];
         }
-        let mut order: Vec<&Group> = self.groups.iter().collect();
-        // Keys equal as numbers (`040`, `0040`) then by their text: the order is the same
-        // whichever thread saw a group first.
-        order.sort_by_cached_key(|g| {
-            g.key
-                .iter()
-                .map(|v| (SortKey::of(v), v.to_string()))
-                .collect::<Vec<_>>()
-        });
-        order
+        self.order()
             .into_iter()
-            .map(|g| {
+            .map(|i| {
+                let g = &self.groups[i];
                 let mut r = Row::new();
                 for (f, v) in self.by.iter().zip(&g.key) {
-                    r.set(f.clone(), v.clone());
+                    r.set(f, v.clone());
                 }
                 for (s, a) in self.specs.iter().zip(&g.aggs) {
-                    r.set(s.name.clone(), a.finish());
+                    r.set(&s.name, a.finish());
                 }
                 r
             })
             .collect()
     }
+
+    /// [`GroupedAggs::finish`], moving the group keys into the rows instead of copying them.
+    pub fn into_rows(self) -> RowBatch {
+        if self.by.is_empty() && self.groups.is_empty() {
+            return self.finish();
+        }
+        let order = self.order();
+        let mut groups: Vec<Option<Group>> = self.groups.into_iter().map(Some).collect();
+        order
+            .into_iter()
+            .filter_map(|i| groups[i].take())
+            .map(|g| {
+                let mut r = Row::new();
+                for (f, v) in self.by.iter().zip(g.key) {
+                    r.set(f, v);
+                }
+                for (s, a) in self.specs.iter().zip(&g.aggs) {
+                    r.set(&s.name, a.finish());
+                }
+                r
+            })
+            .collect()
+    }
+
+    /// Group indexes sorted by their by-values; keys equal as numbers (`040`, `0040`) by
+    /// their text, so the order is the same whichever thread saw a group first.
+    fn order(&self) -> Vec<usize> {
+        let keys: Vec<Vec<GroupOrder<'_>>> = self
+            .groups
+            .iter()
+            .map(|g| g.key.iter().map(GroupOrder::of).collect())
+            .collect();
+        let mut order: Vec<usize> = (0..self.groups.len()).collect();
+        order.sort_unstable_by(|&a, &b| {
+            let by_value = keys[a]
+                .iter()
+                .zip(&keys[b])
+                .zip(self.groups[a].key.iter().zip(&self.groups[b].key));
+            for ((ka, kb), (va, vb)) in by_value {
+                let o = ka.cmp(kb).then_with(|| text_ref(va).cmp(&text_ref(vb)));
+                if o.is_ne() {
+                    return o;
+                }
+            }
+            keys[a].len().cmp(&keys[b].len())
+        });
+        order
+    }
+}
+
+/// [`crate::row::SortKey`] without a copy of the text: how groups are ordered.
+enum GroupOrder<'a> {
+    Null,
+    Num(f64),
+    Text(std::borrow::Cow<'a, str>),
+}
+
+impl<'a> GroupOrder<'a> {
+    fn of(v: &'a Value) -> GroupOrder<'a> {
+        if v.is_null() {
+            GroupOrder::Null
+        } else if let Some(x) = v.as_f64() {
+            GroupOrder::Num(x)
+        } else {
+            GroupOrder::Text(text_ref(v))
+        }
+    }
+}
+
+impl PartialEq for GroupOrder<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other).is_eq()
+    }
+}
+
+impl Eq for GroupOrder<'_> {}
+
+impl PartialOrd for GroupOrder<'_> {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for GroupOrder<'_> {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        match (self, other) {
+            (GroupOrder::Num(x), GroupOrder::Num(y)) => x.total_cmp(y),
+            (GroupOrder::Text(a), GroupOrder::Text(b)) => a.cmp(b),
+            (a, b) => a.rank().cmp(&b.rank()),
+        }
+    }
+}
+
+impl GroupOrder<'_> {
+    fn rank(&self) -> u8 {
+        match self {
+            GroupOrder::Null => 0,
+            GroupOrder::Num(_) => 1,
+            GroupOrder::Text(_) => 2,
+        }
+    }
+}
+
+/// Writes the texts of `values` into `buf` as one key, each text length-prefixed so that no
+/// two different lists of texts share an encoding.
+fn encode_key<'v>(buf: &mut Vec<u8>, values: impl Iterator<Item = &'v Value>) {
+    buf.clear();
+    for v in values {
+        push_key_part(buf, &crate::row::text_ref(v));
+    }
+}
+
+fn push_key_part(buf: &mut Vec<u8>, text: &str) {
+    buf.extend_from_slice(&(text.len() as u32).to_le_bytes());
+    buf.extend_from_slice(text.as_bytes());
 }
 
 /// `stats`.
