@@ -19,6 +19,8 @@
 //! - [`MacroTable`] and [`expand_macros`] implement `` `macro(args)` `` expansion.
 //! - A [`SearchGuard`] (in [`ExecContext`]) carries a search's time limit, cancellation and
 //!   memory budget: every operator checks it between batches and charges what it buffers.
+//! - [`RawExtraction`] says when a `rex` feeding `stats` may run on each event's stored text
+//!   instead of rows (only a match reaches [`GroupedAggs`]), and [`RawExtraction::scan`] does it.
 //! - `Display` on [`Pipeline`] prints canonical SPL; parsing it again gives the same tree
 //!   once spans are removed with [`Pipeline::strip_spans`].
 //!
