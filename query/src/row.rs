@@ -282,39 +282,40 @@ pub fn compare_values(a: &Value, b: &Value) -> std::cmp::Ordering {
 }
 
 /// A value's place in [`compare_values`]' order, computed once: sorting many rows by
-/// precomputed keys parses each number once instead of at every comparison.
+/// precomputed keys parses each number once instead of at every comparison. The text is
+/// borrowed from the value when it is a string.
 #[derive(Debug, Clone, PartialEq)]
-pub enum SortKey {
+pub enum SortKey<'a> {
     /// Null sorts first.
     Null,
     /// Numbers (and numeric strings) next, by value.
     Num(f64),
     /// Then text, byte-wise.
-    Text(String),
+    Text(Cow<'a, str>),
 }
 
-impl SortKey {
+impl<'a> SortKey<'a> {
     /// The key of `v`.
-    pub fn of(v: &Value) -> SortKey {
+    pub fn of(v: &'a Value) -> SortKey<'a> {
         if v.is_null() {
             SortKey::Null
         } else if let Some(x) = v.as_f64() {
             SortKey::Num(x)
         } else {
-            SortKey::Text(text(v))
+            SortKey::Text(text_ref(v))
         }
     }
 }
 
-impl Eq for SortKey {}
+impl Eq for SortKey<'_> {}
 
-impl PartialOrd for SortKey {
+impl PartialOrd for SortKey<'_> {
     fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
         Some(self.cmp(other))
     }
 }
 
-impl Ord for SortKey {
+impl Ord for SortKey<'_> {
     fn cmp(&self, other: &Self) -> std::cmp::Ordering {
         use std::cmp::Ordering;
         match (self, other) {

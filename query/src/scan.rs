@@ -172,27 +172,15 @@ impl RawExtraction {
         if spans.iter().any(Option::is_none) {
             return Ok(RawScan::Undecided);
         }
-        let text = |i: usize| spans[i].clone().map_or("", |s| &raw[s]);
         let mut key: [&str; 4] = [""; 4];
-        let key = if self.by.len() <= key.len() {
+        if self.by.len() <= key.len() {
             for (k, &i) in key.iter_mut().zip(&self.by) {
-                *k = text(i);
+                *k = spans[i].clone().map_or("", |s| &raw[s]);
             }
-            &key[..self.by.len()]
+            stats.update_texts(&key[..self.by.len()], || self.row(raw, spans))?;
         } else {
-            return self.scan_as_row(raw, spans, stats);
-        };
-        stats.update_texts(key, || self.row(raw, spans))?;
-        Ok(RawScan::Counted)
-    }
-
-    fn scan_as_row(
-        &self,
-        raw: &str,
-        spans: &[Option<Range<usize>>],
-        stats: &mut GroupedAggs,
-    ) -> Result<RawScan, ExecError> {
-        stats.update(&self.row(raw, spans))?;
+            stats.update(&self.row(raw, spans))?;
+        }
         Ok(RawScan::Counted)
     }
 

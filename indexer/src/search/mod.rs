@@ -607,6 +607,19 @@ struct StatsWorker {
     matched: u64,
 }
 
+impl StatsWorker {
+    /// Runs a batch of rows through the row-local commands into the thread's partial.
+    fn absorb(&mut self, batch: Vec<Row>, ctx: &ExecContext) -> Result<(), SearchError> {
+        ctx.guard.check()?;
+        self.matched += batch.len() as u64;
+        self.local.push(batch)?;
+        for row in &self.local.drain() {
+            self.partial.update(row)?;
+        }
+        Ok(())
+    }
+}
+
 /// `stats` whose result does not depend on row order: every thread reads, filters and
 /// aggregates its own slice of each bucket into a partial, and the partials are merged at the
 /// end (rows never cross threads); the commands after `stats` run on the merged result.
@@ -677,15 +690,6 @@ fn run_partial_stats(
             if let Some(fused) = &fused {
                 return fused_unit(fused, w, reader, &mut cache, ctx, (docs, in_store_order));
             }
-            let absorb = |w: &mut StatsWorker, batch: Vec<Row>| -> Result<(), SearchError> {
-                ctx.guard.check()?;
-                w.matched += batch.len() as u64;
-                w.local.push(batch)?;
-                for row in &w.local.drain() {
-                    w.partial.update(row)?;
-                }
-                Ok(())
-            };
             if in_store_order {
                 let mut batch = Vec::with_capacity(ROW_BATCH);
                 reader.each_document(docs[0].1.segment_ord, docs, |&(t, addr), stored| {
@@ -696,14 +700,14 @@ fn run_partial_stats(
                         batch.push(row);
                     }
                     if batch.len() >= ROW_BATCH {
-                        absorb(w, std::mem::take(&mut batch))?;
+                        w.absorb(std::mem::take(&mut batch), ctx)?;
                     }
                     Ok::<_, SearchError>(())
                 })?;
-                absorb(w, batch)
+                w.absorb(batch, ctx)
             } else {
                 for chunk in docs.chunks(ROW_BATCH) {
-                    absorb(w, filtered_rows(reader, &mut cache, chunk, filter)?)?;
+                    w.absorb(filtered_rows(reader, &mut cache, chunk, filter)?, ctx)?;
                 }
                 Ok(())
             }
@@ -742,35 +746,40 @@ fn fused_unit(
     (docs, in_store_order): (&[(i64, DocAddress)], bool),
 ) -> Result<(), SearchError> {
     let mut scratch = fused.scratch();
+    // Events that need their row: batched through the row-local commands as on the row path.
+    let mut batch: Vec<Row> = Vec::new();
     let mut each = |&(t, addr): &(i64, DocAddress), doc: rows::StoredDoc| {
-        if w.matched.is_multiple_of(ROW_BATCH as u64) {
-            ctx.guard.check()?;
-        }
-        w.matched += 1;
-        match fused.scan(reader.raw(&doc), &mut scratch, &mut w.partial)? {
-            loupe_query::RawScan::Counted => {}
-            loupe_query::RawScan::NoMatch if !reader.may_give_fields(cache, addr, &doc) => {}
-            loupe_query::RawScan::NoMatch | loupe_query::RawScan::Undecided => {
-                let row = reader
-                    .row_with(cache, addr, t, Some(doc))
-                    .map_err(SearchError::Internal)?;
-                w.local.push(vec![row])?;
-                for row in &w.local.drain() {
-                    w.partial.update(row)?;
-                }
+        let raw = reader.raw(&doc);
+        let whole = match fused.scan(raw, &mut scratch, &mut w.partial)? {
+            loupe_query::RawScan::Counted => true,
+            loupe_query::RawScan::NoMatch => !reader.may_give_fields(cache, addr, &doc, raw),
+            loupe_query::RawScan::Undecided => false,
+        };
+        if whole {
+            w.matched += 1;
+            if w.matched.is_multiple_of(ROW_BATCH as u64) {
+                ctx.guard.check()?;
+            }
+        } else {
+            let row = reader
+                .row_with(cache, addr, t, Some(doc))
+                .map_err(SearchError::Internal)?;
+            batch.push(row);
+            if batch.len() >= ROW_BATCH {
+                w.absorb(std::mem::take(&mut batch), ctx)?;
             }
         }
         Ok::<_, SearchError>(())
     };
     if in_store_order {
-        reader.each_document(docs[0].1.segment_ord, docs, each)
+        reader.each_document(docs[0].1.segment_ord, docs, &mut each)?;
     } else {
         for d in docs {
             let doc = reader.stored(d.1).map_err(SearchError::Internal)?;
             each(d, doc)?;
         }
-        Ok(())
     }
+    w.absorb(batch, ctx)
 }
 
 /// `ctx` for the commands from position `by` on: subsearch results are keyed by position in

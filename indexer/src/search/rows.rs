@@ -232,14 +232,14 @@ impl<'a> RowReader<'a> {
         Ok(())
     }
 
-    /// Whether search-time extraction of `raw` (of sourcetype `sourcetype`) may give a field
-    /// the pipeline reads: the sourcetype's own patterns name one, or the text holds one's
-    /// `key=` or `"key"`. Extraction is the dear part of a row; most events skip it.
-    fn extracts(&self, cache: &mut KeywordCache, sourcetype: &str, raw: &str) -> bool {
+    /// Whether search-time extraction of `raw` may give a field the pipeline reads: the
+    /// sourcetype's own patterns name one (`patterned`, asked only when it matters), or the text
+    /// holds one's `key=` or `"key"`. Extraction is the dear part of a row; most events skip it.
+    fn extracts(&self, patterned: impl FnOnce() -> bool, raw: &str) -> bool {
         match &self.extra {
             None => true,
             Some(extra) if extra.is_empty() => false,
-            Some(_) => self.patterned(cache, sourcetype) || self.keys_in(raw),
+            Some(_) => patterned() || self.keys_in(raw),
         }
     }
 
@@ -287,45 +287,41 @@ impl<'a> RowReader<'a> {
     }
 
     /// Whether the event's row may hold a field the pipeline reads beyond its columns: from
-    /// the fields indexed with it or from search-time extraction of its text. When not, a
-    /// scan that runs its own extraction on the text knows the whole row.
+    /// the fields indexed with it or from search-time extraction of its text `raw`. When not,
+    /// a scan that runs its own extraction on the text knows the whole row.
     pub fn may_give_fields(
         &self,
         cache: &mut KeywordCache,
         addr: DocAddress,
         doc: &StoredDoc,
+        raw: &str,
     ) -> bool {
-        if doc
+        let indexed = doc
             .0
              .0
             .iter()
-            .any(|(f, _)| *f == self.bucket.fields.fields)
-        {
-            return true;
-        }
-        match &self.extra {
-            None => return true,
-            Some(extra) if extra.is_empty() => return false,
-            Some(_) => {}
-        }
+            .any(|(f, _)| *f == self.bucket.fields.fields);
+        indexed || self.extracts(|| self.patterned_at(cache, addr), raw)
+    }
+
+    /// [`RowReader::patterned`] for the event at `addr`, by its sourcetype's ordinal in the
+    /// segment's column: the sourcetype's text is built once per segment, not per event.
+    fn patterned_at(&self, cache: &mut KeywordCache, addr: DocAddress) -> bool {
         let ord = self
             .columns
             .get(addr.segment_ord as usize)
             .and_then(|cols| cols[2].as_ref())
             .and_then(|c| c.term_ords(addr.doc_id).next());
-        let patterned = match ord {
-            Some(ord) => match cache.patterned_ords.get(&(addr.segment_ord, ord)) {
-                Some(p) => *p,
-                None => {
-                    let sourcetype = self.keyword(cache, addr, 2);
-                    let p = self.patterned(cache, &sourcetype);
-                    cache.patterned_ords.insert((addr.segment_ord, ord), p);
-                    p
-                }
-            },
-            None => self.patterned(cache, ""),
+        let Some(ord) = ord else {
+            return self.patterned(cache, "");
         };
-        patterned || self.keys_in(self.raw(doc))
+        if let Some(p) = cache.patterned_ords.get(&(addr.segment_ord, ord)) {
+            return *p;
+        }
+        let sourcetype = self.keyword(cache, addr, 2);
+        let p = self.patterned(cache, &sourcetype);
+        cache.patterned_ords.insert((addr.segment_ord, ord), p);
+        p
     }
 
     /// [`RowReader::row`] with the stored document already read (by [`RowReader::segment_documents`]).
@@ -398,7 +394,7 @@ impl<'a> RowReader<'a> {
         let needs_fields = self.extra.as_ref().is_none_or(|e| !e.is_empty());
         if needs_fields || st {
             let sourcetype = self.keyword(cache, addr, 2);
-            let extract = self.extracts(cache, &sourcetype, &raw);
+            let extract = self.extracts(|| self.patterned(cache, &sourcetype), &raw);
             if st {
                 row.set("sourcetype", Value::Str(sourcetype.clone()));
             }

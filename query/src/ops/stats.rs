@@ -5,7 +5,7 @@ use crate::agg::{Agg, AggFunc, AggSpec};
 use crate::guard::SearchGuard;
 use crate::ops::block::Budget;
 use crate::plan::{ExecError, Operator};
-use crate::row::{compare_values, extend_keys, text, text_ref, values_of, Row, RowBatch};
+use crate::row::{compare_values, extend_keys, text, text_ref, values_of, Row, RowBatch, SortKey};
 use loupe_event::Value;
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
@@ -24,6 +24,8 @@ pub struct Group {
 #[derive(Debug, Clone)]
 pub struct GroupedAggs {
     specs: Arc<[AggSpec]>,
+    /// Every spec is a plain `count`: [`GroupedAggs::update_texts`] then needs no row.
+    counts_rows_only: bool,
     by: Vec<String>,
     max_groups: usize,
     max_distinct: usize,
@@ -47,8 +49,12 @@ impl GroupedAggs {
         max_groups: usize,
         max_distinct: usize,
     ) -> GroupedAggs {
+        let counts_rows_only = specs
+            .iter()
+            .all(|s| s.func == AggFunc::Count && matches!(s.input, crate::agg::AggInput::Rows));
         GroupedAggs {
             specs,
+            counts_rows_only,
             by,
             max_groups,
             max_distinct,
@@ -194,11 +200,7 @@ impl GroupedAggs {
             push_key_part(&mut self.key_buf, t);
         }
         let i = self.slot_encoded(|| texts.iter().map(|t| Value::Str(t.to_string())).collect())?;
-        if self
-            .specs
-            .iter()
-            .all(|s| s.func == AggFunc::Count && matches!(s.input, crate::agg::AggInput::Rows))
-        {
+        if self.counts_rows_only {
             for agg in &mut self.groups[i].aggs {
                 agg.count_rows(1);
             }
@@ -208,9 +210,8 @@ impl GroupedAggs {
     }
 
     fn update_group(&mut self, i: usize, row: &Row) -> Result<(), ExecError> {
-        let specs = self.specs.clone();
         let mut grown = 0;
-        for (spec, agg) in specs.iter().zip(self.groups[i].aggs.iter_mut()) {
+        for (spec, agg) in self.specs.iter().zip(self.groups[i].aggs.iter_mut()) {
             grown += spec.update(agg, row)?;
         }
         self.charge(grown)
@@ -264,14 +265,7 @@ impl GroupedAggs {
             .into_iter()
             .map(|i| {
                 let g = &self.groups[i];
-                let mut r = Row::new();
-                for (f, v) in self.by.iter().zip(&g.key) {
-                    r.set(f, v.clone());
-                }
-                for (s, a) in self.specs.iter().zip(&g.aggs) {
-                    r.set(&s.name, a.finish());
-                }
-                r
+                result_row(&self.by, &self.specs, g.key.iter().cloned(), &g.aggs)
             })
             .collect()
     }
@@ -286,26 +280,17 @@ impl GroupedAggs {
         order
             .into_iter()
             .filter_map(|i| groups[i].take())
-            .map(|g| {
-                let mut r = Row::new();
-                for (f, v) in self.by.iter().zip(g.key) {
-                    r.set(f, v);
-                }
-                for (s, a) in self.specs.iter().zip(&g.aggs) {
-                    r.set(&s.name, a.finish());
-                }
-                r
-            })
+            .map(|g| result_row(&self.by, &self.specs, g.key, &g.aggs))
             .collect()
     }
 
     /// Group indexes sorted by their by-values; keys equal as numbers (`040`, `0040`) by
     /// their text, so the order is the same whichever thread saw a group first.
     fn order(&self) -> Vec<usize> {
-        let keys: Vec<Vec<GroupOrder<'_>>> = self
+        let keys: Vec<Vec<SortKey<'_>>> = self
             .groups
             .iter()
-            .map(|g| g.key.iter().map(GroupOrder::of).collect())
+            .map(|g| g.key.iter().map(SortKey::of).collect())
             .collect();
         let mut order: Vec<usize> = (0..self.groups.len()).collect();
         order.sort_unstable_by(|&a, &b| {
@@ -325,57 +310,21 @@ impl GroupedAggs {
     }
 }
 
-/// [`crate::row::SortKey`] without a copy of the text: how groups are ordered.
-enum GroupOrder<'a> {
-    Null,
-    Num(f64),
-    Text(std::borrow::Cow<'a, str>),
-}
-
-impl<'a> GroupOrder<'a> {
-    fn of(v: &'a Value) -> GroupOrder<'a> {
-        if v.is_null() {
-            GroupOrder::Null
-        } else if let Some(x) = v.as_f64() {
-            GroupOrder::Num(x)
-        } else {
-            GroupOrder::Text(text_ref(v))
-        }
+/// One result row: the by-fields' values, then each aggregation's result under its name.
+fn result_row(
+    by: &[String],
+    specs: &[AggSpec],
+    key: impl IntoIterator<Item = Value>,
+    aggs: &[Agg],
+) -> Row {
+    let mut r = Row::new();
+    for (f, v) in by.iter().zip(key) {
+        r.set(f, v);
     }
-}
-
-impl PartialEq for GroupOrder<'_> {
-    fn eq(&self, other: &Self) -> bool {
-        self.cmp(other).is_eq()
+    for (s, a) in specs.iter().zip(aggs) {
+        r.set(&s.name, a.finish());
     }
-}
-
-impl Eq for GroupOrder<'_> {}
-
-impl PartialOrd for GroupOrder<'_> {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for GroupOrder<'_> {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        match (self, other) {
-            (GroupOrder::Num(x), GroupOrder::Num(y)) => x.total_cmp(y),
-            (GroupOrder::Text(a), GroupOrder::Text(b)) => a.cmp(b),
-            (a, b) => a.rank().cmp(&b.rank()),
-        }
-    }
-}
-
-impl GroupOrder<'_> {
-    fn rank(&self) -> u8 {
-        match self {
-            GroupOrder::Null => 0,
-            GroupOrder::Num(_) => 1,
-            GroupOrder::Text(_) => 2,
-        }
-    }
+    r
 }
 
 /// Writes the texts of `values` into `buf` as one key, each text length-prefixed so that no
