@@ -400,7 +400,9 @@ impl TimestampRecognizer {
                     Some(c) if c.is_ascii_alphabetic() => AUTO_ALPHA,
                     _ => return false,
                 };
-                list.iter().any(|&f| match_format(f, line, p).is_some())
+                let run = digit_run(line, p);
+                list.iter()
+                    .any(|&f| opens_with_run(f, run) && match_format(f, line, p).is_some())
             }
         }
     }
@@ -469,7 +471,8 @@ impl TimestampRecognizer {
                 } else {
                     AUTO_ALPHA
                 };
-                for &f in list {
+                let run = digit_run(b, p);
+                for &f in list.iter().filter(|&&f| opens_with_run(f, run)) {
                     if let Some((stamp, end)) = match_format(f, b, p) {
                         if let Some(t) = self.stamp_ns(&stamp, ctx) {
                             self.last = Some((Last::Format(f), p));
@@ -919,6 +922,39 @@ fn skip_fields(b: &[u8], n: u8) -> Option<usize> {
         }
     }
     Some(i)
+}
+
+/// ASCII digits from `i` on, counted up to 11 (no format opens with a longer number).
+fn digit_run(b: &[u8], i: usize) -> usize {
+    b.get(i..)
+        .unwrap_or_default()
+        .iter()
+        .take(11)
+        .take_while(|c| c.is_ascii_digit())
+        .count()
+}
+
+/// Whether format `f` can match where a run of `run` digits starts. Each digit-led format
+/// opens with a number of fixed length followed by a non-digit (`2026-`, `02/`, `081109 `), so
+/// one count rules most of them out at once: `auto` tries the formats at every word of the
+/// first [`SCAN_LIMIT`] bytes of every line, and on lines without a time (most of a scrambled
+/// corpus) they all fail, which was a tenth of an import's time.
+fn opens_with_run(f: TimeFormat, run: usize) -> bool {
+    match f {
+        TimeFormat::EpochWithDate | TimeFormat::EpochSeconds => matches!(run, 9 | 10),
+        TimeFormat::Iso8601 => run == 4,
+        TimeFormat::HealthApp => run == 8,
+        TimeFormat::CompactYmdHms => run == 6,
+        TimeFormat::DayMonthYear | TimeFormat::MonthDayYear => matches!(run, 1 | 2),
+        TimeFormat::Clf
+        | TimeFormat::SlashYmd2
+        | TimeFormat::AndroidLogcat
+        | TimeFormat::TimeDayFirstDate
+        | TimeFormat::Proxifier
+        | TimeFormat::DayMonNameYear
+        | TimeFormat::DaySpaceMonYear => run == 2,
+        TimeFormat::Syslog | TimeFormat::Ctime | TimeFormat::JsonKey => true,
+    }
 }
 
 fn match_format(f: TimeFormat, b: &[u8], i: usize) -> Option<(Stamp, usize)> {
@@ -1681,6 +1717,68 @@ mod tests {
                 "{text}"
             );
         }
+    }
+
+    /// `opens_with_run` only skips formats that could not match: every format that matches
+    /// anywhere in these lines (each `auto` format, and copies with a digit added or taken
+    /// away at every place, so near misses of each length are seen) is admitted there.
+    #[test]
+    fn digit_run_check_never_hides_a_match() {
+        let lines = [
+            "2026-03-02T00:07:50.959+01:00 x",
+            "2015-10-18 18:01:47,978 INFO",
+            "1.2.3.4 - - [02/Mar/2026:00:04:16 +0100] \"GET",
+            "03-17 16:13:38.811  1702",
+            "[10.30 16:49:06] chrome.exe",
+            "20171223-22:16:0:5|Step",
+            "081109 203615 148 INFO",
+            "17/06/09 20:10:40 INFO",
+            "01:45:13 02/03/2026 INFO x",
+            "2/3/2026 10:00:00 AM x",
+            "- 1131566461 2005.11.09 dn228 Nov 9 12:01:01",
+            "02-Mar-2026 06:58:01.412 INFO",
+            "1:M 04 Mar 2026 09:12:01.004 * Ready",
+            "at 12/31/2026 23:59:59 and 1767225601 x",
+        ];
+        let mut variants: Vec<Vec<u8>> = Vec::new();
+        for line in lines {
+            let b = line.as_bytes().to_vec();
+            variants.push(b.clone());
+            for i in 0..b.len() {
+                let mut longer = b.clone();
+                longer.insert(i, b'7');
+                variants.push(longer);
+                if b[i].is_ascii_digit() {
+                    let mut shorter = b.clone();
+                    shorter.remove(i);
+                    variants.push(shorter);
+                }
+            }
+        }
+        let (mut matched, mut skipped) = (0, 0);
+        for b in &variants {
+            for p in 0..b.len() {
+                for &f in AUTO_DIGIT.iter().chain(AUTO_DIGIT_MDY).chain(AUTO_ALPHA) {
+                    let admitted = opens_with_run(f, digit_run(b, p));
+                    if match_format(f, b, p).is_some() {
+                        matched += 1;
+                        assert!(admitted, "{f:?} at {p} of {:?}", String::from_utf8_lossy(b));
+                    } else if !admitted {
+                        skipped += 1;
+                    }
+                }
+            }
+        }
+        assert!(matched > 100, "{matched}");
+        assert!(skipped > matched, "{skipped}");
+        // A scrambled date leaves one format to try where there were twelve.
+        let b = b"6864-54-89 55:87:08, Info";
+        let run = digit_run(b, 0);
+        let left: Vec<_> = AUTO_DIGIT
+            .iter()
+            .filter(|&&f| opens_with_run(f, run))
+            .collect();
+        assert_eq!(left, [&TimeFormat::Iso8601]);
     }
 
     #[test]
