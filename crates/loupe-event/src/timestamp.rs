@@ -400,9 +400,9 @@ impl TimestampRecognizer {
                     Some(c) if c.is_ascii_alphabetic() => AUTO_ALPHA,
                     _ => return false,
                 };
-                let run = digit_run(line, p);
+                let opening = Opening::at(line, p);
                 list.iter()
-                    .any(|&f| opens_with_run(f, run) && match_format(f, line, p).is_some())
+                    .any(|&f| opening.admits(f) && match_format(f, line, p).is_some())
             }
         }
     }
@@ -461,30 +461,49 @@ impl TimestampRecognizer {
             }
         }
         let lim = b.len().min(SCAN_LIMIT);
-        let mut prev_alnum = false;
-        for p in 0..lim {
+        // Words that may be bare epoch seconds (ten digits after a space), tried last.
+        let mut epochs = [0usize; 8];
+        let mut n_epochs = 0;
+        let mut p = 0;
+        while p < lim {
             let c = b[p];
-            let alnum = c.is_ascii_alphanumeric();
-            if alnum && !prev_alnum {
-                let list = if c.is_ascii_digit() {
-                    self.auto_digit()
-                } else {
-                    AUTO_ALPHA
-                };
-                let run = digit_run(b, p);
-                for &f in list.iter().filter(|&&f| opens_with_run(f, run)) {
-                    if let Some((stamp, end)) = match_format(f, b, p) {
-                        if let Some(t) = self.stamp_ns(&stamp, ctx) {
-                            self.last = Some((Last::Format(f), p));
-                            return Some((t, p..end));
-                        }
+            if !c.is_ascii_alphanumeric() {
+                p += 1;
+                continue;
+            }
+            let opening = Opening::at(b, p);
+            let list = if c.is_ascii_digit() {
+                if opening.run == 10 && (p == 0 || b[p - 1].is_ascii_whitespace()) {
+                    // Past the array's end the full scan below finds them.
+                    epochs[n_epochs.min(epochs.len() - 1)] = p;
+                    n_epochs += 1;
+                }
+                self.auto_digit()
+            } else {
+                AUTO_ALPHA
+            };
+            let admitted = opening.formats();
+            for &f in list.iter().filter(|&&f| admitted & format_bit(f) != 0) {
+                if let Some((stamp, end)) = match_format(f, b, p) {
+                    if let Some(t) = self.stamp_ns(&stamp, ctx) {
+                        self.last = Some((Last::Format(f), p));
+                        return Some((t, p..end));
                     }
                 }
             }
-            prev_alnum = alnum;
+            // On to the next word.
+            p += opening.run.max(1);
+            while p < lim && b[p].is_ascii_alphanumeric() {
+                p += 1;
+            }
         }
         // Last resort: a bare epoch-seconds field, only in a plausible range.
-        for p in 0..lim {
+        let everywhere = n_epochs > epochs.len();
+        let noted = epochs[..n_epochs.min(epochs.len())]
+            .iter()
+            .copied()
+            .filter(|_| !everywhere);
+        for p in noted.chain((0..lim).filter(|_| everywhere)) {
             if auto_epoch_ok(b, p) {
                 if let Some((stamp, end)) = match_format(TimeFormat::EpochSeconds, b, p) {
                     if let Some(t) = self.stamp_ns(&stamp, ctx) {
@@ -924,37 +943,64 @@ fn skip_fields(b: &[u8], n: u8) -> Option<usize> {
     Some(i)
 }
 
-/// ASCII digits from `i` on, counted up to 11 (no format opens with a longer number).
-fn digit_run(b: &[u8], i: usize) -> usize {
-    b.get(i..)
-        .unwrap_or_default()
-        .iter()
-        .take(11)
-        .take_while(|c| c.is_ascii_digit())
-        .count()
+/// How a word opens: its run of ASCII digits (counted up to 11, no format opens with a longer
+/// number) and the byte after that run.
+#[derive(Debug, Clone, Copy)]
+struct Opening {
+    run: usize,
+    next: Option<u8>,
 }
 
-/// Whether format `f` can match where a run of `run` digits starts. Each digit-led format
-/// opens with a number of fixed length followed by a non-digit (`2026-`, `02/`, `081109 `), so
-/// one count rules most of them out at once: `auto` tries the formats at every word of the
-/// first [`SCAN_LIMIT`] bytes of every line, and on lines without a time (most of a scrambled
-/// corpus) they all fail, which was a tenth of an import's time.
-fn opens_with_run(f: TimeFormat, run: usize) -> bool {
-    match f {
-        TimeFormat::EpochWithDate | TimeFormat::EpochSeconds => matches!(run, 9 | 10),
-        TimeFormat::Iso8601 => run == 4,
-        TimeFormat::HealthApp => run == 8,
-        TimeFormat::CompactYmdHms => run == 6,
-        TimeFormat::DayMonthYear | TimeFormat::MonthDayYear => matches!(run, 1 | 2),
-        TimeFormat::Clf
-        | TimeFormat::SlashYmd2
-        | TimeFormat::AndroidLogcat
-        | TimeFormat::TimeDayFirstDate
-        | TimeFormat::Proxifier
-        | TimeFormat::DayMonNameYear
-        | TimeFormat::DaySpaceMonYear => run == 2,
-        TimeFormat::Syslog | TimeFormat::Ctime | TimeFormat::JsonKey => true,
+impl Opening {
+    fn at(b: &[u8], i: usize) -> Opening {
+        let run = b
+            .get(i..)
+            .unwrap_or_default()
+            .iter()
+            .take(11)
+            .take_while(|c| c.is_ascii_digit())
+            .count();
+        Opening {
+            run,
+            next: b.get(i + run).copied(),
+        }
     }
+
+    /// Whether format `f` can match a word opening so.
+    fn admits(self, f: TimeFormat) -> bool {
+        self.formats() & format_bit(f) != 0
+    }
+
+    /// The formats that can match a word opening so, one bit each ([`format_bit`]). Each
+    /// digit-led format opens with a number of fixed length and a separator (`2026-`, `02/`,
+    /// `081109 `), so one look rules most of them out at once: `auto` tries the formats at
+    /// every word of the first [`SCAN_LIMIT`] bytes of every line, and on lines without a time
+    /// (most of a scrambled corpus) they all fail, which was a tenth of an import's time.
+    fn formats(self) -> u32 {
+        use TimeFormat as F;
+        let letters = format_bit(F::Syslog) | format_bit(F::Ctime) | format_bit(F::JsonKey);
+        let bits = |fs: &[TimeFormat]| fs.iter().fold(0, |m, &f| m | format_bit(f));
+        let digits = match (self.run, self.next) {
+            (1, Some(b'/')) => bits(&[F::DayMonthYear, F::MonthDayYear]),
+            (2, Some(b'/')) => bits(&[F::Clf, F::SlashYmd2, F::DayMonthYear, F::MonthDayYear]),
+            (2, Some(b'-')) => bits(&[F::AndroidLogcat, F::DayMonNameYear]),
+            (2, Some(b':')) => bits(&[F::TimeDayFirstDate]),
+            (2, Some(b'.')) => bits(&[F::Proxifier]),
+            (2, Some(b' ')) => bits(&[F::DaySpaceMonYear]),
+            (4, Some(b'-' | b'/')) => bits(&[F::Iso8601]),
+            (6, Some(b' ')) => bits(&[F::CompactYmdHms]),
+            (8, Some(b'-')) => bits(&[F::HealthApp]),
+            (9 | 10, Some(b' ' | b'.')) => bits(&[F::EpochWithDate, F::EpochSeconds]),
+            (9 | 10, None | Some(b'\t')) => bits(&[F::EpochSeconds]),
+            _ => 0,
+        };
+        letters | digits
+    }
+}
+
+/// `f`'s bit in [`Opening::formats`].
+const fn format_bit(f: TimeFormat) -> u32 {
+    1 << f as u32
 }
 
 fn match_format(f: TimeFormat, b: &[u8], i: usize) -> Option<(Stamp, usize)> {
@@ -1719,11 +1765,11 @@ mod tests {
         }
     }
 
-    /// `opens_with_run` only skips formats that could not match: every format that matches
+    /// `Opening::admits` only skips formats that could not match: every format that matches
     /// anywhere in these lines (each `auto` format, and copies with a digit added or taken
     /// away at every place, so near misses of each length are seen) is admitted there.
     #[test]
-    fn digit_run_check_never_hides_a_match() {
+    fn word_opening_check_never_hides_a_match() {
         let lines = [
             "2026-03-02T00:07:50.959+01:00 x",
             "2015-10-18 18:01:47,978 INFO",
@@ -1739,6 +1785,8 @@ mod tests {
             "02-Mar-2026 06:58:01.412 INFO",
             "1:M 04 Mar 2026 09:12:01.004 * Ready",
             "at 12/31/2026 23:59:59 and 1767225601 x",
+            "[Sun Dec 04 04:47:44 2005] [notice]",
+            "Jun 14 15:16:01 combo sshd",
         ];
         let mut variants: Vec<Vec<u8>> = Vec::new();
         for line in lines {
@@ -1756,12 +1804,19 @@ mod tests {
             }
         }
         let (mut matched, mut skipped) = (0, 0);
+        let mut seen = std::collections::HashSet::new();
+        let formats = AUTO_DIGIT
+            .iter()
+            .chain(AUTO_DIGIT_MDY)
+            .chain(AUTO_ALPHA)
+            .chain([&TimeFormat::EpochSeconds]);
         for b in &variants {
             for p in 0..b.len() {
-                for &f in AUTO_DIGIT.iter().chain(AUTO_DIGIT_MDY).chain(AUTO_ALPHA) {
-                    let admitted = opens_with_run(f, digit_run(b, p));
+                for &f in formats.clone() {
+                    let admitted = Opening::at(b, p).admits(f);
                     if match_format(f, b, p).is_some() {
                         matched += 1;
+                        seen.insert(f);
                         assert!(admitted, "{f:?} at {p} of {:?}", String::from_utf8_lossy(b));
                     } else if !admitted {
                         skipped += 1;
@@ -1771,14 +1826,70 @@ mod tests {
         }
         assert!(matched > 100, "{matched}");
         assert!(skipped > matched, "{skipped}");
+        // Each format matched somewhere, so each one's rule was checked.
+        let unseen: Vec<_> = formats.filter(|f| !seen.contains(*f)).collect();
+        assert!(unseen.is_empty(), "never matched: {unseen:?}");
         // A scrambled date leaves one format to try where there were twelve.
         let b = b"6864-54-89 55:87:08, Info";
-        let run = digit_run(b, 0);
-        let left: Vec<_> = AUTO_DIGIT
-            .iter()
-            .filter(|&&f| opens_with_run(f, run))
-            .collect();
+        let opening = Opening::at(b, 0);
+        let left: Vec<_> = AUTO_DIGIT.iter().filter(|&&f| opening.admits(f)).collect();
         assert_eq!(left, [&TimeFormat::Iso8601]);
+    }
+
+    /// The scan `auto` made before words were skipped by their opening: every format at every
+    /// word start, then bare epoch seconds at every byte. The recognizer must agree with it.
+    fn every_place(b: &[u8], ctx: &TimeContext) -> Option<(i64, Range<usize>)> {
+        let mut r = TimestampRecognizer::auto();
+        let lim = b.len().min(SCAN_LIMIT);
+        for p in 0..lim {
+            let starts =
+                b[p].is_ascii_alphanumeric() && (p == 0 || !b[p - 1].is_ascii_alphanumeric());
+            let list = if b[p].is_ascii_digit() {
+                AUTO_DIGIT
+            } else {
+                AUTO_ALPHA
+            };
+            for &f in list.iter().filter(|_| starts) {
+                if let Some((stamp, end)) = match_format(f, b, p) {
+                    if let Some(t) = r.stamp_ns(&stamp, ctx) {
+                        return Some((t, p..end));
+                    }
+                }
+            }
+        }
+        (0..lim).find_map(|p| {
+            let (stamp, end) = match_format(TimeFormat::EpochSeconds, b, p)?;
+            auto_epoch_ok(b, p).then_some(())?;
+            Some((r.stamp_ns(&stamp, ctx)?, p..end))
+        })
+    }
+
+    #[test]
+    fn auto_finds_what_a_scan_of_every_place_finds() {
+        let mut lines: Vec<String> = [
+            "6864-54-89 55:87:08, Info CBS 1325-80-89-43.36.96.347365",
+            "- 2529283432 3336.87.55 R90-M0-NC-C:J68-U97 RAS KERNEL",
+            "134681 node-246 unix.hw state 1077804742 1 Comp",
+            "x 9999999999 1077804742",
+            "ab12 03-17 16:13:38.811 1702",
+            "[Mon Dec 93 08:49:64 6551] [error] then Jun 14 15:16:01",
+            "id=1234567890123 at 02/03/2026 10:00:00",
+        ]
+        .map(String::from)
+        .to_vec();
+        // More bare ten-digit numbers than the scan notes, the good one after the eighth.
+        lines.push(format!(
+            "{}1077804742 9999999999 end",
+            "9999999999 ".repeat(8)
+        ));
+        let ctx = utc(2005);
+        for line in &lines {
+            let b = line.as_bytes();
+            let want = every_place(b, &ctx);
+            let got = TimestampRecognizer::auto().find_auto(b, &ctx);
+            assert_eq!(got, want, "{line}");
+        }
+        assert!(every_place(lines.last().unwrap().as_bytes(), &ctx).is_some());
     }
 
     #[test]
