@@ -400,9 +400,9 @@ impl TimestampRecognizer {
                     Some(c) if c.is_ascii_alphabetic() => AUTO_ALPHA,
                     _ => return false,
                 };
-                let opening = Opening::at(line, p);
-                list.iter()
-                    .any(|&f| opening.admits(f) && match_format(f, line, p).is_some())
+                Opening::at(line, p)
+                    .candidates(list)
+                    .any(|f| match_format(f, line, p).is_some())
             }
         }
     }
@@ -461,9 +461,9 @@ impl TimestampRecognizer {
             }
         }
         let lim = b.len().min(SCAN_LIMIT);
-        // Words that may be bare epoch seconds (ten digits after a space), tried last.
-        let mut epochs = [0usize; 8];
-        let mut n_epochs = 0;
+        // The first bare epoch-seconds word in range: a last resort, used only when no other
+        // format matches anywhere.
+        let mut epoch = None;
         let mut p = 0;
         while p < lim {
             let c = b[p];
@@ -473,17 +473,15 @@ impl TimestampRecognizer {
             }
             let opening = Opening::at(b, p);
             let list = if c.is_ascii_digit() {
-                if opening.run == 10 && (p == 0 || b[p - 1].is_ascii_whitespace()) {
-                    // Past the array's end the full scan below finds them.
-                    epochs[n_epochs.min(epochs.len() - 1)] = p;
-                    n_epochs += 1;
+                if epoch.is_none() && auto_epoch_ok(b, p) {
+                    epoch = match_format(TimeFormat::EpochSeconds, b, p)
+                        .and_then(|(stamp, end)| Some((self.stamp_ns(&stamp, ctx)?, p..end)));
                 }
                 self.auto_digit()
             } else {
                 AUTO_ALPHA
             };
-            let admitted = opening.formats();
-            for &f in list.iter().filter(|&&f| admitted & format_bit(f) != 0) {
+            for f in opening.candidates(list) {
                 if let Some((stamp, end)) = match_format(f, b, p) {
                     if let Some(t) = self.stamp_ns(&stamp, ctx) {
                         self.last = Some((Last::Format(f), p));
@@ -497,23 +495,9 @@ impl TimestampRecognizer {
                 p += 1;
             }
         }
-        // Last resort: a bare epoch-seconds field, only in a plausible range.
-        let everywhere = n_epochs > epochs.len();
-        let noted = epochs[..n_epochs.min(epochs.len())]
-            .iter()
-            .copied()
-            .filter(|_| !everywhere);
-        for p in noted.chain((0..lim).filter(|_| everywhere)) {
-            if auto_epoch_ok(b, p) {
-                if let Some((stamp, end)) = match_format(TimeFormat::EpochSeconds, b, p) {
-                    if let Some(t) = self.stamp_ns(&stamp, ctx) {
-                        self.last = Some((Last::Format(TimeFormat::EpochSeconds), p));
-                        return Some((t, p..end));
-                    }
-                }
-            }
-        }
-        None
+        let (t, span) = epoch?;
+        self.last = Some((Last::Format(TimeFormat::EpochSeconds), span.start));
+        Some((t, span))
     }
 
     /// Converts a matched stamp to epoch nanoseconds.
@@ -966,7 +950,16 @@ impl Opening {
         }
     }
 
+    /// The formats of `list` that can match a word opening so, in the list's order.
+    fn candidates(self, list: &'static [TimeFormat]) -> impl Iterator<Item = TimeFormat> {
+        let admitted = self.formats();
+        list.iter()
+            .copied()
+            .filter(move |&f| admitted & format_bit(f) != 0)
+    }
+
     /// Whether format `f` can match a word opening so.
+    #[cfg(test)]
     fn admits(self, f: TimeFormat) -> bool {
         self.formats() & format_bit(f) != 0
     }
@@ -978,9 +971,9 @@ impl Opening {
     /// (most of a scrambled corpus) they all fail, which was a tenth of an import's time.
     fn formats(self) -> u32 {
         use TimeFormat as F;
-        let letters = format_bit(F::Syslog) | format_bit(F::Ctime) | format_bit(F::JsonKey);
         let bits = |fs: &[TimeFormat]| fs.iter().fold(0, |m, &f| m | format_bit(f));
-        let digits = match (self.run, self.next) {
+        match (self.run, self.next) {
+            (0, _) => bits(&[F::Syslog, F::Ctime, F::JsonKey]),
             (1, Some(b'/')) => bits(&[F::DayMonthYear, F::MonthDayYear]),
             (2, Some(b'/')) => bits(&[F::Clf, F::SlashYmd2, F::DayMonthYear, F::MonthDayYear]),
             (2, Some(b'-')) => bits(&[F::AndroidLogcat, F::DayMonNameYear]),
@@ -993,8 +986,7 @@ impl Opening {
             (9 | 10, Some(b' ' | b'.')) => bits(&[F::EpochWithDate, F::EpochSeconds]),
             (9 | 10, None | Some(b'\t')) => bits(&[F::EpochSeconds]),
             _ => 0,
-        };
-        letters | digits
+        }
     }
 }
 
@@ -1877,7 +1869,7 @@ mod tests {
         ]
         .map(String::from)
         .to_vec();
-        // More bare ten-digit numbers than the scan notes, the good one after the eighth.
+        // Eight bare ten-digit numbers out of range before the one in range, and one after.
         lines.push(format!(
             "{}1077804742 9999999999 end",
             "9999999999 ".repeat(8)
