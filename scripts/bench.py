@@ -704,35 +704,11 @@ def scheduler_load(data_dir, searches=1000, minutes=None):
         server.close()
 
 
-def main():
-    if not os.path.exists(LOUPE):
-        sys.exit("build first: cargo build --release")
-    if shutil.which("rg") is None:
-        sys.exit("ripgrep (rg) is needed: apt-get install ripgrep")
-    raw, hec = corpus()
+def query_rows(data_dir, raw, vl=None):
+    """The query rows of the main table, over an imported `data_dir` (`vl`: a running
+    VictoriaLogs holding the same corpus, for its column)."""
     raw_bytes = os.path.getsize(raw)
-    ncpu = os.cpu_count()
-    cpu_model = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
-    mem_gib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     rows = []
-
-    data_dir = os.path.join(OUT, "data-hec")
-    secs, rss, cpu, out = timed_import(data_dir, ["--format", "hec", "--index", "main", hec])
-    print(out)
-    size = du(os.path.join(data_dir, "indexes"))
-    rows.append(("import, HEC envelopes (time, host, sourcetype given)", f"{raw_bytes / 1e6 / secs:.1f} MB/s raw, "
-                 f"{LINES / secs:,.0f} events/s, {raw_bytes / 1e6 / cpu:.1f} MB per CPU-second, peak RSS {rss:.0f} MiB",
-                 "Quickwit 9-11 MB/s, 8 MB/CPU-s, ~1 GB RSS; VictoriaLogs 39 MB/s, 281 MiB"))
-    rows.append(("index size / raw size (`_raw` stored; phrases by word-pair terms)", f"{size / raw_bytes:.2f} ({size / 1e6:.0f} MB)",
-                 "Quickwit 0.83, VictoriaLogs 0.32, zstd -3 0.29"))
-
-    rows.extend(plain_imports(raw))
-    rows.extend(hec_over_http(hec, raw_bytes))
-    vl = None
-    if os.environ.get("VICTORIA_LOGS"):
-        vl, vl_rows = victorialogs_ingest(os.environ["VICTORIA_LOGS"], hec, raw_bytes)
-        rows.extend(vl_rows)
-
     server = Server(data_dir)
     try:
         queries = [
@@ -799,6 +775,42 @@ def main():
                                published="VictoriaLogs 103 ms; `tac | rg -m 100` 8 ms")[0]))
     finally:
         server.close()
+    return rows
+
+
+
+def main():
+    if not os.path.exists(LOUPE):
+        sys.exit("build first: cargo build --release")
+    if shutil.which("rg") is None:
+        sys.exit("ripgrep (rg) is needed: apt-get install ripgrep")
+    raw, hec = corpus()
+    raw_bytes = os.path.getsize(raw)
+    ncpu = os.cpu_count()
+    cpu_model = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
+    mem_gib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    rows = []
+
+    data_dir = os.path.join(OUT, "data-hec")
+    secs, rss, cpu, out = timed_import(data_dir, ["--format", "hec", "--index", "main", hec])
+    print(out)
+    size = du(os.path.join(data_dir, "indexes"))
+    rows.append(("import, HEC envelopes (time, host, sourcetype given)", f"{raw_bytes / 1e6 / secs:.1f} MB/s raw, "
+                 f"{LINES / secs:,.0f} events/s, {raw_bytes / 1e6 / cpu:.1f} MB per CPU-second, peak RSS {rss:.0f} MiB",
+                 "Quickwit 9-11 MB/s, 8 MB/CPU-s, ~1 GB RSS; VictoriaLogs 39 MB/s, 281 MiB"))
+    rows.append(("index size / raw size (`_raw` stored; phrases by word-pair terms)", f"{size / raw_bytes:.2f} ({size / 1e6:.0f} MB)",
+                 "Quickwit 0.83, VictoriaLogs 0.32, zstd -3 0.29"))
+
+    rows.extend(plain_imports(raw))
+    rows.extend(hec_over_http(hec, raw_bytes))
+    vl = None
+    if os.environ.get("VICTORIA_LOGS"):
+        vl, vl_rows = victorialogs_ingest(os.environ["VICTORIA_LOGS"], hec, raw_bytes)
+        rows.extend(vl_rows)
+
+    try:
+        rows.extend(query_rows(data_dir, raw, vl))
+    finally:
         if vl is not None:
             vl.close()
 
@@ -833,6 +845,11 @@ if __name__ == "__main__":
     if sys.argv[1:2] == ["--only-import"]:
         raw, _ = corpus()
         for what, ours, peers in plain_imports(raw):
+            print(f"| {what} | {ours} | {peers} |")
+    elif sys.argv[1:2] == ["--only-queries"]:
+        # The main table's query rows alone, on the data dir of an earlier run.
+        raw, _ = corpus()
+        for what, ours, peers in query_rows(os.path.join(OUT, "data-hec"), raw):
             print(f"| {what} | {ours} | {peers} |")
     elif sys.argv[1:2] == ["--only-hec"]:
         raw, hec = corpus()

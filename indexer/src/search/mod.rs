@@ -134,6 +134,12 @@ pub fn column_of(text: &str, offset: usize) -> usize {
     text[line_start..offset].chars().count() + 1
 }
 
+impl From<crate::store::docstore::DocStoreError> for SearchError {
+    fn from(e: crate::store::docstore::DocStoreError) -> Self {
+        SearchError::Internal(e.to_string())
+    }
+}
+
 impl From<tantivy::TantivyError> for SearchError {
     fn from(e: tantivy::TantivyError) -> Self {
         SearchError::Internal(e.to_string())
@@ -692,7 +698,14 @@ fn run_partial_stats(
             }
             if in_store_order {
                 let mut batch = Vec::with_capacity(ROW_BATCH);
-                reader.each_document(docs[0].1.segment_ord, docs, |&(t, addr), stored| {
+                // The text rules most events of a scan out before their row is built; a
+                // masked role's filter sees masked text only, so it waits for the row.
+                let text_check = filter.filter(|_| masker.is_none_or(|m| m.is_empty()));
+                reader.each_document(docs[0].1.segment_ord, docs, |&(t, addr), doc| {
+                    if text_check.is_some_and(|f| !f.may_match_text(reader.raw(&doc))) {
+                        return Ok(());
+                    }
+                    let stored = reader.decoded(addr, doc).map_err(SearchError::Internal)?;
                     let row = reader
                         .row_with(&mut cache, addr, t, Some(stored))
                         .map_err(SearchError::Internal)?;
@@ -748,7 +761,7 @@ fn fused_unit(
     let mut scratch = fused.scratch();
     // Events that need their row: batched through the row-local commands as on the row path.
     let mut batch: Vec<Row> = Vec::new();
-    let mut each = |&(t, addr): &(i64, DocAddress), doc: rows::StoredDoc| {
+    let mut each = |&(t, addr): &(i64, DocAddress), doc: rows::Doc<'_>| {
         let raw = reader.raw(&doc);
         let whole = match fused.scan(raw, &mut scratch, &mut w.partial)? {
             loupe_query::RawScan::Counted => true,
@@ -761,8 +774,9 @@ fn fused_unit(
                 ctx.guard.check()?;
             }
         } else {
+            let stored = reader.decoded(addr, doc).map_err(SearchError::Internal)?;
             let row = reader
-                .row_with(cache, addr, t, Some(doc))
+                .row_with(cache, addr, t, Some(stored))
                 .map_err(SearchError::Internal)?;
             batch.push(row);
             if batch.len() >= ROW_BATCH {
@@ -776,7 +790,7 @@ fn fused_unit(
     } else {
         for d in docs {
             let doc = reader.stored(d.1).map_err(SearchError::Internal)?;
-            each(d, doc)?;
+            each(d, rows::Doc::Stored(doc))?;
         }
     }
     w.absorb(batch, ctx)

@@ -2,6 +2,7 @@
 //! that runs on rows when a predicate names a search-time field.
 
 use crate::store::bucket::Bucket;
+use crate::store::docstore::{DocStoreError, DocView, SegmentStore};
 use loupe_event::Value;
 use loupe_query::needs::FieldNeeds;
 use loupe_query::{CmpOp, Row, SearchExpr};
@@ -28,6 +29,13 @@ struct Stored(Vec<(Field, OwnedValue)>);
 
 /// A stored document read ahead of its row.
 pub struct StoredDoc(Stored);
+
+/// A document met in a walk of the doc store: its bytes in place when the store's layout is
+/// known ([`crate::store::docstore`]), decoded only if it becomes a row.
+pub enum Doc<'b> {
+    View(DocView<'b>),
+    Stored(StoredDoc),
+}
 
 impl DocumentDeserialize for Stored {
     fn deserialize<'de, D>(mut d: D) -> Result<Self, DeserializeError>
@@ -206,12 +214,25 @@ impl<'a> RowReader<'a> {
     /// Calls `f` with each of `wanted` (documents of one segment, in increasing order) and its
     /// stored document, walking the segment's doc store in order: each block is decompressed
     /// once and no document is looked up, the cheapest way when most documents are wanted.
-    pub fn each_document<E: From<tantivy::TantivyError>>(
+    /// The documents not wanted are stepped over, and the wanted ones come as bytes: `f`
+    /// decodes only those that become rows.
+    pub fn each_document<E: From<tantivy::TantivyError> + From<DocStoreError>>(
         &self,
         segment: u32,
         wanted: &[(i64, DocAddress)],
-        mut f: impl FnMut(&(i64, DocAddress), StoredDoc) -> Result<(), E>,
+        mut f: impl FnMut(&(i64, DocAddress), Doc<'_>) -> Result<(), E>,
     ) -> Result<(), E> {
+        let reader = self.searcher.segment_reader(segment);
+        if let Some(store) = SegmentStore::open(&self.bucket.dir, reader)? {
+            let mut next = wanted.iter().peekable();
+            return store.for_each(|doc_id, view| {
+                let Some(w) = next.next_if(|w| w.1.doc_id == doc_id) else {
+                    return Ok(next.peek().is_some());
+                };
+                f(w, Doc::View(view))?;
+                Ok(next.peek().is_some())
+            });
+        }
         let store = self
             .searcher
             .segment_reader(segment)
@@ -226,7 +247,7 @@ impl<'a> RowReader<'a> {
                 continue;
             }
             let doc = doc.map_err(E::from)?;
-            f(w, StoredDoc(doc))?;
+            f(w, Doc::Stored(StoredDoc(doc)))?;
             next.next();
         }
         Ok(())
@@ -275,15 +296,28 @@ impl<'a> RowReader<'a> {
     }
 
     /// The event's text in its stored document.
-    pub fn raw<'d>(&self, doc: &'d StoredDoc) -> &'d str {
-        doc.0
-             .0
-            .iter()
-            .find_map(|(field, value)| match value {
-                OwnedValue::Str(s) if *field == self.bucket.fields.raw => Some(s.as_str()),
+    pub fn raw<'d>(&self, doc: &'d Doc<'_>) -> &'d str {
+        let raw = self.bucket.fields.raw;
+        match doc {
+            Doc::View(view) => view.text(raw),
+            Doc::Stored(doc) => doc.0 .0.iter().find_map(|(field, value)| match value {
+                OwnedValue::Str(s) if *field == raw => Some(s.as_str()),
                 _ => None,
-            })
-            .unwrap_or_default()
+            }),
+        }
+        .unwrap_or_default()
+    }
+
+    /// The values of a document met in a walk, decoded for its row. Bytes this reader cannot
+    /// decode are read again through tantivy, which says what is wrong with them.
+    pub fn decoded(&self, addr: DocAddress, doc: Doc<'_>) -> Result<StoredDoc, String> {
+        match doc {
+            Doc::Stored(doc) => Ok(doc),
+            Doc::View(view) => match view.decode() {
+                Ok(values) => Ok(StoredDoc(Stored(values))),
+                Err(_) => self.stored(addr),
+            },
+        }
     }
 
     /// Whether the event's row may hold a field the pipeline reads beyond its columns: from
@@ -293,14 +327,14 @@ impl<'a> RowReader<'a> {
         &self,
         cache: &mut KeywordCache,
         addr: DocAddress,
-        doc: &StoredDoc,
+        doc: &Doc<'_>,
         raw: &str,
     ) -> bool {
-        let indexed = doc
-            .0
-             .0
-            .iter()
-            .any(|(f, _)| *f == self.bucket.fields.fields);
+        let fields = self.bucket.fields.fields;
+        let indexed = match doc {
+            Doc::View(view) => view.has(fields),
+            Doc::Stored(doc) => doc.0 .0.iter().any(|(f, _)| *f == fields),
+        };
         indexed || self.extracts(|| self.patterned_at(cache, addr), raw)
     }
 
@@ -558,6 +592,47 @@ impl RowFilter {
         // Lower-cased at most once per row, and only for the checks that need it.
         let lower = std::cell::OnceCell::new();
         self.matches_raw(row, &Text { raw, lower })
+    }
+
+    /// False when the event's text `raw` alone rules the row out: its words and phrases
+    /// cannot hold, whatever its other fields. Asked before a row is built, so that most
+    /// events of a scan are dropped with their bytes still undecoded; [`RowFilter::matches`]
+    /// decides the rest.
+    pub fn may_match_text(&self, raw: &str) -> bool {
+        let lower = std::cell::OnceCell::new();
+        self.text_allows(&Text { raw, lower }) != Some(false)
+    }
+
+    /// The answer the text alone gives, when it gives one.
+    fn text_allows(&self, text: &Text<'_>) -> Option<bool> {
+        match self {
+            RowFilter::And(items) => {
+                let mut all = Some(true);
+                for i in items {
+                    match i.text_allows(text) {
+                        Some(false) => return Some(false),
+                        Some(true) => {}
+                        None => all = None,
+                    }
+                }
+                all
+            }
+            RowFilter::Or(items) => {
+                let mut any = Some(false);
+                for i in items {
+                    match i.text_allows(text) {
+                        Some(true) => return Some(true),
+                        Some(false) => {}
+                        None => any = None,
+                    }
+                }
+                any
+            }
+            RowFilter::Not(inner) => inner.text_allows(text).map(|b| !b),
+            RowFilter::AnyWord(set) => Some(words_of(text.lower()).any(|w| set.contains(w))),
+            RowFilter::Phrase(m) => Some(m.matches(text)),
+            RowFilter::Expr(_) => None,
+        }
     }
 
     fn matches_raw(&self, row: &Row, text: &Text<'_>) -> bool {
@@ -875,5 +950,54 @@ mod tests {
         // Wildcards and directives keep the general check.
         assert!(PhraseMatcher::new(&term("err*")).is_none());
         assert!(PhraseMatcher::new(&term("CASE(Error)")).is_none());
+    }
+
+    /// The check on the text alone, made before a row is built, never rules out a row the
+    /// whole filter keeps, and decides alone whenever the filter names no field.
+    #[test]
+    fn the_text_check_never_drops_a_row_the_filter_keeps() {
+        let row = |raw: &str, user: Option<&str>| {
+            let mut r = Row::new();
+            r.set("_raw", Value::Str(raw.into()));
+            if let Some(u) = user {
+                r.set("user", Value::Str(u.into()));
+            }
+            r
+        };
+        let texts = [
+            "port 22 open",
+            "Failed password for root",
+            "error at 22:01",
+            "nothing here",
+            "",
+        ];
+        let filters = [
+            ("22", true),
+            ("NOT 22", true),
+            ("22 OR error", true),
+            ("\"failed password\" NOT (error OR 22)", true),
+            ("a OR b OR c OR d OR e OR f OR g OR h OR port", true),
+            ("22 user=root", false),
+            ("22 OR user=root", false),
+            ("NOT (22 user=root)", false),
+            ("NOT 22 OR NOT user=admin", false),
+        ];
+        let mut dropped = 0;
+        for (q, text_only) in filters {
+            let f = RowFilter::new(&term(q));
+            for t in texts {
+                for user in [None, Some("root"), Some("admin")] {
+                    let r = row(t, user);
+                    let keeps = f.matches(&r);
+                    let may = f.may_match_text(t);
+                    assert!(may || !keeps, "{q:?} on {t:?} {user:?}");
+                    if text_only {
+                        assert_eq!(may, keeps, "{q:?} on {t:?}");
+                    }
+                    dropped += usize::from(!may);
+                }
+            }
+        }
+        assert!(dropped > 20, "the text alone rules rows out ({dropped})");
     }
 }

@@ -8,6 +8,7 @@
 
 pub mod bucket;
 pub mod directory;
+pub mod docstore;
 pub mod erase;
 pub mod retention;
 pub mod schema;
