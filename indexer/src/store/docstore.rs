@@ -67,7 +67,8 @@ pub struct SegmentStore {
 
 impl SegmentStore {
     /// Opens the store of `segment`, in the index directory `dir`; `None` when its layout is
-    /// not the one this module reads.
+    /// not the one this module reads, or when the file is gone (a merge replaced the segment
+    /// after the searcher opened it; the searcher's own handle still reads it).
     pub fn open(
         dir: &Path,
         segment: &tantivy::SegmentReader,
@@ -75,7 +76,12 @@ impl SegmentStore {
         let path = dir.join(format!("{}.store", segment.segment_id().uuid_string()));
         let named =
             |e: std::io::Error| std::io::Error::new(e.kind(), format!("{}: {e}", path.display()));
-        let file = std::fs::File::open(&path).map_err(named)?;
+        let file = match std::fs::File::open(&path) {
+            Ok(f) => f,
+            // Merged away since the searcher opened it: tantivy's reader still holds it open.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(named(e).into()),
+        };
         let file_len = file.metadata().map_err(named)?.len() as usize;
         // tantivy's directory ends every file with a JSON footer, its length and a magic number.
         let mut tail = [0u8; 8];
@@ -521,6 +527,9 @@ mod tests {
         let searcher = index.reader().unwrap().searcher();
         let store = SegmentStore::open(dir.path(), searcher.segment_reader(0)).unwrap();
         assert!(store.is_none());
+        // A segment merged away since the searcher opened it is read through the searcher.
+        let store = SegmentStore::open(&dir.path().join("elsewhere"), searcher.segment_reader(0));
+        assert!(store.unwrap().is_none());
     }
 
     #[test]
