@@ -233,9 +233,7 @@ impl<'a> RowReader<'a> {
                 Ok(next.peek().is_some())
             });
         }
-        let store = self
-            .searcher
-            .segment_reader(segment)
+        let store = reader
             .get_store_reader(0)
             .map_err(|e| E::from(tantivy::TantivyError::from(e)))?;
         let mut next = wanted.iter().peekable();
@@ -606,33 +604,27 @@ impl RowFilter {
     /// The answer the text alone gives, when it gives one.
     fn text_allows(&self, text: &Text<'_>) -> Option<bool> {
         match self {
-            RowFilter::And(items) => {
-                let mut all = Some(true);
-                for i in items {
-                    match i.text_allows(text) {
-                        Some(false) => return Some(false),
-                        Some(true) => {}
-                        None => all = None,
-                    }
-                }
-                all
-            }
-            RowFilter::Or(items) => {
-                let mut any = Some(false);
-                for i in items {
-                    match i.text_allows(text) {
-                        Some(true) => return Some(true),
-                        Some(false) => {}
-                        None => any = None,
-                    }
-                }
-                any
-            }
+            RowFilter::And(items) => Self::text_joined(items, text, false),
+            RowFilter::Or(items) => Self::text_joined(items, text, true),
             RowFilter::Not(inner) => inner.text_allows(text).map(|b| !b),
             RowFilter::AnyWord(set) => Some(words_of(text.lower()).any(|w| set.contains(w))),
             RowFilter::Phrase(m) => Some(m.matches(text)),
             RowFilter::Expr(_) => None,
         }
+    }
+
+    /// The text's answer for `items` joined by AND (`decisive` false) or OR (`decisive`
+    /// true): an item answering `decisive` decides; an undecided one leaves the rest open.
+    fn text_joined(items: &[RowFilter], text: &Text<'_>, decisive: bool) -> Option<bool> {
+        let mut joined = Some(!decisive);
+        for i in items {
+            match i.text_allows(text) {
+                Some(b) if b == decisive => return Some(decisive),
+                Some(_) => {}
+                None => joined = None,
+            }
+        }
+        joined
     }
 
     fn matches_raw(&self, row: &Row, text: &Text<'_>) -> bool {
