@@ -778,7 +778,6 @@ def query_rows(data_dir, raw, vl=None):
     return rows
 
 
-
 def main():
     if not os.path.exists(LOUPE):
         sys.exit("build first: cargo build --release")

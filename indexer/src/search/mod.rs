@@ -670,10 +670,15 @@ fn run_partial_stats(
         .iter()
         .map(|(b, searcher, _)| rows::RowReader::new(b, searcher, needs).masked(masker))
         .collect();
+    // A masked role's rows are checked on their masked text: neither the regex nor the
+    // filter's words may look at the stored text before the row is built.
+    let unmasked = masker.is_none_or(|m| m.is_empty());
     // `rex` straight into `stats`: the regex runs on each stored text, rows only for matches.
-    let fused = (filter.is_none() && masker.is_none_or(|m| m.is_empty()))
+    let fused = (filter.is_none() && unmasked)
         .then(|| loupe_query::RawExtraction::plan(local, &partial))
         .flatten();
+    // The text rules most events of a scan out before their row is built.
+    let text_check = filter.filter(|_| unmasked);
     let mut units: Vec<WorkUnit<'_>> = Vec::new();
     for (i, (_, searcher, docs)) in opened.iter().enumerate() {
         for segment in docs.chunk_by(|a, b| a.1.segment_ord == b.1.segment_ord) {
@@ -698,9 +703,6 @@ fn run_partial_stats(
             }
             if in_store_order {
                 let mut batch = Vec::with_capacity(ROW_BATCH);
-                // The text rules most events of a scan out before their row is built; a
-                // masked role's filter sees masked text only, so it waits for the row.
-                let text_check = filter.filter(|_| masker.is_none_or(|m| m.is_empty()));
                 reader.each_document(docs[0].1.segment_ord, docs, |&(t, addr), doc| {
                     if text_check.is_some_and(|f| !f.may_match_text(reader.raw(&doc))) {
                         return Ok(());

@@ -234,37 +234,28 @@ mod code {
 }
 
 impl<'b> DocView<'b> {
-    /// The first text value of `field`, read in place; `None` when it has none, or the bytes
-    /// cannot be read (then [`DocView::decode`] says why).
+    /// The first value of `field` when it is text, read in place; `None` otherwise, or when
+    /// the bytes cannot be read (then [`DocView::decode`] says why).
     pub fn text(&self, field: Field) -> Option<&'b str> {
-        let mut r = Reader { bytes: self.bytes };
-        let n = r.vint().ok()?;
-        for _ in 0..n {
-            let f = r.u32().ok()?;
-            if f == field.field_id() && r.peek() == Some(code::TEXT) {
-                r.u8().ok()?;
-                return r.str().ok();
-            }
-            r.skip_value(0).ok()?;
-        }
-        None
+        let mut r = self.first_value(field)?;
+        (r.u8().ok()? == code::TEXT).then(|| r.str().ok()).flatten()
     }
 
     /// Whether the document has a value of `field`.
     pub fn has(&self, field: Field) -> bool {
+        self.first_value(field).is_some()
+    }
+
+    /// A cursor at the first value of `field` (its type code), the values before it stepped over.
+    fn first_value(&self, field: Field) -> Option<Reader<'b>> {
         let mut r = Reader { bytes: self.bytes };
-        let Ok(n) = r.vint() else { return false };
-        for _ in 0..n {
-            match r.u32() {
-                Ok(f) if f == field.field_id() => return true,
-                Ok(_) => {}
-                Err(_) => return false,
+        for _ in 0..r.vint().ok()? {
+            if r.u32().ok()? == field.field_id() {
+                return Some(r);
             }
-            if r.skip_value(0).is_err() {
-                return false;
-            }
+            r.skip_value(0).ok()?;
         }
-        false
+        None
     }
 
     /// Every value, as tantivy's own reader gives them.
@@ -293,10 +284,6 @@ impl<'b> Reader<'b> {
         let (head, rest) = self.bytes.split_at(n);
         self.bytes = rest;
         Ok(head)
-    }
-
-    fn peek(&self) -> Option<u8> {
-        self.bytes.first().copied()
     }
 
     fn u8(&mut self) -> Result<u8, DocStoreError> {
