@@ -474,11 +474,17 @@ fn read_summary(index: &Index) -> Result<BucketSummary, StoreError> {
 }
 
 /// Documents handed to tantivy per message (one wake-up of its indexing threads each). Its
-/// channel holds 10,000 messages, so this bounds how far ahead of indexing the caller runs:
+/// channel holds [`TANTIVY_CHANNEL_MESSAGES`], so this bounds how far ahead of indexing the caller runs:
 /// at 8, 80,000 documents, just over one [`STREAM_WINDOW_DOCS`] window. That is what keeps the
 /// indexing threads busy while the next window fills; more is memory only (at 16 the channel
 /// held 160,000 documents under HEC ingest, some 30 MiB of the server's peak).
 const BATCH_DOCS: usize = 8;
+
+/// Messages tantivy's document channel holds (its `PIPELINE_MAX_SIZE_IN_DOCS`).
+const TANTIVY_CHANNEL_MESSAGES: usize = 10_000;
+
+// The channel must take a whole window, or the indexing threads wait while the next one fills.
+const _: () = assert!(BATCH_DOCS * TANTIVY_CHANNEL_MESSAGES >= STREAM_WINDOW_DOCS);
 
 /// Documents gathered at most before they are put in stream order and handed to tantivy.
 ///
