@@ -6,7 +6,7 @@
 //! becomes "all" or "nothing" and whole buckets are skipped.
 
 use super::SearchError;
-use crate::store::schema::Fields;
+use crate::store::schema::{Fields, WARNING_NAME};
 use crate::store::vocabulary::{phrase_terms, split_tokens};
 use loupe_query::{CmpOp, SearchExpr};
 use std::ops::Bound;
@@ -383,13 +383,18 @@ fn field_match(
         return Ok(match op {
             _ if loupe_event::extract::derived_field(field) => Pushed::All,
             CmpOp::Eq if !value.contains('*') => {
-                or(vec![json_eq(f, field, value)?, raw_match(value, f)?])
+                let mut any = vec![json_eq(f, field, value)?, raw_match(value, f)?];
+                any.extend(warning_eq(f, field, value)?);
+                or(any)
             }
             _ => Pushed::All,
         });
     } else {
         match op {
-            CmpOp::Eq | CmpOp::Ne => json_eq(f, field, value)?,
+            CmpOp::Eq | CmpOp::Ne => match warning_eq(f, field, value)? {
+                Some(w) => or(vec![json_eq(f, field, value)?, w]),
+                None => json_eq(f, field, value)?,
+            },
             _ => json_range(f, field, op, value)?,
         }
     };
@@ -437,6 +442,33 @@ fn keyword_eq(field: tantivy::schema::Field, value: &str) -> Result<Pushed, Sear
         Term::from_field_text(field, &v),
         IndexRecordOption::Basic,
     ))))
+}
+
+/// `ingest_warning=value` in a bucket that keeps ingest's repairs in `_warning` (`None` for any
+/// other field, or an older bucket: there they are `_fields.ingest_warning`, which a shipper may
+/// also send, so the caller asks both).
+fn warning_eq(f: &Fields, field: &str, value: &str) -> Result<Option<Pushed>, SearchError> {
+    let Some(warning) = f.warning.filter(|_| field == WARNING_NAME) else {
+        return Ok(None);
+    };
+    let v = value.to_lowercase();
+    let q: Box<dyn Query> = if v.contains('*') {
+        let pattern = if v == "*" {
+            ".+".to_string()
+        } else {
+            wildcard_regex(&v)
+        };
+        Box::new(
+            RegexQuery::from_pattern(&pattern, warning)
+                .map_err(|e| SearchError::Invalid(format!("wildcard {value:?}: {e}")))?,
+        )
+    } else {
+        Box::new(TermQuery::new(
+            Term::from_field_text(warning, &v),
+            IndexRecordOption::Basic,
+        ))
+    };
+    Ok(Some(Pushed::Query(q)))
 }
 
 fn json_term(f: &Fields, field: &str) -> Term {
@@ -584,6 +616,8 @@ pub fn describe(expr: &SearchExpr, loose: bool) -> String {
                     }
                     _ => format!("* + row filter {field}{o}{value}"),
                 }
+            } else if matches!(op, CmpOp::Eq | CmpOp::Ne) && field == WARNING_NAME {
+                format!("(_fields.{field}:term({o}{value:?}) OR _warning:term({o}{value:?}))")
             } else if matches!(op, CmpOp::Eq | CmpOp::Ne) {
                 format!("_fields.{field}:term({o}{value:?})")
             } else {

@@ -3,6 +3,7 @@
 
 use crate::store::bucket::Bucket;
 use crate::store::docstore::{DocStoreError, DocView, SegmentStore};
+use crate::store::schema::WARNING_NAME;
 use loupe_event::Value;
 use loupe_query::needs::FieldNeeds;
 use loupe_query::{CmpOp, Row, SearchExpr};
@@ -329,10 +330,17 @@ impl<'a> RowReader<'a> {
         raw: &str,
     ) -> bool {
         let fields = self.bucket.fields.fields;
-        let indexed = match doc {
-            Doc::View(view) => view.has(fields),
-            Doc::Stored(doc) => doc.0 .0.iter().any(|(f, _)| *f == fields),
+        // `_warning` gives one field only: it matters when the pipeline reads it.
+        let warning = self.bucket.fields.warning.filter(|_| {
+            self.extra
+                .as_ref()
+                .is_none_or(|e| e.iter().any(|n| n == WARNING_NAME))
+        });
+        let holds = |f: Field| match doc {
+            Doc::View(view) => view.has(f),
+            Doc::Stored(doc) => doc.0 .0.iter().any(|(g, _)| *g == f),
         };
+        let indexed = holds(fields) || warning.is_some_and(holds);
         indexed || self.extracts(|| self.patterned_at(cache, addr), raw)
     }
 
@@ -409,6 +417,7 @@ impl<'a> RowReader<'a> {
         };
         let mut raw = String::new();
         let mut indexed = None;
+        let mut warnings = Vec::new();
         for (field, value) in values {
             if field == self.bucket.fields.raw {
                 if let OwnedValue::Str(s) = value {
@@ -416,6 +425,10 @@ impl<'a> RowReader<'a> {
                 }
             } else if field == self.bucket.fields.fields {
                 indexed = Some(value);
+            } else if Some(field) == self.bucket.fields.warning {
+                if let OwnedValue::Str(s) = value {
+                    warnings.push(Value::Str(s));
+                }
             }
         }
         let wanted = |name: &str| {
@@ -448,6 +461,14 @@ impl<'a> RowReader<'a> {
                     }
                 }
             }
+        }
+        if needs_fields && wanted(WARNING_NAME) && !warnings.is_empty() {
+            let value = if warnings.len() == 1 {
+                warnings.remove(0)
+            } else {
+                Value::Multi(warnings)
+            };
+            row.set(WARNING_NAME, value);
         }
         if self.raw_wanted {
             row.set("_raw", Value::Str(raw));

@@ -327,6 +327,7 @@ impl Bucket {
         schema::register_tokenizers(&index);
         // A bucket written before `_indextime` existed keeps its schema; its events have none.
         fields.indextime = index.schema().get_field("_indextime").ok();
+        fields.warning = index.schema().get_field("_warning").ok();
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
@@ -601,7 +602,6 @@ impl BucketWriter {
         self.pending.wal_lsn = self.pending.wal_lsn.max(lsn);
         self.dirty = true;
         let f = &self.bucket.fields;
-        let warnings = warnings(&ev);
         let key = stream_key(&ev);
         // One allocation for the document's values (it copies every string it is given).
         let mut doc = TantivyDocument::with_capacity(
@@ -614,6 +614,12 @@ impl BucketWriter {
         doc.add_text(f.host, &ev.host);
         doc.add_text(f.source, &ev.source);
         doc.add_text(f.sourcetype, &ev.sourcetype);
+        let mut warnings = warnings(&ev);
+        if let Some(field) = f.warning {
+            for w in warnings.drain(..) {
+                doc.add_text(field, w);
+            }
+        }
         if !ev.fields.is_empty() || !warnings.is_empty() {
             let mut obj: BTreeMap<String, OwnedValue> = BTreeMap::new();
             for (k, v) in ev.fields {
@@ -622,8 +628,9 @@ impl BucketWriter {
                 }
             }
             if !warnings.is_empty() {
+                // A bucket made before `_warning` existed.
                 obj.insert(
-                    "ingest_warning".into(),
+                    schema::WARNING_NAME.into(),
                     OwnedValue::Array(
                         warnings
                             .into_iter()

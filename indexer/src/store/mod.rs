@@ -785,6 +785,104 @@ mod tests {
         assert!(w.is_dirty(), "today's bucket is still open");
     }
 
+    /// Ingest's repairs are a keyword of their own, not a key of `_fields`: a line without a
+    /// timestamp is stored with no JSON object at all, and `ingest_warning` is still searched
+    /// and shown as before, together with a field of that name a shipper sent itself.
+    #[test]
+    fn ingest_warnings_are_their_own_field_and_answer_as_ingest_warning() {
+        use crate::search::{run, SearchRequest, SearchScope};
+        use tantivy::schema::Value as _;
+        let dir = tempfile::tempdir().unwrap();
+        let (store, mut w) = small_writer(dir.path(), WriterOptions::default());
+        let t = 86_400_000_000_000i64 * 20_000;
+        let mut no_time = ev(t, "no time here");
+        no_time.flags.time_from_receipt = true;
+        let mut cut = ev(t + 1, "cut short");
+        cut.flags.time_from_receipt = true;
+        cut.flags.truncated = true;
+        let mut sent = ev(t + 2, "sent by a shipper");
+        sent.fields.push((
+            "ingest_warning".into(),
+            loupe_event::Value::Str("client_said".into()),
+        ));
+        for e in [no_time, cut, sent, ev(t + 3, "clean")] {
+            w.add(e, 0).unwrap();
+        }
+        w.close_all().unwrap();
+
+        let bucket = &store.buckets_of("main")[0];
+        let warning = bucket.fields.warning.expect("a new bucket has _warning");
+        let searcher = bucket.reader.searcher();
+        let mut stored = Vec::new();
+        for (ord, seg) in searcher.segment_readers().iter().enumerate() {
+            for doc in 0..seg.max_doc() {
+                let d: tantivy::TantivyDocument = searcher
+                    .doc(tantivy::DocAddress::new(ord as u32, doc))
+                    .unwrap();
+                let raw = d.get_first(bucket.fields.raw).unwrap().as_str().unwrap();
+                let warnings: Vec<String> = d
+                    .get_all(warning)
+                    .filter_map(|v| v.as_str().map(str::to_string))
+                    .collect();
+                let has_json = d.get_first(bucket.fields.fields).is_some();
+                stored.push((raw.to_string(), warnings, has_json));
+            }
+        }
+        stored.sort();
+        let owned = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            stored,
+            vec![
+                ("clean".to_string(), vec![], false),
+                (
+                    "cut short".into(),
+                    owned(&["timestamp_unparsed", "truncated"]),
+                    false
+                ),
+                ("no time here".into(), owned(&["timestamp_unparsed"]), false),
+                ("sent by a shipper".into(), vec![], true),
+            ]
+        );
+
+        let count = |q: &str| {
+            let req = SearchRequest {
+                query: format!("index=main earliest=0 {q} | stats count"),
+                ..SearchRequest::default()
+            };
+            let resp = run(&store, &SearchScope::default(), &req).unwrap();
+            resp.rows[0]["count"].as_i64().unwrap()
+        };
+        assert_eq!(count("ingest_warning=timestamp_unparsed"), 2);
+        assert_eq!(count("ingest_warning=TRUNCATED"), 1);
+        assert_eq!(count("ingest_warning=trunc*"), 1);
+        assert_eq!(count("ingest_warning=client_said"), 1);
+        assert_eq!(count("ingest_warning=*"), 3);
+        assert_eq!(count("NOT ingest_warning=*"), 1);
+        assert_eq!(
+            count("cut ingest_warning=timestamp_unparsed ingest_warning=truncated"),
+            1
+        );
+
+        let req = SearchRequest {
+            query: "index=main earliest=0 ingest_warning=* | sort _raw | table _raw ingest_warning"
+                .into(),
+            ..SearchRequest::default()
+        };
+        let rows = run(&store, &SearchScope::default(), &req).unwrap().rows;
+        let shown: Vec<serde_json::Value> = rows
+            .iter()
+            .map(|r| r.get("ingest_warning").cloned().unwrap_or_default())
+            .collect();
+        assert_eq!(
+            shown,
+            vec![
+                serde_json::json!(["timestamp_unparsed", "truncated"]),
+                serde_json::json!("timestamp_unparsed"),
+                serde_json::json!("client_said"),
+            ]
+        );
+    }
+
     #[test]
     fn interleaved_streams_are_stored_side_by_side_each_in_its_order() {
         use tantivy::schema::Value;

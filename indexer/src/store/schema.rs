@@ -30,7 +30,14 @@ pub struct Fields {
     /// `_indextime`, epoch seconds the event was written into its bucket (`None` in buckets
     /// made before it existed: their events have no index time).
     pub indextime: Option<Field>,
+    /// `_warning`, the repairs ingest made to the event (`timestamp_unparsed`, `truncated`…),
+    /// searched and shown as `ingest_warning` (`None` in buckets made before it: theirs are in
+    /// `_fields.ingest_warning`).
+    pub warning: Option<Field>,
 }
+
+/// The field name a user searches and sees ingest's repairs under.
+pub const WARNING_NAME: &str = "ingest_warning";
 
 /// Builds the schema; identical for every bucket so searches can treat buckets alike.
 pub fn build() -> (Schema, Fields) {
@@ -69,6 +76,20 @@ pub fn build() -> (Schema, Fields) {
     // Last, so the fields before it keep their ids in buckets made without it. A fast column
     // only: ingest lag is charted from it and `_index_earliest` is a range over it.
     let indextime = b.add_i64_field("_indextime", NumericOptions::default().set_fast());
+    // After it, for the same reason. A keyword of its own, not a key of `_fields`: nine in ten
+    // lines of a file without timestamps carry `timestamp_unparsed`, and as a JSON object each
+    // cost a map, a JSON path term, a JSON fast column entry and an object in the doc store (9 %
+    // of such an import's CPU); here it is one stored string and one term of a tiny vocabulary.
+    let warning_indexing = TextFieldIndexing::default()
+        .set_tokenizer(KEYWORD_TOKENIZER)
+        .set_fieldnorms(false)
+        .set_index_option(IndexRecordOption::Basic);
+    let warning = b.add_text_field(
+        "_warning",
+        TextOptions::default()
+            .set_indexing_options(warning_indexing)
+            .set_stored(),
+    );
     (
         b.build(),
         Fields {
@@ -79,6 +100,7 @@ pub fn build() -> (Schema, Fields) {
             sourcetype,
             fields,
             indextime: Some(indextime),
+            warning: Some(warning),
         },
     )
 }
