@@ -463,6 +463,13 @@ impl<'a> RowReader<'a> {
             }
         }
         if needs_fields && wanted(WARNING_NAME) && !warnings.is_empty() {
+            // A shipper's own `ingest_warning` (an indexed field) comes first, ingest's after it.
+            let sent: Vec<Value> = match row.get(WARNING_NAME) {
+                Some(Value::Multi(sent)) => sent.clone(),
+                Some(sent) => vec![sent.clone()],
+                None => Vec::new(),
+            };
+            warnings.splice(0..0, sent);
             let value = if warnings.len() == 1 {
                 warnings.remove(0)
             } else {

@@ -785,6 +785,22 @@ mod tests {
         assert!(w.is_dirty(), "today's bucket is still open");
     }
 
+    /// Every document of `bucket`, in store order, through tantivy's own reader.
+    fn stored_documents(bucket: &bucket::Bucket) -> Vec<tantivy::TantivyDocument> {
+        let searcher = bucket.reader.searcher();
+        let mut docs = Vec::new();
+        for (ord, seg) in searcher.segment_readers().iter().enumerate() {
+            for doc in 0..seg.max_doc() {
+                docs.push(
+                    searcher
+                        .doc(tantivy::DocAddress::new(ord as u32, doc))
+                        .unwrap(),
+                );
+            }
+        }
+        docs
+    }
+
     /// Ingest's repairs are a keyword of their own, not a key of `_fields`: a line without a
     /// timestamp is stored with no JSON object at all, and `ingest_warning` is still searched
     /// and shown as before, together with a field of that name a shipper sent itself.
@@ -805,34 +821,35 @@ mod tests {
             "ingest_warning".into(),
             loupe_event::Value::Str("client_said".into()),
         ));
-        for e in [no_time, cut, sent, ev(t + 3, "clean")] {
+        let mut both = ev(t + 4, "both kinds");
+        both.fields.push((
+            "ingest_warning".into(),
+            loupe_event::Value::Str("client_said".into()),
+        ));
+        both.flags.lossy_utf8 = true;
+        for e in [no_time, cut, sent, ev(t + 3, "clean"), both] {
             w.add(e, 0).unwrap();
         }
         w.close_all().unwrap();
 
         let bucket = &store.buckets_of("main")[0];
         let warning = bucket.fields.warning.expect("a new bucket has _warning");
-        let searcher = bucket.reader.searcher();
         let mut stored = Vec::new();
-        for (ord, seg) in searcher.segment_readers().iter().enumerate() {
-            for doc in 0..seg.max_doc() {
-                let d: tantivy::TantivyDocument = searcher
-                    .doc(tantivy::DocAddress::new(ord as u32, doc))
-                    .unwrap();
-                let raw = d.get_first(bucket.fields.raw).unwrap().as_str().unwrap();
-                let warnings: Vec<String> = d
-                    .get_all(warning)
-                    .filter_map(|v| v.as_str().map(str::to_string))
-                    .collect();
-                let has_json = d.get_first(bucket.fields.fields).is_some();
-                stored.push((raw.to_string(), warnings, has_json));
-            }
+        for d in stored_documents(bucket) {
+            let raw = d.get_first(bucket.fields.raw).unwrap().as_str().unwrap();
+            let warnings: Vec<String> = d
+                .get_all(warning)
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect();
+            let has_json = d.get_first(bucket.fields.fields).is_some();
+            stored.push((raw.to_string(), warnings, has_json));
         }
         stored.sort();
         let owned = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
         assert_eq!(
             stored,
             vec![
+                ("both kinds".to_string(), owned(&["invalid_utf8"]), true),
                 ("clean".to_string(), vec![], false),
                 (
                     "cut short".into(),
@@ -855,8 +872,9 @@ mod tests {
         assert_eq!(count("ingest_warning=timestamp_unparsed"), 2);
         assert_eq!(count("ingest_warning=TRUNCATED"), 1);
         assert_eq!(count("ingest_warning=trunc*"), 1);
-        assert_eq!(count("ingest_warning=client_said"), 1);
-        assert_eq!(count("ingest_warning=*"), 3);
+        assert_eq!(count("ingest_warning=client_said"), 2);
+        assert_eq!(count("ingest_warning=invalid_utf8"), 1);
+        assert_eq!(count("ingest_warning=*"), 4);
         assert_eq!(count("NOT ingest_warning=*"), 1);
         assert_eq!(
             count("cut ingest_warning=timestamp_unparsed ingest_warning=truncated"),
@@ -876,6 +894,7 @@ mod tests {
         assert_eq!(
             shown,
             vec![
+                serde_json::json!(["client_said", "invalid_utf8"]),
                 serde_json::json!(["timestamp_unparsed", "truncated"]),
                 serde_json::json!("timestamp_unparsed"),
                 serde_json::json!("client_said"),
@@ -902,17 +921,13 @@ mod tests {
         }
         w.close_all().unwrap();
         let bucket = &store.buckets_of("main")[0];
-        let searcher = bucket.reader.searcher();
-        let mut raws = Vec::new();
-        for (ord, seg) in searcher.segment_readers().iter().enumerate() {
-            for doc in 0..seg.max_doc() {
-                let d: tantivy::TantivyDocument = searcher
-                    .doc(tantivy::DocAddress::new(ord as u32, doc))
-                    .unwrap();
+        let raws: Vec<String> = stored_documents(bucket)
+            .iter()
+            .map(|d| {
                 let raw = d.get_first(bucket.fields.raw).unwrap().as_str().unwrap();
-                raws.push(raw.to_string());
-            }
-        }
+                raw.to_string()
+            })
+            .collect();
         assert_eq!(raws.len(), 900);
         // Three runs, one per source, each in arrival order.
         let runs: Vec<&[String]> = raws.chunk_by(|a, b| a[..1] == b[..1]).collect();
