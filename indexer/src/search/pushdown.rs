@@ -451,24 +451,13 @@ fn warning_eq(f: &Fields, field: &str, value: &str) -> Result<Option<Pushed>, Se
     let Some(warning) = f.warning.filter(|_| field == WARNING_NAME) else {
         return Ok(None);
     };
-    let v = value.to_lowercase();
-    let q: Box<dyn Query> = if v.contains('*') {
-        let pattern = if v == "*" {
-            ".+".to_string()
-        } else {
-            wildcard_regex(&v)
-        };
-        Box::new(
-            RegexQuery::from_pattern(&pattern, warning)
-                .map_err(|e| SearchError::Invalid(format!("wildcard {value:?}: {e}")))?,
-        )
-    } else {
-        Box::new(TermQuery::new(
-            Term::from_field_text(warning, &v),
-            IndexRecordOption::Basic,
-        ))
-    };
-    Ok(Some(Pushed::Query(q)))
+    // Unlike host or source, not every event has it: `*` asks for any value.
+    if value == "*" {
+        let q = RegexQuery::from_pattern(".+", warning)
+            .map_err(|e| SearchError::Invalid(format!("wildcard {value:?}: {e}")))?;
+        return Ok(Some(Pushed::Query(Box::new(q))));
+    }
+    keyword_eq(warning, value).map(Some)
 }
 
 fn json_term(f: &Fields, field: &str) -> Term {

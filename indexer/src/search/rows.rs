@@ -72,6 +72,9 @@ pub struct RowReader<'a> {
     read_doc: bool,
     /// Whether `_raw` goes in the row (it may be read only to extract fields).
     raw_wanted: bool,
+    /// The bucket's `_warning` field when the pipeline reads `ingest_warning` (decided once,
+    /// not per event: scans ask for each event whether it could give a wanted field).
+    warning: Option<Field>,
     /// Per segment, this reader's own doc-store reader (when documents are read). The
     /// searcher's store readers are shared by every search until the next commit, so the
     /// blocks they cache stayed in memory after an export had walked them: 4 MiB per segment,
@@ -162,6 +165,7 @@ impl<'a> RowReader<'a> {
             builtin,
             read_doc,
             raw_wanted: needs.wants("_raw"),
+            warning: bucket.fields.warning.filter(|_| needs.wants(WARNING_NAME)),
             stores,
             masker: None,
         }
@@ -330,17 +334,12 @@ impl<'a> RowReader<'a> {
         raw: &str,
     ) -> bool {
         let fields = self.bucket.fields.fields;
-        // `_warning` gives one field only: it matters when the pipeline reads it.
-        let warning = self.bucket.fields.warning.filter(|_| {
-            self.extra
-                .as_ref()
-                .is_none_or(|e| e.iter().any(|n| n == WARNING_NAME))
-        });
         let holds = |f: Field| match doc {
             Doc::View(view) => view.has(f),
             Doc::Stored(doc) => doc.0 .0.iter().any(|(g, _)| *g == f),
         };
-        let indexed = holds(fields) || warning.is_some_and(holds);
+        // `_warning` gives one field only: it matters when the pipeline reads it.
+        let indexed = holds(fields) || self.warning.is_some_and(holds);
         indexed || self.extracts(|| self.patterned_at(cache, addr), raw)
     }
 
@@ -425,7 +424,7 @@ impl<'a> RowReader<'a> {
                 }
             } else if field == self.bucket.fields.fields {
                 indexed = Some(value);
-            } else if Some(field) == self.bucket.fields.warning {
+            } else if Some(field) == self.warning {
                 if let OwnedValue::Str(s) = value {
                     warnings.push(Value::Str(s));
                 }
@@ -462,18 +461,20 @@ impl<'a> RowReader<'a> {
                 }
             }
         }
-        if needs_fields && wanted(WARNING_NAME) && !warnings.is_empty() {
+        if !warnings.is_empty() {
             // A shipper's own `ingest_warning` (an indexed field) comes first, ingest's after it.
-            let sent: Vec<Value> = match row.get(WARNING_NAME) {
-                Some(Value::Multi(sent)) => sent.clone(),
-                Some(sent) => vec![sent.clone()],
-                None => Vec::new(),
-            };
-            warnings.splice(0..0, sent);
-            let value = if warnings.len() == 1 {
-                warnings.remove(0)
+            let mut all: Vec<Value> = row
+                .get(WARNING_NAME)
+                .map(loupe_query::row::values_of)
+                .unwrap_or_default()
+                .into_iter()
+                .cloned()
+                .collect();
+            all.append(&mut warnings);
+            let value = if all.len() == 1 {
+                all.remove(0)
             } else {
-                Value::Multi(warnings)
+                Value::Multi(all)
             };
             row.set(WARNING_NAME, value);
         }
