@@ -141,6 +141,12 @@ impl RawExtraction {
         }
     }
 
+    /// False when `raw` holds none of the literals every match starts with: the text need not
+    /// even be checked as UTF-8 (most texts of such a scan end here).
+    pub fn may_match(&self, raw: &[u8]) -> bool {
+        self.prefixes.is_empty() || self.prefixes.iter().any(|f| f.find(raw).is_some())
+    }
+
     /// Runs the regex on one event's text; a match goes into `stats` (the partial this
     /// thread fills) as the row `rex` would have given it.
     pub fn scan(
@@ -149,12 +155,7 @@ impl RawExtraction {
         scratch: &mut ScanScratch,
         stats: &mut GroupedAggs,
     ) -> Result<RawScan, ExecError> {
-        if !self.prefixes.is_empty()
-            && !self
-                .prefixes
-                .iter()
-                .any(|f| f.find(raw.as_bytes()).is_some())
-        {
+        if !self.may_match(raw.as_bytes()) {
             return Ok(RawScan::NoMatch);
         }
         let ScanScratch {

@@ -129,14 +129,40 @@ pub fn sourcetype_may_give(sourcetype: &str, name: &str) -> bool {
         }
 }
 
-/// False when JSON and `key=value` extraction cannot give `name` from `raw`: their names
-/// (the last segment of `a.b{}`) appear literally in the text.
+/// False when JSON and `key=value` extraction cannot give `name` from `raw`; see [`KeyFinder`].
 pub fn text_may_hold(raw: &str, name: &str) -> bool {
-    memchr::memmem::find(raw.as_bytes(), text_key(name).as_bytes()).is_some()
+    KeyFinder::new(name).may_hold(raw.as_bytes())
+}
+
+/// What an event's text must contain for JSON or `key=value` extraction to give a field: the
+/// last segment of its name (`b` of `a.b{}`) right before `=` (a `key=value` pair) or `"`
+/// (the end of a JSON key). A scan that reads a few fields asks this of every event whose
+/// own rules do not give them; the bare name alone (`ip` in "ship", "skip", "zip") sent
+/// one event in ten of the corpus through extraction for nothing.
+#[derive(Clone, Debug)]
+pub struct KeyFinder {
+    key: memchr::memmem::Finder<'static>,
+}
+
+impl KeyFinder {
+    /// The finder for field `name` (built once per search, not per event).
+    pub fn new(name: &str) -> KeyFinder {
+        KeyFinder {
+            key: memchr::memmem::Finder::new(text_key(name).as_bytes()).into_owned(),
+        }
+    }
+
+    /// False when the text cannot give the field by JSON or `key=value` extraction.
+    pub fn may_hold(&self, raw: &[u8]) -> bool {
+        let len = self.key.needle().len();
+        self.key
+            .find_iter(raw)
+            .any(|at| matches!(raw.get(at + len), Some(b'=' | b'"')))
+    }
 }
 
 /// The part of a field name that JSON or `key=value` text must contain for extraction to give
-/// it (see [`text_may_hold`]); callers checking many events compute it once.
+/// it (see [`KeyFinder`]).
 pub fn text_key(name: &str) -> &str {
     name.rsplit('.')
         .map(|seg| seg.trim_end_matches("{}"))
@@ -470,6 +496,15 @@ mod tests {
             }
         }
         assert!(!may_extract("auto", "level=warn", "status"));
+        // The name inside other words, or not followed by `=` or a JSON key's quote.
+        assert!(!may_extract("auto", "ship from zip ip 10.0.0.1", "ip"));
+        assert!(may_extract("auto", "src.ip=10.0.0.1", "ip"));
+        assert!(may_extract(
+            "auto",
+            r#"{"net": {"ip": "10.0.0.1"}}"#,
+            "net.ip"
+        ));
+        assert!(may_extract("auto", r#"{"ip":["10.0.0.1"]}"#, "ip{}"));
         assert!(!may_extract("_json", r#"{"a":1}"#, "b.c"));
     }
 

@@ -524,25 +524,15 @@ fn matching_timed(
     (earliest, latest): (Option<i64>, Option<i64>),
     read_time: bool,
 ) -> Result<Vec<(i64, DocAddress)>, SearchError> {
+    let expect_all = matches!(pushed, Pushed::All);
     let q = with_time(b, pushed, earliest, latest);
-    let docs = searcher.search(&*q, &collect::InOrder)?;
-    if !read_time {
-        return Ok(docs.into_iter().map(|a| (i64::MIN, a)).collect());
-    }
-    let times = searcher
-        .segment_readers()
-        .iter()
-        .map(|seg| seg.fast_fields().i64("_time"))
-        .collect::<Result<Vec<_>, _>>()?;
-    let timed: Vec<(i64, DocAddress)> = docs
-        .into_iter()
-        .map(|a| {
-            let t = times
-                .get(a.segment_ord as usize)
-                .and_then(|c| c.first(a.doc_id));
-            (t.unwrap_or(i64::MIN), a)
-        })
-        .collect();
+    let timed = searcher.search(
+        &*q,
+        &collect::Timed {
+            read_time,
+            expect_all,
+        },
+    )?;
     Ok(timed)
 }
 
@@ -658,8 +648,10 @@ fn run_partial_stats(
     // Every bucket's matching documents, cut into units of work: a segment whose documents are
     // mostly wanted is walked in store order (each block decompressed once, no lookups), the
     // rest is read document by document in slices. Each thread aggregates into its own partial.
+    // Buckets matched on all cores: a scan of every event otherwise spends its first tenth
+    // on one thread, listing documents.
     let opened = plans
-        .into_iter()
+        .into_par_iter()
         .map(|(b, p)| {
             let searcher = b.reader.searcher();
             let docs = matching_timed(&b, &searcher, p, (earliest, latest), needs.wants("_time"))?;
@@ -704,7 +696,7 @@ fn run_partial_stats(
             if in_store_order {
                 let mut batch = Vec::with_capacity(ROW_BATCH);
                 reader.each_document(docs[0].1.segment_ord, docs, |&(t, addr), doc| {
-                    if text_check.is_some_and(|f| !f.may_match_text(reader.raw(&doc))) {
+                    if text_check.is_some_and(|f| !f.may_match_text(reader.raw_bytes(&doc))) {
                         return Ok(());
                     }
                     let stored = reader.decoded(addr, doc).map_err(SearchError::Internal)?;
@@ -764,10 +756,14 @@ fn fused_unit(
     // Events that need their row: batched through the row-local commands as on the row path.
     let mut batch: Vec<Row> = Vec::new();
     let mut each = |&(t, addr): &(i64, DocAddress), doc: rows::Doc<'_>| {
-        let raw = reader.raw(&doc);
-        let whole = match fused.scan(raw, &mut scratch, &mut w.partial)? {
+        let bytes = reader.raw_bytes(&doc);
+        let scanned = match fused.may_match(bytes) {
+            true => fused.scan(reader.raw(&doc), &mut scratch, &mut w.partial)?,
+            false => loupe_query::RawScan::NoMatch,
+        };
+        let whole = match scanned {
             loupe_query::RawScan::Counted => true,
-            loupe_query::RawScan::NoMatch => !reader.may_give_fields(cache, addr, &doc, raw),
+            loupe_query::RawScan::NoMatch => !reader.may_give_fields(cache, addr, &doc, bytes),
             loupe_query::RawScan::Undecided => false,
         };
         if whole {

@@ -65,7 +65,7 @@ pub struct RowReader<'a> {
     extra: Option<Vec<String>>,
     /// For each of `extra`, what an event's text must contain for JSON or `key=value`
     /// extraction to give it.
-    extra_keys: Vec<memchr::memmem::Finder<'static>>,
+    extra_keys: Vec<loupe_event::extract::KeyFinder>,
     /// host, source, sourcetype, index: whether each is put in the row.
     builtin: [bool; 4],
     /// Whether the stored document is read at all.
@@ -108,6 +108,9 @@ pub struct KeywordCache {
     patterned: HashMap<String, bool, foldhash::fast::RandomState>,
     /// `patterned` by segment and sourcetype ordinal, for scans that never build the string.
     patterned_ords: HashMap<(u32, u64), bool, foldhash::fast::RandomState>,
+    /// Per segment, whether any sourcetype in it is patterned: when none is, a scan asks the
+    /// column for no event's sourcetype (reading it was a tenth of a `rex` scan's time).
+    segment_patterned: HashMap<u32, bool, foldhash::fast::RandomState>,
 }
 
 impl<'a> RowReader<'a> {
@@ -133,7 +136,7 @@ impl<'a> RowReader<'a> {
         let extra_keys = extra
             .iter()
             .flatten()
-            .map(|n| memchr::memmem::Finder::new(loupe_event::extract::text_key(n)).into_owned())
+            .map(|n| loupe_event::extract::KeyFinder::new(n))
             .collect();
         let builtin = ["host", "source", "sourcetype", "index"].map(|n| needs.wants(n));
         let indextime = if needs.wants("_indextime") {
@@ -259,7 +262,7 @@ impl<'a> RowReader<'a> {
     /// Whether search-time extraction of `raw` may give a field the pipeline reads: the
     /// sourcetype's own patterns name one (`patterned`, asked only when it matters), or the text
     /// holds one's `key=` or `"key"`. Extraction is the dear part of a row; most events skip it.
-    fn extracts(&self, patterned: impl FnOnce() -> bool, raw: &str) -> bool {
+    fn extracts(&self, patterned: impl FnOnce() -> bool, raw: &[u8]) -> bool {
         match &self.extra {
             None => true,
             Some(extra) if extra.is_empty() => false,
@@ -282,10 +285,8 @@ impl<'a> RowReader<'a> {
     }
 
     /// Whether `raw` holds the `key=` or `"key"` of a field the pipeline reads.
-    fn keys_in(&self, raw: &str) -> bool {
-        self.extra_keys
-            .iter()
-            .any(|k| k.find(raw.as_bytes()).is_some())
+    fn keys_in(&self, raw: &[u8]) -> bool {
+        self.extra_keys.iter().any(|k| k.may_hold(raw))
     }
 
     /// Reads one event's stored document.
@@ -311,6 +312,14 @@ impl<'a> RowReader<'a> {
         .unwrap_or_default()
     }
 
+    /// [`RowReader::raw`] as bytes, unchecked when read in place (see [`DocView::text_bytes`]).
+    pub fn raw_bytes<'d>(&self, doc: &'d Doc<'_>) -> &'d [u8] {
+        match doc {
+            Doc::View(view) => view.text_bytes(self.bucket.fields.raw).unwrap_or_default(),
+            Doc::Stored(_) => self.raw(doc).as_bytes(),
+        }
+    }
+
     /// The values of a document met in a walk, decoded for its row. Bytes this reader cannot
     /// decode are read again through tantivy, which says what is wrong with them.
     pub fn decoded(&self, addr: DocAddress, doc: Doc<'_>) -> Result<StoredDoc, String> {
@@ -331,7 +340,7 @@ impl<'a> RowReader<'a> {
         cache: &mut KeywordCache,
         addr: DocAddress,
         doc: &Doc<'_>,
-        raw: &str,
+        raw: &[u8],
     ) -> bool {
         let fields = self.bucket.fields.fields;
         let holds = |f: Field| match doc {
@@ -346,11 +355,30 @@ impl<'a> RowReader<'a> {
     /// [`RowReader::patterned`] for the event at `addr`, by its sourcetype's ordinal in the
     /// segment's column: the sourcetype's text is built once per segment, not per event.
     fn patterned_at(&self, cache: &mut KeywordCache, addr: DocAddress) -> bool {
-        let ord = self
+        let column = self
             .columns
             .get(addr.segment_ord as usize)
-            .and_then(|cols| cols[2].as_ref())
-            .and_then(|c| c.term_ords(addr.doc_id).next());
+            .and_then(|cols| cols[2].as_ref());
+        if let Some(c) = column {
+            let any = match cache.segment_patterned.get(&addr.segment_ord) {
+                Some(any) => *any,
+                None => {
+                    // An event without one is read as of sourcetype "".
+                    let any = self.patterned(cache, "")
+                        || (0..c.num_terms() as u64).any(|ord| {
+                            let mut name = String::new();
+                            // A name that cannot be read is taken as patterned: the events are read.
+                            c.ord_to_str(ord, &mut name).is_err() || self.patterned(cache, &name)
+                        });
+                    cache.segment_patterned.insert(addr.segment_ord, any);
+                    any
+                }
+            };
+            if !any {
+                return false;
+            }
+        }
+        let ord = column.and_then(|c| c.term_ords(addr.doc_id).next());
         let Some(ord) = ord else {
             return self.patterned(cache, "");
         };
@@ -438,7 +466,7 @@ impl<'a> RowReader<'a> {
         let needs_fields = self.extra.as_ref().is_none_or(|e| !e.is_empty());
         if needs_fields || st {
             let sourcetype = self.keyword(cache, addr, 2);
-            let extract = self.extracts(|| self.patterned(cache, &sourcetype), &raw);
+            let extract = self.extracts(|| self.patterned(cache, &sourcetype), raw.as_bytes());
             if st {
                 row.set("sourcetype", Value::Str(sourcetype.clone()));
             }
@@ -617,17 +645,15 @@ impl RowFilter {
             None => "",
         };
         // Lower-cased at most once per row, and only for the checks that need it.
-        let lower = std::cell::OnceCell::new();
-        self.matches_raw(row, &Text { raw, lower })
+        self.matches_raw(row, &Text::new(raw.as_bytes()))
     }
 
     /// False when the event's text `raw` alone rules the row out: its words and phrases
     /// cannot hold, whatever its other fields. Asked before a row is built, so that most
     /// events of a scan are dropped with their bytes still undecoded; [`RowFilter::matches`]
     /// decides the rest.
-    pub fn may_match_text(&self, raw: &str) -> bool {
-        let lower = std::cell::OnceCell::new();
-        self.text_allows(&Text { raw, lower }) != Some(false)
+    pub fn may_match_text(&self, raw: &[u8]) -> bool {
+        self.text_allows(&Text::new(raw)) != Some(false)
     }
 
     /// The answer the text alone gives, when it gives one.
@@ -669,14 +695,26 @@ impl RowFilter {
 }
 
 /// An event's text as written, and lower-cased when a check asks for it.
+/// An event's text as a filter reads it: bytes, matched as they are when ASCII (nearly all
+/// log text), lower-cased as Unicode text only when a matcher needs it.
 struct Text<'a> {
-    raw: &'a str,
+    raw: &'a [u8],
+    ascii: bool,
     lower: std::cell::OnceCell<String>,
 }
 
-impl Text<'_> {
+impl<'a> Text<'a> {
+    fn new(raw: &'a [u8]) -> Text<'a> {
+        Text {
+            raw,
+            ascii: raw.is_ascii(),
+            lower: std::cell::OnceCell::new(),
+        }
+    }
+
     fn lower(&self) -> &str {
-        self.lower.get_or_init(|| self.raw.to_lowercase())
+        self.lower
+            .get_or_init(|| String::from_utf8_lossy(self.raw).to_lowercase())
     }
 }
 
@@ -737,11 +775,10 @@ impl PhraseMatcher {
     }
 
     fn matches(&self, text: &Text<'_>) -> bool {
-        let raw = text.raw;
-        if !raw.is_ascii() {
+        if !text.ascii {
             return holds_phrase(text.lower(), &self.needle);
         }
-        let bytes = raw.as_bytes();
+        let bytes = text.raw;
         let alnum = |i: usize| bytes.get(i).is_some_and(u8::is_ascii_alphanumeric);
         let first_len = self.words[0].len();
         let mut from = 0;
@@ -947,10 +984,7 @@ mod tests {
                 other => panic!("{other:?}"),
             };
             for t in texts {
-                let text = Text {
-                    raw: t,
-                    lower: std::cell::OnceCell::new(),
-                };
+                let text = Text::new(t.as_bytes());
                 assert_eq!(
                     m.matches(&text),
                     holds_phrase(&t.to_lowercase(), &needle),
@@ -1010,7 +1044,7 @@ mod tests {
                 for user in [None, Some("root"), Some("admin")] {
                     let r = row(t, user);
                     let keeps = f.matches(&r);
-                    let may = f.may_match_text(t);
+                    let may = f.may_match_text(t.as_bytes());
                     assert!(may || !keeps, "{q:?} on {t:?} {user:?}");
                     if text_only {
                         assert_eq!(may, keeps, "{q:?} on {t:?}");

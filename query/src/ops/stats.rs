@@ -292,21 +292,54 @@ impl GroupedAggs {
             .iter()
             .map(|g| g.key.iter().map(SortKey::of).collect())
             .collect();
-        let mut order: Vec<usize> = (0..self.groups.len()).collect();
-        order.sort_unstable_by(|&a, &b| {
-            let by_value = keys[a]
-                .iter()
-                .zip(&keys[b])
-                .zip(self.groups[a].key.iter().zip(&self.groups[b].key));
-            for ((ka, kb), (va, vb)) in by_value {
-                let o = ka.cmp(kb).then_with(|| text_ref(va).cmp(&text_ref(vb)));
-                if o.is_ne() {
-                    return o;
+        // Each group's first key reduced to 9 bytes compared in place: with 100,000 groups or
+        // more (`count by ip`) nearly every comparison is decided without following the
+        // pointers to the keys and their texts, the cache misses that made this sort a tenth
+        // of such a search. Ties fall back to the whole comparison.
+        let mut order: Vec<((u8, u64), usize)> = keys
+            .iter()
+            .enumerate()
+            .map(|(i, k)| (k.first().map_or((0, 0), sort_head), i))
+            .collect();
+        order.sort_unstable_by(|&(ha, a), &(hb, b)| {
+            ha.cmp(&hb).then_with(|| {
+                let by_value = keys[a]
+                    .iter()
+                    .zip(&keys[b])
+                    .zip(self.groups[a].key.iter().zip(&self.groups[b].key));
+                for ((ka, kb), (va, vb)) in by_value {
+                    let o = ka.cmp(kb).then_with(|| text_ref(va).cmp(&text_ref(vb)));
+                    if o.is_ne() {
+                        return o;
+                    }
                 }
-            }
-            keys[a].len().cmp(&keys[b].len())
+                keys[a].len().cmp(&keys[b].len())
+            })
         });
-        order
+        order.into_iter().map(|(_, i)| i).collect()
+    }
+}
+
+/// A prefix of [`SortKey`]'s order: when two heads differ, the keys compare the same way
+/// (null, then numbers by value, then texts by their first 8 bytes, zero-padded).
+fn sort_head(k: &SortKey<'_>) -> (u8, u64) {
+    match k {
+        SortKey::Null => (0, 0),
+        SortKey::Num(x) => {
+            // `f64::total_cmp`'s order as an unsigned integer's.
+            let bits = x.to_bits();
+            let flipped = match bits >> 63 {
+                1 => !bits,
+                _ => bits | (1 << 63),
+            };
+            (1, flipped)
+        }
+        SortKey::Text(t) => {
+            let mut head = [0u8; 8];
+            let n = t.len().min(8);
+            head[..n].copy_from_slice(&t.as_bytes()[..n]);
+            (2, u64::from_be_bytes(head))
+        }
     }
 }
 
@@ -866,5 +899,49 @@ impl Pivot {
             out.push(r);
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sort_head_never_contradicts_the_whole_key() {
+        let texts = [
+            "",
+            "a",
+            "a\0",
+            "a\0b",
+            "ab",
+            "abcdefgh",
+            "abcdefghi",
+            "abcdefgha",
+            "b",
+            "10.0.0.1",
+            "10.0.0.10",
+            "9.9.9.9",
+            "é",
+            "zz",
+        ];
+        let mut values: Vec<Value> = texts.iter().map(|t| Value::Str(t.to_string())).collect();
+        for x in [-1e300, -2.5, -0.0, 0.0, 1.0, 2.0, 1e300, f64::INFINITY] {
+            values.push(Value::Float(x));
+        }
+        values.extend([
+            Value::Null,
+            Value::Int(-3),
+            Value::Int(7),
+            Value::Str("007".into()),
+        ]);
+        for a in &values {
+            for b in &values {
+                let (ka, kb) = (SortKey::of(a), SortKey::of(b));
+                let (ha, hb) = (sort_head(&ka), sort_head(&kb));
+                if ha != hb {
+                    assert_eq!(ha.cmp(&hb), ka.cmp(&kb), "{a:?} against {b:?}");
+                }
+            }
+        }
     }
 }
