@@ -14,9 +14,9 @@
 //! let fused = RawExtraction::plan(&p.commands[1..2], &stats).unwrap();
 //! let mut scratch = fused.scratch();
 //! for text in ["sshd: from 10.0.0.7 port 22", "nothing here", "from 10.0.0.7 again"] {
-//!     fused.scan(text, &mut scratch, &mut stats).unwrap();
+//!     fused.scan(text.as_bytes(), &mut scratch, &mut stats).unwrap();
 //! }
-//! assert!(matches!(fused.scan("nothing", &mut scratch, &mut stats).unwrap(), RawScan::NoMatch));
+//! assert!(matches!(fused.scan(b"nothing", &mut scratch, &mut stats).unwrap(), RawScan::NoMatch));
 //! let rows = stats.finish();
 //! assert_eq!(rows.len(), 1);
 //! assert_eq!(rows[0].get("count"), Some(&loupe_query::Value::Int(2)));
@@ -141,23 +141,27 @@ impl RawExtraction {
         }
     }
 
-    /// False when `raw` holds none of the literals every match starts with: the text need not
-    /// even be checked as UTF-8 (most texts of such a scan end here).
-    pub fn may_match(&self, raw: &[u8]) -> bool {
+    /// False when `raw` holds none of the literals every match starts with.
+    fn may_match(&self, raw: &[u8]) -> bool {
         self.prefixes.is_empty() || self.prefixes.iter().any(|f| f.find(raw).is_some())
     }
 
-    /// Runs the regex on one event's text; a match goes into `stats` (the partial this
-    /// thread fills) as the row `rex` would have given it.
+    /// Runs the regex on one event's text, as stored; a match goes into `stats` (the partial
+    /// this thread fills) as the row `rex` would have given it. The text is checked as UTF-8
+    /// only once it holds a literal every match starts with (most texts of such a scan do
+    /// not); text that is not UTF-8 is left to the row path.
     pub fn scan(
         &self,
-        raw: &str,
+        raw: &[u8],
         scratch: &mut ScanScratch,
         stats: &mut GroupedAggs,
     ) -> Result<RawScan, ExecError> {
-        if !self.may_match(raw.as_bytes()) {
+        if !self.may_match(raw) {
             return Ok(RawScan::NoMatch);
         }
+        let Ok(raw) = std::str::from_utf8(raw) else {
+            return Ok(RawScan::Undecided);
+        };
         let ScanScratch {
             re,
             slots,

@@ -756,14 +756,10 @@ fn fused_unit(
     // Events that need their row: batched through the row-local commands as on the row path.
     let mut batch: Vec<Row> = Vec::new();
     let mut each = |&(t, addr): &(i64, DocAddress), doc: rows::Doc<'_>| {
-        let bytes = reader.raw_bytes(&doc);
-        let scanned = match fused.may_match(bytes) {
-            true => fused.scan(reader.raw(&doc), &mut scratch, &mut w.partial)?,
-            false => loupe_query::RawScan::NoMatch,
-        };
-        let whole = match scanned {
+        let raw = reader.raw_bytes(&doc);
+        let whole = match fused.scan(raw, &mut scratch, &mut w.partial)? {
             loupe_query::RawScan::Counted => true,
-            loupe_query::RawScan::NoMatch => !reader.may_give_fields(cache, addr, &doc, bytes),
+            loupe_query::RawScan::NoMatch => !reader.may_give_fields(cache, addr, &doc, raw),
             loupe_query::RawScan::Undecided => false,
         };
         if whole {
@@ -1759,23 +1755,10 @@ fn histogram_bucket(
         }
         return Ok(out);
     }
-    let q = with_time(b, p, earliest, latest);
     let searcher = b.reader.searcher();
-    let docs = searcher.search(&*q, &collect::InOrder)?;
-    let mut columns = HashMap::new();
-    for addr in docs {
-        if let std::collections::hash_map::Entry::Vacant(e) = columns.entry(addr.segment_ord) {
-            e.insert(
-                searcher
-                    .segment_reader(addr.segment_ord)
-                    .fast_fields()
-                    .i64("_time")?,
-            );
-        }
-        if let Some(t) = columns
-            .get(&addr.segment_ord)
-            .and_then(|c| c.first(addr.doc_id))
-        {
+    for (t, _) in matching_timed(b, &searcher, p, (earliest, latest), true)? {
+        // An event without a time (`i64::MIN`) has no bin.
+        if t != i64::MIN {
             *out.entry(t.div_euclid(1_000_000_000).div_euclid(span) * span)
                 .or_default() += 1;
         }

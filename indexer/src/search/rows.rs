@@ -359,24 +359,8 @@ impl<'a> RowReader<'a> {
             .columns
             .get(addr.segment_ord as usize)
             .and_then(|cols| cols[2].as_ref());
-        if let Some(c) = column {
-            let any = match cache.segment_patterned.get(&addr.segment_ord) {
-                Some(any) => *any,
-                None => {
-                    // An event without one is read as of sourcetype "".
-                    let any = self.patterned(cache, "")
-                        || (0..c.num_terms() as u64).any(|ord| {
-                            let mut name = String::new();
-                            // A name that cannot be read is taken as patterned: the events are read.
-                            c.ord_to_str(ord, &mut name).is_err() || self.patterned(cache, &name)
-                        });
-                    cache.segment_patterned.insert(addr.segment_ord, any);
-                    any
-                }
-            };
-            if !any {
-                return false;
-            }
+        if column.is_some_and(|c| !self.segment_patterned(cache, addr.segment_ord, c)) {
+            return false;
         }
         let ord = column.and_then(|c| c.term_ords(addr.doc_id).next());
         let Some(ord) = ord else {
@@ -389,6 +373,28 @@ impl<'a> RowReader<'a> {
         let p = self.patterned(cache, &sourcetype);
         cache.patterned_ords.insert((addr.segment_ord, ord), p);
         p
+    }
+
+    /// Whether any sourcetype of the segment (its `column`), or an event without one, is
+    /// [`RowReader::patterned`]; asked once per segment.
+    fn segment_patterned(
+        &self,
+        cache: &mut KeywordCache,
+        segment: u32,
+        column: &StrColumn,
+    ) -> bool {
+        if let Some(any) = cache.segment_patterned.get(&segment) {
+            return *any;
+        }
+        // An event without one is read as of sourcetype "".
+        let any = self.patterned(cache, "")
+            || (0..column.num_terms() as u64).any(|ord| {
+                let mut name = String::new();
+                // A name that cannot be read is taken as patterned: the events are read.
+                column.ord_to_str(ord, &mut name).is_err() || self.patterned(cache, &name)
+            });
+        cache.segment_patterned.insert(segment, any);
+        any
     }
 
     /// [`RowReader::row`] with the stored document already read (by [`RowReader::segment_documents`]).
@@ -694,7 +700,6 @@ impl RowFilter {
     }
 }
 
-/// An event's text as written, and lower-cased when a check asks for it.
 /// An event's text as a filter reads it: bytes, matched as they are when ASCII (nearly all
 /// log text), lower-cased as Unicode text only when a matcher needs it.
 struct Text<'a> {

@@ -237,8 +237,7 @@ impl<'b> DocView<'b> {
     /// The first value of `field` when it is text, read in place; `None` otherwise, or when
     /// the bytes cannot be read (then [`DocView::decode`] says why).
     pub fn text(&self, field: Field) -> Option<&'b str> {
-        let mut r = self.first_value(field)?;
-        (r.u8().ok()? == code::TEXT).then(|| r.str().ok()).flatten()
+        std::str::from_utf8(self.text_bytes(field)?).ok()
     }
 
     /// [`DocView::text`] without the UTF-8 check: a scan's word and phrase matchers read
