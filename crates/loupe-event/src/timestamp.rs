@@ -460,37 +460,47 @@ impl TimestampRecognizer {
                 }
             }
         }
-        let lim = b.len().min(SCAN_LIMIT);
         // The first bare epoch-seconds word in range: a last resort, used only when no other
         // format matches anywhere.
         let mut epoch = None;
+        let lim = b.len().min(SCAN_LIMIT);
         let mut p = 0;
         while p < lim {
-            let c = b[p];
-            if !c.is_ascii_alphanumeric() {
+            if !b[p].is_ascii_alphanumeric() {
                 p += 1;
                 continue;
             }
-            let opening = Opening::at(b, p);
-            let list = if c.is_ascii_digit() {
-                if epoch.is_none() && auto_epoch_ok(b, p) {
+            if !b[p].is_ascii_digit() {
+                // Both letter-led formats open with a three-letter name and a space (`Jun 14`,
+                // `Sun Dec 04`): most words of a line are ruled out by one look.
+                if b.get(p + 3) == Some(&b' ') {
+                    if let Some(hit) = self.try_formats(AUTO_ALPHA, b, p, ctx) {
+                        return Some(hit);
+                    }
+                }
+                p += 1;
+            } else {
+                let opening = Opening::at(b, p);
+                if epoch.is_none() && opening.run >= 10 && auto_epoch_ok(b, p) {
                     epoch = match_format(TimeFormat::EpochSeconds, b, p)
                         .and_then(|(stamp, end)| Some((self.stamp_ns(&stamp, ctx)?, p..end)));
                 }
-                self.auto_digit()
-            } else {
-                AUTO_ALPHA
-            };
-            for f in opening.candidates(list) {
-                if let Some((stamp, end)) = match_format(f, b, p) {
-                    if let Some(t) = self.stamp_ns(&stamp, ctx) {
-                        self.last = Some((Last::Format(f), p));
-                        return Some((t, p..end));
+                let admitted = opening.formats();
+                if admitted != 0 {
+                    let list = self.auto_digit();
+                    let list = list
+                        .iter()
+                        .copied()
+                        .filter(|&f| admitted & format_bit(f) != 0);
+                    for f in list {
+                        if let Some(hit) = self.try_formats(&[f], b, p, ctx) {
+                            return Some(hit);
+                        }
                     }
                 }
+                p += opening.run.max(1);
             }
             // On to the next word.
-            p += opening.run.max(1);
             while p < lim && b[p].is_ascii_alphanumeric() {
                 p += 1;
             }
@@ -498,6 +508,26 @@ impl TimestampRecognizer {
         let (t, span) = epoch?;
         self.last = Some((Last::Format(TimeFormat::EpochSeconds), span.start));
         Some((t, span))
+    }
+
+    /// The first of `formats` that matches at `p` with a valid time, remembered for the next
+    /// event.
+    fn try_formats(
+        &mut self,
+        formats: &[TimeFormat],
+        b: &[u8],
+        p: usize,
+        ctx: &TimeContext,
+    ) -> Option<(i64, Range<usize>)> {
+        for &f in formats {
+            if let Some((stamp, end)) = match_format(f, b, p) {
+                if let Some(t) = self.stamp_ns(&stamp, ctx) {
+                    self.last = Some((Last::Format(f), p));
+                    return Some((t, p..end));
+                }
+            }
+        }
+        None
     }
 
     /// Converts a matched stamp to epoch nanoseconds.
@@ -971,20 +1001,29 @@ impl Opening {
     /// (most of a scrambled corpus) they all fail, which was a tenth of an import's time.
     fn formats(self) -> u32 {
         use TimeFormat as F;
-        let bits = |fs: &[TimeFormat]| fs.iter().fold(0, |m, &f| m | format_bit(f));
+        const fn bits(fs: &[TimeFormat]) -> u32 {
+            let (mut m, mut i) = (0, 0);
+            while i < fs.len() {
+                m |= format_bit(fs[i]);
+                i += 1;
+            }
+            m
+        }
         match (self.run, self.next) {
-            (0, _) => bits(&[F::Syslog, F::Ctime, F::JsonKey]),
-            (1, Some(b'/')) => bits(&[F::DayMonthYear, F::MonthDayYear]),
-            (2, Some(b'/')) => bits(&[F::Clf, F::SlashYmd2, F::DayMonthYear, F::MonthDayYear]),
-            (2, Some(b'-')) => bits(&[F::AndroidLogcat, F::DayMonNameYear]),
-            (2, Some(b':')) => bits(&[F::TimeDayFirstDate]),
-            (2, Some(b'.')) => bits(&[F::Proxifier]),
-            (2, Some(b' ')) => bits(&[F::DaySpaceMonYear]),
-            (4, Some(b'-' | b'/')) => bits(&[F::Iso8601]),
-            (6, Some(b' ')) => bits(&[F::CompactYmdHms]),
-            (8, Some(b'-')) => bits(&[F::HealthApp]),
-            (9 | 10, Some(b' ' | b'.')) => bits(&[F::EpochWithDate, F::EpochSeconds]),
-            (9 | 10, None | Some(b'\t')) => bits(&[F::EpochSeconds]),
+            (0, _) => const { bits(&[F::Syslog, F::Ctime, F::JsonKey]) },
+            (1, Some(b'/')) => const { bits(&[F::DayMonthYear, F::MonthDayYear]) },
+            (2, Some(b'/')) => {
+                const { bits(&[F::Clf, F::SlashYmd2, F::DayMonthYear, F::MonthDayYear]) }
+            }
+            (2, Some(b'-')) => const { bits(&[F::AndroidLogcat, F::DayMonNameYear]) },
+            (2, Some(b':')) => const { bits(&[F::TimeDayFirstDate]) },
+            (2, Some(b'.')) => const { bits(&[F::Proxifier]) },
+            (2, Some(b' ')) => const { bits(&[F::DaySpaceMonYear]) },
+            (4, Some(b'-' | b'/')) => const { bits(&[F::Iso8601]) },
+            (6, Some(b' ')) => const { bits(&[F::CompactYmdHms]) },
+            (8, Some(b'-')) => const { bits(&[F::HealthApp]) },
+            (9 | 10, Some(b' ' | b'.')) => const { bits(&[F::EpochWithDate, F::EpochSeconds]) },
+            (9 | 10, None | Some(b'\t')) => const { bits(&[F::EpochSeconds]) },
             _ => 0,
         }
     }
@@ -1874,14 +1913,38 @@ mod tests {
             "{}1077804742 9999999999 end",
             "9999999999 ".repeat(8)
         ));
-        let ctx = utc(2005);
+        // Letter-led stamps behind words of every length, and one whose month starts three
+        // bytes before the end of the scanned range (its space lies outside it).
+        lines.push("a ab abc abcd Sunday Junk Jun14 Jun 14 15:16:01 x".into());
+        lines.push("Jul  1 09:00:55 host".into());
+        lines.push(format!("{}Jun 14 15:16:01", "x".repeat(SCAN_LIMIT - 3)));
+        lines.push(format!(
+            "{} Sun Dec 04 04:47:44 2005",
+            "y".repeat(SCAN_LIMIT - 10)
+        ));
+        // Near misses: a digit or a letter put in at every place, so each word in turn grows
+        // by one and stamps break in every way.
+        let mut variants = Vec::new();
         for line in &lines {
+            for i in 0..=line.len() {
+                for c in ["7", "x", " "] {
+                    if line.is_char_boundary(i) {
+                        variants.push(format!("{}{c}{}", &line[..i], &line[i..]));
+                    }
+                }
+            }
+        }
+        let ctx = utc(2005);
+        let mut found = 0;
+        for line in lines.iter().chain(&variants) {
             let b = line.as_bytes();
             let want = every_place(b, &ctx);
             let got = TimestampRecognizer::auto().find_auto(b, &ctx);
             assert_eq!(got, want, "{line}");
+            found += usize::from(got.is_some());
         }
-        assert!(every_place(lines.last().unwrap().as_bytes(), &ctx).is_some());
+        assert!(found > variants.len() / 2, "{found} of {}", variants.len());
+        assert!(every_place(lines[7].as_bytes(), &ctx).is_some());
     }
 
     #[test]
