@@ -940,6 +940,62 @@ mod tests {
         }
     }
 
+    /// One file holding the lines of three programs (a syslog aggregate): within a window
+    /// the lines of each lie together, in arrival order, whatever numbers each line holds.
+    #[test]
+    fn lines_of_one_source_are_grouped_by_their_shape() {
+        use tantivy::schema::Value;
+        let dir = tempfile::tempdir().unwrap();
+        let opts = WriterOptions {
+            threads_per_bucket: 1,
+            ..WriterOptions::default()
+        };
+        let (store, mut w) = small_writer(dir.path(), opts);
+        let t = 86_400_000_000_000i64 * 20_000;
+        let programs = [
+            |i: usize| {
+                format!(
+                    "2026-03-02 10:{:02}:{:02} sshd[{}]: Failed password",
+                    i / 60,
+                    i % 60,
+                    100 + i
+                )
+            },
+            |i: usize| {
+                format!(
+                    "Mar  2 10:{:02}:{:02} cron[{}]: job {i} started",
+                    i / 60,
+                    i % 60,
+                    7 * i
+                )
+            },
+            |i: usize| format!("[{:>6}.{:03}] kernel: eth0 link up", i * 3, i % 1000),
+        ];
+        for i in 0..300 {
+            for line in &programs {
+                w.add(ev(t + i as i64, &line(i)), 0).unwrap();
+            }
+        }
+        w.close_all().unwrap();
+        let bucket = &store.buckets_of("main")[0];
+        let raws: Vec<String> = stored_documents(bucket)
+            .iter()
+            .map(|d| {
+                let raw = d.get_first(bucket.fields.raw).unwrap().as_str().unwrap();
+                raw.to_string()
+            })
+            .collect();
+        assert_eq!(raws.len(), 900);
+        let program = |raw: &str| programs.iter().position(|p| p(0)[..4] == raw[..4]);
+        let runs: Vec<&[String]> = raws.chunk_by(|a, b| program(a) == program(b)).collect();
+        assert_eq!(runs.len(), 3, "{:?}", &raws[..6]);
+        for run in runs {
+            let line = programs[program(&run[0]).unwrap()];
+            let expected: Vec<String> = (0..300).map(line).collect();
+            assert_eq!(run, expected.as_slice());
+        }
+    }
+
     #[test]
     fn a_bucket_of_another_vocabulary_is_refused_not_misread() {
         let dir = tempfile::tempdir().unwrap();
