@@ -902,8 +902,9 @@ mod tests {
         );
     }
 
-    #[test]
-    fn interleaved_streams_are_stored_side_by_side_each_in_its_order() {
+    /// The `_raw` of every stored document, in store order, after `add` wrote events of one
+    /// day (`t`) through a writer with one indexing thread (so store order is hand-over order).
+    fn stored_raws_of(add: impl FnOnce(&mut StoreWriter, i64)) -> Vec<String> {
         use tantivy::schema::Value;
         let dir = tempfile::tempdir().unwrap();
         let opts = WriterOptions {
@@ -911,23 +912,29 @@ mod tests {
             ..WriterOptions::default()
         };
         let (store, mut w) = small_writer(dir.path(), opts);
-        let t = 86_400_000_000_000i64 * 20_000;
-        for i in 0..300 {
-            for src in ["a", "b", "c"] {
-                let mut e = ev(t, &format!("{src} {i:03}"));
-                e.source = src.into();
-                w.add(e, 0).unwrap();
-            }
-        }
+        add(&mut w, 86_400_000_000_000i64 * 20_000);
         w.close_all().unwrap();
         let bucket = &store.buckets_of("main")[0];
-        let raws: Vec<String> = stored_documents(bucket)
+        stored_documents(bucket)
             .iter()
             .map(|d| {
                 let raw = d.get_first(bucket.fields.raw).unwrap().as_str().unwrap();
                 raw.to_string()
             })
-            .collect();
+            .collect()
+    }
+
+    #[test]
+    fn interleaved_streams_are_stored_side_by_side_each_in_its_order() {
+        let raws = stored_raws_of(|w, t| {
+            for i in 0..300 {
+                for src in ["a", "b", "c"] {
+                    let mut e = ev(t, &format!("{src} {i:03}"));
+                    e.source = src.into();
+                    w.add(e, 0).unwrap();
+                }
+            }
+        });
         assert_eq!(raws.len(), 900);
         // Three runs, one per source, each in arrival order.
         let runs: Vec<&[String]> = raws.chunk_by(|a, b| a[..1] == b[..1]).collect();
@@ -944,14 +951,6 @@ mod tests {
     /// the lines of each lie together, in arrival order, whatever numbers each line holds.
     #[test]
     fn lines_of_one_source_are_grouped_by_their_shape() {
-        use tantivy::schema::Value;
-        let dir = tempfile::tempdir().unwrap();
-        let opts = WriterOptions {
-            threads_per_bucket: 1,
-            ..WriterOptions::default()
-        };
-        let (store, mut w) = small_writer(dir.path(), opts);
-        let t = 86_400_000_000_000i64 * 20_000;
         let programs = [
             |i: usize| {
                 format!(
@@ -971,20 +970,13 @@ mod tests {
             },
             |i: usize| format!("[{:>6}.{:03}] kernel: eth0 link up", i * 3, i % 1000),
         ];
-        for i in 0..300 {
-            for line in &programs {
-                w.add(ev(t + i as i64, &line(i)), 0).unwrap();
+        let raws = stored_raws_of(|w, t| {
+            for i in 0..300 {
+                for line in &programs {
+                    w.add(ev(t + i as i64, &line(i)), 0).unwrap();
+                }
             }
-        }
-        w.close_all().unwrap();
-        let bucket = &store.buckets_of("main")[0];
-        let raws: Vec<String> = stored_documents(bucket)
-            .iter()
-            .map(|d| {
-                let raw = d.get_first(bucket.fields.raw).unwrap().as_str().unwrap();
-                raw.to_string()
-            })
-            .collect();
+        });
         assert_eq!(raws.len(), 900);
         let program = |raw: &str| programs.iter().position(|p| p(0)[..4] == raw[..4]);
         let runs: Vec<&[String]> = raws.chunk_by(|a, b| program(a) == program(b)).collect();
