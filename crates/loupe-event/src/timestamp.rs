@@ -474,7 +474,7 @@ impl TimestampRecognizer {
                 // Both letter-led formats open with a three-letter name and a space (`Jun 14`,
                 // `Sun Dec 04`): most words of a line are ruled out by one look.
                 if b.get(p + 3) == Some(&b' ') {
-                    if let Some(hit) = self.try_formats(AUTO_ALPHA, b, p, ctx) {
+                    if let Some(hit) = self.try_formats(AUTO_ALPHA.iter().copied(), b, p, ctx) {
                         return Some(hit);
                     }
                 }
@@ -485,17 +485,11 @@ impl TimestampRecognizer {
                     epoch = match_format(TimeFormat::EpochSeconds, b, p)
                         .and_then(|(stamp, end)| Some((self.stamp_ns(&stamp, ctx)?, p..end)));
                 }
-                let admitted = opening.formats();
-                if admitted != 0 {
-                    let list = self.auto_digit();
-                    let list = list
-                        .iter()
-                        .copied()
-                        .filter(|&f| admitted & format_bit(f) != 0);
-                    for f in list {
-                        if let Some(hit) = self.try_formats(&[f], b, p, ctx) {
-                            return Some(hit);
-                        }
+                // Most numbers open no format at all: the list is not even walked for them.
+                if opening.formats() != 0 {
+                    let formats = opening.candidates(self.auto_digit());
+                    if let Some(hit) = self.try_formats(formats, b, p, ctx) {
+                        return Some(hit);
                     }
                 }
                 p += opening.run.max(1);
@@ -514,12 +508,12 @@ impl TimestampRecognizer {
     /// event.
     fn try_formats(
         &mut self,
-        formats: &[TimeFormat],
+        formats: impl IntoIterator<Item = TimeFormat>,
         b: &[u8],
         p: usize,
         ctx: &TimeContext,
     ) -> Option<(i64, Range<usize>)> {
-        for &f in formats {
+        for f in formats {
             if let Some((stamp, end)) = match_format(f, b, p) {
                 if let Some(t) = self.stamp_ns(&stamp, ctx) {
                     self.last = Some((Last::Format(f), p));

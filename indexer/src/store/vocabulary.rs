@@ -188,14 +188,6 @@ fn next_token(text: &str, pos: &mut usize, buf: &mut String) -> Option<(usize, u
     };
     loop {
         while *pos < bytes.len() {
-            let b = bytes[*pos];
-            if b < 0x80 {
-                if b.is_ascii_alphanumeric() {
-                    break;
-                }
-                *pos += 1;
-                continue;
-            }
             let (alnum, len) = alnum_at(*pos);
             if alnum {
                 break;
@@ -208,20 +200,13 @@ fn next_token(text: &str, pos: &mut usize, buf: &mut String) -> Option<(usize, u
         let start = *pos;
         let (mut digits, mut ascii) = (0usize, true);
         while *pos < bytes.len() {
-            let b = bytes[*pos];
-            if b < 0x80 {
-                if !b.is_ascii_alphanumeric() {
-                    break;
-                }
-                digits += usize::from(b.is_ascii_digit());
-                *pos += 1;
-                continue;
-            }
             let (alnum, len) = alnum_at(*pos);
             if !alnum {
                 break;
             }
-            ascii = false;
+            digits += usize::from(bytes[*pos].is_ascii_digit());
+            // Only an ASCII character is one byte long.
+            ascii &= len == 1;
             *pos += len;
         }
         let word = &text[start..*pos];
@@ -320,15 +305,14 @@ impl TokenStream for LogTokenStream<'_> {
             push_coordinate(&mut self.b.out.text, 'b', second);
             return true;
         }
-        let ((from, to), kind) = loop {
-            let Some((from, to, kind)) = next_token(self.text, &mut self.pos, &mut self.b.word)
-            else {
+        let (from, to, kind) = loop {
+            let Some(token) = next_token(self.text, &mut self.pos, &mut self.b.word) else {
                 return false;
             };
-            match kind {
+            match token {
                 // Left out, but still a break between words: no pair across it.
-                Kind::SmallNumber => self.b.previous_word.clear(),
-                kind => break ((from, to), kind),
+                (_, _, Kind::SmallNumber) => self.b.previous_word.clear(),
+                token => break token,
             }
         };
         self.b.out.offset_from = from;
